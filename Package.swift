@@ -1,0 +1,70 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Module layout: see ARCHITECTURE in the README. Transports (HTTP, WebSocket) know bytes,
+// protocols (AWS, Slack) know their wire format, ConvOpsCore knows neither.
+let package = Package(
+    name: "convops",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "convops", targets: ["convops"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries from Debian, each behind a system-library target with a thin shim.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CWebSockets", pkgConfig: "libwebsockets",
+                       providers: [.apt(["libwebsockets-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+
+        .target(name: "ConvOpsCore"),
+        .target(name: "ConvOpsGrammar", dependencies: ["ConvOpsCore"]),
+        .target(name: "ConvOpsHTTP", dependencies: [
+            "CCurl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ConvOpsWebSocket", dependencies: [
+            "CWebSockets",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ConvOpsAWS", dependencies: [
+            "ConvOpsCore", "ConvOpsHTTP",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ConvOpsStore", dependencies: [
+            "ConvOpsCore", "CSQLite",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "ConvOpsBot", dependencies: [
+            "ConvOpsCore", "ConvOpsGrammar", "ConvOpsHTTP", "ConvOpsAWS", "ConvOpsStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "convops", dependencies: [
+            "ConvOpsBot",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Loopback servers and process launchers that the tests (and the demo) drive.
+        .target(name: "ConvOpsTestSupport", dependencies: [
+            "ConvOpsWebSocket", "ConvOpsHTTP",
+        ]),
+
+        .testTarget(name: "ConvOpsCoreTests", dependencies: ["ConvOpsCore"]),
+        .testTarget(name: "ConvOpsGrammarTests", dependencies: ["ConvOpsGrammar"]),
+        .testTarget(name: "ConvOpsHTTPTests", dependencies: ["ConvOpsHTTP", "ConvOpsTestSupport"]),
+        .testTarget(name: "ConvOpsWebSocketTests", dependencies: ["ConvOpsWebSocket", "ConvOpsTestSupport"]),
+        .testTarget(name: "ConvOpsAWSTests", dependencies: ["ConvOpsAWS", "ConvOpsTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ConvOpsStoreTests", dependencies: ["ConvOpsStore"]),
+        .testTarget(name: "ConvOpsEndToEndTests", dependencies: ["convops", "ConvOpsStore", "ConvOpsTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

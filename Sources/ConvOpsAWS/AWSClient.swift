@@ -1,0 +1,105 @@
+import ConvOpsCore
+import ConvOpsHTTP
+import Foundation
+import Logging
+
+/// Signs and sends AWS API calls over the shared HTTP client. Everything is a POST, so no
+/// query string needs signing (moto refuses signed GETs with one; AWS accepts both).
+public final class AWSClient: Sendable {
+    public let configuration: AWSConfiguration
+    let credentials: any CredentialsProvider
+    let http: HTTPClient
+    let clock: any WallClock
+    let logger: Logger
+
+    public init(configuration: AWSConfiguration, credentials: any CredentialsProvider, http: HTTPClient,
+                clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "convops.aws")) {
+        self.configuration = configuration
+        self.credentials = credentials
+        self.http = http
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// A call in the query protocol (EC2, STS, RDS, Auto Scaling, CloudWatch, SQS): a form body
+    /// of Action, Version and parameters, an XML answer.
+    public func query(_ service: AWSService, action: String, parameters: [(String, String)] = [],
+                      region: String? = nil) async throws(AWSError) -> XMLTree {
+        let operation = "\(service.signingName):\(action)"
+        let body = ([("Action", action), ("Version", service.apiVersion)] + parameters)
+            .map { "\(SigV4.uriEncode($0.0))=\(SigV4.uriEncode($0.1))" }.joined(separator: "&")
+        let response = try await send(service, operation: operation, region: region,
+                                      contentType: "application/x-www-form-urlencoded; charset=utf-8", body: Data(body.utf8))
+        guard let tree = XMLTree.parse(response.body) else {
+            throw AWSError(kind: .malformedResponse, operation: operation, code: "",
+                           message: "HTTP \(response.status) with a body that is not XML (\(response.body.count) bytes)")
+        }
+        guard (200..<300).contains(response.status) else {
+            throw Self.queryError(tree, status: response.status, operation: operation)
+        }
+        return tree
+    }
+
+    func send(_ service: AWSService, operation: String, region: String?, contentType: String,
+              body: Data, extraHeaders: [(name: String, value: String)] = []) async throws(AWSError) -> HTTPResponse {
+        let region = region ?? configuration.region
+        let url = configuration.endpoint(for: service.endpointPrefix, region: region)
+        guard let components = URLComponents(string: url), let host = components.host else {
+            throw AWSError(kind: .invalidRequest, operation: operation, code: "InvalidEndpoint", message: "bad endpoint URL \(url)")
+        }
+        let hostHeader = components.port.map { "\(host):\($0)" } ?? host
+        let creds: AWSCredentials
+        do {
+            creds = try await credentials.credentials()
+        } catch let error as AWSError {
+            throw error
+        } catch {
+            throw AWSError(kind: .authFailure, operation: operation, code: "NoCredentials", message: "\(error)")
+        }
+        var headers: [(name: String, value: String)] = [("Host", hostHeader), ("Content-Type", contentType)] + extraHeaders
+        let signer = SigV4(credentials: creds, region: region, service: service.signingName)
+        headers += signer.sign(SigV4.Request(method: "POST", path: components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath,
+                                             headers: headers, body: body), at: clock.now())
+        let response: HTTPResponse
+        do {
+            response = try await http.execute(HTTPRequest(method: .post, url: url, headers: headers, body: body))
+        } catch let error as HTTPError {
+            throw AWSError.network(error, operation: operation)
+        } catch {
+            throw AWSError(kind: .network, operation: operation, code: "", message: "\(error)")
+        }
+        logger.debug("aws.call", metadata: ["aws.operation": "\(operation)", "aws.status": "\(response.status)",
+                                           "aws.request_id": "\(response.header("x-amzn-RequestId") ?? "-")"])
+        return response
+    }
+
+    /// EC2: `<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/>`;
+    /// other query services: `<ErrorResponse><Error><Code/><Message/></Error><RequestId/>`.
+    static func queryError(_ tree: XMLTree, status: Int, operation: String) -> AWSError {
+        let error = tree.at("Errors", "Error") ?? tree["Error"]
+        let code = error?.string("Code") ?? "HTTP\(status)"
+        let message = error?.string("Message") ?? "HTTP \(status)"
+        let requestID = tree.string("RequestID") ?? tree.string("RequestId")
+        return AWSError(kind: AWSError.classify(code: code, status: status), operation: operation,
+                        code: code, message: message, requestID: requestID)
+    }
+
+    /// The IAM principal these credentials act as (STS GetCallerIdentity's Arn).
+    public func callerIdentity() async throws(AWSError) -> String {
+        let tree = try await query(.sts, action: "GetCallerIdentity")
+        guard let arn = tree.string("GetCallerIdentityResult", "Arn") else {
+            throw AWSError(kind: .malformedResponse, operation: "sts:GetCallerIdentity", code: "", message: "no Arn in the answer")
+        }
+        return arn
+    }
+}
+
+/// A service we call: its endpoint prefix, signing name and API version.
+public struct AWSService: Sendable, Hashable {
+    public var endpointPrefix: String
+    public var signingName: String
+    public var apiVersion: String
+
+    public static let ec2 = AWSService(endpointPrefix: "ec2", signingName: "ec2", apiVersion: "2016-11-15")
+    public static let sts = AWSService(endpointPrefix: "sts", signingName: "sts", apiVersion: "2011-06-15")
+}

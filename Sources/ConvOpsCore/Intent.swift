@@ -1,0 +1,85 @@
+/// What a person asked for, as a typed value. Only `commands/` maps text to it
+/// (through ConvOpsGrammar); everything downstream speaks `Intent`.
+public enum Intent: Sendable, Hashable {
+    case status(target: ResourceMention?)
+    case restart(target: ResourceMention)
+    case stop(target: ResourceMention)
+    case start(target: ResourceMention)
+    case scale(target: ResourceMention, change: ScaleChange)
+    case alarms(state: AlarmStateFilter)
+    case logs(target: ResourceMention, sinceSeconds: Int, filter: String?)
+    case history(scope: HistoryScope)
+    case approve(request: String?)
+    case reject(request: String?)
+    case cancel
+    case help(topic: String?)
+    case whoami
+
+    public var kind: IntentKind {
+        switch self {
+        case .status: .status
+        case .restart: .restart
+        case .stop: .stop
+        case .start: .start
+        case .scale: .scale
+        case .alarms: .alarms
+        case .logs: .logs
+        case .history: .history
+        case .approve: .approve
+        case .reject: .reject
+        case .cancel: .cancel
+        case .help: .help
+        case .whoami: .whoami
+        }
+    }
+
+    /// The resource the intent acts on or asks about, if any.
+    public var target: ResourceMention? {
+        switch self {
+        case .status(let t): t
+        case .restart(let t), .stop(let t), .start(let t): t
+        case .scale(let t, _): t
+        case .logs(let t, _, _): t
+        default: nil
+        }
+    }
+}
+
+public enum ScaleChange: Sendable, Hashable {
+    case absolute(Int)
+    case delta(Int)
+}
+
+public enum AlarmStateFilter: String, Sendable, Hashable, CaseIterable {
+    case alarm = "ALARM", ok = "OK", insufficientData = "INSUFFICIENT_DATA", any = "ANY"
+}
+
+public enum HistoryScope: String, Sendable, Hashable, CaseIterable {
+    case mine, all
+}
+
+/// Optional qualifiers any intent may carry ("in prod", "in eu-central-1", "on account billing").
+public struct Qualifiers: Sendable, Hashable {
+    public var environment: String?
+    public var region: String?
+    public var account: String?
+
+    public init(environment: String? = nil, region: String? = nil, account: String? = nil) {
+        self.environment = environment
+        self.region = region
+        self.account = account
+    }
+
+    public var isEmpty: Bool { environment == nil && region == nil && account == nil }
+}
+
+/// An intent together with its qualifiers: the unit the engine plans from.
+public struct Command: Sendable, Hashable {
+    public var intent: Intent
+    public var qualifiers: Qualifiers
+
+    public init(_ intent: Intent, qualifiers: Qualifiers = Qualifiers()) {
+        self.intent = intent
+        self.qualifiers = qualifiers
+    }
+}

@@ -1,0 +1,61 @@
+/// A resource as a person mentioned it: a Name tag, an instance id or an ARN.
+public struct ResourceMention: Sendable, Hashable, CustomStringConvertible {
+    public var text: String
+
+    public init(_ text: String) { self.text = text }
+
+    public enum Form: Sendable, Hashable { case name, instanceID, arn }
+
+    public var form: Form {
+        if text.hasPrefix("arn:") { return .arn }
+        if ResourceMention.isInstanceID(text) { return .instanceID }
+        return .name
+    }
+
+    /// `i-` followed by 8 or 17 lowercase hex digits, as EC2 issues them.
+    public static func isInstanceID(_ s: String) -> Bool {
+        guard s.hasPrefix("i-") else { return false }
+        let hex = s.dropFirst(2)
+        return (hex.count == 8 || hex.count == 17) && hex.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+
+    public var description: String { text }
+}
+
+public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case ec2Instance = "ec2-instance"
+
+    /// How the kind reads in a sentence.
+    public var noun: String {
+        switch self {
+        case .ec2Instance: "EC2 instance"
+        }
+    }
+}
+
+/// A resource the resolver found: what a mention turned out to be.
+public struct ResourceRef: Sendable, Hashable, Codable {
+    public var kind: ResourceKind
+    public var id: String
+    public var name: String?
+    public var region: String
+    public var account: String?
+    /// Last known state as AWS reported it ("running", "stopped"…), for status replies.
+    public var state: String?
+
+    public init(kind: ResourceKind, id: String, name: String?, region: String,
+                account: String? = nil, state: String? = nil) {
+        self.kind = kind
+        self.id = id
+        self.name = name
+        self.region = region
+        self.account = account
+        self.state = state
+    }
+
+    /// "web-1 (i-0abc…)" or just the id when the resource has no name.
+    public var label: String {
+        if let name, !name.isEmpty, name != id { return "\(name) (\(id))" }
+        return id
+    }
+}

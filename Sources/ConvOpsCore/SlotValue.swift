@@ -1,0 +1,73 @@
+/// A slot as the grammar extracted it: normalized, but not yet interpreted.
+public enum SlotValue: Sendable, Hashable {
+    case text(String)
+    case number(Int)
+
+    public var text: String? {
+        if case .text(let s) = self { return s }
+        return nil
+    }
+
+    public var number: Int? {
+        if case .number(let n) = self { return n }
+        return nil
+    }
+}
+
+/// Why a set of extracted slots does not make an intent.
+public struct IntentError: Error, Sendable, Hashable {
+    public var kind: IntentKind
+    public var missingSlot: String
+
+    public init(kind: IntentKind, missingSlot: String) {
+        self.kind = kind
+        self.missingSlot = missingSlot
+    }
+}
+
+extension Command {
+    /// Builds the typed command from an intent name and its slots. The grammar has already
+    /// checked slot names and types against `IntentKind.slots`; this decides what is missing.
+    public init(kind: IntentKind, slots: [String: SlotValue]) throws(IntentError) {
+        func mention(_ name: String) -> ResourceMention? {
+            slots[name]?.text.map(ResourceMention.init)
+        }
+        func required(_ name: String) throws(IntentError) -> ResourceMention {
+            guard let m = mention(name) else { throw IntentError(kind: kind, missingSlot: name) }
+            return m
+        }
+        let intent: Intent
+        switch kind {
+        case .status: intent = .status(target: mention("target"))
+        case .restart: intent = .restart(target: try required("target"))
+        case .stop: intent = .stop(target: try required("target"))
+        case .start: intent = .start(target: try required("target"))
+        case .scale:
+            let target = try required("target")
+            if let n = slots["count"]?.number {
+                intent = .scale(target: target, change: .absolute(n))
+            } else if let d = slots["delta"]?.number {
+                intent = .scale(target: target, change: .delta(d))
+            } else {
+                throw IntentError(kind: kind, missingSlot: "count")
+            }
+        case .alarms:
+            let state = slots["state"]?.text.flatMap { AlarmStateFilter(rawValue: $0) } ?? .alarm
+            intent = .alarms(state: state)
+        case .logs:
+            intent = .logs(target: try required("target"),
+                           sinceSeconds: slots["since"]?.number ?? 900,
+                           filter: slots["filter"]?.text)
+        case .history:
+            intent = .history(scope: slots["scope"]?.text.flatMap { HistoryScope(rawValue: $0) } ?? .mine)
+        case .approve: intent = .approve(request: slots["request"]?.text)
+        case .reject: intent = .reject(request: slots["request"]?.text)
+        case .cancel: intent = .cancel
+        case .help: intent = .help(topic: slots["topic"]?.text)
+        case .whoami: intent = .whoami
+        }
+        self.init(intent, qualifiers: Qualifiers(environment: slots["env"]?.text,
+                                                 region: slots["region"]?.text,
+                                                 account: slots["account"]?.text))
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Every sentence the bot says, per locale, from `locales/LOCALE.json`:
+/// `{"locale": "en", "messages": {"key": "text with {placeholders}"}}`.
+public struct Messages: Sendable {
+    public let locale: String
+    private let table: [String: String]
+
+    init(locale: String, table: [String: String]) {
+        self.locale = locale
+        self.table = table
+    }
+
+    public func has(_ key: String) -> Bool { table[key] != nil }
+
+    public var keys: Set<String> { Set(table.keys) }
+
+    /// The message for `key` with `{name}` placeholders filled in. A missing key renders as
+    /// the key itself so nothing is silently dropped; `Grammar.load` checks keys up front.
+    public func text(_ key: String, _ arguments: [String: String] = [:]) -> String {
+        guard let template = table[key] else { return key }
+        if arguments.isEmpty || !template.contains("{") { return template }
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            guard let close = rest[open...].firstIndex(of: "}") else { break }
+            let name = String(rest[rest.index(after: open)..<close])
+            if let value = arguments[name] {
+                out += value
+            } else {
+                out += rest[open...close]
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        out += rest
+        return out
+    }
+
+    static func load(path: String, diagnostics: inout [GrammarDiagnostic]) -> Messages? {
+        let name = (path as NSString).lastPathComponent
+        let expected = (name as NSString).deletingPathExtension
+        guard let data = FileManager.default.contents(atPath: path) else {
+            diagnostics.append(GrammarDiagnostic(file: path, line: 1, column: 1, message: "cannot read the file"))
+            return nil
+        }
+        struct File: Decodable { var locale: String; var messages: [String: String] }
+        do {
+            let file = try JSONDecoder().decode(File.self, from: data)
+            guard file.locale == expected else {
+                diagnostics.append(GrammarDiagnostic(file: path, line: 1, column: 1,
+                    message: "file says locale '\(file.locale)' but is named '\(name)'"))
+                return nil
+            }
+            return Messages(locale: file.locale, table: file.messages)
+        } catch {
+            let (line, column) = Self.position(of: error, in: data)
+            diagnostics.append(GrammarDiagnostic(file: path, line: line, column: column,
+                message: "not a locale file ({\"locale\": …, \"messages\": {…}}): \(Self.describe(error))"))
+            return nil
+        }
+    }
+
+    private static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let c): c.underlyingError.map { "\($0.localizedDescription)" } ?? c.debugDescription
+        case DecodingError.keyNotFound(let key, _): "missing key '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let c): "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        default: "\(error)"
+        }
+    }
+
+    /// Foundation reports JSON syntax errors with a character offset in the message; turn it
+    /// into a line and column where we can.
+    private static func position(of error: Error, in data: Data) -> (Int, Int) {
+        let text = "\(error)"
+        guard let r = text.range(of: #"character (\d+)"#, options: .regularExpression),
+              let offset = Int(text[r].dropFirst("character ".count)) else { return (1, 1) }
+        var line = 1, column = 1
+        for (i, byte) in data.enumerated() where i < offset {
+            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
+    }
+}

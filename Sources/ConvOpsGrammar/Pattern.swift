@@ -1,0 +1,113 @@
+/// One element of a compiled pattern.
+indirect enum PatternElement: Sendable, Hashable {
+    /// Any one of these words (lowercased).
+    case word(Set<String>)
+    /// A slot filled from the text.
+    case slot(name: String)
+    /// Elements that may be left out as a group.
+    case optional([PatternElement])
+}
+
+/// Parses pattern text such as `(restart|reboot) [the] {target}` into elements.
+/// Errors carry the column (1-based, relative to the pattern text) where they were found.
+struct PatternParser {
+    struct Failure: Error { var column: Int; var message: String }
+
+    private let chars: [Character]
+    private var index = 0
+
+    init(_ text: String) { chars = Array(text) }
+
+    static func parse(_ text: String) throws(Failure) -> [PatternElement] {
+        var parser = PatternParser(text)
+        let elements = try parser.sequence(until: nil)
+        if elements.isEmpty { throw Failure(column: 1, message: "empty pattern") }
+        return elements
+    }
+
+    private mutating func sequence(until closer: Character?) throws(Failure) -> [PatternElement] {
+        var out: [PatternElement] = []
+        while index < chars.count {
+            let c = chars[index]
+            if c == " " || c == "\t" { index += 1; continue }
+            if let closer, c == closer { index += 1; return out }
+            switch c {
+            case "[":
+                let start = index
+                index += 1
+                let inner = try sequence(until: "]")
+                if inner.isEmpty { throw Failure(column: start + 1, message: "empty optional group '[]'") }
+                out.append(.optional(inner))
+            case "(":
+                out.append(try alternatives())
+            case "{":
+                out.append(try slot())
+            case "]", ")", "}", "|":
+                throw Failure(column: index + 1, message: "unexpected '\(c)'")
+            default:
+                let start = index
+                let w = word()
+                guard !w.isEmpty else {
+                    throw Failure(column: start + 1, message: "unexpected '\(c)' (patterns use words, (a|b), [optional] and {slot})")
+                }
+                out.append(.word([w]))
+            }
+        }
+        if let closer { throw Failure(column: chars.count + 1, message: "missing '\(closer)'") }
+        return out
+    }
+
+    private mutating func alternatives() throws(Failure) -> PatternElement {
+        let open = index
+        index += 1
+        var words: Set<String> = []
+        var current = ""
+        while index < chars.count {
+            let c = chars[index]
+            index += 1
+            if c == "|" || c == ")" {
+                if current.isEmpty { throw Failure(column: index, message: "empty alternative in '( … )'") }
+                words.insert(current)
+                current = ""
+                if c == ")" { return .word(words) }
+            } else if Self.isWordCharacter(c) {
+                current.append(contentsOf: c.lowercased())
+            } else if c != " " {
+                throw Failure(column: index, message: "alternatives hold single words; found '\(c)'")
+            }
+        }
+        throw Failure(column: open + 1, message: "missing ')' for this '('")
+    }
+
+    private mutating func slot() throws(Failure) -> PatternElement {
+        let open = index
+        index += 1
+        var name = ""
+        while index < chars.count, chars[index] != "}" {
+            name.append(chars[index])
+            index += 1
+        }
+        guard index < chars.count else { throw Failure(column: open + 1, message: "missing '}' for this '{'") }
+        index += 1
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.allSatisfy({ $0.isLetter || $0 == "_" }) else {
+            throw Failure(column: open + 2, message: "a slot name is letters only, as in {target}")
+        }
+        return .slot(name: trimmed)
+    }
+
+    private mutating func word() -> String {
+        var w = ""
+        while index < chars.count, Self.isWordCharacter(chars[index]) {
+            w.append(contentsOf: chars[index].lowercased())
+            index += 1
+        }
+        return w
+    }
+
+    static func isWordCharacter(_ c: Character) -> Bool {
+        c.isLetter || c.isNumber || c == "-" || c == "'"
+    }
+}
+
+import Foundation
