@@ -51,8 +51,11 @@ public struct EC2: Sendable {
     public func rebootInstances(ids: [String], region: String? = nil) async throws(AWSError) {
         let parameters = ids.enumerated().map { ("InstanceId.\($0.offset + 1)", $0.element) }
         let tree = try await client.query(.ec2, action: "RebootInstances", parameters: parameters, region: region)
-        guard tree.string("return") == "true" else {
-            throw AWSError(kind: .malformedResponse, operation: "ec2:RebootInstances", code: "", message: "AWS did not confirm the reboot")
+        // EC2 answers <return>true</return>; moto leaves it out. Only an explicit false, or an
+        // answer to some other call, is a failure.
+        guard tree.name == "RebootInstancesResponse", tree.string("return") != "false" else {
+            throw AWSError(kind: .malformedResponse, operation: "ec2:RebootInstances", code: "",
+                           message: "the answer did not confirm the reboot (\(tree.name), return=\(tree.string("return") ?? "-"))")
         }
     }
 }

@@ -21,7 +21,7 @@ public struct ResourceResolver: Sendable {
     }
 
     /// Instances that are gone don't answer to names any more.
-    static let liveStates = ["pending", "running", "stopping", "stopped", "shutting-down"]
+    public static let liveStates = ["pending", "running", "stopping", "stopped", "shutting-down"]
 
     public func resolve(_ mention: ResourceMention, region: String? = nil) async throws(AWSError) -> Resolution {
         let region = region ?? self.region

@@ -157,13 +157,13 @@ extension Array where Element == PatternElement {
         }
     }
 
-    /// Usage text: `restart <target>`.
+    /// Usage text: `restart <target>`, canonical words only, optional filler words left out.
     var usage: String {
-        map { element -> String in
+        compactMap { element -> String? in
             switch element {
-            case .word(let words): words.sorted().first ?? ""
+            case .word(let words): words.first
             case .slot(let name): "<\(name)>"
-            case .optional(let inner): "[\(inner.usage)]"
+            case .optional(let inner): inner.slotNames.isEmpty ? nil : "[\(inner.usage)]"
             }
         }.joined(separator: " ")
     }

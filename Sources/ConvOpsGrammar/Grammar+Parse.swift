@@ -38,12 +38,38 @@ extension Grammar {
 
     func parse(tokens: [Token], locale: String) -> Result<ParsedCommand, ParseFailure> {
         let catalog = messages(for: locale)
-        guard !tokens.isEmpty else {
+        switch match(tokens: tokens, locale: locale) {
+        case .empty:
             return .failure(ParseFailure(reason: .empty, message: catalog.text("grammar.empty"),
                                          suggestions: ["help"], locale: locale))
+        case .parsed(let parsed):
+            return .success(parsed)
+        case .ambiguous(let intents):
+            let names = intents.map(\.rawValue).sorted()
+            return .failure(ParseFailure(reason: .ambiguous(intents),
+                message: catalog.text("grammar.ambiguous", ["intents": names.joined(separator: ", ")]),
+                suggestions: names, locale: locale))
+        case .missingSlot(let rule, let slot):
+            return .failure(missingSlot(rule, slot, catalog))
+        case .noMatch:
+            return .failure(ParseFailure(reason: .noMatch,
+                message: catalog.text("grammar.no_match", ["text": tokens.map { String($0.raw) }.joined(separator: " ")]),
+                suggestions: suggestions(for: tokens, locale: locale), locale: locale))
         }
-        let rules = self.rules[locale] ?? []
+    }
 
+    enum MatchOutcome {
+        case empty
+        case parsed(ParsedCommand)
+        case ambiguous([IntentKind])
+        case missingSlot(CompiledRule, String)
+        case noMatch
+    }
+
+    /// Matches tokens against the locale's rules. Pure and non-recursive: suggestions call it too.
+    func match(tokens: [Token], locale: String) -> MatchOutcome {
+        guard !tokens.isEmpty else { return .empty }
+        let rules = self.rules[locale] ?? []
         var matches: [(CompiledRule, [String: SlotValue])] = []
         for rule in rules {
             var state = MatchState()
@@ -53,32 +79,25 @@ extension Grammar {
         }
         let intents = Set(matches.map(\.0.intent))
         if intents.count > 1 {
-            let names = intents.map(\.rawValue).sorted()
-            return .failure(ParseFailure(reason: .ambiguous(names.compactMap(IntentKind.init)),
-                message: catalog.text("grammar.ambiguous", ["intents": names.joined(separator: ", ")]),
-                suggestions: names, locale: locale))
+            return .ambiguous(IntentKind.allCases.filter(intents.contains))
         }
         if let (rule, slots) = matches.first {
             do {
                 let command = try Command(kind: rule.intent, slots: slots)
-                return .success(ParsedCommand(intent: rule.intent, slots: slots, locale: locale,
-                                              rule: rule.location, command: command))
+                return .parsed(ParsedCommand(intent: rule.intent, slots: slots, locale: locale, rule: rule.location, command: command))
             } catch {
-                return .failure(missingSlot(rule, error.missingSlot, catalog))
+                return .missingSlot(rule, error.missingSlot)
             }
         }
-
         // The command words were right but a required slot is missing ("restart").
         for rule in rules {
             var state = MatchState()
             if Matcher(rule: rule, tokens: tokens, allowMissing: true).run(0, 0, rule.elements[...], &state),
                let slot = state.missing.first {
-                return .failure(missingSlot(rule, slot, catalog))
+                return .missingSlot(rule, slot)
             }
         }
-        return .failure(ParseFailure(reason: .noMatch,
-            message: catalog.text("grammar.no_match", ["text": tokens.map { String($0.raw) }.joined(separator: " ")]),
-            suggestions: suggestions(for: tokens, locale: locale), locale: locale))
+        return .noMatch
     }
 
     private func missingSlot(_ rule: CompiledRule, _ slot: String, _ catalog: Messages) -> ParseFailure {
@@ -88,27 +107,33 @@ extension Grammar {
             suggestions: [usage], locale: rule.locale)
     }
 
-    /// "Did you mean": replace each word that is close to a command word and keep the
-    /// corrections that parse; otherwise name the commands that were close.
+    /// "Did you mean": corrections that parse (one word replaced by a close command word),
+    /// else the usage of commands whose first word is close to the first word typed, else help.
     func suggestions(for tokens: [Token], locale: String) -> [String] {
         let words = commandWords[locale] ?? []
         var out: [String] = []
         for (i, token) in tokens.enumerated() where token.folded.count >= 3 {
-            let limit = token.folded.count <= 5 ? 1 : 2
-            let close = words.filter { $0 != token.folded && editDistance($0, token.folded, limit: limit) <= limit }
-            for word in close {
+            for word in words where word != token.folded && editDistance(word, token.folded, limit: Self.limit(token.folded)) <= Self.limit(token.folded) {
                 var fixed = tokens
                 fixed[i] = Token(raw: Substring(word), folded: word)
-                if case .success = parse(tokens: fixed, locale: locale) {
+                if case .parsed = match(tokens: fixed, locale: locale) {
                     let text = fixed.map { String($0.raw) }.joined(separator: " ")
                     if !out.contains(text) { out.append(text) }
-                } else if !out.contains(word) {
-                    out.append(word)
                 }
+            }
+        }
+        if out.isEmpty, let first = tokens.first?.folded, first.count >= 3 {
+            for rule in rules[locale] ?? [] {
+                guard case .word(let starts)? = rule.elements.first,
+                      starts.contains(where: { editDistance($0, first, limit: Self.limit(first)) <= Self.limit(first) }) else { continue }
+                let usage = rule.elements.usage
+                if !out.contains(usage) { out.append(usage) }
             }
         }
         return out.isEmpty ? ["help"] : Array(out.prefix(5))
     }
+
+    private static func limit(_ word: String) -> Int { word.count <= 5 ? 1 : 2 }
 }
 
 struct MatchState {

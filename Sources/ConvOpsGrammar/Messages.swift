@@ -45,6 +45,14 @@ public struct Messages: Sendable {
             return nil
         }
         struct File: Decodable { var locale: String; var messages: [String: String] }
+        // JSONSerialization reports where the syntax breaks; JSONDecoder on Linux does not.
+        do {
+            _ = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            let (line, column) = Self.position(of: error, in: data)
+            diagnostics.append(GrammarDiagnostic(file: path, line: line, column: column, message: "not valid JSON"))
+            return nil
+        }
         do {
             let file = try JSONDecoder().decode(File.self, from: data)
             guard file.locale == expected else {
@@ -73,7 +81,7 @@ public struct Messages: Sendable {
     /// Foundation reports JSON syntax errors with a character offset in the message; turn it
     /// into a line and column where we can.
     private static func position(of error: Error, in data: Data) -> (Int, Int) {
-        let text = "\(error)"
+        let text = "\(error) \((error as NSError).userInfo)"
         guard let r = text.range(of: #"character (\d+)"#, options: .regularExpression),
               let offset = Int(text[r].dropFirst("character ".count)) else { return (1, 1) }
         var line = 1, column = 1

@@ -1,7 +1,7 @@
 /// One element of a compiled pattern.
 indirect enum PatternElement: Sendable, Hashable {
-    /// Any one of these words (lowercased).
-    case word(Set<String>)
+    /// Any one of these words (lowercased), the first being the canonical one.
+    case word([String])
     /// A slot filled from the text.
     case slot(name: String)
     /// Elements that may be left out as a group.
@@ -20,12 +20,12 @@ struct PatternParser {
 
     static func parse(_ text: String) throws(Failure) -> [PatternElement] {
         var parser = PatternParser(text)
-        let elements = try parser.sequence(until: nil)
+        let elements = try parser.sequence(until: nil, openedAt: 0)
         if elements.isEmpty { throw Failure(column: 1, message: "empty pattern") }
         return elements
     }
 
-    private mutating func sequence(until closer: Character?) throws(Failure) -> [PatternElement] {
+    private mutating func sequence(until closer: Character?, openedAt open: Int) throws(Failure) -> [PatternElement] {
         var out: [PatternElement] = []
         while index < chars.count {
             let c = chars[index]
@@ -35,7 +35,7 @@ struct PatternParser {
             case "[":
                 let start = index
                 index += 1
-                let inner = try sequence(until: "]")
+                let inner = try sequence(until: "]", openedAt: start)
                 if inner.isEmpty { throw Failure(column: start + 1, message: "empty optional group '[]'") }
                 out.append(.optional(inner))
             case "(":
@@ -53,21 +53,21 @@ struct PatternParser {
                 out.append(.word([w]))
             }
         }
-        if let closer { throw Failure(column: chars.count + 1, message: "missing '\(closer)'") }
+        if closer != nil { throw Failure(column: open + 1, message: "missing ']' for this '['") }
         return out
     }
 
     private mutating func alternatives() throws(Failure) -> PatternElement {
         let open = index
         index += 1
-        var words: Set<String> = []
+        var words: [String] = []
         var current = ""
         while index < chars.count {
             let c = chars[index]
             index += 1
             if c == "|" || c == ")" {
                 if current.isEmpty { throw Failure(column: index, message: "empty alternative in '( … )'") }
-                words.insert(current)
+                if !words.contains(current) { words.append(current) }
                 current = ""
                 if c == ")" { return .word(words) }
             } else if Self.isWordCharacter(c) {

@@ -1,0 +1,95 @@
+import ConvOpsAWS
+import Foundation
+
+/// Settings, from the environment first, then an optional JSON config file, then defaults.
+/// Every setting is documented in the README.
+public struct Configuration: Sendable {
+    /// The folder holding `commands/` and `locales/`.
+    public var home: String
+    /// The SQLite file (CONVOPS_DB).
+    public var databasePath: String
+    public var locale: String
+    /// How long a plan waits for Confirm, in seconds.
+    public var confirmationTimeout: TimeInterval
+    public var aws: AWSConfiguration
+
+    public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
+    public var localesDirectory: String { (home as NSString).appendingPathComponent("locales") }
+
+    /// The keys a config file may set, with their environment variable.
+    static let keys: [(file: String, env: String)] = [
+        ("home", "CONVOPS_HOME"), ("db", "CONVOPS_DB"), ("locale", "CONVOPS_LOCALE"),
+        ("confirmation_timeout_seconds", "CONVOPS_CONFIRMATION_TIMEOUT"),
+        ("region", "AWS_REGION"), ("endpoint_url", "AWS_ENDPOINT_URL"),
+    ]
+
+    public static func load(environment env: [String: String], currentDirectory: String) throws(ConfigurationError) -> Configuration {
+        var file: [String: String] = [:]
+        if let path = env["CONVOPS_CONFIG"], !path.isEmpty {
+            file = try readFile(path)
+        }
+        func value(_ fileKey: String, _ envKey: String) -> String? {
+            if let v = env[envKey], !v.isEmpty { return v }
+            return file[fileKey]
+        }
+        let home = value("home", "CONVOPS_HOME") ?? findHome(from: currentDirectory)
+        let db = value("db", "CONVOPS_DB") ?? (currentDirectory as NSString).appendingPathComponent("convops.db")
+        var timeout: TimeInterval = 600
+        if let raw = value("confirmation_timeout_seconds", "CONVOPS_CONFIRMATION_TIMEOUT") {
+            guard let seconds = TimeInterval(raw), seconds >= 10, seconds <= 86_400 else {
+                throw ConfigurationError("CONVOPS_CONFIRMATION_TIMEOUT (confirmation_timeout_seconds) must be a number of seconds from 10 to 86400, not '\(raw)'")
+            }
+            timeout = seconds
+        }
+        var aws = AWSConfiguration.fromEnvironment(env)
+        if env["AWS_REGION"]?.isEmpty != false, env["AWS_DEFAULT_REGION"]?.isEmpty != false, let region = file["region"] {
+            aws.region = region
+        }
+        if aws.endpoint == nil, let endpoint = file["endpoint_url"] { aws.endpoint = endpoint }
+        if let endpoint = aws.endpoint {
+            guard let url = URLComponents(string: endpoint), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw ConfigurationError("AWS_ENDPOINT_URL must be an http(s) URL such as http://127.0.0.1:5000, not '\(endpoint)'")
+            }
+        }
+        return Configuration(home: home, databasePath: db, locale: value("locale", "CONVOPS_LOCALE") ?? "en",
+                             confirmationTimeout: timeout, aws: aws)
+    }
+
+    private static func readFile(_ path: String) throws(ConfigurationError) -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("cannot read the config file \(path) (CONVOPS_CONFIG)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigurationError("\(path) is not a JSON object; see the README for its keys")
+        }
+        var out: [String: String] = [:]
+        let known = Set(keys.map(\.file))
+        for (key, value) in object {
+            guard known.contains(key) else {
+                throw ConfigurationError("\(path): unknown key '\(key)' (known: \(keys.map(\.file).joined(separator: ", ")))")
+            }
+            switch value {
+            case let s as String: out[key] = s
+            case let n as NSNumber: out[key] = n.stringValue
+            default: throw ConfigurationError("\(path): '\(key)' must be a string or a number")
+            }
+        }
+        return out
+    }
+
+    /// The folder with `commands/`: the current one, or one above the executable (a checkout).
+    static func findHome(from currentDirectory: String) -> String {
+        var candidates = [currentDirectory]
+        var dir = (CommandLine.arguments.first.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? currentDirectory) as NSString
+        for _ in 0..<6 {
+            dir = dir.deletingLastPathComponent as NSString
+            candidates.append(dir as String)
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("commands")) } ?? currentDirectory
+    }
+}
+
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,280 @@
+import ConvOpsAWS
+import ConvOpsCore
+import ConvOpsGrammar
+import ConvOpsStore
+import Foundation
+import Logging
+
+/// The channel-agnostic conversation loop: text in, replies out. Parsing, planning and the
+/// request machine are pure; the engine stores every transition before it acts on it.
+public actor Engine {
+    let grammar: Grammar
+    let store: Store
+    let aws: AWSClient
+    let resolver: ResourceResolver
+    let executor: Executor
+    let clock: any WallClock
+    let policy: RequestPolicy
+    let logger: Logger
+    let defaultLocale: String
+
+    public init(grammar: Grammar, store: Store, aws: AWSClient, clock: any WallClock = SystemClock(),
+                policy: RequestPolicy = RequestPolicy(), locale: String = "en", logger: Logger = Logger(label: "convops.engine")) {
+        self.grammar = grammar
+        self.store = store
+        self.aws = aws
+        self.resolver = ResourceResolver(ec2: EC2(client: aws), region: aws.configuration.region)
+        self.executor = Executor(client: aws)
+        self.clock = clock
+        self.policy = policy
+        self.logger = logger
+        self.defaultLocale = locale
+    }
+
+    public static var requiredMessageKeys: Set<String> { MessageKey.all }
+
+    func messages(_ locale: String?) -> Messages { grammar.messages(for: locale ?? defaultLocale) }
+
+    /// Handles one message and returns what to say, in order.
+    public func handle(_ message: InboundMessage) async -> [Reply] {
+        let m = messages(message.locale)
+        switch grammar.parse(message.text, locale: message.locale) {
+        case .failure(let failure):
+            var text = failure.message
+            if failure.reason != .empty, !failure.suggestions.isEmpty {
+                text += " " + m.text("grammar.suggestions", ["suggestions": failure.suggestions.map { "“\($0)”" }.joined(separator: ", ")])
+            }
+            return [Reply(.error, text)]
+        case .success(let parsed):
+            logger.debug("engine.parsed", metadata: ["intent": "\(parsed.intent.rawValue)", "rule": "\(parsed.rule)"])
+            do {
+                return try await run(parsed.command, message: message, messages: messages(parsed.locale))
+            } catch let error as AWSError {
+                return [Reply(.error, m.text("error.aws", ["error": error.description]))]
+            } catch {
+                let correlation = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+                logger.error("engine.failure", metadata: ["error": "\(error)", "correlation_id": "\(correlation)"])
+                return [Reply(.error, m.text("error.internal", ["id": correlation]))]
+            }
+        }
+    }
+
+    private func run(_ command: Command, message: InboundMessage, messages m: Messages) async throws -> [Reply] {
+        let region = command.qualifiers.region
+        switch command.intent {
+        case .help:
+            let lines = grammar.help(locale: m.locale).map {
+                m.text("help.line", ["usage": $0.usage.joined(separator: " | "), "text": $0.text])
+            }
+            return [Reply(.info, ([m.text("help.header")] + lines).joined(separator: "\n"))]
+        case .status(let target?):
+            switch try await resolver.resolve(target, region: region) {
+            case .found(let ref):
+                return [Reply(.info, m.text("status.one", ["resource": ref.label, "kind": ref.kind.noun,
+                                                           "state": ref.state ?? "unknown", "region": ref.region]))]
+            case let other:
+                return [resolutionProblem(other, mention: target, region: region, m)]
+            }
+        case .status(nil):
+            let instances = try await EC2(client: aws).describeInstances(filters: [("instance-state-name", ResourceResolver.liveStates)], region: region)
+            guard !instances.isEmpty else { return [Reply(.info, m.text("status.none", ["region": region ?? aws.configuration.region]))] }
+            let sorted = instances.sorted { ($0.name ?? $0.id) < ($1.name ?? $1.id) }
+            let lines = sorted.map { (i: EC2Instance) -> String in
+                let args: [String: String] = ["name": i.name ?? "-", "id": i.id, "state": i.state, "type": i.type]
+                return m.text("status.overview_line", args)
+            }
+            return [Reply(.info, ([m.text("status.overview", ["region": region ?? aws.configuration.region])] + lines).joined(separator: "\n"))]
+        case .restart(let target):
+            return try await plan(.rebootInstance, target: target, region: region, message: message, m)
+        case .cancel:
+            guard let request = try latestPending(for: message.person, states: [.awaitingConfirmation, .awaitingApproval]) else {
+                return [Reply(.info, m.text("request.none_pending"))]
+            }
+            return await decide(.cancel(by: message.person), on: request.id, m)
+        case .approve(let id), .reject(let id):
+            let event: RequestEvent = command.intent.kind == .approve ? .approve(by: message.person) : .reject(by: message.person)
+            if let id { return await decide(event, on: id, m) }
+            let pending = try store.requests(in: [.awaitingApproval])
+            guard pending.count == 1 else { return [Reply(.info, m.text("request.none_pending"))] }
+            return await decide(event, on: pending[0].id, m)
+        case .whoami:
+            return [Reply(.info, m.text("whoami", ["name": message.person.name, "id": message.person.id, "channel": message.channel]))]
+        case .stop, .start, .scale, .alarms, .logs, .history:
+            return [Reply(.info, m.text("intent.not_available", ["intent": command.intent.kind.rawValue]))]
+        }
+    }
+
+    /// Resolves the target, builds the plan and stores the request before showing it.
+    private func plan(_ action: PlannedAction, target: ResourceMention, region: String?, message: InboundMessage,
+                      _ m: Messages) async throws -> [Reply] {
+        let resolution = try await resolver.resolve(target, region: region)
+        guard case .found(let resource) = resolution else {
+            return [resolutionProblem(resolution, mention: target, region: region, m)]
+        }
+        let plan = Plan(action: action, resource: resource, risk: action.intentKind.risk,
+                        apiCalls: Executor.apiCalls(for: action, resource: resource))
+        let now = clock.now()
+        let request = Request(id: Self.newRequestID(), plan: plan, requester: message.person, channel: message.channel,
+                              createdAt: now, expiresAt: now.addingTimeInterval(policy.expiry))
+        try store.insert(request)
+        logger.info("request.created", metadata: ["request.id": "\(request.id)", "request.action": "\(action.rawValue)"])
+        let minutes = max(1, Int((policy.expiry / 60).rounded()))
+        let text = m.text("plan.prompt", [
+            "id": request.id, "canonical": plan.canonicalText, "kind": resource.kind.noun, "name": resource.name ?? "-",
+            "resource": resource.label, "instance": resource.id, "region": resource.region,
+            "calls": plan.apiCalls.map(\.description).joined(separator: "; "), "minutes": String(minutes),
+        ])
+        return [Reply(.plan, text, requestID: request.id)]
+    }
+
+    private func resolutionProblem(_ resolution: Resolution, mention: ResourceMention, region: String?, _ m: Messages) -> Reply {
+        let region = region ?? aws.configuration.region
+        switch resolution {
+        case .notFound(let near) where !near.isEmpty:
+            return Reply(.error, m.text("resolve.not_found_suggest", ["name": mention.text, "region": region,
+                                                                    "suggestions": near.map { "“\($0)”" }.joined(separator: ", ")]))
+        case .notFound:
+            return Reply(.error, m.text("resolve.not_found", ["name": mention.text, "region": region]))
+        case .ambiguous(let refs):
+            let lines = refs.map { m.text("resolve.ambiguous_line", ["id": $0.id, "state": $0.state ?? "unknown"]) }
+            return Reply(.error, ([m.text("resolve.ambiguous", ["name": mention.text, "count": String(refs.count), "region": region])] + lines)
+                .joined(separator: "\n"))
+        case .found:
+            return Reply(.error, m.text("error.internal", ["id": "resolution"]))
+        }
+    }
+
+    /// A button click or typed confirmation: the person's newest request awaiting it, or the named one.
+    public func confirm(by person: Person, requestID: String?, locale: String? = nil) async -> [Reply] {
+        let m = messages(locale)
+        let id: String
+        if let requestID {
+            id = requestID
+        } else {
+            let waiting = ((try? store.requests(in: [.awaitingConfirmation])) ?? []).filter { $0.requester.id == person.id }
+            guard let only = waiting.first else { return [Reply(.info, m.text("request.none_pending"))] }
+            // With two plans waiting, a bare "confirm" would be a guess: ask which one.
+            guard waiting.count == 1 else {
+                let list = waiting.map { "\($0.id) (\($0.plan.canonicalText))" }.joined(separator: ", ")
+                return [Reply(.info, m.text("request.which", ["list": list, "word": m.text("console.confirm_word")]))]
+            }
+            id = only.id
+        }
+        return await decide(.confirm(by: person), on: id, m)
+    }
+
+    /// Applies a person's event to a request: machine, then store, then the effect.
+    func decide(_ event: RequestEvent, on id: String, _ m: Messages) async -> [Reply] {
+        do {
+            guard let request = try store.request(id: id) else {
+                return [Reply(.error, m.text("request.not_found", ["id": id]))]
+            }
+            switch RequestMachine.apply(event, to: request, policy: policy, now: clock.now()) {
+            case .refused(let refusal):
+                return [Reply(.error, refusalText(refusal, request, m), requestID: id)]
+            case .duplicate:
+                return [Reply(.info, m.text("request.duplicate", ["id": id, "state": request.state.rawValue]), requestID: id)]
+            case .transition(let next, let decision, let effects):
+                guard try store.transition(next, from: request.state, decision: decision, actor: actor(of: event)) else {
+                    // Another event won the race; tell the person what the request is now.
+                    let now = try store.request(id: id)
+                    return [Reply(.info, m.text("refusal.race", ["id": id, "state": now?.state.rawValue ?? "unknown"]), requestID: id)]
+                }
+                var replies = [stateReply(next, m)]
+                for effect in effects {
+                    if case .execute(let plan) = effect {
+                        replies += await execute(plan, request: next, m)
+                    }
+                }
+                return replies
+            }
+        } catch {
+            let correlation = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+            logger.error("engine.decide_failed", metadata: ["request.id": "\(id)", "error": "\(error)", "correlation_id": "\(correlation)"])
+            return [Reply(.error, m.text("error.internal", ["id": correlation]), requestID: id)]
+        }
+    }
+
+    private func execute(_ plan: Plan, request: Request, _ m: Messages) async -> [Reply] {
+        let outcome = await executor.execute(plan)
+        guard case .transition(let done, let decision, _) = RequestMachine.apply(.finished(outcome), to: request, policy: policy, now: clock.now()) else {
+            return []
+        }
+        do {
+            _ = try store.transition(done, from: .executing, decision: decision, actor: AuditEntry.botActor)
+        } catch {
+            logger.error("engine.outcome_not_stored", metadata: ["request.id": "\(request.id)", "error": "\(error)"])
+        }
+        return [stateReply(done, m)]
+    }
+
+    /// Marks pending requests past their deadline as expired; returns what to announce.
+    public func sweep() async -> [Reply] {
+        let m = messages(nil)
+        guard let due = try? store.requests(in: [.awaitingConfirmation, .awaitingApproval]) else { return [] }
+        var replies: [Reply] = []
+        for request in due where request.expiresAt <= clock.now() {
+            replies += await decide(.expire, on: request.id, m)
+        }
+        return replies
+    }
+
+    /// At start: requests that were executing when the process stopped have an unknown
+    /// outcome. They are marked so and reported, never re-run.
+    public func recover() async -> [Reply] {
+        let m = messages(nil)
+        guard let executing = try? store.requests(in: [.executing]) else { return [] }
+        var replies: [Reply] = []
+        for request in executing {
+            replies += await decide(.interrupted, on: request.id, m)
+        }
+        return replies
+    }
+
+    private func stateReply(_ r: Request, _ m: Messages) -> Reply {
+        let args = ["id": r.id, "resource": r.plan.resource.label, "canonical": r.plan.canonicalText,
+                    "region": r.plan.resource.region, "principal": r.outcome?.principal ?? "-",
+                    "approver": r.approver?.name ?? "-", "error": r.outcome?.summary ?? "",
+                    "done": m.text("outcome.\(r.plan.action.rawValue)")]
+        let (kind, key): (Reply.Kind, String) = switch r.state {
+        case .executing: (.progress, "request.executing")
+        case .succeeded: (.outcome, "request.succeeded")
+        case .failed: (.outcome, "request.failed")
+        case .cancelled: (.outcome, "request.cancelled")
+        case .expired: (.outcome, "request.expired")
+        case .outcomeUnknown: (.outcome, "request.outcome_unknown")
+        case .awaitingApproval: (.progress, "request.awaiting_approval")
+        case .rejected: (.outcome, "request.rejected")
+        case .awaitingConfirmation: (.plan, "request.duplicate")
+        }
+        return Reply(kind, m.text(key, args), requestID: r.id)
+    }
+
+    private func refusalText(_ refusal: Refusal, _ r: Request, _ m: Messages) -> String {
+        switch refusal {
+        case .notRequester: m.text("refusal.not_requester", ["id": r.id, "requester": r.requester.name])
+        case .selfApproval: m.text("refusal.self_approval", ["id": r.id])
+        case .invalidInState(let state, let event): m.text("refusal.invalid_state", ["id": r.id, "state": state.rawValue, "event": event])
+        case .alreadyFinished(let state): m.text("refusal.finished", ["id": r.id, "state": state.rawValue])
+        case .notYetExpired: m.text("refusal.invalid_state", ["id": r.id, "state": r.state.rawValue, "event": "expire"])
+        }
+    }
+
+    private func actor(of event: RequestEvent) -> String {
+        switch event {
+        case .confirm(let p), .cancel(let p), .approve(let p), .reject(let p): p.id
+        case .expire, .finished, .interrupted: AuditEntry.botActor
+        }
+    }
+
+    private func latestPending(for person: Person, states: [RequestState]) throws -> Request? {
+        try store.requests(in: states).last { $0.requester.id == person.id }
+    }
+
+    /// Short, unguessable, easy to type: `r` and 7 characters of base 32.
+    static func newRequestID() -> String {
+        let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
+        var generator = SystemRandomNumberGenerator()
+        return "r" + String((0..<7).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    }
+}

@@ -1,0 +1,19 @@
+/// Every message key the engine and the console use. `Grammar.load` checks that each
+/// locale has all of them, so a missing sentence fails at start, not in front of a person.
+enum MessageKey {
+    static let all: Set<String> = [
+        "grammar.empty", "grammar.no_match", "grammar.missing_slot", "grammar.ambiguous", "grammar.suggestions",
+        "help.header", "help.line",
+        "status.one", "status.overview", "status.overview_line", "status.none",
+        "resolve.not_found", "resolve.not_found_suggest", "resolve.ambiguous", "resolve.ambiguous_line",
+        "plan.prompt", "plan.calls",
+        "request.executing", "request.succeeded", "request.failed", "request.cancelled", "request.expired",
+        "request.outcome_unknown", "request.awaiting_approval", "request.approved", "request.rejected",
+        "request.none_pending", "request.which", "request.not_found", "request.duplicate",
+        "refusal.not_requester", "refusal.self_approval", "refusal.invalid_state", "refusal.finished", "refusal.race",
+        "intent.not_available", "whoami",
+        "error.aws", "error.internal",
+        "console.welcome", "console.as", "console.confirm_word", "console.bye", "console.prompt_hint",
+        "outcome.reboot-instance",
+    ]
+}

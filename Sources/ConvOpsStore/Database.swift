@@ -1,0 +1,126 @@
+import CSQLite
+import Foundation
+
+/// A SQLite failure: the result code, what we were doing, and SQLite's own message.
+public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var code: Int32
+    public var operation: String
+    public var message: String
+
+    public var description: String { "database error during \(operation): \(message) (sqlite \(code))" }
+}
+
+let sqliteTransient = convops_sqlite_transient()
+
+/// Owns one `sqlite3*` connection. Not Sendable: `Store` lends it out under a lock.
+final class Database {
+    let handle: OpaquePointer
+
+    init(path: String) throws(StoreError) {
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            sqlite3_close_v2(db)
+            throw StoreError(code: rc, operation: "open \(path)", message: message)
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, 5000)
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    /// The one place a SQLite result code becomes an error.
+    @discardableResult
+    func check(_ rc: Int32, _ operation: @autoclosure () -> String) throws(StoreError) -> Int32 {
+        switch rc & 0xFF {
+        case SQLITE_OK, SQLITE_ROW, SQLITE_DONE: return rc
+        default: throw StoreError(code: rc, operation: operation(), message: String(cString: sqlite3_errmsg(handle)))
+        }
+    }
+
+    func execute(_ sql: String) throws(StoreError) {
+        try check(sqlite3_exec(handle, sql, nil, nil, nil), "exec \(sql.prefix(60))")
+    }
+
+    func prepare(_ sql: String) throws(StoreError) -> Statement {
+        var stmt: OpaquePointer?
+        try check(sqlite3_prepare_v2(handle, sql, -1, &stmt, nil), "prepare \(sql.prefix(60))")
+        return Statement(stmt!, database: self)
+    }
+
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+}
+
+/// Owns one prepared statement.
+final class Statement {
+    let handle: OpaquePointer
+    unowned let database: Database
+
+    init(_ handle: OpaquePointer, database: Database) {
+        self.handle = handle
+        self.database = database
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    enum Value {
+        case text(String?)
+        case real(Double?)
+        case integer(Int64?)
+        case blob(Data?)
+    }
+
+    @discardableResult
+    func bind(_ values: [Value]) throws(StoreError) -> Statement {
+        try database.check(sqlite3_reset(handle), "reset")
+        try database.check(sqlite3_clear_bindings(handle), "clear bindings")
+        for (i, value) in values.enumerated() {
+            let index = Int32(i + 1)
+            let rc: Int32
+            switch value {
+            case .text(let s?): rc = sqlite3_bind_text(handle, index, s, -1, sqliteTransient)
+            case .real(let d?): rc = sqlite3_bind_double(handle, index, d)
+            case .integer(let n?): rc = sqlite3_bind_int64(handle, index, n)
+            case .blob(let data?):
+                rc = data.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
+            default: rc = sqlite3_bind_null(handle, index)
+            }
+            try database.check(rc, "bind \(index)")
+        }
+        return self
+    }
+
+    /// Steps once; true while there is a row.
+    func step() throws(StoreError) -> Bool {
+        try database.check(sqlite3_step(handle), "step") == SQLITE_ROW
+    }
+
+    func run() throws(StoreError) {
+        while try step() {}
+    }
+
+    func text(_ column: Int32) -> String? {
+        guard sqlite3_column_type(handle, column) != SQLITE_NULL, let p = sqlite3_column_text(handle, column) else { return nil }
+        return String(cString: p)
+    }
+
+    func real(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
+    func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import ConvOpsAWS
+import ConvOpsBot
+import Foundation
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check configuration, grammar, database and AWS access.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let context = try Context(global)
+        let runtime = try context.runtime()
+        let c = context.configuration
+        emit("home:     \(c.home)")
+        emit("grammar:  ok (\(runtime.grammar.locales.joined(separator: ", ")))")
+        emit("database: \(c.databasePath) (schema \(runtime.store.schemaVersion))")
+        emit("region:   \(c.aws.region)\(c.aws.endpoint.map { " via \($0)" } ?? "")")
+        do {
+            emit("aws:      ok, acting as \(try await runtime.aws.callerIdentity())")
+        } catch {
+            emit("aws:      \(error)")
+            throw Exit.setup
+        }
+    }
+}

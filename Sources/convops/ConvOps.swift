@@ -1,0 +1,65 @@
+import ArgumentParser
+import ConvOpsBot
+import Foundation
+import Logging
+
+@main
+struct ConvOps: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convops",
+        abstract: "Chat-native operations for AWS.",
+        subcommands: [Chat.self, Parse.self, GrammarCommand.self, Audit.self, Check.self])
+}
+
+/// Exit codes: 0 ok, 1 the input was refused (parse failure, broken audit chain), 2 setup failed.
+enum Exit {
+    static let refused = ExitCode(1)
+    static let setup = ExitCode(2)
+}
+
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error (CONVOPS_LOG_LEVEL).")
+    var logLevel: String?
+}
+
+/// What every subcommand starts from: the environment, the configuration and a logger.
+struct Context {
+    let environment = ProcessInfo.processInfo.environment
+    let configuration: Configuration
+    let logger: Logger
+
+    init(_ options: GlobalOptions) throws {
+        let level = Logger.Level(rawValue: options.logLevel ?? environment["CONVOPS_LOG_LEVEL"] ?? "warning") ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        logger = Logger(label: "convops")
+        do {
+            configuration = try Configuration.load(environment: environment,
+                                                   currentDirectory: FileManager.default.currentDirectoryPath)
+        } catch {
+            Self.fail("configuration: \(error)")
+            throw Exit.setup
+        }
+    }
+
+    static func fail(_ message: String) {
+        FileHandle.standardError.write(Data("convops: \(message)\n".utf8))
+    }
+
+    func runtime() throws -> Runtime {
+        do {
+            return try Runtime.start(configuration, environment: environment, logger: logger)
+        } catch {
+            Self.fail("\(error)")
+            throw Exit.setup
+        }
+    }
+}
+
+/// Writes a line to stdout at once (the console and the scripts that drive it read line by line).
+func emit(_ text: String) {
+    FileHandle.standardOutput.write(Data((text.hasSuffix("> ") ? text : text + "\n").utf8))
+}
