@@ -1,0 +1,106 @@
+import ConvOpsHTTP
+import Foundation
+
+/// A `moto_server` on loopback, started by the tests themselves. It runs under a small shell
+/// that kills it when our end of its stdin pipe closes, so it never outlives the test process,
+/// even when that process crashes.
+public final class MotoServer: @unchecked Sendable {
+    // @unchecked: `process` and `keepAlive` are set once in init and only read afterwards.
+    public let endpoint: String
+    public let port: Int
+    private let process: Process
+    private let keepAlive: Pipe
+    private let logPath: String
+
+    /// One server for the whole test process, started on first use.
+    public static func shared() async throws -> MotoServer {
+        try await SharedMoto.instance.get()
+    }
+
+    public static func start() async throws -> MotoServer {
+        guard let moto = Subprocess.which("moto_server") else {
+            throw TestSupportError("moto_server is not installed: run scripts/test (it installs moto[server] with pip)")
+        }
+        let port = try FreePort.pick()
+        let log = NSTemporaryDirectory() + "moto-\(port).log"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "\"$0\" -H 127.0.0.1 -p \"$1\" >\"$2\" 2>&1 & pid=$!; read _; kill $pid", moto, String(port), log]
+        let pipe = Pipe()
+        process.standardInput = pipe
+        try process.run()
+        let server = MotoServer(endpoint: "http://127.0.0.1:\(port)", port: port, process: process, keepAlive: pipe, logPath: log)
+        try await server.waitUntilReady()
+        return server
+    }
+
+    private init(endpoint: String, port: Int, process: Process, keepAlive: Pipe, logPath: String) {
+        self.endpoint = endpoint
+        self.port = port
+        self.process = process
+        self.keepAlive = keepAlive
+        self.logPath = logPath
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        try? keepAlive.fileHandleForWriting.close()
+    }
+
+    private func waitUntilReady() async throws {
+        let http = HTTPClient(configuration: HTTPClientConfiguration(connectTimeout: .seconds(1), totalTimeout: .seconds(3),
+                                                                     egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let response = try? await http.execute(HTTPRequest(url: "\(endpoint)/moto-api/")), response.status == 200 { return }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        throw TestSupportError("moto_server did not start on port \(port): \(log.suffix(2000))")
+    }
+
+    /// The sample account of the demo: instances web-1, web-2 and worker-1 (scripts/seed_moto.py).
+    public func seedSampleAccount(repositoryRoot: String, region: String = "eu-west-1") throws {
+        let result = try Subprocess.run("/usr/bin/env", ["python3", repositoryRoot + "/scripts/seed_moto.py", endpoint, region])
+        guard result.status == 0 else { throw TestSupportError("seeding moto failed: \(result.stderr)") }
+    }
+
+    /// Starts moto's request recorder (what our code sent, as moto received it).
+    public func startRecording() async throws {
+        _ = try await post("/moto-api/recorder/reset-recording")
+        _ = try await post("/moto-api/recorder/start-recording")
+    }
+
+    /// The form bodies of the recorded requests, decoded (`Action=RebootInstances&…`).
+    public func recordedBodies() async throws -> [String] {
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+        let response = try await http.execute(HTTPRequest(url: "\(endpoint)/moto-api/recorder/download-recording"))
+        return response.bodyText.split(separator: "\n").compactMap { line -> String? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let body = object["body"] as? String else { return nil }
+            let decoded = Data(base64Encoded: body).map { String(decoding: $0, as: UTF8.self) } ?? body
+            return decoded.removingPercentEncoding ?? decoded
+        }
+    }
+
+    @discardableResult
+    private func post(_ path: String) async throws -> HTTPResponse {
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+        return try await http.execute(HTTPRequest(method: .post, url: endpoint + path))
+    }
+}
+
+/// Starts the shared server once, whatever the number of tests asking at the same time.
+private actor SharedMoto {
+    static let instance = SharedMoto()
+    private var task: Task<MotoServer, Error>?
+
+    func get() async throws -> MotoServer {
+        if let task { return try await task.value }
+        let task = Task { try await MotoServer.start() }
+        self.task = task
+        return try await task.value
+    }
+}

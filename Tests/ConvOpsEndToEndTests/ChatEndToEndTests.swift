@@ -1,0 +1,132 @@
+import ConvOpsCore
+import ConvOpsStore
+import ConvOpsTestSupport
+import Foundation
+import Testing
+
+/// `convops chat` driven through scripted stdin against a real moto_server.
+@Suite(.serialized) struct ChatEndToEndTests {
+    @Test func restartWeb1IsPlannedConfirmedRebootedAndAudited() async throws {
+        let moto = try await SeededMoto.shared.get()
+        let scenario = try Scenario(moto: moto)
+        defer { scenario.remove() }
+        try await moto.startRecording()
+
+        let result = try convops(["chat", "--as", "alice"], stdin: "restart web-1\nconfirm\n", environment: scenario.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = result.stdout
+        // The plan names what the mention resolved to: Name tag, instance id and region.
+        let planLine = try #require(out.split(separator: "\n").first { $0.contains("what:   reboot EC2 instance web-1 (i-") })
+        let instanceID = String(try #require(planLine.split(separator: "(").last?.dropLast()))
+        #expect(out.contains("convops:   where:  eu-west-1"))
+        #expect(out.contains("convops:   calls:  ec2:RebootInstances InstanceIds=\(instanceID)"))
+        #expect(out.contains("convops: Done: web-1 (\(instanceID)) was rebooted (as arn:aws:sts::123456789012:user/moto)."))
+
+        // moto received exactly one reboot, for that instance.
+        let reboots = try await moto.recordedBodies().filter { $0.contains("Action=RebootInstances") }
+        #expect(reboots.count == 1)
+        #expect(reboots.first?.contains("InstanceId.1=\(instanceID)") == true)
+
+        // The decision is in the audit log, chained and verifiable.
+        let store = try Store(path: scenario.database)
+        let audit = try store.auditEntries(limit: 10)
+        #expect(audit.map(\.decision) == [.requested, .confirmed, .executed])
+        #expect(audit.allSatisfy { $0.target == "ec2-instance \(instanceID) (web-1) eu-west-1" && $0.action == "reboot-instance" })
+        #expect(audit.last?.principal == "arn:aws:sts::123456789012:user/moto")
+        #expect(audit.first?.actor == "console:alice")
+        #expect(try store.verifyAudit() == .intact(entries: 3))
+        let verify = try convops(["audit", "verify"], environment: scenario.environment)
+        #expect(verify.stdout == "ok: 3 entries, chain intact\n")
+    }
+
+    @Test func anotherPersonCannotConfirmAndTheRequesterCanCancel() async throws {
+        let moto = try await SeededMoto.shared.get()
+        let scenario = try Scenario(moto: moto)
+        defer { scenario.remove() }
+        try await moto.startRecording()
+        let first = try convops(["chat", "--as", "alice"], stdin: "restart worker-1\n", environment: scenario.environment)
+        let id = try #require(first.stdout.split(separator: "\n").first { $0.hasPrefix("convops: Plan r") }?
+            .split(separator: " ")[2].dropLast())
+        let script = "/as bob\nconfirm \(id)\n/as alice\ncancel\nconfirm \(id)\n"
+        let result = try convops(["chat", "--as", "alice"], stdin: script, environment: scenario.environment)
+        #expect(result.stdout.contains("convops: Only alice, who asked for plan \(id), can confirm or cancel it."))
+        #expect(result.stdout.contains("convops: Cancelled plan \(id); nothing was changed."))
+        #expect(result.stdout.contains("convops: Plan \(id) is already cancelled; nothing more can change it."))
+        #expect(try await moto.recordedBodies().filter { $0.contains("Action=RebootInstances") }.isEmpty)
+        let audit = try Store(path: scenario.database).auditEntries(limit: 10)
+        #expect(audit.map(\.decision) == [.requested, .cancelled])
+    }
+
+    @Test func unknownAndNearMissNamesAreExplained() async throws {
+        let moto = try await SeededMoto.shared.get()
+        let scenario = try Scenario(moto: moto)
+        defer { scenario.remove() }
+        let result = try convops(["chat", "--as", "alice"], stdin: "restart ghost\nrestart web1\nconfirm\n", environment: scenario.environment)
+        #expect(result.stdout.contains("convops: I can't find an instance called “ghost” in eu-west-1. Check the Name tag, or use the instance id (i-…)."))
+        #expect(result.stdout.contains("convops: I can't find an instance called “web1” in eu-west-1. Did you mean “web-1”, “web-2”?"))
+        #expect(result.stdout.contains("convops: You have no plan waiting."))
+        #expect(try Store(path: scenario.database).auditEntries(limit: 10).isEmpty)
+    }
+
+    @Test func statusReadsTheInventory() async throws {
+        let moto = try await SeededMoto.shared.get()
+        let scenario = try Scenario(moto: moto)
+        defer { scenario.remove() }
+        let result = try convops(["chat"], stdin: "how is web-2 doing?\nstatus\n", environment: scenario.environment)
+        #expect(result.stdout.contains(#/convops: web-2 \(i-[0-9a-f]{17}\) is running — EC2 instance in eu-west-1\./#))
+        #expect(result.stdout.contains("convops: Instances in eu-west-1:"))
+        #expect(result.stdout.contains(#/convops: • worker-1 \(i-[0-9a-f]{17}\) running t3.micro/#))
+    }
+
+    @Test func awsThatCannotBeReachedIsSaidPlainly() throws {
+        let port = try FreePort.pick()
+        let scenario = try Scenario(moto: nil, endpoint: "http://127.0.0.1:\(port)")
+        defer { scenario.remove() }
+        let result = try convops(["chat"], stdin: "restart web-1\n", environment: scenario.environment)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("convops: AWS call failed: Could not reach AWS for ec2:DescribeInstances: could not connect to 127.0.0.1"))
+        #expect(result.stdout.contains("Check the network or AWS_ENDPOINT_URL."))
+        let check = try convops(["check"], environment: scenario.environment)
+        #expect(check.status == 2)
+        #expect(check.stdout.contains("aws:      Could not reach AWS for sts:GetCallerIdentity"))
+    }
+
+    @Test func aMalformedCommandsFileStopsStartWithItsLocation() throws {
+        let home = try makeTemporaryDirectory("home")
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        try FileManager.default.copyItem(atPath: repositoryRoot + "/commands", toPath: home + "/commands")
+        try FileManager.default.copyItem(atPath: repositoryRoot + "/locales", toPath: home + "/locales")
+        try "intent restart\nrisk mutating\nhelp help.restart\nslot target resource\nen: restart {target\n"
+            .write(toFile: home + "/commands/restart.cmd", atomically: true, encoding: .utf8)
+        let scenario = try Scenario(moto: nil, extra: ["CONVOPS_HOME": home])
+        defer { scenario.remove() }
+        let chat = try convops(["chat"], stdin: "help\n", environment: scenario.environment)
+        #expect(chat.status == 2)
+        #expect(chat.stderr.contains("\(home)/commands/restart.cmd:5:13: missing '}' for this '{'"))
+        let check = try convops(["grammar", "check"], environment: scenario.environment)
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("restart.cmd:5:13: missing '}' for this '{'"))
+    }
+
+    @Test func parsePrintsJSONAndExitCodes() throws {
+        let scenario = try Scenario(moto: nil)
+        defer { scenario.remove() }
+        let ok = try convops(["parse", "--locale", "en", "restart web-1"], environment: scenario.environment)
+        #expect(ok.status == 0)
+        #expect(ok.stdout == #"{"intent":"restart","slots":{"target":"web-1"},"locale":"en","rule":"commands/restart.cmd:7"}"# + "\n")
+        let missing = try convops(["parse", "restart"], environment: scenario.environment)
+        #expect(missing.status == 1)
+        #expect(missing.stdout == #"{"error":"“restart” needs a target: which one? For example: restart <target>","suggestions":["restart <target>"]}"# + "\n")
+        let unknown = try convops(["parse", "restrat", "web-1"], environment: scenario.environment)
+        #expect(unknown.status == 1)
+        #expect(unknown.stdout == #"{"error":"I didn't understand “restrat web-1”.","suggestions":["restart web-1"]}"# + "\n")
+    }
+
+    @Test func badConfigurationIsRefusedWithWhatToFix() throws {
+        let scenario = try Scenario(moto: nil, extra: ["CONVOPS_CONFIRMATION_TIMEOUT": "soon"])
+        defer { scenario.remove() }
+        let result = try convops(["chat"], stdin: "", environment: scenario.environment)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("CONVOPS_CONFIRMATION_TIMEOUT (confirmation_timeout_seconds) must be a number of seconds from 10 to 86400, not 'soon'"))
+    }
+}

@@ -1,0 +1,53 @@
+import ConvOpsTestSupport
+import Foundation
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// The `convops` binary SwiftPM built next to the test bundle.
+let convopsBinary: String = {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("convops").path
+    return FileManager.default.isExecutableFile(atPath: beside) ? beside : repositoryRoot + "/.build/debug/convops"
+}()
+
+/// Runs `convops` with only the environment given (plus PATH), the way a user would.
+func convops(_ arguments: [String], stdin: String? = nil, environment: [String: String]) throws -> Subprocess.Result {
+    var env = environment
+    env["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    env["HOME"] = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
+    return try Subprocess.run(convopsBinary, arguments, stdin: stdin, environment: env, currentDirectory: repositoryRoot)
+}
+
+/// A fresh database path and the environment pointing convops at it and at moto.
+struct Scenario {
+    let directory: String
+    let environment: [String: String]
+    var database: String { directory + "/convops.db" }
+
+    init(moto: MotoServer?, endpoint: String? = nil, extra: [String: String] = [:]) throws {
+        directory = try makeTemporaryDirectory("e2e")
+        var env: [String: String] = [
+            "CONVOPS_DB": directory + "/convops.db",
+            "CONVOPS_HOME": repositoryRoot,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        ]
+        if let url = endpoint ?? moto?.endpoint { env["AWS_ENDPOINT_URL"] = url }
+        environment = env.merging(extra) { $1 }
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+}
+
+/// The moto server the suite shares, seeded with the demo account once.
+actor SeededMoto {
+    static let shared = SeededMoto()
+    private var server: MotoServer?
+
+    func get() async throws -> MotoServer {
+        if let server { return server }
+        let moto = try await MotoServer.shared()
+        try moto.seedSampleAccount(repositoryRoot: repositoryRoot)
+        server = moto
+        return moto
+    }
+}
