@@ -18,7 +18,8 @@ public final class MotoServer: @unchecked Sendable {
     }
 
     public static func start() async throws -> MotoServer {
-        guard let moto = Subprocess.which("moto_server") else {
+        let configured = ProcessInfo.processInfo.environment["CONVOPS_MOTO_SERVER"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let moto = configured ?? Subprocess.which("moto_server") else {
             throw TestSupportError("moto_server is not installed: run scripts/test (it installs moto[server] with pip)")
         }
         let port = try FreePort.pick()
@@ -63,7 +64,8 @@ public final class MotoServer: @unchecked Sendable {
 
     /// The sample account of the demo: instances web-1, web-2 and worker-1 (scripts/seed_moto.py).
     public func seedSampleAccount(repositoryRoot: String, region: String = "eu-west-1") throws {
-        let result = try Subprocess.run("/usr/bin/env", ["python3", repositoryRoot + "/scripts/seed_moto.py", endpoint, region])
+        let python = ProcessInfo.processInfo.environment["CONVOPS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+        let result = try Subprocess.run("/usr/bin/env", [python, repositoryRoot + "/scripts/seed_moto.py", endpoint, region])
         guard result.status == 0 else { throw TestSupportError("seeding moto failed: \(result.stderr)") }
     }
 
