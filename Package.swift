@@ -58,7 +58,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "ConvOpsCoreTests", dependencies: ["ConvOpsCore"]),
-        .testTarget(name: "ConvOpsGrammarTests", dependencies: ["ConvOpsGrammar"]),
+        .testTarget(name: "ConvOpsGrammarTests", dependencies: ["ConvOpsGrammar"], resources: [.copy("Corpus")]),
         .testTarget(name: "ConvOpsHTTPTests", dependencies: ["ConvOpsHTTP", "ConvOpsTestSupport"]),
         .testTarget(name: "ConvOpsWebSocketTests", dependencies: ["ConvOpsWebSocket", "ConvOpsTestSupport"]),
         .testTarget(name: "ConvOpsAWSTests", dependencies: ["ConvOpsAWS", "ConvOpsTestSupport"],

@@ -20,8 +20,9 @@ struct CommandFile: Sendable {
 
     var path: String
     var intent: IntentKind
-    var risk: Risk
-    var helpKey: String
+    /// nil for a file that only adds patterns to an intent declared in another file.
+    var risk: Risk?
+    var helpKey: String?
     var slots: [String: SlotType]
     var rules: [Rule]
 
@@ -119,6 +120,15 @@ struct CommandFile: Sendable {
             report(1, 1, "missing 'intent NAME' line")
             return nil
         }
+        // A file with only `intent` and patterns extends the intent declared elsewhere
+        // (commands/LOCALE/restart.cmd next to commands/restart.cmd).
+        if risk == nil, helpKey == nil, slotLines.isEmpty {
+            if rules.isEmpty && diagnostics.count == before {
+                report(intentLine, 1, "no patterns: add a line such as 'en: \(intent.rawValue)'")
+            }
+            guard diagnostics.count == before else { return nil }
+            return CommandFile(path: path, intent: intent, risk: nil, helpKey: nil, slots: [:], rules: rules)
+        }
         // Slots must agree with the typed intent the code builds from them.
         let allowed = Dictionary(uniqueKeysWithValues: (intent.slots + IntentKind.qualifierSlots).map { ($0.name, $0.type) })
         for (name, type) in slots {
@@ -135,7 +145,6 @@ struct CommandFile: Sendable {
             report(intentLine, 1, "intent '\(intent.rawValue)' is \(intent.risk.rawValue); the file says \(risk.rawValue)")
         }
         if helpKey == nil { report(intentLine, 1, "missing 'help KEY' line naming its help text in locales/") }
-        if rules.isEmpty && diagnostics.count == before { report(intentLine, 1, "no patterns: add a line such as 'en: \(intent.rawValue) {target}'") }
         for rule in rules {
             for name in rule.elements.slotNames where slots[name] == nil {
                 report(rule.line, rule.column, "pattern uses slot {\(name)}, which no 'slot' line declares")
@@ -151,7 +160,8 @@ extension Array where Element == PatternElement {
         flatMap { element -> [String] in
             switch element {
             case .word: []
-            case .slot(let name): [name]
+            case .slot("_", _), .slot("_*", _): []
+            case .slot(let name, _), .constant(let name, _): [name]
             case .optional(let inner): inner.slotNames
             }
         }
@@ -162,7 +172,10 @@ extension Array where Element == PatternElement {
         compactMap { element -> String? in
             switch element {
             case .word(let words): words.first
-            case .slot(let name): "<\(name)>"
+            case .slot("_", _): "<name>"
+            case .slot("_*", _): nil
+            case .slot(let name, _): "<\(name)>"
+            case .constant: nil
             case .optional(let inner): inner.slotNames.isEmpty ? nil : "[\(inner.usage)]"
             }
         }.joined(separator: " ")

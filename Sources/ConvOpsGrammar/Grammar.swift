@@ -1,7 +1,7 @@
 import ConvOpsCore
 import Foundation
 
-/// Where a rule came from: `commands/restart.cmd:7`.
+/// Where a rule came from: `commands/en/restart.cmd:7`.
 public struct RuleLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String
     public var line: Int
@@ -14,23 +14,33 @@ struct CompiledRule: Sendable {
     var elements: [PatternElement]
     var locale: String
     var location: RuleLocation
+    /// Words the rule cannot match without (the anchor index looks rules up by these).
+    var requiredWords: Set<String>
+}
+
+/// One locale's compiled rules and word lookups.
+struct LocaleGrammar: Sendable {
+    var locale: String
+    var words: LocaleWords
+    var rules: [CompiledRule]
+    /// Rule indexes by one of their required words, so a parse tries only rules whose words occur.
+    var anchors: [String: [Int]]
+    /// Rules with no required word (a pattern of only slots): always tried.
+    var unanchored: [Int]
 }
 
 /// The rule grammar, compiled once from `commands/` and `locales/` into an immutable matcher.
 public final class Grammar: Sendable {
-    let rules: [String: [CompiledRule]]
-    /// Words that start or make up commands, per locale: what "did you mean" draws from.
-    let commandWords: [String: [String]]
+    let localeGrammars: [String: LocaleGrammar]
     let helpKeys: [IntentKind: String]
     public let messages: [String: Messages]
     public let defaultLocale: String
 
     public var locales: [String] { messages.keys.sorted() }
 
-    init(rules: [String: [CompiledRule]], commandWords: [String: [String]], helpKeys: [IntentKind: String],
-         messages: [String: Messages], defaultLocale: String) {
-        self.rules = rules
-        self.commandWords = commandWords
+    init(localeGrammars: [String: LocaleGrammar], helpKeys: [IntentKind: String], messages: [String: Messages],
+         defaultLocale: String) {
+        self.localeGrammars = localeGrammars
         self.helpKeys = helpKeys
         self.messages = messages
         self.defaultLocale = defaultLocale
@@ -41,7 +51,7 @@ public final class Grammar: Sendable {
         locale.flatMap { messages[$0] } ?? messages[defaultLocale]!
     }
 
-    /// Loads every `*.cmd` in `commandsDirectory` and every `*.json` in `localesDirectory`,
+    /// Loads every `*.cmd` below `commandsDirectory` and every `*.json` in `localesDirectory`,
     /// checks them against each other and against `requiredMessageKeys`, and compiles them.
     /// Throws every mistake found, each as `file:line:column: message`.
     public static func load(commandsDirectory: String, localesDirectory: String,
@@ -49,32 +59,47 @@ public final class Grammar: Sendable {
                             defaultLocale: String = "en") throws(GrammarLoadError) -> Grammar {
         var diagnostics: [GrammarDiagnostic] = []
         let fm = FileManager.default
-
-        func files(in directory: String, ext: String) -> [String] {
-            guard let names = try? fm.contentsOfDirectory(atPath: directory) else {
-                diagnostics.append(GrammarDiagnostic(file: directory, line: 0, column: 0,
-                    message: "cannot read the directory (set CONVOPS_HOME to the folder holding commands/ and locales/)"))
-                return []
-            }
-            return names.filter { $0.hasSuffix(ext) }.sorted().map { (directory as NSString).appendingPathComponent($0) }
+        // Rules are named relative to the folder that holds commands/, as people see them.
+        let base = (commandsDirectory as NSString).deletingLastPathComponent
+        func display(_ path: String) -> String {
+            path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : path
         }
 
         var messages: [String: Messages] = [:]
-        for path in files(in: localesDirectory, ext: ".json") {
-            if let m = Messages.load(path: path, diagnostics: &diagnostics) { messages[m.locale] = m }
+        var lexicons: [String: Lexicon] = [:]
+        if let names = try? fm.contentsOfDirectory(atPath: localesDirectory) {
+            for name in names.sorted() where name.hasSuffix(".json") {
+                if let (m, lexicon) = Messages.load(path: (localesDirectory as NSString).appendingPathComponent(name), diagnostics: &diagnostics) {
+                    messages[m.locale] = m
+                    lexicons[m.locale] = lexicon
+                }
+            }
+        } else {
+            diagnostics.append(GrammarDiagnostic(file: localesDirectory, line: 0, column: 0,
+                message: "cannot read the directory (set CONVOPS_HOME to the folder holding commands/ and locales/)"))
         }
-        var commandFiles: [CommandFile] = []
-        let commandPaths = files(in: commandsDirectory, ext: ".cmd")
+
+        var commandPaths: [String] = []
+        if let enumerator = fm.enumerator(atPath: commandsDirectory) {
+            for case let relative as String in enumerator where relative.hasSuffix(".cmd") {
+                commandPaths.append((commandsDirectory as NSString).appendingPathComponent(relative))
+            }
+        } else {
+            diagnostics.append(GrammarDiagnostic(file: commandsDirectory, line: 0, column: 0,
+                message: "cannot read the directory (set CONVOPS_HOME to the folder holding commands/ and locales/)"))
+        }
+        commandPaths.sort()
         if commandPaths.isEmpty && diagnostics.isEmpty {
             diagnostics.append(GrammarDiagnostic(file: commandsDirectory, line: 0, column: 0, message: "no *.cmd files"))
         }
+        var files: [CommandFile] = []
         for path in commandPaths {
             guard let data = fm.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                diagnostics.append(GrammarDiagnostic(file: path, line: 1, column: 1, message: "cannot read the file as UTF-8"))
+                diagnostics.append(GrammarDiagnostic(file: display(path), line: 1, column: 1, message: "cannot read the file as UTF-8"))
                 continue
             }
-            if let file = CommandFile.parse(path: path, contents: text, diagnostics: &diagnostics) {
-                commandFiles.append(file)
+            if let file = CommandFile.parse(path: display(path), contents: text, diagnostics: &diagnostics) {
+                files.append(file)
             }
         }
         if messages[defaultLocale] == nil {
@@ -82,40 +107,55 @@ public final class Grammar: Sendable {
                 line: 0, column: 0, message: "the default locale '\(defaultLocale)' has no locale file"))
         }
 
-        var rules: [String: [CompiledRule]] = [:]
-        var seen: [String: RuleLocation] = [:]
-        var intentFiles: [IntentKind: String] = [:]
-        var helpKeys: [IntentKind: String] = [:]
-        var words: [String: Set<String>] = [:]
-        for file in commandFiles {
-            if let other = intentFiles[file.intent] {
+        // Declarations first, then the files that only add patterns to them.
+        var declarations: [IntentKind: CommandFile] = [:]
+        for file in files where file.risk != nil {
+            if let other = declarations[file.intent] {
                 diagnostics.append(GrammarDiagnostic(file: file.path, line: 1, column: 1,
-                    message: "intent '\(file.intent.rawValue)' is already declared in \(other)"))
+                    message: "intent '\(file.intent.rawValue)' is already declared in \(other.path)"))
                 continue
             }
-            intentFiles[file.intent] = file.path
-            helpKeys[file.intent] = file.helpKey
+            declarations[file.intent] = file
+        }
+        var words: [String: LocaleWords] = [:]
+        for (locale, lexicon) in lexicons { words[locale] = LocaleWords(lexicon) }
+
+        var rules: [String: [CompiledRule]] = [:]
+        var seen: [String: RuleLocation] = [:]
+        for file in files {
+            guard let declaration = declarations[file.intent] else {
+                diagnostics.append(GrammarDiagnostic(file: file.path, line: 1, column: 1,
+                    message: "intent '\(file.intent.rawValue)' is not declared: add commands/\(file.intent.rawValue).cmd with its risk, help and slots"))
+                continue
+            }
             for rule in file.rules {
-                guard let catalog = messages[rule.locale] else {
-                    diagnostics.append(GrammarDiagnostic(file: file.path, line: rule.line, column: 1,
-                        message: "no locales/\(rule.locale).json for this pattern's locale '\(rule.locale)'"))
+                let location = RuleLocation(file: file.path, line: rule.line)
+                func report(_ message: String, column: Int = rule.column) {
+                    diagnostics.append(GrammarDiagnostic(file: file.path, line: rule.line, column: column, message: message))
+                }
+                guard let catalog = messages[rule.locale], let localeWords = words[rule.locale] else {
+                    report("no locales/\(rule.locale).json for this pattern's locale '\(rule.locale)'", column: 1)
                     continue
                 }
-                if !catalog.has(file.helpKey) {
-                    diagnostics.append(GrammarDiagnostic(file: file.path, line: rule.line, column: 1,
-                        message: "help key '\(file.helpKey)' is missing from locales/\(rule.locale).json"))
+                if let key = declaration.helpKey, !catalog.has(key) {
+                    report("help key '\(key)' is missing from locales/\(rule.locale).json", column: 1)
                 }
-                let location = RuleLocation(file: file.path, line: rule.line)
+                for name in rule.elements.slotNames where declaration.slots[name] == nil {
+                    report("pattern uses slot {\(name)}, which \(declaration.path) does not declare")
+                }
+                // A word that is always taken out before matching can never be matched.
+                let required = rule.elements.requiredWords
+                for word in required.sorted() where !localeWords.wordClass(word).isDisjoint(with: .stripped) {
+                    report("unreachable rule: '\(word)' is filler or a guard word in locales/\(rule.locale).json and is removed before matching")
+                }
                 let key = "\(rule.locale) \(rule.elements)"
                 if let first = seen[key] {
-                    diagnostics.append(GrammarDiagnostic(file: file.path, line: rule.line, column: rule.column,
-                        message: "duplicate rule: the same pattern is already at \(first)"))
+                    report("duplicate rule: the same pattern is already at \(first)")
                     continue
                 }
                 seen[key] = location
-                rules[rule.locale, default: []].append(CompiledRule(intent: file.intent, slotTypes: file.slots,
-                    elements: rule.elements, locale: rule.locale, location: location))
-                words[rule.locale, default: []].formUnion(rule.elements.literalWords)
+                rules[rule.locale, default: []].append(CompiledRule(intent: file.intent, slotTypes: declaration.slots,
+                    elements: rule.elements, locale: rule.locale, location: location, requiredWords: required))
             }
         }
         for (locale, catalog) in messages {
@@ -126,16 +166,41 @@ public final class Grammar: Sendable {
             }
         }
         guard diagnostics.isEmpty else { throw GrammarLoadError(diagnostics) }
-        return Grammar(rules: rules, commandWords: words.mapValues { $0.sorted() }, helpKeys: helpKeys,
-                       messages: messages, defaultLocale: defaultLocale)
+
+        var compiled: [String: LocaleGrammar] = [:]
+        for (locale, localeWords) in words {
+            var lw = localeWords
+            let localeRules = rules[locale] ?? []
+            var anchors: [String: [Int]] = [:]
+            var unanchored: [Int] = []
+            for (i, rule) in localeRules.enumerated() {
+                for word in rule.elements.literalWords { lw.classes[word, default: []].insert(.command) }
+                if let first = rule.elements.firstRequiredWords {
+                    for word in first { anchors[word, default: []].append(i) }
+                } else {
+                    unanchored.append(i)
+                }
+            }
+            compiled[locale] = LocaleGrammar(locale: locale, words: lw, rules: localeRules, anchors: anchors, unanchored: unanchored)
+        }
+        let grammar = Grammar(localeGrammars: compiled, helpKeys: declarations.mapValues { $0.helpKey ?? "" },
+                              messages: messages, defaultLocale: defaultLocale)
+        let overlaps = grammar.overlapDiagnostics()
+        guard overlaps.isEmpty else { throw GrammarLoadError(overlaps) }
+        return grammar
     }
 
     /// Usage lines and help text for each intent the locale has rules for, in intent order.
     public func help(locale: String?) -> [(intent: IntentKind, usage: [String], text: String)] {
-        let locale = locale.flatMap { rules[$0] != nil ? $0 : nil } ?? defaultLocale
+        let locale = locale.flatMap { localeGrammars[$0] != nil ? $0 : nil } ?? defaultLocale
         let catalog = messages(for: locale)
+        let rules = localeGrammars[locale]?.rules ?? []
         return IntentKind.allCases.compactMap { kind in
-            let usages = (rules[locale] ?? []).filter { $0.intent == kind }.map { $0.elements.usage }
+            var usages: [String] = []
+            for rule in rules where rule.intent == kind {
+                let usage = rule.elements.usage
+                if !usages.contains(usage) { usages.append(usage) }
+            }
             guard !usages.isEmpty, let key = helpKeys[kind] else { return nil }
             return (kind, usages, catalog.text(key))
         }
@@ -147,9 +212,23 @@ extension Array where Element == PatternElement {
         reduce(into: []) { out, element in
             switch element {
             case .word(let w): out.formUnion(w)
-            case .slot: break
+            case .slot, .constant: break
             case .optional(let inner): out.formUnion(inner.literalWords)
             }
+        }
+    }
+
+    /// The words of the first element outside optional groups that is a word: every match
+    /// contains one of them.
+    var firstRequiredWords: [String]? {
+        for element in self { if case .word(let w) = element { return w } }
+        return nil
+    }
+
+    /// Words that every match contains: single-word elements outside optional groups.
+    var requiredWords: Set<String> {
+        reduce(into: []) { out, element in
+            if case .word(let w) = element, w.count == 1 { out.insert(w[0]) }
         }
     }
 }

@@ -37,14 +37,14 @@ public struct Messages: Sendable {
         return out
     }
 
-    static func load(path: String, diagnostics: inout [GrammarDiagnostic]) -> Messages? {
+    static func load(path: String, diagnostics: inout [GrammarDiagnostic]) -> (Messages, Lexicon)? {
         let name = (path as NSString).lastPathComponent
         let expected = (name as NSString).deletingPathExtension
         guard let data = FileManager.default.contents(atPath: path) else {
             diagnostics.append(GrammarDiagnostic(file: path, line: 1, column: 1, message: "cannot read the file"))
             return nil
         }
-        struct File: Decodable { var locale: String; var messages: [String: String] }
+        struct File: Decodable { var locale: String; var messages: [String: String]; var grammar: Lexicon? }
         // JSONSerialization reports where the syntax breaks; JSONDecoder on Linux does not.
         do {
             _ = try JSONSerialization.jsonObject(with: data)
@@ -60,11 +60,11 @@ public struct Messages: Sendable {
                     message: "file says locale '\(file.locale)' but is named '\(name)'"))
                 return nil
             }
-            return Messages(locale: file.locale, table: file.messages)
+            return (Messages(locale: file.locale, table: file.messages), file.grammar ?? Lexicon())
         } catch {
             let (line, column) = Self.position(of: error, in: data)
             diagnostics.append(GrammarDiagnostic(file: path, line: line, column: column,
-                message: "not a locale file ({\"locale\": …, \"messages\": {…}}): \(Self.describe(error))"))
+                message: "not a locale file ({\"locale\": …, \"messages\": {…}, \"grammar\": {…}}): \(Self.describe(error))"))
             return nil
         }
     }

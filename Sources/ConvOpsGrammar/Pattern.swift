@@ -2,8 +2,11 @@
 indirect enum PatternElement: Sendable, Hashable {
     /// Any one of these words (lowercased), the first being the canonical one.
     case word([String])
-    /// A slot filled from the text.
-    case slot(name: String)
+    /// A slot filled from the text. `sign` is set for `{delta+}` / `{delta-}`: a plain number
+    /// in the text ("up by 2") becomes a signed delta.
+    case slot(name: String, sign: Int)
+    /// A slot set to a fixed value by the rule itself, matching no words: `{scope=mine}`.
+    case constant(name: String, value: String)
     /// Elements that may be left out as a group.
     case optional([PatternElement])
 }
@@ -89,11 +92,25 @@ struct PatternParser {
         }
         guard index < chars.count else { throw Failure(column: open + 1, message: "missing '}' for this '{'") }
         index += 1
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.allSatisfy({ $0.isLetter || $0 == "_" }) else {
-            throw Failure(column: open + 2, message: "a slot name is letters only, as in {target}")
+        var trimmed = name.trimmingCharacters(in: .whitespaces)
+        if trimmed == "_" || trimmed == "_*" { return .slot(name: trimmed, sign: 0) }
+        if let eq = trimmed.firstIndex(of: "=") {
+            let slot = trimmed[..<eq].trimmingCharacters(in: .whitespaces)
+            let value = trimmed[trimmed.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            guard !slot.isEmpty, slot.allSatisfy({ $0.isLetter || $0 == "_" }), !value.isEmpty else {
+                throw Failure(column: open + 2, message: "a fixed slot reads {name=value}, as in {scope=mine}")
+            }
+            return .constant(name: slot, value: value)
         }
-        return .slot(name: trimmed)
+        var sign = 0
+        if trimmed.hasSuffix("+") || trimmed.hasSuffix("-") {
+            sign = trimmed.hasSuffix("+") ? 1 : -1
+            trimmed.removeLast()
+        }
+        guard !trimmed.isEmpty, trimmed.allSatisfy({ $0.isLetter || $0 == "_" }) else {
+            throw Failure(column: open + 2, message: "a slot name is letters only, as in {target} (or {delta+} / {delta-})")
+        }
+        return .slot(name: trimmed, sign: sign)
     }
 
     private mutating func word() -> String {

@@ -41,7 +41,7 @@ struct Parse: AsyncParsableCommand {
                 case .number(let n): (key, .number(n))
                 }
             }
-            let rule = "commands/\((parsed.rule.file as NSString).lastPathComponent):\(parsed.rule.line)"
+            let rule = parsed.rule.description
             emit(JSON.object([("intent", .string(parsed.intent.rawValue)), ("slots", .object(slots)),
                               ("locale", .string(parsed.locale)), ("rule", .string(rule))]))
         case .failure(let failure):

@@ -64,10 +64,17 @@ func diagnostics(_ result: Result<Grammar, GrammarLoadError>) -> [String] {
     @Test func undeclaredSlotsAndMissingLinesAreRefused() {
         #expect(diagnostics(load(["restart.cmd": "intent restart\nrisk mutating\nhelp help.x\nen: restart {target}\n"])) ==
             ["restart.cmd:4:5: pattern uses slot {target}, which no 'slot' line declares"])
-        #expect(diagnostics(load(["restart.cmd": "intent restart\nen: restart now\n"])) == [
+        #expect(diagnostics(load(["restart.cmd": "intent restart\nhelp help.x\nen: restart now\n"])) == [
             "restart.cmd:1:1: missing 'risk read-only' or 'risk mutating' line",
+        ])
+        #expect(diagnostics(load(["restart.cmd": "intent restart\nrisk mutating\nen: restart now\n"])) == [
             "restart.cmd:1:1: missing 'help KEY' line naming its help text in locales/",
         ])
+        // A file with only patterns extends a declaration, which must exist.
+        #expect(diagnostics(load(["de.cmd": "intent restart\nen: restart now\n"])) ==
+            ["de.cmd:1:1: intent 'restart' is not declared: add commands/restart.cmd with its risk, help and slots"])
+        #expect(diagnostics(load(["restart.cmd": good, "more.cmd": "intent restart\nen: reboot {target}\nen: bounce {server}\n"])) ==
+            ["more.cmd:3:5: pattern uses slot {server}, which commands/restart.cmd does not declare"])
         #expect(diagnostics(load(["restart.cmd": "risk mutating\n"])) == ["restart.cmd:1:1: missing 'intent NAME' line"])
     }
 

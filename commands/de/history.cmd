@@ -1,0 +1,11 @@
+intent history
+de: (verlauf|historie|history|aktionen) [{scope}]
+de: {scope} (aktionen|verlauf|historie|änderungen|history)
+de: (zeige|zeig|liste) [{scope}] (aktionen|verlauf|historie|änderungen|history)
+de: (verlauf|historie|aktionen|änderungen) (von|für) {scope}
+de: (letzte|letzten|neueste) (aktionen|änderungen) [{scope=all}]
+de: was habe ich [(heute|gestern|zuletzt)] gemacht {scope=mine}
+de: was hab ich [(heute|gestern|zuletzt)] gemacht {scope=mine}
+de: was ist [(heute|gestern|zuletzt)] passiert {scope=all}
+de: wer hat [(heute|gestern|zuletzt)] (was|etwas) (gemacht|geändert) {scope=all}
+de: wer hat {_} [neu]

@@ -1,0 +1,15 @@
+intent scale
+de: (skaliere|skalier|scale) [(dienst|service|gruppe)] {target} auf {count} [(instanzen|instanz|tasks|task|replikas|replicas|knoten|kopien|container|server)]
+de: {target} auf {count} [(instanzen|instanz|tasks|task|replikas|replicas|knoten|kopien|container|server)] (skalieren|setzen|bringen)
+de: (setze|setz|bringe|bring) {target} auf {count} [(instanzen|instanz|tasks|task|replikas|replicas|knoten|kopien|container|server)]
+de: (skaliere|skalier) {target} um {delta+} [(instanzen|instanz|tasks|task|replikas|replicas|knoten|kopien|container|server)] (hoch|herauf|rauf)
+de: (skaliere|skalier) {target} um {delta-} [(instanzen|instanz|tasks|task|replikas|replicas|knoten|kopien|container|server)] (herunter|runter|runtern)
+de: {target} um {delta+} [(instanzen|instanz|tasks|task|replikas|replicas|knoten|kopien|container|server)] (hochskalieren|erhöhen|vergrößern|hochfahren)
+de: {target} um {delta-} [(instanzen|instanz|tasks|task|replikas|replicas|knoten|kopien|container|server)] (herunterskalieren|runterskalieren|reduzieren|verringern|verkleinern)
+de: (skaliere|skalier) {target} {delta}
+de: (skaliere|skalier) {target} um {delta}
+de: (füge|füg) {target} {delta+} [(instanzen|instanz|tasks|task|replikas|replicas|knoten|kopien|container|server)] hinzu
+de: (füge|füg) {delta+} [(instanzen|instanz|tasks|task|replikas|replicas|knoten|kopien|container|server)] (zu|bei) {target} hinzu
+de: (entferne|entfern) {delta-} [(instanzen|instanz|tasks|task|replikas|replicas|knoten|kopien|container|server)] (von|bei|aus) {target}
+de: (erhöhe|erhöh) {target} um {delta+}
+de: (reduziere|reduzier|verringere) {target} um {delta-}

@@ -1,0 +1,14 @@
+intent status
+de: status [(von|für|zu|vom)] [{target}]
+de: (zeige|zeig|prüfe|prüf|check) status [(von|für|vom)] [{target}]
+de: (zeige|zeig|prüfe|prüf) [(von|für)] {target} status
+de: {target} status
+de: wie (geht|geht's|gehts|läuft|läufts|läuft's) [es] [(bei|mit)] {target}
+de: wie (steht|sieht) es (um|mit|bei) {target} [aus]
+de: wie ist status [(von|für|vom)] [{target}]
+de: was macht {target}
+de: läuft {target} [(noch|wieder)]
+de: ist {target} [(online|oben|erreichbar|gesund|ok|okay|da|aus|down)]
+de: [(gib|zeige|zeig)] (übersicht|überblick|gesamtübersicht)
+de: wie (läuft|geht|steht|sieht) (alles|es) [aus]
+de: (zeige|zeig|liste) [alle] (instanzen|server|ressourcen|maschinen|hosts)

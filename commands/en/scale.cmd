@@ -1,0 +1,17 @@
+intent scale
+en: scale [(up|down|out|in)] [(service|group|asg)] {target} to {count} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: scale {target} {count} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: scale {target} {delta}
+en: scale {target} by {delta}
+en: set {target} to {count} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: scale {target} (up|out) by {delta+} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: scale (up|out) {target} by {delta+} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: scale {target} (down|in) by {delta-} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: scale (down|in) {target} by {delta-} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: scale {target} (up|out) {delta+}
+en: scale {target} (down|in) {delta-}
+en: (add|give) {delta+} [more] (instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers) to {target}
+en: (add|give) {target} {delta+} [more] (instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)
+en: remove {delta-} (instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers) from {target}
+en: (increase|bump) {target} by {delta+}
+en: (decrease|reduce|shrink) {target} by {delta-}
