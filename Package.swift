@@ -52,6 +52,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Benchmarks: `swift run -c release convops-bench …` prints JSON (see README, Performance).
+        .executableTarget(name: "convops-bench", dependencies: ["ConvOpsGrammar", "ConvOpsCore"],
+                          path: "Benchmarks/ConvOpsBench"),
+
         // Loopback servers and process launchers that the tests (and the demo) drive.
         .target(name: "ConvOpsTestSupport", dependencies: [
             "ConvOpsWebSocket", "ConvOpsHTTP",

@@ -3,22 +3,28 @@ import ConvOpsCore
 extension Grammar {
     /// Load-time checks across rules: two intents that can match the same text (ambiguous),
     /// and a rule every text of which an earlier rule of its intent already matches (unreachable).
-    /// Each pattern is expanded into its finite set of word/slot sequences, and the other rule
-    /// is run over each one, with a sample value standing in for every slot.
+    /// Each pattern is written out as its finite set of sample texts (a sample value standing in
+    /// for every slot), and the other rule is run over each one.
     func overlapDiagnostics() -> [GrammarDiagnostic] {
         var out: [GrammarDiagnostic] = []
         for (_, grammar) in localeGrammars.sorted(by: { $0.key < $1.key }) {
-            let samples = grammar.rules.map { Self.samples($0, grammar.words) }
-            for (b, rule) in grammar.rules.enumerated() {
-                guard !samples[b].isEmpty else { continue }
-                for a in 0..<b {
-                    let other = grammar.rules[a]
+            let samples = grammar.rules.map { rule in
+                Self.sampleTexts(rule).map { Tokenizer.tokenize($0, vocabulary).tokens }
+            }
+            // Only rules sharing an anchor word (or unanchored ones) can match the same text.
+            for (b, rule) in grammar.rules.enumerated() where !samples[b].isEmpty {
+                var others: Set<Int32> = Set(grammar.unanchored)
+                for word in rule.elements.literalWords {
+                    if let id = vocabulary.id(word), let rules = grammar.anchors[id] { others.formUnion(rules) }
+                }
+                for a in others.sorted() where a < b {
+                    let other = grammar.rules[Int(a)]
                     let covered = samples[b].filter { sample in
-                        var state = MatchState()
-                        return Matcher(rule: other, tokens: sample, words: grammar.words, allowMissing: false).run(0, other.elements[...], &state)
+                        var matcher = Matcher(other.program, sample, grammar.tables, slotWords)
+                        return matcher.matches()
                     }
                     guard !covered.isEmpty else { continue }
-                    let example = covered[0].map { String($0.raw) }.joined(separator: " ")
+                    let example = Self.sampleTexts(rule)[samples[b].firstIndex { s in covered.first.map { $0.map(\.raw) == s.map(\.raw) } ?? false } ?? 0]
                     if other.intent != rule.intent {
                         out.append(GrammarDiagnostic(file: rule.location.file, line: rule.location.line, column: 1,
                             message: "rules overlap ambiguously: “\(example)” matches this rule (\(rule.intent.rawValue)) and \(other.location) (\(other.intent.rawValue))"))
@@ -32,18 +38,19 @@ extension Grammar {
         return out
     }
 
-    /// Every word/slot sequence of a rule (capped), with slots filled by sample values.
-    static func samples(_ rule: CompiledRule, _ words: LocaleWords) -> [[Token]] {
-        var sequences: [[Token]] = [[]]
-        func expand(_ elements: [PatternElement], _ prefixes: [[Token]]) -> [[Token]] {
+    /// Every text a rule's words and slots spell out (capped), with sample slot values.
+    static func sampleTexts(_ rule: CompiledRule) -> [String] {
+        func expand(_ elements: [PatternElement], _ prefixes: [[String]]) -> [[String]] {
             var current = prefixes
             for element in elements {
                 switch element {
                 case .word(let options):
-                    current = current.flatMap { p in options.map { p + [Token(raw: Substring($0), folded: $0)] } }
+                    current = current.flatMap { p in options.map { p + [$0] } }
+                case .slot("_*", _):
+                    current = current.map { $0 + ["sample", "reason"] }
                 case .slot(let name, let sign):
-                    let value = name == "_*" ? ["sample", "reason"] : sampleValue(name == "_" ? .resource : rule.slotTypes[name] ?? .word, sign: sign)
-                    current = current.map { p in p + value.map { Token(raw: Substring($0), folded: $0.lowercased()) } }
+                    let value = sampleValue(name == "_" ? .resource : rule.slotTypes[name] ?? .word, sign: sign)
+                    current = current.map { $0 + value }
                 case .constant:
                     break
                 case .optional(let inner):
@@ -53,8 +60,7 @@ extension Grammar {
             }
             return current
         }
-        sequences = expand(rule.elements, sequences)
-        return sequences
+        return expand(rule.elements, [[]]).map { $0.joined(separator: " ") }
     }
 
     static func sampleValue(_ type: SlotType, sign: Int) -> [String] {

@@ -51,45 +51,50 @@ struct Analysis {
 
 extension Grammar {
     public func parse(_ text: String, locale: String? = nil) -> Result<ParsedCommand, ParseFailure> {
-        let tokenized = Tokenizer.tokenize(text)
+        let tokenized = Tokenizer.tokenize(text, vocabulary)
         if let locale {
-            return parse(tokenized, locale: locale)
+            guard let grammar = localeGrammars[locale] else {
+                let catalog = messages(for: nil)
+                return .failure(ParseFailure(reason: .noMatch, message: catalog.text("grammar.no_match", ["text": text]),
+                                             suggestions: locales, locale: locale))
+            }
+            return parse(tokenized, grammar)
         }
-        // Detect the locale: the one that knows most of the words, the default on a tie;
-        // if that one fails and another parses, take the other.
-        let ranked = locales.sorted { a, b in
-            let sa = score(tokenized, a), sb = score(tokenized, b)
-            if sa != sb { return sa > sb }
-            if a == defaultLocale || b == defaultLocale { return a == defaultLocale }
-            return a < b
+        // Detect the locale: the one that knows most of the words (the default on a tie). It
+        // decides, unless it understood nothing at all and another that knows as many words does.
+        var ranked: [(LocaleGrammar, Int)] = orderedLocales.map { ($0, score(tokenized, $0)) }
+        ranked.sort { a, b in
+            if a.1 != b.1 { return a.1 > b.1 }
+            if a.0.locale == defaultLocale || b.0.locale == defaultLocale { return a.0.locale == defaultLocale }
+            return a.0.locale < b.0.locale
         }
-        // The best-scoring locale decides, unless it understood nothing at all: "stop it" that
-        // English refuses for a missing target must not become German "stop <it>".
-        let best = parse(tokenized, locale: ranked[0])
+        let best = parse(tokenized, ranked[0].0)
         guard case .failure(let failure) = best, failure.reason == .noMatch || failure.reason == .empty else { return best }
-        let bestScore = score(tokenized, ranked[0])
-        for candidate in ranked.dropFirst() where score(tokenized, candidate) >= bestScore {
-            let result = parse(tokenized, locale: candidate)
+        // A locale that knows none of the words has no rule that can match them.
+        for (candidate, score) in ranked.dropFirst() where score >= ranked[0].1 && score > 0 {
+            // Only a success can replace the best locale's answer, so skip the suggestions.
+            let result = parse(tokenized, candidate, suggest: false)
             if case .success = result { return result }
         }
         return best
     }
 
-    func score(_ text: TokenizedText, _ locale: String) -> Int {
-        guard let words = localeGrammars[locale]?.words else { return 0 }
-        return text.tokens.reduce(0) { $0 + (words.wordClass($1.folded).isEmpty && words.number($1.folded) == nil ? 0 : 1) }
+    func score(_ text: TokenizedText, _ grammar: LocaleGrammar) -> Int {
+        var n = 0
+        for t in text.tokens where grammar.tables.knows(t) { n += 1 }
+        return n
     }
 
-    func parse(_ text: TokenizedText, locale: String) -> Result<ParsedCommand, ParseFailure> {
-        let catalog = messages(for: locale)
-        guard let grammar = localeGrammars[locale] else {
-            return .failure(ParseFailure(reason: .noMatch, message: catalog.text("grammar.no_match", ["text": ""]),
-                                         suggestions: locales, locale: locale))
-        }
+    func parse(_ text: TokenizedText, _ grammar: LocaleGrammar, suggest: Bool = true) -> Result<ParsedCommand, ParseFailure> {
         let analysis = analyze(text, grammar)
-        switch match(analysis, grammar) {
+        let outcome = match(analysis, grammar, text)
+        if case .parsed(let parsed, _) = outcome, parsed.intent.risk == .readOnly || analysis.notARequest == nil {
+            return .success(parsed)
+        }
+        let catalog = messages(for: grammar.locale)
+        switch outcome {
         case .empty:
-            return .failure(ParseFailure(reason: .empty, message: catalog.text("grammar.empty"), suggestions: ["help"], locale: locale))
+            return .failure(ParseFailure(reason: .empty, message: catalog.text("grammar.empty"), suggestions: ["help"], locale: grammar.locale))
         case .parsed(let parsed, let rule):
             if parsed.intent.risk == .mutating, let why = analysis.notARequest {
                 return .failure(refusal(parsed, rule: rule, why: why, catalog))
@@ -99,25 +104,31 @@ extension Grammar {
             let names = intents.map(\.rawValue)
             return .failure(ParseFailure(reason: .ambiguous(intents),
                 message: catalog.text("grammar.ambiguous", ["intents": names.joined(separator: ", ")]),
-                suggestions: names, locale: locale))
+                suggestions: names, locale: grammar.locale))
         case .missingSlot(let rule, let slot):
             if rule.intent.risk == .mutating, analysis.notARequest != nil {
-                return .failure(ParseFailure(reason: .noMatch, message: catalog.text("grammar.no_match", ["text": display(text)]),
-                                             suggestions: ["help"], locale: locale))
+                return .failure(noMatch(text, ["help"], grammar, catalog))
             }
             let usage = rule.elements.usage
             return .failure(ParseFailure(reason: .missingSlot(rule.intent, slot),
                 message: catalog.text("grammar.missing_slot", ["intent": rule.intent.rawValue, "slot": slot, "usage": usage]),
-                suggestions: [usage], locale: locale))
+                suggestions: [usage], locale: grammar.locale))
         case .noMatch:
-            return .failure(ParseFailure(reason: .noMatch, message: catalog.text("grammar.no_match", ["text": display(text)]),
-                                         suggestions: analysis.notARequest == nil ? suggestions(for: analysis, grammar) : ["help"],
-                                         locale: locale))
+            let suggestions = analysis.notARequest == nil && suggest ? self.suggestions(for: analysis, grammar, text) : ["help"]
+            return .failure(noMatch(text, suggestions, grammar, catalog))
         }
     }
 
-    private func display(_ text: TokenizedText) -> String {
-        text.tokens.map { String($0.raw) }.joined(separator: " ")
+    private func noMatch(_ text: TokenizedText, _ suggestions: [String], _ grammar: LocaleGrammar, _ catalog: Messages) -> ParseFailure {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.bytes.count)
+        for t in text.tokens {
+            if !bytes.isEmpty { bytes.append(0x20) }
+            bytes += text.bytes[t.raw]
+        }
+        let shown = String(decoding: bytes, as: UTF8.self)
+        return ParseFailure(reason: .noMatch, message: catalog.text("grammar.no_match", ["text": shown]),
+                            suggestions: suggestions, locale: grammar.locale)
     }
 
     private func refusal(_ parsed: ParsedCommand, rule: CompiledRule, why: NotARequest, _ catalog: Messages) -> ParseFailure {
@@ -132,26 +143,24 @@ extension Grammar {
     // MARK: Analysis
 
     func analyze(_ text: TokenizedText, _ grammar: LocaleGrammar) -> Analysis {
-        let words = grammar.words
+        let tables = grammar.tables
+        let tokens = joinCompounds(text.tokens, tables)
         var content: [Token] = []
+        content.reserveCapacity(tokens.count)
         var guards: WordClass = []
         var polite = false
-        let tokens = joinCompounds(text.tokens, words)
         var i = 0
         while i < tokens.count {
             let token = tokens[i]
-            if token.quoted { content.append(token); i += 1; continue }
-            if let phrases = words.phrases[token.folded],
-               let phrase = phrases.first(where: { p in
-                   i + p.words.count <= tokens.count && zip(p.words, tokens[i..<(i + p.words.count)]).allSatisfy { $0 == $1.folded && !$1.quoted }
-               }) {
+            if token.quoted || token.id < 0 { content.append(token); i += 1; continue }
+            let c = tables.wordClass(token.id)
+            if c.contains(.phraseStart), let phrases = tables.phrases[token.id], let phrase = phrases.first(where: { matchesIDs($0.ids, tokens, at: i) }) {
                 // "do not", "at some point", "bloß nicht": a phrase guards like a word of its class.
                 guards.formUnion(phrase.wordClass.intersection(.guards))
                 if phrase.wordClass.contains(.polite) { polite = true }
-                i += phrase.words.count
+                i += phrase.ids.count
                 continue
             }
-            let c = words.wordClass(token.folded)
             if !c.isDisjoint(with: .stripped) {
                 guards.formUnion(c.intersection(.guards))
                 if c.contains(.polite) { polite = true }
@@ -161,70 +170,82 @@ extension Grammar {
             content.append(token)
             i += 1
         }
-        let questionOpening = content.first.map { !$0.quoted && words.wordClass($0.folded).contains(.question) } ?? false
+        let questionOpening = content.first.map { tables.wordClass($0).contains(.question) } ?? false
         var qualifiers: [String: SlotValue] = [:]
-        content = extractQualifiers(content, words, &qualifiers)
+        content = extractQualifiers(content, text, tables, &qualifiers)
         return Analysis(content: content, qualifiers: qualifiers, guards: guards, polite: polite,
                         questionMark: text.questionMark, questionOpening: questionOpening)
     }
 
+    @inline(__always)
+    private func matchesIDs(_ ids: [Int32], _ tokens: [Token], at i: Int) -> Bool {
+        guard i + ids.count <= tokens.count else { return false }
+        for (k, id) in ids.enumerated() where tokens[i + k].id != id || tokens[i + k].quoted { return false }
+        return true
+    }
+
     /// Reads fixed phrases as one word ("never mind" → "nevermind").
-    func joinCompounds(_ tokens: [Token], _ words: LocaleWords) -> [Token] {
-        guard !words.compounds.isEmpty else { return tokens }
-        var out: [Token] = []
-        out.reserveCapacity(tokens.count)
+    func joinCompounds(_ tokens: [Token], _ tables: LocaleTables) -> [Token] {
+        guard !tables.compounds.isEmpty else { return tokens }
+        var out: [Token]?
         var i = 0
         while i < tokens.count {
-            if !tokens[i].quoted, let candidates = words.compounds[tokens[i].folded],
-               let hit = candidates.first(where: { c in
-                   i + c.words.count <= tokens.count && zip(c.words, tokens[i..<(i + c.words.count)]).allSatisfy { $0 == $1.folded && !$1.quoted }
-               }) {
-                out.append(Token(raw: Substring(hit.joined), folded: hit.joined))
-                i += hit.words.count
+            let t = tokens[i]
+            if t.id >= 0, !t.quoted, tables.wordClass(t.id).contains(.phraseStart), let candidates = tables.compounds[t.id],
+               let hit = candidates.first(where: { matchesIDs($0.ids, tokens, at: i) }) {
+                if out == nil { out = Array(tokens[..<i]) }
+                var joined = t
+                joined.id = hit.joined
+                joined.raw = t.raw.lowerBound..<tokens[i + hit.ids.count - 1].raw.upperBound
+                joined.nameLike = false
+                out!.append(joined)
+                i += hit.ids.count
             } else {
-                out.append(tokens[i])
+                out?.append(t)
                 i += 1
             }
         }
-        return out
+        return out ?? tokens
     }
 
     /// Takes "in prod", "on staging", "in eu-central-1", "in region us-east-1", "on account
     /// billing" (and the locale's equivalents) out of the content.
-    func extractQualifiers(_ tokens: [Token], _ words: LocaleWords, _ out: inout [String: SlotValue]) -> [Token] {
-        var kept: [Token] = []
+    func extractQualifiers(_ tokens: [Token], _ text: TokenizedText, _ tables: LocaleTables, _ out: inout [String: SlotValue]) -> [Token] {
+        var kept: [Token]?
         var i = 0
-        func cls(_ j: Int) -> WordClass { j < tokens.count && !tokens[j].quoted ? words.wordClass(tokens[j].folded) : [] }
+        func cls(_ j: Int) -> WordClass { j < tokens.count ? tables.wordClass(tokens[j]) : [] }
+        func drop(_ from: Int, _ to: Int) {
+            if kept == nil { kept = Array(tokens[..<from]) }
+            i = to
+        }
         while i < tokens.count {
             var j = i
             if cls(j).contains(.qualifierPreposition) { j += 1 }
-            // account alias
             if cls(j).contains(.account), j + 1 < tokens.count, out["account"] == nil {
-                out["account"] = .text(String(tokens[j + 1].raw))
-                i = j + 2
+                out["account"] = .text(text.raw(tokens[j + 1]))
+                drop(i, j + 2)
                 continue
             }
-            // region, with or without the word "region"
             var r = j
             if cls(r).contains(.region) { r += 1 }
-            if r < tokens.count, (r > i), SlotExtraction.isRegion(tokens[r].folded), out["region"] == nil {
-                out["region"] = .text(tokens[r].folded)
-                i = r + 1
+            if r < tokens.count, r > i, tokens[r].region, out["region"] == nil {
+                out["region"] = .text(text.foldedText(tokens[r]))
+                drop(i, r + 1)
                 continue
             }
-            // environment: "in prod", "in the prod env", "env staging", "prod environment"
             var e = j
             if cls(e).contains(.environmentWord) { e += 1 }
-            if e < tokens.count, e > i, let env = words.environments[tokens[e].folded], out["env"] == nil {
-                out["env"] = .text(env)
-                i = e + 1
-                if cls(i).contains(.environmentWord) { i += 1 }
+            if e < tokens.count, e > i, tokens[e].id >= 0, !tokens[e].quoted, tables.environments[Int(tokens[e].id)] >= 0, out["env"] == nil {
+                out["env"] = .text(vocabulary.text(tables.environments[Int(tokens[e].id)]))
+                var end = e + 1
+                if cls(end).contains(.environmentWord) { end += 1 }
+                drop(i, end)
                 continue
             }
-            kept.append(tokens[i])
+            kept?.append(tokens[i])
             i += 1
         }
-        return kept
+        return kept ?? tokens
     }
 
     // MARK: Matching
@@ -237,14 +258,16 @@ extension Grammar {
         case noMatch
     }
 
-    func match(_ analysis: Analysis, _ grammar: LocaleGrammar) -> MatchOutcome {
+    func match(_ analysis: Analysis, _ grammar: LocaleGrammar, _ text: TokenizedText) -> MatchOutcome {
         let content = analysis.content
         if content.isEmpty { return analysis.qualifiers.isEmpty && analysis.guards.isEmpty ? .empty : .noMatch }
-        let outcome = match(content, qualifiers: analysis.qualifiers, grammar)
+        // No rule can match text none of whose words the locale knows (typos are suggested later).
+        if grammar.unanchored.isEmpty, !content.contains(where: { $0.id >= 0 && !$0.quoted }) { return .noMatch }
+        let outcome = match(content, analysis.qualifiers, grammar, text)
         // "should I restart web-1?": try again without the question word, so the refusal can
         // say what was meant.
         if case .noMatch = outcome, analysis.questionOpening, content.count > 1 {
-            if case .parsed(let parsed, let rule) = match(Array(content.dropFirst()), qualifiers: analysis.qualifiers, grammar),
+            if case .parsed(let parsed, let rule) = match(Array(content.dropFirst()), analysis.qualifiers, grammar, text),
                parsed.intent.risk == .mutating {
                 return .parsed(parsed, rule)
             }
@@ -252,149 +275,133 @@ extension Grammar {
         return outcome
     }
 
-    func match(_ tokens: [Token], qualifiers: [String: SlotValue], _ grammar: LocaleGrammar) -> MatchOutcome {
+    func match(_ tokens: [Token], _ qualifiers: [String: SlotValue], _ grammar: LocaleGrammar, _ text: TokenizedText) -> MatchOutcome {
         let candidates = candidateRules(tokens, grammar)
-        var found: [(CompiledRule, [String: SlotValue])] = []
+        var found: (rule: CompiledRule, captures: [Capture])?
+        var intents: [IntentKind] = []
         for index in candidates {
-            let rule = grammar.rules[index]
-            var state = MatchState()
-            if Matcher(rule: rule, tokens: tokens, words: grammar.words, allowMissing: false).run(0, rule.elements[...], &state) {
-                if !found.contains(where: { $0.0.intent == rule.intent }) { found.append((rule, state.slots)) }
+            let rule = grammar.rules[Int(index)]
+            if intents.contains(rule.intent) { continue }
+            var matcher = Matcher(rule.program, tokens, grammar.tables, slotWords)
+            if matcher.matches() {
+                intents.append(rule.intent)
+                if found == nil { found = (rule, matcher.captures) }
             }
         }
-        if found.count > 1 {
-            return .ambiguous(IntentKind.allCases.filter { k in found.contains { $0.0.intent == k } })
+        if intents.count > 1 {
+            return .ambiguous(IntentKind.allCases.filter(intents.contains))
         }
-        if let (rule, slots) = found.first {
-            let all = slots.merging(qualifiers) { a, _ in a }
+        if let (rule, captures) = found {
+            var slots = values(rule.program, captures, tokens, grammar, text)
+            for (k, v) in qualifiers where slots[k] == nil { slots[k] = v }
             do {
-                let command = try Command(kind: rule.intent, slots: all)
-                return .parsed(ParsedCommand(intent: rule.intent, slots: all, locale: rule.locale, rule: rule.location, command: command), rule)
+                let command = try Command(kind: rule.intent, slots: slots)
+                return .parsed(ParsedCommand(intent: rule.intent, slots: slots, locale: rule.locale, rule: rule.location, command: command), rule)
             } catch {
                 return .missingSlot(rule, error.missingSlot)
             }
         }
         for index in candidates {
-            let rule = grammar.rules[index]
-            var state = MatchState()
-            if Matcher(rule: rule, tokens: tokens, words: grammar.words, allowMissing: true).run(0, rule.elements[...], &state),
-               let slot = state.missing.first {
-                return .missingSlot(rule, slot)
+            let rule = grammar.rules[Int(index)]
+            var matcher = Matcher(rule.program, tokens, grammar.tables, slotWords, allowMissing: true)
+            if matcher.matches(), matcher.missing >= 0 {
+                return .missingSlot(rule, rule.program.slots[Int(matcher.missing)].name)
             }
         }
         return .noMatch
     }
 
     /// Rules anchored on a word of the text, plus the unanchored ones, in file order.
-    func candidateRules(_ tokens: [Token], _ grammar: LocaleGrammar) -> [Int] {
+    func candidateRules(_ tokens: [Token], _ grammar: LocaleGrammar) -> [Int32] {
         var picked = grammar.unanchored
-        for token in tokens where !token.quoted {
-            if let rules = grammar.anchors[token.folded] { picked += rules }
+        for token in tokens where token.id >= 0 && !token.quoted && Int(token.id) < grammar.anchorsByID.count {
+            picked += grammar.anchorsByID[Int(token.id)]
         }
         if picked.count < 2 { return picked }
         picked.sort()
-        var unique: [Int] = []
-        unique.reserveCapacity(picked.count)
-        for i in picked where unique.last != i { unique.append(i) }
-        return unique
+        var write = 1
+        for read in 1..<picked.count where picked[read] != picked[write - 1] {
+            picked[write] = picked[read]
+            write += 1
+        }
+        picked.removeLast(picked.count - write)
+        return picked
+    }
+
+    /// The normalized values of the slots a match captured.
+    func values(_ program: Program, _ captures: [Capture], _ tokens: [Token], _ grammar: LocaleGrammar,
+                _ text: TokenizedText) -> [String: SlotValue] {
+        var out: [String: SlotValue] = Dictionary(minimumCapacity: captures.count + 2)
+        for (i, capture) in captures.enumerated() {
+            let slot = program.slots[i]
+            if capture.start == -2, let constant = slot.constant { out[slot.name] = constant; continue }
+            guard capture.start >= 0 else { continue }
+            let span = tokens[Int(capture.start)..<Int(capture.end)]
+            let t = span.first!
+            let tables = grammar.tables
+            let value: SlotValue
+            switch slot.type {
+            case .text: value = .text(span.map { text.raw($0) }.joined(separator: " "))
+            case .resource, .requestID: value = .text(text.raw(t))
+            case .word: value = .text(text.foldedText(t))
+            case .region: value = .text(text.foldedText(t))
+            case .count: value = .number(Int(tables.number(t) ?? 0) * (slot.sign == 0 ? 1 : Int(slot.sign)))
+            case .delta: value = .number(slot.sign != 0 ? Int(slot.sign) * Int(tables.number(t) ?? 0) : Int(t.signed))
+            case .duration:
+                let matcher = Matcher(program, tokens, tables, slotWords)
+                value = .number(Int(matcher.durationSeconds(Int(capture.start), Int(capture.end)) ?? 0))
+            case .environment: value = .text(vocabulary.text(tables.environments[Int(t.id)]))
+            case .alarmState: value = .text(slotWords.alarmStates[t.id] ?? AlarmStateFilter.alarm.rawValue)
+            case .scope: value = .text(slotWords.scopes[t.id] ?? HistoryScope.mine.rawValue)
+            }
+            out[slot.name] = value
+        }
+        return out
     }
 
     // MARK: Suggestions
 
-    /// "Did you mean": corrections that parse (one word replaced by a close command word),
-    /// else the usage of commands whose first word is close to the first word typed, else help.
-    func suggestions(for analysis: Analysis, _ grammar: LocaleGrammar) -> [String] {
+    /// "Did you mean": corrections that parse (an unknown word replaced by a near command
+    /// word), else the usage of each command that starts like the text, else help.
+    func suggestions(for analysis: Analysis, _ grammar: LocaleGrammar, _ text: TokenizedText) -> [String] {
         let tokens = analysis.content
-        let commandWords = grammar.words.classes.filter { $0.value.contains(.command) }.keys.sorted()
         var out: [String] = []
-        for (i, token) in tokens.enumerated() where token.folded.count >= 3 && !token.quoted {
-            let limit = Self.limit(token.folded)
-            for word in commandWords where word != token.folded && editDistance(word, token.folded, limit: limit) <= limit {
+        var firstNear: [Int32]?
+        var tried = 0
+        // Only a word the grammar does not know can be a misspelled command word.
+        for (i, token) in tokens.enumerated() where token.id < 0 && !token.quoted && token.folded.count >= 3 {
+            let near = grammar.suggestions.near(text.folded[token.folded])
+            if i == 0 { firstNear = near }
+            for id in near {
                 var fixed = tokens
-                fixed[i] = Token(raw: Substring(word), folded: word)
-                if case .parsed(let parsed, let rule) = match(fixed, qualifiers: analysis.qualifiers, grammar) {
-                    let text = rule.elements.render(parsed.slots)
-                    if !out.contains(text) { out.append(text) }
+                fixed[i].id = id
+                fixed[i].nameLike = false
+                if case .parsed(let parsed, let rule) = match(fixed, analysis.qualifiers, grammar, text) {
+                    let rendered = rule.elements.render(parsed.slots)
+                    if !out.contains(rendered) { out.append(rendered) }
                 }
             }
+            tried += 1
+            if tried == 3 { break }     // a long sentence is chat, not a mistyped command
         }
-        if out.isEmpty, let first = tokens.first?.folded, first.count >= 3 {
+        if out.isEmpty, let first = tokens.first, !first.quoted {
             // The usage of each intent whose command starts like the text; an exact first word
             // ("restart now how now") narrows it to that command.
-            let starting = grammar.rules.filter { $0.elements.firstRequiredWords?.contains(first) == true }
-            let close = starting.isEmpty ? grammar.rules.filter { rule in
-                rule.elements.firstRequiredWords?.contains { editDistance($0, first, limit: Self.limit(first)) <= Self.limit(first) } == true
-            } : starting
-            var intents: Set<IntentKind> = []
-            for rule in close where intents.insert(rule.intent).inserted {
-                out.append(rule.elements.usage)
+            let starts: [Int32] = first.id >= 0 ? (grammar.tables.wordClass(first.id).contains(.command) ? [first.id] : [])
+                : (firstNear ?? grammar.suggestions.near(text.folded[first.folded]))
+            // The anchor index already lists the rules by their first required words.
+            var indexes: [Int32] = []
+            for id in starts where Int(id) < grammar.anchorsByID.count { indexes += grammar.anchorsByID[Int(id)] }
+            indexes.sort()
+            var intents: [IntentKind] = []
+            for index in indexes {
+                let rule = grammar.rules[Int(index)]
+                guard rule.firstWordIDs.contains(where: starts.contains), !intents.contains(rule.intent) else { continue }
+                intents.append(rule.intent)
+                out.append(rule.usage)
             }
         }
         return out.isEmpty ? ["help"] : Array(out.prefix(5))
-    }
-
-    private static func limit(_ word: String) -> Int { word.count <= 5 ? 1 : 2 }
-}
-
-struct MatchState {
-    var slots: [String: SlotValue] = [:]
-    var missing: [String] = []
-}
-
-/// Backtracking match of one rule against the whole token list.
-struct Matcher {
-    let rule: CompiledRule
-    let tokens: [Token]
-    let words: LocaleWords
-    /// Let slots match nothing, recording them as missing (for "restart" with no target).
-    let allowMissing: Bool
-
-    func run(_ ti: Int, _ elements: ArraySlice<PatternElement>, _ state: inout MatchState) -> Bool {
-        guard let first = elements.first else { return ti == tokens.count }
-        let rest = elements.dropFirst()
-        switch first {
-        case .word(let options):
-            guard ti < tokens.count, !tokens[ti].quoted, options.contains(tokens[ti].folded) else { return false }
-            return run(ti + 1, rest, &state)
-        case .optional(let inner):
-            var attempt = state
-            if run(ti, ArraySlice(inner + rest), &attempt) {
-                state = attempt
-                return true
-            }
-            return run(ti, rest, &state)
-        case .constant(let name, let value):
-            var attempt = state
-            attempt.slots[name] = Int(value).map(SlotValue.number) ?? .text(value)
-            if run(ti, rest, &attempt) { state = attempt; return true }
-            return false
-        case .slot("_*", _):
-            // `{_*}`: the rest of the text, kept by nobody ("reject r9x2m1pq, wrong target").
-            return ti < tokens.count && rest.isEmpty
-        case .slot("_", _):
-            // `{_}`: one name that the rule mentions but the intent does not keep ("who restarted web-1").
-            guard ti < tokens.count, SlotExtraction.value(.resource, from: tokens[ti..<(ti + 1)], words: words) != nil else { return false }
-            return run(ti + 1, rest, &state)
-        case .slot(let name, let sign):
-            let type = rule.slotTypes[name] ?? .word
-            // A duration takes the most words it can; free text the fewest that leave the rest
-            // matchable ("matching timeout since 1h": the filter is "timeout").
-            let longest = min(tokens.count - ti, SlotExtraction.maxTokens(type))
-            let lengths: [Int] = longest < 1 ? [] : (type == .text ? Array(1...longest) : Array((1...longest).reversed()))
-            for length in lengths {
-                if let value = SlotExtraction.value(type, sign: sign, from: tokens[ti..<(ti + length)], words: words) {
-                    var attempt = state
-                    attempt.slots[name] = value
-                    if run(ti + length, rest, &attempt) { state = attempt; return true }
-                }
-            }
-            if allowMissing {
-                var attempt = state
-                attempt.missing.append(name)
-                if run(ti, rest, &attempt) { state = attempt; return true }
-            }
-            return false
-        }
     }
 }
 

@@ -8,39 +8,87 @@ public struct RuleLocation: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(file):\(line)" }
 }
 
-struct CompiledRule: Sendable {
-    var intent: IntentKind
-    var slotTypes: [String: SlotType]
-    var elements: [PatternElement]
-    var locale: String
-    var location: RuleLocation
-    /// Words the rule cannot match without (the anchor index looks rules up by these).
-    var requiredWords: Set<String>
+/// A rule ready to match. A class: matching passes rules around by reference.
+final class CompiledRule: Sendable {
+    let intent: IntentKind
+    let slotTypes: [String: SlotType]
+    let elements: [PatternElement]
+    let locale: String
+    let location: RuleLocation
+    /// Words the rule cannot match without.
+    let requiredWords: Set<String>
+    let program: Program
+    /// Vocabulary ids of the words of the first required word element (empty if none).
+    let firstWordIDs: [Int32]
+    /// How the rule reads in help and suggestions: `restart <target>`.
+    let usage: String
+
+    init(intent: IntentKind, slotTypes: [String: SlotType], elements: [PatternElement], locale: String, location: RuleLocation,
+         requiredWords: Set<String>, program: Program, firstWordIDs: [Int32]) {
+        self.intent = intent
+        self.slotTypes = slotTypes
+        self.elements = elements
+        self.locale = locale
+        self.location = location
+        self.requiredWords = requiredWords
+        self.program = program
+        self.firstWordIDs = firstWordIDs
+        usage = elements.usage
+    }
 }
 
-/// One locale's compiled rules and word lookups.
-struct LocaleGrammar: Sendable {
-    var locale: String
-    var words: LocaleWords
-    var rules: [CompiledRule]
-    /// Rule indexes by one of their required words, so a parse tries only rules whose words occur.
-    var anchors: [String: [Int]]
-    /// Rules with no required word (a pattern of only slots): always tried.
-    var unanchored: [Int]
+/// One locale's compiled rules and word tables.
+final class LocaleGrammar: Sendable {
+    let locale: String
+    let tables: LocaleTables
+    let rules: [CompiledRule]
+    /// Rule indexes by vocabulary id, under the words of each rule's first required word
+    /// element: a parse tries only rules one of whose words occurs in the text.
+    let anchors: [Int32: [Int32]]
+    /// `anchors` as an array indexed by vocabulary id, for the parse.
+    let anchorsByID: [[Int32]]
+    /// Rules without a required word: always tried.
+    let unanchored: [Int32]
+    /// Ids of the words the rules use, for "did you mean".
+    let commandWords: [Int32]
+    let suggestions: SuggestionIndex
+
+    init(locale: String, tables: LocaleTables, rules: [CompiledRule], anchors: [Int32: [Int32]], unanchored: [Int32],
+         commandWords: [Int32], suggestions: SuggestionIndex) {
+        self.locale = locale
+        self.tables = tables
+        self.rules = rules
+        self.anchors = anchors
+        var byID = Array(repeating: [Int32](), count: tables.classes.count)
+        for (id, rules) in anchors where Int(id) < byID.count { byID[Int(id)] = rules }
+        anchorsByID = byID
+        self.unanchored = unanchored
+        self.commandWords = commandWords
+        self.suggestions = suggestions
+    }
 }
 
 /// The rule grammar, compiled once from `commands/` and `locales/` into an immutable matcher.
 public final class Grammar: Sendable {
     let localeGrammars: [String: LocaleGrammar]
+    /// The locales, default first: the order ties are broken in.
+    let orderedLocales: [LocaleGrammar]
+    let vocabulary: Vocabulary
+    let slotWords: SlotWords
     let helpKeys: [IntentKind: String]
     public let messages: [String: Messages]
     public let defaultLocale: String
 
     public var locales: [String] { messages.keys.sorted() }
 
-    init(localeGrammars: [String: LocaleGrammar], helpKeys: [IntentKind: String], messages: [String: Messages],
-         defaultLocale: String) {
+    init(localeGrammars: [String: LocaleGrammar], vocabulary: Vocabulary, slotWords: SlotWords, helpKeys: [IntentKind: String],
+         messages: [String: Messages], defaultLocale: String) {
         self.localeGrammars = localeGrammars
+        orderedLocales = localeGrammars.values.sorted { a, b in
+            a.locale == defaultLocale || (b.locale != defaultLocale && a.locale < b.locale)
+        }
+        self.vocabulary = vocabulary
+        self.slotWords = slotWords
         self.helpKeys = helpKeys
         self.messages = messages
         self.defaultLocale = defaultLocale
@@ -117,8 +165,10 @@ public final class Grammar: Sendable {
             }
             declarations[file.intent] = file
         }
-        var words: [String: LocaleWords] = [:]
-        for (locale, lexicon) in lexicons { words[locale] = LocaleWords(lexicon) }
+        var vocabulary = Vocabulary()
+        let slotWords = SlotWords(&vocabulary)
+        var words: [String: LocaleTablesBuilder] = [:]
+        for (locale, lexicon) in lexicons.sorted(by: { $0.key < $1.key }) { words[locale] = LocaleTablesBuilder(lexicon, &vocabulary) }
 
         var rules: [String: [CompiledRule]] = [:]
         var seen: [String: RuleLocation] = [:]
@@ -145,7 +195,7 @@ public final class Grammar: Sendable {
                 }
                 // A word that is always taken out before matching can never be matched.
                 let required = rule.elements.requiredWords
-                for word in required.sorted() where !localeWords.wordClass(word).isDisjoint(with: .stripped) {
+                for word in required.sorted() where !localeWords.wordClass(vocabulary.intern(word)).isDisjoint(with: .stripped) {
                     report("unreachable rule: '\(word)' is filler or a guard word in locales/\(rule.locale).json and is removed before matching")
                 }
                 let key = "\(rule.locale) \(rule.elements)"
@@ -154,8 +204,11 @@ public final class Grammar: Sendable {
                     continue
                 }
                 seen[key] = location
+                let program = Program(rule.elements, slotTypes: declaration.slots, vocabulary: &vocabulary)
+                let firstWords = (rule.elements.firstRequiredWords ?? []).map { vocabulary.intern($0) }
                 rules[rule.locale, default: []].append(CompiledRule(intent: file.intent, slotTypes: declaration.slots,
-                    elements: rule.elements, locale: rule.locale, location: location, requiredWords: required))
+                    elements: rule.elements, locale: rule.locale, location: location, requiredWords: required, program: program,
+                    firstWordIDs: firstWords))
             }
         }
         for (locale, catalog) in messages {
@@ -168,22 +221,34 @@ public final class Grammar: Sendable {
         guard diagnostics.isEmpty else { throw GrammarLoadError(diagnostics) }
 
         var compiled: [String: LocaleGrammar] = [:]
-        for (locale, localeWords) in words {
-            var lw = localeWords
+        for (locale, localeTables) in words {
+            var builder = localeTables
             let localeRules = rules[locale] ?? []
-            var anchors: [String: [Int]] = [:]
-            var unanchored: [Int] = []
+            var anchors: [Int32: [Int32]] = [:]
+            var unanchored: [Int32] = []
+            var commandWords: Set<Int32> = []
             for (i, rule) in localeRules.enumerated() {
-                for word in rule.elements.literalWords { lw.classes[word, default: []].insert(.command) }
+                for word in rule.elements.literalWords {
+                    let id = vocabulary.intern(word)
+                    builder.resize(to: vocabulary.count)
+                    builder.classes[Int(id)].insert(.command)
+                    commandWords.insert(id)
+                }
                 if let first = rule.elements.firstRequiredWords {
-                    for word in first { anchors[word, default: []].append(i) }
+                    for word in first { anchors[vocabulary.intern(word), default: []].append(Int32(i)) }
                 } else {
-                    unanchored.append(i)
+                    unanchored.append(Int32(i))
                 }
             }
-            compiled[locale] = LocaleGrammar(locale: locale, words: lw, rules: localeRules, anchors: anchors, unanchored: unanchored)
+            builder.resize(to: vocabulary.count)
+            let tables = LocaleTables(builder)
+            let sortedWords = commandWords.sorted()
+            compiled[locale] = LocaleGrammar(locale: locale, tables: tables, rules: localeRules, anchors: anchors,
+                                             unanchored: unanchored, commandWords: sortedWords,
+                                             suggestions: SuggestionIndex(sortedWords, vocabulary))
         }
-        let grammar = Grammar(localeGrammars: compiled, helpKeys: declarations.mapValues { $0.helpKey ?? "" },
+        let grammar = Grammar(localeGrammars: compiled, vocabulary: vocabulary, slotWords: slotWords,
+                              helpKeys: declarations.mapValues { $0.helpKey ?? "" },
                               messages: messages, defaultLocale: defaultLocale)
         let overlaps = grammar.overlapDiagnostics()
         guard overlaps.isEmpty else { throw GrammarLoadError(overlaps) }

@@ -94,6 +94,8 @@ struct WordClass: OptionSet, Sendable, Hashable {
     /// A literal word of some rule.
     static let command = WordClass(rawValue: 1 << 13)
     static let pronoun = WordClass(rawValue: 1 << 14)
+    /// The word starts a multi-word lexicon entry or a compound: look it up there.
+    static let phraseStart = WordClass(rawValue: 1 << 15)
 
     /// Classes that are taken out before rules are matched.
     static let stripped: WordClass = [.filler, .polite, .negation, .conditional, .report, .outcome]
@@ -101,61 +103,113 @@ struct WordClass: OptionSet, Sendable, Hashable {
     static let guards: WordClass = [.negation, .conditional, .report, .outcome]
 }
 
-/// The compiled lookups of one locale.
-struct LocaleWords: Sendable {
-    var classes: [String: WordClass] = [:]
-    /// Compound phrases by first word, longest first, with the word they become.
-    var compounds: [String: [(words: [String], joined: String)]] = [:]
-    /// Multi-word entries of any class ("do not", "for me"), by first word, longest first.
-    var phrases: [String: [(words: [String], wordClass: WordClass)]] = [:]
-    var numbers: [String: Int]
-    var units: [String: Int]
-    var environments: [String: String] = [:]
+/// One locale's word facts while the grammar is being built.
+struct LocaleTablesBuilder {
+    var classes: [WordClass]
+    var numbers: [Int32]
+    var units: [Int32]
+    var environments: [Int32]
+    var compounds: [Int32: [(ids: [Int32], joined: Int32)]] = [:]
+    var phrases: [Int32: [(ids: [Int32], wordClass: WordClass)]] = [:]
 
-    init(_ lexicon: Lexicon) {
-        numbers = lexicon.numbers
-        units = lexicon.units
-        func add(_ words: [String], _ c: WordClass) {
+    init(_ lexicon: Lexicon, _ vocabulary: inout Vocabulary) {
+        func ids(_ phrase: String) -> [Int32] { phrase.split(separator: " ").map { vocabulary.intern(String($0)) } }
+        let lists: [([String], WordClass)] = [
+            (lexicon.filler, .filler), (lexicon.polite, .polite), (lexicon.questions, .question),
+            (lexicon.negation, .negation), (lexicon.conditional, .conditional), (lexicon.report, .report),
+            (lexicon.outcome, .outcome), (lexicon.subjects, .subject), (lexicon.qualifierPrepositions, .qualifierPreposition),
+            (lexicon.accountWords, .account), (lexicon.regionWords, .region), (lexicon.environmentWords, .environmentWord),
+            (lexicon.durationWords, .durationWord), (lexicon.pronouns, .pronoun),
+        ]
+        var single: [(Int32, WordClass)] = []
+        var multi: [([Int32], WordClass)] = []
+        for (words, c) in lists {
             for w in words {
-                let parts = w.split(separator: " ").map(String.init)
-                if parts.count > 1 {
-                    phrases[parts[0], default: []].append((parts, c))
-                } else {
-                    classes[w, default: []].insert(c)
-                }
+                let p = ids(w)
+                if p.count == 1 { single.append((p[0], c)) } else if p.count > 1 { multi.append((p, c)) }
             }
         }
-        add(lexicon.filler, .filler)
-        add(lexicon.polite, .polite)
-        add(lexicon.questions, .question)
-        add(lexicon.negation, .negation)
-        add(lexicon.conditional, .conditional)
-        add(lexicon.report, .report)
-        add(lexicon.outcome, .outcome)
-        add(lexicon.subjects, .subject)
-        add(lexicon.qualifierPrepositions, .qualifierPreposition)
-        add(lexicon.accountWords, .account)
-        add(lexicon.regionWords, .region)
-        add(lexicon.environmentWords, .environmentWord)
-        add(lexicon.pronouns, .pronoun)
-        add(lexicon.durationWords, .durationWord)
+        let numberIDs = lexicon.numbers.map { (vocabulary.intern($0.key), Int32($0.value)) }
+        let unitIDs = lexicon.units.map { (vocabulary.intern($0.key), Int32($0.value)) }
+        var envIDs: [(Int32, Int32)] = []
         for (canonical, synonyms) in lexicon.environments {
-            environments[canonical.lowercased()] = canonical.lowercased()
-            for s in synonyms { environments[s.lowercased()] = canonical.lowercased() }
+            let c = vocabulary.intern(canonical)
+            envIDs.append((c, c))
+            for s in synonyms { envIDs.append((vocabulary.intern(s), c)) }
         }
-        for phrase in phrases.keys { phrases[phrase]!.sort { $0.words.count > $1.words.count } }
+        var compoundIDs: [([Int32], Int32)] = []
         for (phrase, joined) in lexicon.compounds {
-            let parts = phrase.split(separator: " ").map(String.init)
-            guard parts.count > 1 else { continue }
-            compounds[parts[0], default: []].append((parts, joined))
+            let p = ids(phrase)
+            if p.count > 1 { compoundIDs.append((p, vocabulary.intern(joined))) }
         }
-        for key in compounds.keys { compounds[key]!.sort { $0.words.count > $1.words.count } }
+        let size = vocabulary.count
+        classes = Array(repeating: [], count: size)
+        numbers = Array(repeating: -1, count: size)
+        units = Array(repeating: 0, count: size)
+        environments = Array(repeating: -1, count: size)
+        for (id, c) in single { classes[Int(id)].insert(c) }
+        for (id, n) in numberIDs { numbers[Int(id)] = n }
+        for (id, u) in unitIDs { units[Int(id)] = u }
+        for (id, c) in envIDs { environments[Int(id)] = c }
+        for (p, c) in multi {
+            phrases[p[0], default: []].append((p, c))
+            classes[Int(p[0])].insert(.phraseStart)
+        }
+        for key in phrases.keys { phrases[key]!.sort { $0.ids.count > $1.ids.count } }
+        for (p, joined) in compoundIDs {
+            compounds[p[0], default: []].append((p, joined))
+            classes[Int(p[0])].insert(.phraseStart)
+        }
+        for key in compounds.keys { compounds[key]!.sort { $0.ids.count > $1.ids.count } }
     }
 
-    func wordClass(_ folded: String) -> WordClass { classes[folded] ?? [] }
+    /// Grows the id-indexed tables to a vocabulary that gained words after this locale was built.
+    mutating func resize(to size: Int) {
+        guard classes.count < size else { return }
+        let extra = size - classes.count
+        classes += Array(repeating: [], count: extra)
+        numbers += Array(repeating: -1, count: extra)
+        units += Array(repeating: 0, count: extra)
+        environments += Array(repeating: -1, count: extra)
+    }
 
-    func number(_ folded: String) -> Int? {
-        if !folded.isEmpty, folded.utf8.count <= 6, folded.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let n = Int(folded) { return n }
-        return numbers[folded]
+    @inline(__always) func wordClass(_ id: Int32) -> WordClass { id < 0 || Int(id) >= classes.count ? [] : classes[Int(id)] }
+}
+
+/// One locale's word facts, by vocabulary id. Immutable and shared by reference.
+final class LocaleTables: Sendable {
+    let classes: [WordClass]
+    let numbers: [Int32]
+    let units: [Int32]
+    /// The id of the canonical environment ("prod") a word names, else -1.
+    let environments: [Int32]
+    /// Fixed phrases that become one word, by first word id, longest first.
+    let compounds: [Int32: [(ids: [Int32], joined: Int32)]]
+    /// Multi-word lexicon entries ("do not", "for me"), by first word id, longest first.
+    let phrases: [Int32: [(ids: [Int32], wordClass: WordClass)]]
+
+    init(_ b: LocaleTablesBuilder) {
+        classes = b.classes
+        numbers = b.numbers
+        units = b.units
+        environments = b.environments
+        compounds = b.compounds
+        phrases = b.phrases
+    }
+
+    @inline(__always) func wordClass(_ t: Token) -> WordClass { t.id < 0 || t.quoted ? [] : classes[Int(t.id)] }
+
+    @inline(__always) func wordClass(_ id: Int32) -> WordClass { id < 0 || Int(id) >= classes.count ? [] : classes[Int(id)] }
+
+    /// The number a token stands for: digits, or a number word of this locale.
+    @inline(__always) func number(_ t: Token) -> Int32? {
+        if t.digits >= 0 { return t.digits }
+        if t.id >= 0, !t.quoted, numbers[Int(t.id)] >= 0 { return numbers[Int(t.id)] }
+        return nil
+    }
+
+    /// Whether the grammar knows the token as a word of this locale (so it can't be a name).
+    @inline(__always) func knows(_ t: Token) -> Bool {
+        !t.quoted && t.id >= 0 && (!classes[Int(t.id)].isEmpty || numbers[Int(t.id)] >= 0 || units[Int(t.id)] > 0 || environments[Int(t.id)] >= 0)
     }
 }

@@ -19,22 +19,23 @@ public struct Messages: Sendable {
     /// the key itself so nothing is silently dropped; `Grammar.load` checks keys up front.
     public func text(_ key: String, _ arguments: [String: String] = [:]) -> String {
         guard let template = table[key] else { return key }
-        if arguments.isEmpty || !template.contains("{") { return template }
-        var out = ""
-        var rest = Substring(template)
-        while let open = rest.firstIndex(of: "{") {
-            out += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else { break }
-            let name = String(rest[rest.index(after: open)..<close])
-            if let value = arguments[name] {
-                out += value
+        if arguments.isEmpty { return template }
+        // Fill {name} placeholders scanning UTF-8: no Character walking, no Foundation search.
+        var out: [UInt8] = []
+        let bytes = Array(template.utf8)
+        out.reserveCapacity(bytes.count + 32)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 0x7B, let close = bytes[(i + 1)...].firstIndex(of: 0x7D),
+               let value = arguments[String(decoding: bytes[(i + 1)..<close], as: UTF8.self)] {
+                out += value.utf8
+                i = close + 1
             } else {
-                out += rest[open...close]
+                out.append(bytes[i])
+                i += 1
             }
-            rest = rest[rest.index(after: close)...]
         }
-        out += rest
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func load(path: String, diagnostics: inout [GrammarDiagnostic]) -> (Messages, Lexicon)? {

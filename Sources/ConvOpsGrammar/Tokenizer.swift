@@ -1,45 +1,247 @@
-/// A word of input: its text as typed (slot values keep their case) and lowercased
-/// (for matching command words).
-struct Token: Sendable, Hashable {
-    var raw: Substring
-    var folded: String
+/// One word of input, located in the text's bytes, with what the grammar needs to know about
+/// it worked out once.
+struct Token: Sendable {
+    /// The word as typed, in the input's UTF-8 (punctuation around it trimmed).
+    var raw: Range<Int>
+    /// The folded word in the tokenized text's `folded` buffer.
+    var folded: Range<Int>
+    /// The vocabulary id, or -1 for a word no locale knows.
+    var id: Int32
     /// It was in quotes or backticks: a name, never a command word.
-    var quoted = false
+    var quoted: Bool
+    /// Letters, digits and `-._:/+=@`, starting with a letter or digit: can be a resource name.
+    var nameLike: Bool
+    /// Looks like an AWS region code (eu-central-1).
+    var region: Bool
+    /// Looks like a request id: `r` and 7 letters or digits.
+    var requestLike: Bool = false
+    /// The value of a token of 1 to 6 digits, else -1.
+    var digits: Int32
+    /// The value of `+N` or `-N`, else 0.
+    var signed: Int32
+    /// "15m": the amount and the vocabulary id of the unit after it (else -1).
+    var gluedAmount: Int32
+    var gluedUnit: Int32
 }
 
-struct TokenizedText {
+/// A text split into tokens, with the buffers the tokens point into.
+struct TokenizedText: Sendable {
+    var bytes: [UInt8]
+    var folded: [UInt8]
     var tokens: [Token]
     var questionMark: Bool
+
+    func raw(_ t: Token) -> String { String(decoding: bytes[t.raw], as: UTF8.self) }
+    func foldedText(_ t: Token) -> String { String(decoding: folded[t.folded], as: UTF8.self) }
 }
 
 enum Tokenizer {
-    /// Splits on whitespace; drops Slack mentions (`<@U123>`, `@convops`), emoji and
-    /// `:shortcodes:`; strips punctuation around words and keeps the characters resource names
-    /// use (`web-1`, `i-0abc`, `arn:aws:ec2:…/i-0abc`) intact. Quoted names stay one token.
-    static func tokenize(_ text: String) -> TokenizedText {
+    /// Splits on white space; drops Slack mentions (`<@U123>`, `@convops`), emoji and
+    /// `:shortcodes:`; strips punctuation around words and keeps the characters resource
+    /// names use (`web-1`, `i-0abc`, `arn:aws:ec2:…/i-0abc`) intact.
+    static func tokenize(_ text: String, _ vocabulary: Vocabulary) -> TokenizedText {
+        var bytes = Array(text.utf8)
+        // Cap the work on hostile input: nobody types a 64 KB command.
+        if bytes.count > 65_536 { bytes.removeLast(bytes.count - 65_536) }
         var tokens: [Token] = []
+        tokens.reserveCapacity(12)
         var questionMark = false
-        for piece in text.split(whereSeparator: { $0.isWhitespace }) {
-            if piece.contains("?") || piece.contains("¿") { questionMark = true }
-            if piece.hasPrefix("<@") || piece.hasPrefix("<!") || piece.hasPrefix("@") { continue }
-            if piece.count > 2, piece.first == ":", piece.last == ":", !piece.dropFirst().dropLast().contains(":") { continue }
-            let quoted = piece.contains(where: { $0 == "\"" || $0 == "`" || $0 == "“" || $0 == "”" || $0 == "'" && piece.first == "'" })
-            let trimmed = piece.drop(while: isEdgePunctuation).reversed().drop(while: isEdgePunctuation)
-            let word = Substring(String(trimmed.reversed()))
-            guard !word.isEmpty, word.unicodeScalars.contains(where: { $0.properties.isAlphabetic || ("0"..."9").contains($0) }) else {
-                continue
+        // Folding never makes a word longer, so one buffer the size of the text holds them all.
+        var folded = [UInt8](repeating: 0, count: bytes.count)
+        var foldedCount = 0
+        bytes.withUnsafeBufferPointer { b in
+            folded.withUnsafeMutableBufferPointer { f in
+                let n = b.count
+                var i = 0
+                while i < n {
+                    while i < n, isSpace(b, i) { i += b[i] == 0xC2 ? 2 : 1 }
+                    guard i < n else { break }
+                    var end = i
+                    while end < n, !isSpace(b, end) { end += 1 }
+                    if let token = piece(b, i, end, f, &foldedCount, &questionMark, vocabulary) { tokens.append(token) }
+                    i = end
+                }
             }
-            tokens.append(Token(raw: word, folded: word.lowercased(), quoted: quoted && !word.contains(" ")))
         }
-        return TokenizedText(tokens: tokens, questionMark: questionMark)
+        folded.removeLast(folded.count - foldedCount)
+        return TokenizedText(bytes: bytes, folded: folded, tokens: tokens, questionMark: questionMark)
     }
 
-    private static func isEdgePunctuation(_ c: Character) -> Bool {
-        switch c {
-        case "?", "!", ".", ",", ";", ":", "\"", "'", "`", "“", "”", "‘", "’", "„", "(", ")", "<", ">", "*", "_", "¿", "¡", "[", "]", "…":
-            return true
-        default:
-            return c.unicodeScalars.first.map { $0.properties.isEmojiPresentation || $0.properties.isEmoji && $0.value > 0xFF } ?? false
+    @inline(__always)
+    private static func isSpace(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
+        let c = b[i]
+        if c == 0x20 || (c >= 0x09 && c <= 0x0D) { return true }
+        return c == 0xC2 && i + 1 < b.count && b[i + 1] == 0xA0 // no-break space
+    }
+
+    private static func piece(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ f: UnsafeMutableBufferPointer<UInt8>,
+                              _ foldedCount: inout Int, _ questionMark: inout Bool, _ vocabulary: Vocabulary) -> Token? {
+        var quoted = b[start] == 0x27
+        var ascii = true
+        for k in start..<end {
+            let c = b[k]
+            if c < 0x80 {
+                if c == 0x3F { questionMark = true } else if c == 0x22 || c == 0x60 { quoted = true }
+            } else {
+                ascii = false
+                if c == 0xE2, k + 2 < end, b[k + 1] == 0x80, b[k + 2] == 0x9C || b[k + 2] == 0x9D || b[k + 2] == 0x9E { quoted = true }
+                if c == 0xC2, k + 1 < end, b[k + 1] == 0xBF { questionMark = true }
+            }
         }
+        // Mentions: <@U024BE7LH>, <!here>, @convops.
+        if b[start] == 0x40 || (b[start] == 0x3C && start + 1 < end && (b[start + 1] == 0x40 || b[start + 1] == 0x21)) { return nil }
+        // :shortcode:
+        if end - start > 2, b[start] == 0x3A, b[end - 1] == 0x3A {
+            var inner = false
+            for k in (start + 1)..<(end - 1) where b[k] == 0x3A { inner = true; break }
+            if !inner { return nil }
+        }
+        var s = start, e = end
+        if ascii {
+            while s < e, isEdgeASCII(b[s]) { s += 1 }
+            while s < e, isEdgeASCII(b[e - 1]) { e -= 1 }
+            var any = false
+            for k in s..<e where isAlnum(b[k]) { any = true; break }
+            guard s < e, any else { return nil }
+        } else {
+            while s < e, let len = edgeLength(b, s, e, forward: true) { s += len }
+            while s < e, let len = edgeLength(b, s, e, forward: false) { e -= len }
+            guard s < e, hasLetterOrDigit(b, s, e) else { return nil }
+        }
+
+        let foldStart = foldedCount
+        var k = s
+        var o = foldedCount
+        while k < e {
+            let c = b[k]
+            if c >= 0x41 && c <= 0x5A {
+                f[o] = c | 0x20; k += 1; o += 1
+            } else if c < 0x80 {
+                f[o] = c; k += 1; o += 1
+            } else if c == 0xC3, k + 1 < e, b[k + 1] >= 0x80, b[k + 1] <= 0x9E, b[k + 1] != 0x97 {
+                f[o] = 0xC3; f[o + 1] = b[k + 1] + 0x20; k += 2; o += 2
+            } else if c == 0xE2, k + 2 < e, b[k + 1] == 0x80, b[k + 2] == 0x98 || b[k + 2] == 0x99 {
+                f[o] = 0x27; k += 3; o += 1
+            } else {
+                f[o] = c; k += 1; o += 1
+            }
+        }
+        foldedCount = o
+        let folded = UnsafeBufferPointer(rebasing: f[foldStart..<o])
+        var token = Token(raw: s..<e, folded: foldStart..<o, id: vocabulary.lookup(folded) ?? -1, quoted: quoted && o > foldStart,
+                          nameLike: false, region: false, digits: -1, signed: 0, gluedAmount: -1, gluedUnit: -1)
+        facts(&token, UnsafeBufferPointer(rebasing: b[s..<e]), folded, vocabulary)
+        return token
+    }
+
+    /// Works out the numeric and name facts of a token once.
+    private static func facts(_ t: inout Token, _ raw: UnsafeBufferPointer<UInt8>, _ f: UnsafeBufferPointer<UInt8>, _ vocabulary: Vocabulary) {
+        if let first = raw.first, isAlnum(first), raw.count <= 2048 {
+            var ok = true
+            for c in raw where !(isAlnum(c) || c == 0x2D || c == 0x2E || c == 0x5F || c == 0x3A || c == 0x2F || c == 0x2B || c == 0x3D || c == 0x40) {
+                ok = false
+                break
+            }
+            t.nameLike = ok
+        }
+        var digitCount = 0
+        var value: Int32 = 0
+        for c in f {
+            guard c >= 0x30 && c <= 0x39, digitCount < 6 else { break }
+            value = value * 10 + Int32(c - 0x30)
+            digitCount += 1
+        }
+        if digitCount > 0 {
+            if digitCount == f.count {
+                t.digits = value
+            } else if let unit = vocabulary.lookup(UnsafeBufferPointer(rebasing: f[digitCount...])) {
+                t.gluedAmount = value
+                t.gluedUnit = unit
+            }
+        }
+        if let sign = f.first, sign == 0x2B || sign == 0x2D, f.count >= 2, f.count <= 7 {
+            var v: Int32 = 0
+            var ok = true
+            for c in f.dropFirst() {
+                guard c >= 0x30 && c <= 0x39 else { ok = false; break }
+                v = v * 10 + Int32(c - 0x30)
+            }
+            if ok { t.signed = sign == 0x2D ? -v : v }
+        }
+        t.region = f.count >= 9 && f.count <= 20 && isRegion(f)
+        if f.count == 8, f[0] == 0x72 {
+            var ok = true
+            for c in f where !isAlnum(c) { ok = false; break }
+            t.requestLike = ok
+        }
+    }
+
+    /// `xx-name-N` (and `xx-gov-name-N`): two letters, words of letters, one digit.
+    static func isRegion<C: Collection>(_ f: C) -> Bool where C.Element == UInt8 {
+        guard f.count >= 9, f.count <= 20 else { return false }
+        let parts = f.split(separator: 0x2D, omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts[0].count == 2, parts[0].allSatisfy(isLower),
+              let last = parts.last, last.count == 1, let d = last.first, d >= 0x30 && d <= 0x39 else { return false }
+        return parts.dropFirst().dropLast().allSatisfy { !$0.isEmpty && $0.allSatisfy(isLower) }
+    }
+
+    @inline(__always) static func isLower(_ c: UInt8) -> Bool { c >= 0x61 && c <= 0x7A }
+    @inline(__always) static func isAlnum(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+    }
+
+    private static func hasLetterOrDigit(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Bool {
+        var k = s
+        while k < e {
+            if isAlnum(b[k]) { return true }
+            if b[k] >= 0x80, let (scalar, len) = scalar(b, k, e) {
+                if scalar.properties.isAlphabetic || scalar.properties.numericType != nil { return true }
+                k += len
+            } else {
+                k += 1
+            }
+        }
+        return false
+    }
+
+    /// The length of the punctuation or symbol at the edge of a word, or nil when the edge is
+    /// part of the word.
+    private static func edgeLength(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int, forward: Bool) -> Int? {
+        if forward {
+            let c = b[s]
+            if c < 0x80 { return isEdgeASCII(c) ? 1 : nil }
+            guard let (scalar, len) = scalar(b, s, e) else { return 1 }
+            return isEdgeScalar(scalar) ? len : nil
+        }
+        let c = b[e - 1]
+        if c < 0x80 { return isEdgeASCII(c) ? 1 : nil }
+        var start = e - 1
+        while start > s, b[start] & 0xC0 == 0x80 { start -= 1 }
+        guard let (scalar, len) = scalar(b, start, e), start + len == e else { return 1 }
+        return isEdgeScalar(scalar) ? len : nil
+    }
+
+    @inline(__always)
+    private static func isEdgeASCII(_ c: UInt8) -> Bool {
+        switch c {
+        case 0x3F, 0x21, 0x2E, 0x2C, 0x3B, 0x3A, 0x22, 0x27, 0x60, 0x28, 0x29, 0x3C, 0x3E, 0x2A, 0x5F, 0x5B, 0x5D, 0x7B, 0x7D, 0x7E, 0x23:
+            true
+        default:
+            false
+        }
+    }
+
+    /// Emoji, curly quotes, „ … ¿ ¡ and other symbols: anything that is not a letter or digit.
+    private static func isEdgeScalar(_ s: Unicode.Scalar) -> Bool {
+        !(s.properties.isAlphabetic || s.properties.numericType != nil)
+    }
+
+    private static func scalar(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, _ e: Int) -> (Unicode.Scalar, Int)? {
+        let c = b[i]
+        let len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1
+        guard len > 1, i + len <= e else { return nil }
+        var v = UInt32(c) & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07)
+        for k in 1..<len { v = v << 6 | UInt32(b[i + k] & 0x3F) }
+        return Unicode.Scalar(v).map { ($0, len) }
     }
 }

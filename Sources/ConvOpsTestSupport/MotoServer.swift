@@ -25,10 +25,23 @@ public final class MotoServer: @unchecked Sendable {
         let port = try FreePort.pick()
         let log = NSTemporaryDirectory() + "moto-\(port).log"
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "\"$0\" -H 127.0.0.1 -p \"$1\" >\"$2\" 2>&1 & pid=$!; read _; kill $pid", moto, String(port), log]
+        process.executableURL = URL(fileURLWithPath: "/bin/bash") // dash's kill cannot signal a group
+        // moto_server may be a wrapper (pyenv's shim) that runs Python as its child, so it runs
+        // in a process group of its own, and the watchdog shell kills the whole group when the
+        // test process is gone (polled: a pipe's EOF can be held off by an inherited descriptor)
+        // or when `stop()` terminates the shell.
+        let script = """
+            setsid "$0" -H 127.0.0.1 -p "$1" >"$2" 2>&1 & pid=$!
+            trap 'kill -9 -- -$pid 2>/dev/null; exit 0' TERM INT
+            while kill -0 "$3" 2>/dev/null; do sleep 0.5; done
+            kill -9 -- -$pid 2>/dev/null
+            """
+        process.arguments = ["-c", script, moto, String(port), log, String(getpid())]
+        // The watchdog must not hold the test runner's stdout: SwiftPM reads it to EOF.
         let pipe = Pipe()
         process.standardInput = pipe
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
         let server = MotoServer(endpoint: "http://127.0.0.1:\(port)", port: port, process: process, keepAlive: pipe, logPath: log)
         try await server.waitUntilReady()
@@ -46,6 +59,7 @@ public final class MotoServer: @unchecked Sendable {
     deinit { stop() }
 
     public func stop() {
+        if process.isRunning { process.terminate() }
         try? keepAlive.fileHandleForWriting.close()
     }
 

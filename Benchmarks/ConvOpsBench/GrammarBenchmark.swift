@@ -1,0 +1,131 @@
+import ConvOpsCore
+import ConvOpsGrammar
+import Foundation
+
+/// Parse throughput and latency over the labelled corpus, with the real rules and with the
+/// rule set grown ten times by synthetic commands.
+enum GrammarBenchmark {
+    static func corpus(_ repository: String) -> [String] {
+        let text = try! String(contentsOfFile: repository + "/Tests/ConvOpsGrammarTests/Corpus/corpus.jsonl", encoding: .utf8)
+        return text.split(separator: "\n").map { line in
+            let object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return object["text"] as! String
+        }
+    }
+
+    static func load(commands: String, locales: String) -> Grammar {
+        do {
+            return try Grammar.load(commandsDirectory: commands, localesDirectory: locales)
+        } catch {
+            FileHandle.standardError.write(Data("grammar did not load: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    /// A copy of commands/ with synthetic rules added to every intent, `factor` times as many
+    /// rules in all. Their verbs are made-up words, so they never match the corpus, as new
+    /// commands in a bigger deployment would not match unrelated text.
+    static func grownCommands(_ repository: String, factor: Int) -> (commands: String, rules: Int) {
+        let fm = FileManager.default
+        let dir = NSTemporaryDirectory() + "bench-commands-\(getpid())"
+        try? fm.removeItem(atPath: dir)
+        try! fm.copyItem(atPath: repository + "/commands", toPath: dir + "/commands")
+        var existing = 0
+        for case let path as String in fm.enumerator(atPath: dir + "/commands")! where path.hasSuffix(".cmd") {
+            let text = try! String(contentsOfFile: dir + "/commands/" + path, encoding: .utf8)
+            existing += text.split(separator: "\n").filter { $0.hasPrefix("en:") || $0.hasPrefix("de:") }.count
+        }
+        let extra = existing * (factor - 1)
+        var files: [String: String] = [:]
+        let templates: [(IntentKind, String)] = [
+            (.status, "{target}"), (.restart, "[(server|box)] {target}"), (.stop, "{target} [now]"),
+            (.scale, "{target} (to|auf) {count}"), (.logs, "{target} [{since}]"), (.history, "[{scope}]"),
+        ]
+        for i in 0..<extra {
+            let (intent, tail) = templates[i % templates.count]
+            let locale = i % 3 == 0 ? "de" : "en"
+            let verb = "zq" + String(i, radix: 36) + "x"
+            files["\(locale)/synthetic-\(intent.rawValue).cmd", default: "intent \(intent.rawValue)\n"] += "\(locale): \(verb) \(tail)\n"
+        }
+        for (name, text) in files { try! text.write(toFile: dir + "/commands/" + name, atomically: true, encoding: .utf8) }
+        return (dir + "/commands", existing + extra)
+    }
+
+    struct Measurement {
+        var utterancesPerSecond: Double
+        var p50: Double, p99: Double, p999: Double, max: Double
+        var parsed: Int
+    }
+
+    static func measure(_ grammar: Grammar, _ texts: [String], rounds: Int, locale: String?) -> Measurement {
+        // Warm up caches and lazily built state.
+        for text in texts { _ = grammar.parse(text, locale: locale) }
+        var latencies: [UInt64] = []
+        latencies.reserveCapacity(texts.count * rounds)
+        var parsed = 0
+        let start = nanos()
+        for _ in 0..<rounds {
+            for text in texts {
+                let t0 = nanos()
+                let result = grammar.parse(text, locale: locale)
+                latencies.append(nanos() - t0)
+                if case .success = result { parsed += 1 }
+            }
+        }
+        let elapsed = Double(nanos() - start) / 1e9
+        latencies.sort()
+        return Measurement(utterancesPerSecond: Double(texts.count * rounds) / elapsed,
+                           p50: percentile(latencies, 0.5) / 1000, p99: percentile(latencies, 0.99) / 1000,
+                           p999: percentile(latencies, 0.999) / 1000, max: Double(latencies.last ?? 0) / 1000,
+                           parsed: parsed / rounds)
+    }
+
+    /// The utterances that took longest, for finding what to make faster (BENCH_SLOWEST=N).
+    static func slowest(_ grammar: Grammar, _ texts: [String], count: Int) -> [[String: Any]] {
+        var timings: [(String, Double)] = []
+        for text in texts {
+            var best = UInt64.max
+            for _ in 0..<20 {
+                let t0 = nanos()
+                _ = grammar.parse(text, locale: nil)
+                best = min(best, nanos() - t0)
+            }
+            timings.append((text, Double(best) / 1000))
+        }
+        return timings.sorted { $0.1 > $1.1 }.prefix(count).map { ["text": $0.0, "us": $0.1] }
+    }
+
+    static func run(repository: String) -> [String: Any] {
+        let texts = corpus(repository)
+        let rounds = Int(ProcessInfo.processInfo.environment["BENCH_ROUNDS"] ?? "") ?? 200
+        let base = load(commands: repository + "/commands", locales: repository + "/locales")
+        if let one = ProcessInfo.processInfo.environment["BENCH_TEXT"] {
+            let m = measure(base, [one], rounds: 200_000, locale: nil)
+            return ["text": one, "utterances_per_second": Int(m.utterancesPerSecond), "p50_us": m.p50]
+        }
+        if let n = Int(ProcessInfo.processInfo.environment["BENCH_SLOWEST"] ?? "") {
+            return ["slowest": slowest(base, texts, count: n)]
+        }
+        let detected = measure(base, texts, rounds: rounds, locale: nil)
+        let given = measure(base, texts, rounds: rounds, locale: "en")
+        let (grownPath, grownRules) = grownCommands(repository, factor: 10)
+        let loadStart = nanos()
+        let grown = load(commands: grownPath, locales: repository + "/locales")
+        let grownLoad = Double(nanos() - loadStart) / 1e9
+        let grownResult = measure(grown, texts, rounds: rounds, locale: nil)
+        try? FileManager.default.removeItem(atPath: (grownPath as NSString).deletingLastPathComponent)
+        func describe(_ m: Measurement) -> [String: Any] {
+            ["utterances_per_second": Int(m.utterancesPerSecond), "latency_us": ["p50": m.p50, "p99": m.p99, "p999": m.p999, "max": m.max],
+             "parsed_per_round": m.parsed]
+        }
+        return [
+            "benchmark": "grammar.parse",
+            "corpus_utterances": texts.count,
+            "rounds": rounds,
+            "threads": 1,
+            "locale_detected": describe(detected),
+            "locale_given_en": describe(given),
+            "rules_10x": describe(grownResult).merging(["rules": grownRules, "load_seconds": grownLoad]) { a, _ in a },
+        ]
+    }
+}

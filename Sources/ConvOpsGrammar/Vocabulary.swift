@@ -1,0 +1,90 @@
+import Foundation
+/// Every word any locale's rules or lexicon know, each with a small integer id. Tokens are
+/// looked up by a 64-bit hash of their folded UTF-8 bytes and confirmed by comparing bytes,
+/// so a parse never builds a String to find a word.
+struct Vocabulary: Sendable {
+    private(set) var ids = HashTable(capacity: 1024)
+    private(set) var words: [[UInt8]] = []
+
+    var count: Int { words.count }
+
+    /// The id of a word (folded), adding it if new.
+    mutating func intern(_ word: String) -> Int32 {
+        var bytes = Array(word.utf8)
+        Fold.fold(&bytes)
+        let hash = Fold.hash(bytes[...])
+        if let id = ids.get(hash) {
+            precondition(words[Int(id)] == bytes, "vocabulary hash collision between '\(word)' and '\(String(decoding: words[Int(id)], as: UTF8.self))'")
+            return id
+        }
+        let id = Int32(words.count)
+        ids.set(hash, id)
+        words.append(bytes)
+        return id
+    }
+
+    func id(_ word: String) -> Int32? {
+        var bytes = Array(word.utf8)
+        Fold.fold(&bytes)
+        return lookup(bytes[...])
+    }
+
+    /// The id of folded bytes, or nil for a word no locale knows.
+    @inline(__always)
+    func lookup(_ folded: ArraySlice<UInt8>) -> Int32? {
+        folded.withUnsafeBufferPointer { lookup($0) }
+    }
+
+    @inline(__always)
+    func lookup(_ folded: UnsafeBufferPointer<UInt8>) -> Int32? {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in folded {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01B3
+        }
+        guard let id = ids.get(h) else { return nil }
+        let word = words[Int(id)]
+        guard word.count == folded.count else { return nil }
+        return word.withUnsafeBufferPointer { w in memcmp(w.baseAddress!, folded.baseAddress!, folded.count) == 0 } ? id : nil
+    }
+
+    func text(_ id: Int32) -> String { String(decoding: words[Int(id)], as: UTF8.self) }
+}
+
+/// Case folding and hashing on UTF-8 bytes.
+enum Fold {
+    /// Lowercases ASCII and the Latin-1 capitals (Ä Ö Ü À…Þ), and reads ’ and ‘ as '.
+    /// Other scripts pass through unchanged.
+    static func fold(_ bytes: inout [UInt8]) {
+        var i = 0
+        var out = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b >= 0x41 && b <= 0x5A {
+                bytes[out] = b | 0x20
+                i += 1; out += 1
+            } else if b == 0xC3, i + 1 < bytes.count, bytes[i + 1] >= 0x80, bytes[i + 1] <= 0x9E, bytes[i + 1] != 0x97 {
+                bytes[out] = 0xC3; bytes[out + 1] = bytes[i + 1] + 0x20
+                i += 2; out += 2
+            } else if b == 0xE2, i + 2 < bytes.count, bytes[i + 1] == 0x80, bytes[i + 2] == 0x98 || bytes[i + 2] == 0x99 {
+                bytes[out] = 0x27
+                i += 3; out += 1
+            } else {
+                bytes[out] = b
+                i += 1; out += 1
+            }
+        }
+        bytes.removeLast(bytes.count - out)
+    }
+
+    /// FNV-1a, 64 bits.
+    @inline(__always)
+    static func hash(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01B3
+        }
+        return h
+    }
+}
