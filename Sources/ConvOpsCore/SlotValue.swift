@@ -29,8 +29,14 @@ extension Command {
     /// Builds the typed command from an intent name and its slots. The grammar has already
     /// checked slot names and types against `IntentKind.slots`; this decides what is missing.
     public init(kind: IntentKind, slots: [String: SlotValue]) throws(IntentError) {
+        try self.init(kind: kind, slot: { slots[$0] })
+    }
+
+    /// As `init(kind:slots:)`, reading slots through a function (the grammar passes its few
+    /// captured slots without building a dictionary).
+    public init(kind: IntentKind, slot: (String) -> SlotValue?) throws(IntentError) {
         func mention(_ name: String) -> ResourceMention? {
-            slots[name]?.text.map(ResourceMention.init)
+            slot(name)?.text.map(ResourceMention.init)
         }
         func required(_ name: String) throws(IntentError) -> ResourceMention {
             guard let m = mention(name) else { throw IntentError(kind: kind, missingSlot: name) }
@@ -44,30 +50,30 @@ extension Command {
         case .start: intent = .start(target: try required("target"))
         case .scale:
             let target = try required("target")
-            if let n = slots["count"]?.number {
+            if let n = slot("count")?.number {
                 intent = .scale(target: target, change: .absolute(n))
-            } else if let d = slots["delta"]?.number {
+            } else if let d = slot("delta")?.number {
                 intent = .scale(target: target, change: .delta(d))
             } else {
                 throw IntentError(kind: kind, missingSlot: "count")
             }
         case .alarms:
-            let state = slots["state"]?.text.flatMap { AlarmStateFilter(rawValue: $0) } ?? .alarm
+            let state = slot("state")?.text.flatMap { AlarmStateFilter(rawValue: $0) } ?? .alarm
             intent = .alarms(state: state)
         case .logs:
             intent = .logs(target: try required("target"),
-                           sinceSeconds: slots["since"]?.number ?? 900,
-                           filter: slots["filter"]?.text)
+                           sinceSeconds: slot("since")?.number ?? 900,
+                           filter: slot("filter")?.text)
         case .history:
-            intent = .history(scope: slots["scope"]?.text.flatMap { HistoryScope(rawValue: $0) } ?? .mine)
-        case .approve: intent = .approve(request: slots["request"]?.text)
-        case .reject: intent = .reject(request: slots["request"]?.text)
+            intent = .history(scope: slot("scope")?.text.flatMap { HistoryScope(rawValue: $0) } ?? .mine)
+        case .approve: intent = .approve(request: slot("request")?.text)
+        case .reject: intent = .reject(request: slot("request")?.text)
         case .cancel: intent = .cancel
-        case .help: intent = .help(topic: slots["topic"]?.text)
+        case .help: intent = .help(topic: slot("topic")?.text)
         case .whoami: intent = .whoami
         }
-        self.init(intent, qualifiers: Qualifiers(environment: slots["env"]?.text,
-                                                 region: slots["region"]?.text,
-                                                 account: slots["account"]?.text))
+        self.init(intent, qualifiers: Qualifiers(environment: slot("env")?.text,
+                                                 region: slot("region")?.text,
+                                                 account: slot("account")?.text))
     }
 }

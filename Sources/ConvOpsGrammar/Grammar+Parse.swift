@@ -1,12 +1,26 @@
 import ConvOpsCore
 
+/// A slot the grammar extracted, by name.
+public struct NamedSlot: Sendable, Hashable {
+    public var name: String
+    public var value: SlotValue
+}
+
 /// A successful parse: the intent, its normalized slots, and which rule matched.
 public struct ParsedCommand: Sendable, Hashable {
     public var intent: IntentKind
-    public var slots: [String: SlotValue]
+    /// The slots in the order the rule captured them, qualifiers last.
+    public var slotList: [NamedSlot]
     public var locale: String
     public var rule: RuleLocation
     public var command: Command
+
+    /// The slots by name.
+    public var slots: [String: SlotValue] {
+        Dictionary(slotList.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func slot(_ name: String) -> SlotValue? { slotList.first { $0.name == name }?.value }
 }
 
 /// Why a mutating command was recognised but not taken as a request.
@@ -33,7 +47,7 @@ public struct ParseFailure: Error, Sendable, Hashable {
 /// The text after tokenizing, classifying and taking out filler and qualifiers.
 struct Analysis {
     var content: [Token]
-    var qualifiers: [String: SlotValue]
+    var qualifiers: [NamedSlot]
     var guards: WordClass
     var polite: Bool
     var questionMark: Bool
@@ -120,20 +134,14 @@ extension Grammar {
     }
 
     private func noMatch(_ text: TokenizedText, _ suggestions: [String], _ grammar: LocaleGrammar, _ catalog: Messages) -> ParseFailure {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.bytes.count)
-        for t in text.tokens {
-            if !bytes.isEmpty { bytes.append(0x20) }
-            bytes += text.bytes[t.raw]
-        }
-        let shown = String(decoding: bytes, as: UTF8.self)
+        let shown = text.display(text.tokens)
         return ParseFailure(reason: .noMatch, message: catalog.text("grammar.no_match", ["text": shown]),
                             suggestions: suggestions, locale: grammar.locale)
     }
 
     private func refusal(_ parsed: ParsedCommand, rule: CompiledRule, why: NotARequest, _ catalog: Messages) -> ParseFailure {
         let canonical = rule.elements.render(parsed.slots)
-        let target = parsed.slots["target"]?.text ?? ""
+        let target = parsed.slot("target")?.text ?? ""
         let message = catalog.text("grammar.not_a_request.\(why.rawValue)",
                                    ["intent": parsed.intent.rawValue, "target": target, "canonical": canonical])
         return ParseFailure(reason: .notARequest(parsed.intent, why), message: message,
@@ -171,7 +179,7 @@ extension Grammar {
             i += 1
         }
         let questionOpening = content.first.map { tables.wordClass($0).contains(.question) } ?? false
-        var qualifiers: [String: SlotValue] = [:]
+        var qualifiers: [NamedSlot] = []
         content = extractQualifiers(content, text, tables, &qualifiers)
         return Analysis(content: content, qualifiers: qualifiers, guards: guards, polite: polite,
                         questionMark: text.questionMark, questionOpening: questionOpening)
@@ -210,7 +218,8 @@ extension Grammar {
 
     /// Takes "in prod", "on staging", "in eu-central-1", "in region us-east-1", "on account
     /// billing" (and the locale's equivalents) out of the content.
-    func extractQualifiers(_ tokens: [Token], _ text: TokenizedText, _ tables: LocaleTables, _ out: inout [String: SlotValue]) -> [Token] {
+    func extractQualifiers(_ tokens: [Token], _ text: TokenizedText, _ tables: LocaleTables, _ out: inout [NamedSlot]) -> [Token] {
+        func has(_ name: String) -> Bool { out.contains { $0.name == name } }
         var kept: [Token]?
         var i = 0
         func cls(_ j: Int) -> WordClass { j < tokens.count ? tables.wordClass(tokens[j]) : [] }
@@ -221,22 +230,22 @@ extension Grammar {
         while i < tokens.count {
             var j = i
             if cls(j).contains(.qualifierPreposition) { j += 1 }
-            if cls(j).contains(.account), j + 1 < tokens.count, out["account"] == nil {
-                out["account"] = .text(text.raw(tokens[j + 1]))
+            if cls(j).contains(.account), j + 1 < tokens.count, !has("account") {
+                out.append(NamedSlot(name: "account", value: .text(text.raw(tokens[j + 1]))))
                 drop(i, j + 2)
                 continue
             }
             var r = j
             if cls(r).contains(.region) { r += 1 }
-            if r < tokens.count, r > i, tokens[r].region, out["region"] == nil {
-                out["region"] = .text(text.foldedText(tokens[r]))
+            if r < tokens.count, r > i, tokens[r].region, !has("region") {
+                out.append(NamedSlot(name: "region", value: .text(text.foldedText(tokens[r]))))
                 drop(i, r + 1)
                 continue
             }
             var e = j
             if cls(e).contains(.environmentWord) { e += 1 }
-            if e < tokens.count, e > i, tokens[e].id >= 0, !tokens[e].quoted, tables.environments[Int(tokens[e].id)] >= 0, out["env"] == nil {
-                out["env"] = .text(vocabulary.text(tables.environments[Int(tokens[e].id)]))
+            if e < tokens.count, e > i, tokens[e].id >= 0, !tokens[e].quoted, tables.environments[Int(tokens[e].id)] >= 0, !has("env") {
+                out.append(NamedSlot(name: "env", value: .text(vocabulary.text(tables.environments[Int(tokens[e].id)]))))
                 var end = e + 1
                 if cls(end).contains(.environmentWord) { end += 1 }
                 drop(i, end)
@@ -275,33 +284,55 @@ extension Grammar {
         return outcome
     }
 
-    func match(_ tokens: [Token], _ qualifiers: [String: SlotValue], _ grammar: LocaleGrammar, _ text: TokenizedText) -> MatchOutcome {
-        let candidates = candidateRules(tokens, grammar)
-        var found: (rule: CompiledRule, captures: [Capture])?
-        var intents: [IntentKind] = []
-        for index in candidates {
-            let rule = grammar.rules[Int(index)]
-            if intents.contains(rule.intent) { continue }
-            var matcher = Matcher(rule.program, tokens, grammar.tables, slotWords)
-            if matcher.matches() {
-                intents.append(rule.intent)
-                if found == nil { found = (rule, matcher.captures) }
+    /// Per intent, the matching rule that comes first in the files.
+    struct BestMatch {
+        var index: Int32 = -1
+        var intent: IntentKind?
+        var captures = Captures()
+        var otherIntents: [IntentKind] = []
+
+        mutating func consider(_ index: Int32, _ rule: CompiledRule, _ tokens: [Token], _ tables: LocaleTables, _ slotWords: SlotWords) {
+            if intent == rule.intent, self.index <= index { return }
+            var matcher = Matcher(rule.program, tokens, tables, slotWords)
+            guard matcher.matches() else { return }
+            if intent == nil || intent == rule.intent {
+                self.index = index
+                intent = rule.intent
+                captures = matcher.captures
+            } else if !otherIntents.contains(rule.intent) {
+                otherIntents.append(rule.intent)
             }
         }
-        if intents.count > 1 {
-            return .ambiguous(IntentKind.allCases.filter(intents.contains))
+    }
+
+    func match(_ tokens: [Token], _ qualifiers: [NamedSlot], _ grammar: LocaleGrammar, _ text: TokenizedText,
+               findMissing: Bool = true) -> MatchOutcome {
+        // Try the rules anchored on a word of the text (and the unanchored ones).
+        var best = BestMatch()
+        for index in grammar.unanchored {
+            best.consider(index, grammar.rules[Int(index)], tokens, grammar.tables, slotWords)
         }
-        if let (rule, captures) = found {
-            var slots = values(rule.program, captures, tokens, grammar, text)
-            for (k, v) in qualifiers where slots[k] == nil { slots[k] = v }
+        for token in tokens where token.id >= 0 && !token.quoted && Int(token.id) < grammar.anchorsByID.count {
+            for index in grammar.anchorsByID[Int(token.id)] {
+                best.consider(index, grammar.rules[Int(index)], tokens, grammar.tables, slotWords)
+            }
+        }
+        if let intent = best.intent, !best.otherIntents.isEmpty {
+            return .ambiguous(IntentKind.allCases.filter { $0 == intent || best.otherIntents.contains($0) })
+        }
+        if best.intent != nil {
+            let rule = grammar.rules[Int(best.index)]
+            var slots = values(rule.program, best.captures, tokens, grammar, text)
+            for q in qualifiers where !slots.contains(where: { $0.name == q.name }) { slots.append(q) }
             do {
-                let command = try Command(kind: rule.intent, slots: slots)
-                return .parsed(ParsedCommand(intent: rule.intent, slots: slots, locale: rule.locale, rule: rule.location, command: command), rule)
+                let command = try Command(kind: rule.intent) { name in slots.first { $0.name == name }?.value }
+                return .parsed(ParsedCommand(intent: rule.intent, slotList: slots, locale: rule.locale, rule: rule.location, command: command), rule)
             } catch {
                 return .missingSlot(rule, error.missingSlot)
             }
         }
-        for index in candidates {
+        guard findMissing else { return .noMatch }
+        for index in candidateRules(tokens, grammar) {
             let rule = grammar.rules[Int(index)]
             var matcher = Matcher(rule.program, tokens, grammar.tables, slotWords, allowMissing: true)
             if matcher.matches(), matcher.missing >= 0 {
@@ -329,12 +360,14 @@ extension Grammar {
     }
 
     /// The normalized values of the slots a match captured.
-    func values(_ program: Program, _ captures: [Capture], _ tokens: [Token], _ grammar: LocaleGrammar,
-                _ text: TokenizedText) -> [String: SlotValue] {
-        var out: [String: SlotValue] = Dictionary(minimumCapacity: captures.count + 2)
-        for (i, capture) in captures.enumerated() {
+    func values(_ program: Program, _ captures: Captures, _ tokens: [Token], _ grammar: LocaleGrammar,
+                _ text: TokenizedText) -> [NamedSlot] {
+        var out: [NamedSlot] = []
+        out.reserveCapacity(program.slots.count + 2)
+        for i in 0..<program.slots.count {
+            let capture = captures[i]
             let slot = program.slots[i]
-            if capture.start == -2, let constant = slot.constant { out[slot.name] = constant; continue }
+            if capture.start == -2, let constant = slot.constant { out.append(NamedSlot(name: slot.name, value: constant)); continue }
             guard capture.start >= 0 else { continue }
             let span = tokens[Int(capture.start)..<Int(capture.end)]
             let t = span.first!
@@ -354,7 +387,7 @@ extension Grammar {
             case .alarmState: value = .text(slotWords.alarmStates[t.id] ?? AlarmStateFilter.alarm.rawValue)
             case .scope: value = .text(slotWords.scopes[t.id] ?? HistoryScope.mine.rawValue)
             }
-            out[slot.name] = value
+            out.append(NamedSlot(name: slot.name, value: value))
         }
         return out
     }
@@ -369,14 +402,14 @@ extension Grammar {
         var firstNear: [Int32]?
         var tried = 0
         // Only a word the grammar does not know can be a misspelled command word.
-        for (i, token) in tokens.enumerated() where token.id < 0 && !token.quoted && token.folded.count >= 3 {
-            let near = grammar.suggestions.near(text.folded[token.folded])
+        for (i, token) in tokens.enumerated() where token.id < 0 && !token.quoted && token.foldedLength >= 3 {
+            let near = grammar.suggestions.near(text.folded(token)[...])
             if i == 0 { firstNear = near }
             for id in near {
                 var fixed = tokens
                 fixed[i].id = id
                 fixed[i].nameLike = false
-                if case .parsed(let parsed, let rule) = match(fixed, analysis.qualifiers, grammar, text) {
+                if case .parsed(let parsed, let rule) = match(fixed, analysis.qualifiers, grammar, text, findMissing: false) {
                     let rendered = rule.elements.render(parsed.slots)
                     if !out.contains(rendered) { out.append(rendered) }
                 }
@@ -388,7 +421,7 @@ extension Grammar {
             // The usage of each intent whose command starts like the text; an exact first word
             // ("restart now how now") narrows it to that command.
             let starts: [Int32] = first.id >= 0 ? (grammar.tables.wordClass(first.id).contains(.command) ? [first.id] : [])
-                : (firstNear ?? grammar.suggestions.near(text.folded[first.folded]))
+                : (firstNear ?? grammar.suggestions.near(text.folded(first)[...]))
             // The anchor index already lists the rules by their first required words.
             var indexes: [Int32] = []
             for id in starts where Int(id) < grammar.anchorsByID.count { indexes += grammar.anchorsByID[Int(id)] }

@@ -205,6 +205,10 @@ public final class Grammar: Sendable {
                 }
                 seen[key] = location
                 let program = Program(rule.elements, slotTypes: declaration.slots, vocabulary: &vocabulary)
+                if program.slots.count > Captures.capacity {
+                    report("a rule may have at most \(Captures.capacity) slots; this one has \(program.slots.count)")
+                    continue
+                }
                 let firstWords = (rule.elements.firstRequiredWords ?? []).map { vocabulary.intern($0) }
                 rules[rule.locale, default: []].append(CompiledRule(intent: file.intent, slotTypes: declaration.slots,
                     elements: rule.elements, locale: rule.locale, location: location, requiredWords: required, program: program,

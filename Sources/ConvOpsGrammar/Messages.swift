@@ -5,10 +5,38 @@ import Foundation
 public struct Messages: Sendable {
     public let locale: String
     private let table: [String: String]
+    /// Each template split once into literal text and placeholder names.
+    private let segments: [String: [Segment]]
+
+    enum Segment: Sendable {
+        case literal(String)
+        case placeholder(String)
+    }
 
     init(locale: String, table: [String: String]) {
         self.locale = locale
         self.table = table
+        segments = table.mapValues(Self.split)
+    }
+
+    static func split(_ template: String) -> [Segment] {
+        var out: [Segment] = []
+        var literal: [UInt8] = []
+        let bytes = Array(template.utf8)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 0x7B, let close = bytes[(i + 1)...].firstIndex(of: 0x7D), close > i + 1,
+               bytes[(i + 1)..<close].allSatisfy({ $0 == 0x5F || Tokenizer.isAlnum($0) }) {
+                if !literal.isEmpty { out.append(.literal(String(decoding: literal, as: UTF8.self))); literal = [] }
+                out.append(.placeholder(String(decoding: bytes[(i + 1)..<close], as: UTF8.self)))
+                i = close + 1
+            } else {
+                literal.append(bytes[i])
+                i += 1
+            }
+        }
+        if !literal.isEmpty { out.append(.literal(String(decoding: literal, as: UTF8.self))) }
+        return out
     }
 
     public func has(_ key: String) -> Bool { table[key] != nil }
@@ -18,24 +46,16 @@ public struct Messages: Sendable {
     /// The message for `key` with `{name}` placeholders filled in. A missing key renders as
     /// the key itself so nothing is silently dropped; `Grammar.load` checks keys up front.
     public func text(_ key: String, _ arguments: [String: String] = [:]) -> String {
-        guard let template = table[key] else { return key }
-        if arguments.isEmpty { return template }
-        // Fill {name} placeholders scanning UTF-8: no Character walking, no Foundation search.
-        var out: [UInt8] = []
-        let bytes = Array(template.utf8)
-        out.reserveCapacity(bytes.count + 32)
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == 0x7B, let close = bytes[(i + 1)...].firstIndex(of: 0x7D),
-               let value = arguments[String(decoding: bytes[(i + 1)..<close], as: UTF8.self)] {
-                out += value.utf8
-                i = close + 1
-            } else {
-                out.append(bytes[i])
-                i += 1
+        guard let parts = segments[key] else { return key }
+        if arguments.isEmpty { return table[key]! }
+        var out = ""
+        for part in parts {
+            switch part {
+            case .literal(let text): out += text
+            case .placeholder(let name): out += arguments[name] ?? "{\(name)}"
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     static func load(path: String, diagnostics: inout [GrammarDiagnostic]) -> (Messages, Lexicon)? {

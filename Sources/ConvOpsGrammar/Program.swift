@@ -92,8 +92,21 @@ final class SlotWords: Sendable {
     }
 }
 
-/// Where a slot matched: token indexes `start..<end`, or start -1 for not set.
+/// Where a slot matched: token indexes `start..<end`, or start -1 for not set (-2: a constant).
 struct Capture { var start: Int32 = -1; var end: Int32 = -1 }
+
+/// The captures of one match, inline: no allocation per rule tried. A rule has at most
+/// `Captures.capacity` slots (checked when the grammar loads).
+struct Captures {
+    static let capacity = 8
+    private var storage: (Capture, Capture, Capture, Capture, Capture, Capture, Capture, Capture) =
+        (Capture(), Capture(), Capture(), Capture(), Capture(), Capture(), Capture(), Capture())
+
+    subscript(_ i: Int) -> Capture {
+        get { withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i * MemoryLayout<Capture>.stride, as: Capture.self) } }
+        set { withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: newValue, toByteOffset: i * MemoryLayout<Capture>.stride, as: Capture.self) } }
+    }
+}
 
 /// Runs one program over the content tokens of one text.
 struct Matcher {
@@ -103,7 +116,7 @@ struct Matcher {
     let slotWords: SlotWords
     /// Let slots match nothing, recording them as missing (for "restart" with no target).
     let allowMissing: Bool
-    var captures: [Capture]
+    var captures = Captures()
     var missing: Int32 = -1
 
     init(_ program: Program, _ tokens: [Token], _ tables: LocaleTables, _ slotWords: SlotWords, allowMissing: Bool = false) {
@@ -112,7 +125,6 @@ struct Matcher {
         self.tables = tables
         self.slotWords = slotWords
         self.allowMissing = allowMissing
-        captures = Array(repeating: Capture(), count: program.slots.count)
     }
 
     mutating func matches() -> Bool { run(0, 0) }

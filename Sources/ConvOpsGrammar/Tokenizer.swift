@@ -1,10 +1,10 @@
 /// One word of input, located in the text's bytes, with what the grammar needs to know about
 /// it worked out once.
 struct Token: Sendable {
-    /// The word as typed, in the input's UTF-8 (punctuation around it trimmed).
+    /// The word as typed: byte offsets in the input's UTF-8 (punctuation around it trimmed).
     var raw: Range<Int>
-    /// The folded word in the tokenized text's `folded` buffer.
-    var folded: Range<Int>
+    /// How many bytes the folded word has.
+    var foldedLength: Int
     /// The vocabulary id, or -1 for a word no locale knows.
     var id: Int32
     /// It was in quotes or backticks: a name, never a command word.
@@ -24,15 +24,47 @@ struct Token: Sendable {
     var gluedUnit: Int32
 }
 
-/// A text split into tokens, with the buffers the tokens point into.
+/// A text split into tokens. Tokens point into the text's UTF-8 by offset.
 struct TokenizedText: Sendable {
-    var bytes: [UInt8]
-    var folded: [UInt8]
+    var text: String
     var tokens: [Token]
     var questionMark: Bool
 
-    func raw(_ t: Token) -> String { String(decoding: bytes[t.raw], as: UTF8.self) }
-    func foldedText(_ t: Token) -> String { String(decoding: folded[t.folded], as: UTF8.self) }
+    /// The bytes of `range`, read straight from the text's UTF-8.
+    private func bytes(_ range: Range<Int>) -> [UInt8] {
+        text.utf8.withContiguousStorageIfAvailable { Array($0[range]) } ?? Array(text.utf8.dropFirst(range.lowerBound).prefix(range.count))
+    }
+
+    /// The word as typed.
+    func raw(_ t: Token) -> String {
+        text.utf8.withContiguousStorageIfAvailable { String(decoding: UnsafeBufferPointer(rebasing: $0[t.raw]), as: UTF8.self) }
+            ?? String(decoding: bytes(t.raw), as: UTF8.self)
+    }
+
+    /// The folded bytes of a word (made again when needed: only slot values and suggestions ask).
+    func folded(_ t: Token) -> [UInt8] {
+        var b = bytes(t.raw)
+        Fold.fold(&b)
+        return b
+    }
+
+    func foldedText(_ t: Token) -> String { String(decoding: folded(t), as: UTF8.self) }
+
+    /// The words as typed, one space between them, built in one buffer.
+    func display(_ tokens: [Token]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        let append = { (b: UnsafeBufferPointer<UInt8>) in
+            for t in tokens {
+                if !out.isEmpty { out.append(0x20) }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[t.raw]))
+            }
+        }
+        if text.utf8.withContiguousStorageIfAvailable(append) == nil {
+            return tokens.map(raw).joined(separator: " ")
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
 
 enum Tokenizer {
@@ -40,17 +72,20 @@ enum Tokenizer {
     /// `:shortcodes:`; strips punctuation around words and keeps the characters resource
     /// names use (`web-1`, `i-0abc`, `arn:aws:ec2:…/i-0abc`) intact.
     static func tokenize(_ text: String, _ vocabulary: Vocabulary) -> TokenizedText {
-        var bytes = Array(text.utf8)
+        var text = text
         // Cap the work on hostile input: nobody types a 64 KB command.
-        if bytes.count > 65_536 { bytes.removeLast(bytes.count - 65_536) }
+        if text.utf8.count > 65_536 {
+            var cut = text.utf8.index(text.utf8.startIndex, offsetBy: 65_536)
+            while cut > text.startIndex, !text.unicodeScalars.indices.contains(cut) { cut = text.utf8.index(before: cut) }
+            text = String(text[..<cut])
+        }
         var tokens: [Token] = []
         tokens.reserveCapacity(12)
         var questionMark = false
-        // Folding never makes a word longer, so one buffer the size of the text holds them all.
-        var folded = [UInt8](repeating: 0, count: bytes.count)
-        var foldedCount = 0
-        bytes.withUnsafeBufferPointer { b in
-            folded.withUnsafeMutableBufferPointer { f in
+        let count = text.utf8.count
+        func scan(_ b: UnsafeBufferPointer<UInt8>) {
+            // Folding never makes a word longer: a scratch buffer the size of the text holds any word.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { f in
                 let n = b.count
                 var i = 0
                 while i < n {
@@ -58,13 +93,18 @@ enum Tokenizer {
                     guard i < n else { break }
                     var end = i
                     while end < n, !isSpace(b, end) { end += 1 }
-                    if let token = piece(b, i, end, f, &foldedCount, &questionMark, vocabulary) { tokens.append(token) }
+                    if let token = piece(b, i, end, f, &questionMark, vocabulary) { tokens.append(token) }
                     i = end
                 }
             }
         }
-        folded.removeLast(folded.count - foldedCount)
-        return TokenizedText(bytes: bytes, folded: folded, tokens: tokens, questionMark: questionMark)
+        if text.utf8.withContiguousStorageIfAvailable(scan) == nil {
+            var copy = text
+            copy.makeContiguousUTF8()
+            copy.utf8.withContiguousStorageIfAvailable(scan)
+            text = copy
+        }
+        return TokenizedText(text: text, tokens: tokens, questionMark: questionMark)
     }
 
     @inline(__always)
@@ -75,7 +115,7 @@ enum Tokenizer {
     }
 
     private static func piece(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ f: UnsafeMutableBufferPointer<UInt8>,
-                              _ foldedCount: inout Int, _ questionMark: inout Bool, _ vocabulary: Vocabulary) -> Token? {
+                              _ questionMark: inout Bool, _ vocabulary: Vocabulary) -> Token? {
         var quoted = b[start] == 0x27
         var ascii = true
         for k in start..<end {
@@ -109,26 +149,32 @@ enum Tokenizer {
             guard s < e, hasLetterOrDigit(b, s, e) else { return nil }
         }
 
-        let foldStart = foldedCount
+        // Fold and hash (FNV-1a, as the vocabulary does) in one pass.
         var k = s
-        var o = foldedCount
+        var o = 0
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        @inline(__always) func put(_ byte: UInt8) {
+            f[o] = byte
+            o += 1
+            h ^= UInt64(byte)
+            h = h &* 0x0000_0100_0000_01B3
+        }
         while k < e {
             let c = b[k]
             if c >= 0x41 && c <= 0x5A {
-                f[o] = c | 0x20; k += 1; o += 1
+                put(c | 0x20); k += 1
             } else if c < 0x80 {
-                f[o] = c; k += 1; o += 1
+                put(c); k += 1
             } else if c == 0xC3, k + 1 < e, b[k + 1] >= 0x80, b[k + 1] <= 0x9E, b[k + 1] != 0x97 {
-                f[o] = 0xC3; f[o + 1] = b[k + 1] + 0x20; k += 2; o += 2
+                put(0xC3); put(b[k + 1] + 0x20); k += 2
             } else if c == 0xE2, k + 2 < e, b[k + 1] == 0x80, b[k + 2] == 0x98 || b[k + 2] == 0x99 {
-                f[o] = 0x27; k += 3; o += 1
+                put(0x27); k += 3
             } else {
-                f[o] = c; k += 1; o += 1
+                put(c); k += 1
             }
         }
-        foldedCount = o
-        let folded = UnsafeBufferPointer(rebasing: f[foldStart..<o])
-        var token = Token(raw: s..<e, folded: foldStart..<o, id: vocabulary.lookup(folded) ?? -1, quoted: quoted && o > foldStart,
+        let folded = UnsafeBufferPointer(rebasing: f[0..<o])
+        var token = Token(raw: s..<e, foldedLength: o, id: vocabulary.lookup(folded, hash: h) ?? -1, quoted: quoted && o > 0,
                           nameLike: false, region: false, digits: -1, signed: 0, gluedAmount: -1, gluedUnit: -1)
         facts(&token, UnsafeBufferPointer(rebasing: b[s..<e]), folded, vocabulary)
         return token

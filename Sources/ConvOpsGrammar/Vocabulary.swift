@@ -42,6 +42,12 @@ struct Vocabulary: Sendable {
             h ^= UInt64(b)
             h = h &* 0x0000_0100_0000_01B3
         }
+        return lookup(folded, hash: h)
+    }
+
+    /// As `lookup(_:)`, with the FNV-1a hash of the bytes already computed.
+    @inline(__always)
+    func lookup(_ folded: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int32? {
         guard let id = ids.get(h) else { return nil }
         let word = words[Int(id)]
         guard word.count == folded.count else { return nil }
