@@ -105,6 +105,35 @@ enum GrammarBenchmark {
         return timings.sorted { $0.1 > $1.1 }.prefix(count).map { ["text": $0.0, "us": $0.1] }
     }
 
+    /// Time per input as inputs grow to 10 KB, for text built to be hard: repeated command
+    /// words (every rule a candidate), long free text, quotes and emoji. Linear means the
+    /// nanoseconds per byte stay flat.
+    static func scaling(_ grammar: Grammar) -> [[String: Any]] {
+        let shapes: [(String, String)] = [
+            ("command-words", "restart web-1 starte neu logs since 5m matching "),
+            ("noise", "🔥 lorem “ipsum” dolor @sit amet, "),
+            ("filter-text", "logs web-1 matching error timeout "),
+        ]
+        var out: [[String: Any]] = []
+        for (name, unit) in shapes {
+            for size in [1_000, 2_000, 5_000, 10_000] {
+                var text = ""
+                while text.utf8.count < size { text += unit }
+                var samples: [UInt64] = []
+                for _ in 0..<60 {
+                    let t0 = nanos()
+                    _ = grammar.parse(text)
+                    samples.append(nanos() - t0)
+                }
+                samples.sort()
+                let median = Double(samples[samples.count / 2])
+                out.append(["shape": name, "bytes": text.utf8.count, "median_us": median / 1000,
+                            "ns_per_byte": median / Double(text.utf8.count)])
+            }
+        }
+        return out
+    }
+
     static func run(repository: String) -> [String: Any] {
         let texts = corpus(repository)
         let rounds = Int(ProcessInfo.processInfo.environment["BENCH_ROUNDS"] ?? "") ?? 200
@@ -132,6 +161,7 @@ enum GrammarBenchmark {
         }
         let detected = median(base, texts, rounds: rounds, locale: nil)
         let given = median(base, texts, rounds: rounds, locale: "en")
+        let growth = scaling(base)
         let (grownPath, grownRules) = grownCommands(repository, factor: 10)
         let loadStart = nanos()
         let grown = load(commands: grownPath, locales: repository + "/locales")
@@ -152,6 +182,8 @@ enum GrammarBenchmark {
             "locale_detected": describe(detected),
             "locale_given_en": describe(given),
             "rules_10x": describe(grownResult).merging(["rules": grownRules, "load_seconds": grownLoad]) { a, _ in a },
+            "rules_base": base.ruleCount,
+            "input_size_scaling": growth,
         ]
     }
 }

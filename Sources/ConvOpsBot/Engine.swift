@@ -37,24 +37,29 @@ public actor Engine {
 
     /// Handles one message and returns what to say, in order.
     public func handle(_ message: InboundMessage) async -> [Reply] {
-        let m = messages(message.locale)
         switch grammar.parse(message.text, locale: message.locale) {
         case .failure(let failure):
+            let m = messages(failure.locale)
             var text = failure.message
-            if failure.reason != .empty, !failure.suggestions.isEmpty {
+            // A refusal already says what to type; other failures get "did you mean".
+            var isRefusal = false
+            if case .notARequest = failure.reason { isRefusal = true }
+            if failure.reason != .empty, !isRefusal, !failure.suggestions.isEmpty {
                 text += " " + m.text("grammar.suggestions", ["suggestions": failure.suggestions.map { "“\($0)”" }.joined(separator: ", ")])
             }
             return [Reply(.error, text)]
         case .success(let parsed):
             logger.debug("engine.parsed", metadata: ["intent": "\(parsed.intent.rawValue)", "rule": "\(parsed.rule)"])
+            // Answer in the language the person wrote in.
+            let pm = messages(parsed.locale)
             do {
-                return try await run(parsed.command, message: message, messages: messages(parsed.locale))
+                return try await run(parsed.command, message: message, messages: pm)
             } catch let error as AWSError {
-                return [Reply(.error, m.text("error.aws", ["error": error.description]))]
+                return [Reply(.error, pm.text("error.aws", ["error": error.description]))]
             } catch {
                 let correlation = String(UInt32.random(in: 0...UInt32.max), radix: 36)
                 logger.error("engine.failure", metadata: ["error": "\(error)", "correlation_id": "\(correlation)"])
-                return [Reply(.error, m.text("error.internal", ["id": correlation]))]
+                return [Reply(.error, pm.text("error.internal", ["id": correlation]))]
             }
         }
     }
@@ -63,8 +68,9 @@ public actor Engine {
         let region = command.qualifiers.region
         switch command.intent {
         case .help:
+            // At most three forms a command, so help stays readable; `commands/` has them all.
             let lines = grammar.help(locale: m.locale).map {
-                m.text("help.line", ["usage": $0.usage.joined(separator: " | "), "text": $0.text])
+                m.text("help.line", ["usage": $0.usage.prefix(3).joined(separator: " | "), "text": $0.text])
             }
             return [Reply(.info, ([m.text("help.header")] + lines).joined(separator: "\n"))]
         case .status(let target?):

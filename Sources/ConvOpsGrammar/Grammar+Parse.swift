@@ -276,7 +276,9 @@ extension Grammar {
         // "should I restart web-1?": try again without the question word, so the refusal can
         // say what was meant.
         if case .noMatch = outcome, analysis.questionOpening, content.count > 1 {
-            if case .parsed(let parsed, let rule) = match(Array(content.dropFirst()), analysis.qualifiers, grammar, text),
+            // "should I restart…", "sollen wir … stoppen": drop the question word and the subject.
+            let rest = Array(content.drop { !grammar.tables.wordClass($0).isDisjoint(with: [.question, .subject]) })
+            if !rest.isEmpty, case .parsed(let parsed, let rule) = match(rest, analysis.qualifiers, grammar, text),
                parsed.intent.risk == .mutating {
                 return .parsed(parsed, rule)
             }

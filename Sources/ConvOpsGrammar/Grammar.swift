@@ -81,6 +81,9 @@ public final class Grammar: Sendable {
 
     public var locales: [String] { messages.keys.sorted() }
 
+    /// How many rules the grammar has, over all locales.
+    public var ruleCount: Int { localeGrammars.values.reduce(0) { $0 + $1.rules.count } }
+
     init(localeGrammars: [String: LocaleGrammar], vocabulary: Vocabulary, slotWords: SlotWords, helpKeys: [IntentKind: String],
          messages: [String: Messages], defaultLocale: String) {
         self.localeGrammars = localeGrammars

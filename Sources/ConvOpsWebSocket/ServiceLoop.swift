@@ -2,133 +2,98 @@ import CWebSockets
 import Foundation
 import Synchronization
 
-/// What a loop forwards libwebsockets callbacks to. Called only on the loop's own thread.
+/// What a vhost forwards libwebsockets callbacks to. Called only on the loop's thread.
 protocol ServiceLoopDelegate: AnyObject {
     func callback(_ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
                   _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32
 }
 
-/// One `lws_context` and the one thread that services it. Every lws call happens on that
-/// thread; other threads hand it work through `enqueue`, which wakes the loop with
-/// `lws_cancel_service` (the one lws call that is safe from any thread).
+/// The process's one `lws_context` and the one thread that services it. Servers and clients
+/// are vhosts on it. One context, because lws 4.1 keeps its OpenSSL set-up in process globals
+/// that a second context with LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT would overwrite (and free
+/// when destroyed) under the first one's connections.
 ///
-/// `@unchecked Sendable`: `inbox` is behind a mutex, `context` is written once before `start`
-/// returns, and everything else is touched only on the service thread.
+/// Every lws call happens on the service thread; other threads hand it work through `enqueue`
+/// or `perform`, which wake the loop with `lws_cancel_service` (safe from any thread).
+///
+/// `@unchecked Sendable`: `inbox` is behind a mutex, `context` and `thread` are set before
+/// `shared` is published, and everything else is touched only on the service thread.
 final class ServiceLoop: @unchecked Sendable {
+    static let shared: ServiceLoop = {
+        let loop = ServiceLoop()
+        loop.start()
+        return loop
+    }()
+
     private var context: OpaquePointer?
+    private var serviceThread: Thread?
     private let inbox = Mutex<[@Sendable () -> Void]>([])
-    private let stopping = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let protocolName = strdup("convops")!
     private var protocols: UnsafeMutablePointer<lws_protocols>?
-    private let protocolName: UnsafeMutablePointer<CChar>
-    weak var delegate: (any ServiceLoopDelegate)?
-    /// The port the server vhost listens on, once started (0 for a client-only loop).
-    private(set) var listenPort: Int32 = 0
+    private var nextVhost = 0
 
-    init(protocolName: String) {
-        self.protocolName = strdup(protocolName)
-    }
+    var contextPointer: OpaquePointer? { context }
 
-    deinit {
-        free(protocolName)
-        protocols?.deallocate()
-    }
+    private init() {}
 
-    struct StartOptions {
-        /// nil for a client-only context.
-        var listen: (interface: String, port: Int32)?
-        var certificatePath: String?
-        var privateKeyPath: String?
-        var customHeaderNames: [String] = []
-    }
-
-    /// Creates the context on a new thread and starts servicing it. Throws if lws refuses.
-    func start(_ options: StartOptions) throws(WebSocketError) {
+    private func start() {
         let ready = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var failure: WebSocketError?
-                let thread = Thread { [self] in
-            do throws(WebSocketError) {
-                try createContext(options)
-            } catch {
-                failure = error
-                ready.signal()
-                finished.signal()
-                return
-            }
+        let thread = Thread { [self] in
+            createContext()
             ready.signal()
-            run()
+            while true {
+                if lws_service(context, 0) < 0 { break }
+            }
         }
         thread.name = "convops.lws"
+        serviceThread = thread
         thread.start()
         ready.wait()
-        if let failure { throw failure }
     }
 
-    private func createContext(_ options: StartOptions) throws(WebSocketError) {
+    private func createContext() {
         LWSLogging.configure()
         let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 2)
         protocols.initialize(repeating: lws_protocols(), count: 2)
         protocols[0].name = UnsafePointer(protocolName)
         protocols[0].callback = lwsTrampoline
-        protocols[0].rx_buffer_size = 0
         self.protocols = protocols
 
         var info = lws_context_creation_info()
         info.protocols = UnsafePointer(protocols)
         info.uid = -1
         info.gid = -1
-        info.user = Unmanaged.passUnretained(self).toOpaque()
-        info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
-        info.timeout_secs = 10
         info.port = CONTEXT_PORT_NO_LISTEN
-        let iface: UnsafeMutablePointer<CChar>? = options.listen.flatMap { strdup($0.interface) }
-        let cert: UnsafeMutablePointer<CChar>? = options.certificatePath.flatMap { strdup($0) }
-        let key: UnsafeMutablePointer<CChar>? = options.privateKeyPath.flatMap { strdup($0) }
-        let vhostName = strdup("default")
-        defer { free(iface); free(cert); free(key); free(vhostName) }
-        if let listen = options.listen {
-            info.port = listen.port
-            info.iface = UnsafePointer(iface!)
-            info.vhost_name = UnsafePointer(vhostName)
-            if let cert, let key {
-                info.ssl_cert_filepath = UnsafePointer(cert)
-                info.ssl_private_key_filepath = UnsafePointer(key)
-            }
-        }
-        guard let ctx = lws_create_context(&info) else {
-            throw WebSocketError(kind: .setup, detail: options.listen == nil
-                ? "lws_create_context failed" : "could not listen on \(options.listen!.interface):\(options.listen!.port)")
-        }
-        context = ctx
-        if options.listen != nil, let vhost = lws_get_vhost_by_name(ctx, "default") {
-            listenPort = lws_get_vhost_listen_port(vhost)
-        }
+        info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT) | UInt64(LWS_SERVER_OPTION_EXPLICIT_VHOSTS)
+        info.timeout_secs = 10
+        info.user = Unmanaged.passUnretained(self).toOpaque()   // the loop lives for the process
+        context = lws_create_context(&info)
+        precondition(context != nil, "lws_create_context failed")
+        // A vhost that is always there, so wake-ups (EVENT_WAIT_CANCELLED) reach us even when
+        // no server or client exists yet.
+        _ = try? createVhost(name: "control", listen: nil, certificatePath: nil, privateKeyPath: nil, delegate: nil)
     }
-
-    private func run() {
-        while !stopping.load(ordering: .acquiring) {
-            if lws_service(context, 0) < 0 { break }
-        }
-        drainInbox()
-        lws_context_destroy(context)
-        context = nil
-        finished.signal()
-    }
-
-    /// The context, for lws calls made on the service thread.
-    var contextPointer: OpaquePointer? { context }
 
     /// Runs `work` on the service thread, soon. Safe from any thread.
     func enqueue(_ work: @escaping @Sendable () -> Void) {
         inbox.withLock { $0.append(work) }
-        wake()
-    }
-
-    private func wake() {
         if let context { lws_cancel_service(context) }
     }
 
-    private func drainInbox() {
+    /// Runs `work` on the service thread and waits for its result.
+    func perform<T: Sendable>(_ work: @escaping @Sendable () -> T) -> T {
+        if Thread.current == serviceThread { return work() }
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox<T>()
+        enqueue {
+            box.value = work()
+            done.signal()
+        }
+        done.wait()
+        return box.value!
+    }
+
+    fileprivate func drainInbox() {
         let work = inbox.withLock { items -> [@Sendable () -> Void] in
             defer { items.removeAll() }
             return items
@@ -136,11 +101,45 @@ final class ServiceLoop: @unchecked Sendable {
         for item in work { item() }
     }
 
-    /// Stops the loop and destroys the context; waits until the thread is done.
-    func stop() {
-        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        wake()
-        finished.wait()
+    // MARK: Vhosts (service thread)
+
+    /// Creates a vhost: a listener when `listen` is given, else a vhost for client connections.
+    /// Service thread only. The delegate is retained until lws has destroyed the vhost.
+    func createVhost(name: String, listen: (interface: String, port: Int32)?, certificatePath: String?,
+                     privateKeyPath: String?, delegate: (any ServiceLoopDelegate)?) throws(WebSocketError) -> Vhost {
+        nextVhost += 1
+        var info = lws_context_creation_info()
+        let vhostName = strdup("\(name)-\(nextVhost)")
+        let iface: UnsafeMutablePointer<CChar>? = listen.flatMap { strdup($0.interface) }
+        let cert: UnsafeMutablePointer<CChar>? = certificatePath.flatMap { strdup($0) }
+        let key: UnsafeMutablePointer<CChar>? = privateKeyPath.flatMap { strdup($0) }
+        defer { free(vhostName); free(iface); free(cert); free(key) }
+        info.protocols = UnsafePointer(protocols)
+        info.vhost_name = UnsafePointer(vhostName)
+        info.port = listen?.port ?? CONTEXT_PORT_NO_LISTEN
+        info.iface = UnsafePointer(iface)
+        info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
+        // Idle HTTP keep-alive on our server side: long enough that a busy test machine does not
+        // close a connection between two requests of one client.
+        info.keepalive_timeout = 60
+        info.timeout_secs = 10
+        if let cert, let key {
+            info.ssl_cert_filepath = UnsafePointer(cert)
+            info.ssl_private_key_filepath = UnsafePointer(key)
+        }
+        let box = DelegateBox(delegate)
+        info.user = Unmanaged.passRetained(box).toOpaque()
+        guard let vhost = lws_create_vhost(context, &info) else {
+            Unmanaged.passUnretained(box).release()
+            throw WebSocketError(kind: .setup, detail: listen.map { "could not listen on \($0.interface):\($0.port)" } ?? "could not create a client vhost")
+        }
+        return Vhost(pointer: vhost, port: listen == nil ? 0 : lws_get_vhost_listen_port(vhost), box: box)
+    }
+
+    /// Destroys a vhost and its connections. Service thread only.
+    func destroy(_ vhost: Vhost) {
+        vhost.box.delegate = nil
+        lws_vhost_destroy(vhost.pointer)
     }
 
     fileprivate func dispatch(_ wsi: OpaquePointer, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
@@ -149,17 +148,46 @@ final class ServiceLoop: @unchecked Sendable {
             drainInbox()
             return 0
         }
-        guard let delegate else { return lws_callback_http_dummy(wsi, reason, user, input, length) }
+        guard let vhost = lws_get_vhost(wsi), let raw = lws_vhost_user(vhost) else {
+            return lws_callback_http_dummy(wsi, reason, user, input, length)
+        }
+        if reason == LWS_CALLBACK_PROTOCOL_DESTROY {
+            // The vhost is gone: drop the reference it held on its delegate.
+            Unmanaged<DelegateBox>.fromOpaque(raw).release()
+            return 0
+        }
+        let box = Unmanaged<DelegateBox>.fromOpaque(raw).takeUnretainedValue()
+        guard let delegate = box.delegate else { return lws_callback_http_dummy(wsi, reason, user, input, length) }
         return delegate.callback(wsi, reason, user, input, length)
     }
 }
 
-/// The C callback for every lws event: recovers the loop from the context's user pointer.
+/// A vhost and what keeps its delegate alive.
+struct Vhost: @unchecked Sendable {
+    // @unchecked: the pointer is only used on the service thread.
+    let pointer: OpaquePointer
+    let port: Int32
+    let box: DelegateBox
+}
+
+/// Holds a vhost's delegate; the vhost's user pointer retains it until PROTOCOL_DESTROY.
+final class DelegateBox: @unchecked Sendable {
+    // Read and written on the service thread only.
+    var delegate: (any ServiceLoopDelegate)?
+    init(_ delegate: (any ServiceLoopDelegate)?) { self.delegate = delegate }
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    // Written on the service thread, read after the semaphore: the semaphore orders the two.
+    var value: T?
+}
+
+/// The C callback for every lws event: recovers the loop and hands the event on.
 private func lwsTrampoline(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
                            _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
+    // Not ServiceLoop.shared: callbacks arrive while `shared` is still being initialised.
     guard let wsi, let context = lws_get_context(wsi), let raw = lws_context_user(context) else { return 0 }
-    let loop = Unmanaged<ServiceLoop>.fromOpaque(raw).takeUnretainedValue()
-    return loop.dispatch(wsi, reason, user, input, length)
+    return Unmanaged<ServiceLoop>.fromOpaque(raw).takeUnretainedValue().dispatch(wsi, reason, user, input, length)
 }
 
 /// lws logs to stderr by default; keep only errors, so the console chat stays clean.

@@ -56,28 +56,76 @@ public final class WebServer: Sendable {
         }
     }
 
-    private let loop: ServiceLoop
+    private let loop = ServiceLoop.shared
     private let handler: ServerHandler
+    private let vhost: Vhost
     public let port: Int
 
+    /// Starts listening (a vhost on the process's libwebsockets service).
     public init(_ configuration: Configuration = Configuration(), http: @escaping HTTPHandler,
                 webSocket: @escaping WebSocketHandler = { $0.close(code: 1003, reason: "no WebSocket here") }) throws(WebSocketError) {
-        loop = ServiceLoop(protocolName: "convops-server")
-        handler = ServerHandler(table: ConnectionTable(loop: loop), http: http, webSocket: webSocket,
-                                customHeaders: configuration.customHeaders)
-        loop.delegate = handler
-        try loop.start(ServiceLoop.StartOptions(listen: (configuration.interface, configuration.port),
-                                                certificatePath: configuration.certificatePath,
-                                                privateKeyPath: configuration.privateKeyPath))
-        port = Int(loop.listenPort)
+        let handler = ServerHandler(table: ConnectionTable(loop: ServiceLoop.shared), http: http, webSocket: webSocket,
+                                    customHeaders: configuration.customHeaders)
+        self.handler = handler
+        // lws shares one listener among vhosts that ask for the same port, port 0 included, so
+        // for "any port" we ask the kernel for a free one first (and try again if it was taken
+        // in between).
+        var attempt = 0
+        while true {
+            attempt += 1
+            let wanted = configuration.port == 0 ? try Self.freePort(configuration.interface) : configuration.port
+            let result = ServiceLoop.shared.perform { () -> Result<Vhost, WebSocketError> in
+                Result { () throws(WebSocketError) in
+                    try ServiceLoop.shared.createVhost(name: "server", listen: (configuration.interface, wanted),
+                                                       certificatePath: configuration.certificatePath,
+                                                       privateKeyPath: configuration.privateKeyPath, delegate: handler)
+                }
+            }
+            switch result {
+            case .success(let v):
+                vhost = v
+                port = Int(v.port)
+                return
+            case .failure(let error) where configuration.port == 0 && attempt < 5:
+                _ = error
+                continue
+            case .failure(let error):
+                throw error
+            }
+        }
     }
 
-    deinit { loop.stop() }
+    deinit { shutdown() }
 
+    /// A port nothing listens on right now: bind port 0, read what the kernel chose, let it go.
+    static func freePort(_ interface: String) throws(WebSocketError) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw WebSocketError(kind: .setup, detail: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr(interface)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw WebSocketError(kind: .setup, detail: "cannot bind \(interface):0") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int32(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Stops listening and closes every connection. Safe to call more than once.
     public func shutdown() {
-        let table = handler.table
-        loop.enqueue { table.failAll() }
-        loop.stop()
+        let table = handler.table, vhost = self.vhost, loop = self.loop
+        loop.enqueue {
+            guard !table.closed else { return }
+            table.closed = true
+            table.failAll()
+            loop.destroy(vhost)
+        }
     }
 }
 

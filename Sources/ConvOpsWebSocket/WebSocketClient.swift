@@ -10,17 +10,24 @@ public final class WebSocketClient: Sendable {
         public init(allowSelfSigned: Bool = false) { self.allowSelfSigned = allowSelfSigned }
     }
 
-    private let loop: ServiceLoop
+    private let loop = ServiceLoop.shared
     private let handler: ClientHandler
+    private let vhost: Vhost
 
+    /// A client: a vhost of its own on the process's libwebsockets service.
     public init() throws(WebSocketError) {
-        loop = ServiceLoop(protocolName: "convops-client")
-        handler = ClientHandler(table: ConnectionTable(loop: loop))
-        loop.delegate = handler
-        try loop.start(ServiceLoop.StartOptions())
+        let handler = ClientHandler(table: ConnectionTable(loop: ServiceLoop.shared))
+        self.handler = handler
+        let result = ServiceLoop.shared.perform { () -> Result<Vhost, WebSocketError> in
+            Result { () throws(WebSocketError) in
+                try ServiceLoop.shared.createVhost(name: "client", listen: nil, certificatePath: nil, privateKeyPath: nil, delegate: handler)
+            }
+        }
+        vhost = try result.get()
+        handler.vhost = vhost.pointer
     }
 
-    deinit { loop.stop() }
+    deinit { shutdown() }
 
     /// Opens a connection to a ws:// or wss:// URL; returns once the handshake completed.
     public func connect(to url: String, options: ConnectOptions = ConnectOptions()) async throws -> WebSocketConnection {
@@ -39,11 +46,15 @@ public final class WebSocketClient: Sendable {
         return WebSocketConnection(id: box.id, path: target.path, events: events, table: table)
     }
 
-    /// Closes every connection and stops the service thread.
+    /// Closes every connection and removes the client's vhost. Safe to call more than once.
     public func shutdown() {
-        let table = handler.table
-        loop.enqueue { table.failAll() }
-        loop.stop()
+        let table = handler.table, vhost = self.vhost, loop = self.loop
+        loop.enqueue {
+            guard !table.closed else { return }
+            table.closed = true
+            table.failAll()
+            loop.destroy(vhost)
+        }
     }
 }
 
@@ -55,6 +66,7 @@ private final class StateBox: @unchecked Sendable { var id = 0 }
 /// alive and to reach the table; every call on it happens on the loop thread.
 final class ClientHandler: ServiceLoopDelegate, @unchecked Sendable {
     let table: ConnectionTable
+    var vhost: OpaquePointer?
 
     init(table: ConnectionTable) { self.table = table }
 
@@ -64,6 +76,7 @@ final class ClientHandler: ServiceLoopDelegate, @unchecked Sendable {
         let proto = strdup("convops-client")
         defer { free(address); free(path); free(host); free(proto) }
         info.context = table.loop.contextPointer
+        info.vhost = vhost
         info.address = UnsafePointer(address)
         info.port = target.port
         info.path = UnsafePointer(path)

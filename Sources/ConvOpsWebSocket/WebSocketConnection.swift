@@ -83,6 +83,8 @@ final class ConnectionTable: @unchecked Sendable {
     let loop: ServiceLoop
     var connections: [Int: ConnectionState] = [:]
     private var nextID = 1
+    /// Set once the owner shut down (service thread only).
+    var closed = false
     let maxMessageBytes: Int
 
     init(loop: ServiceLoop, maxMessageBytes: Int = 4 << 20) {
