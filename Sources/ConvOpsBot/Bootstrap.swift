@@ -19,9 +19,22 @@ public struct Runtime: Sendable {
                          requiredMessageKeys: Engine.requiredMessageKeys, defaultLocale: "en")
     }
 
+    /// The data key: CONVOPS_DATA_KEY, else the key file (made on first use, readable by its
+    /// owner only, beside the database and never in it).
+    public static func dataKeys(_ configuration: Configuration, environment: [String: String]) throws -> DataKeys {
+        if let text = environment["CONVOPS_DATA_KEY"], !text.isEmpty {
+            return try DataKeys.fromEnvironment(["CONVOPS_DATA_KEY": text])!
+        }
+        return try DataKeys.createFile(configuration.dataKeyFile)
+    }
+
+    public static func store(_ configuration: Configuration, environment: [String: String]) throws -> Store {
+        try Store(path: configuration.databasePath, keys: try dataKeys(configuration, environment: environment))
+    }
+
     public static func start(_ configuration: Configuration, environment: [String: String], logger: Logger) throws -> Runtime {
         let grammar = try grammar(configuration)
-        let store = try Store(path: configuration.databasePath)
+        let store = try store(configuration, environment: environment)
         var egress = EgressPolicy.production
         if let endpoint = configuration.aws.endpoint { egress = egress.allowing(endpoint: endpoint) }
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: egress), logger: logger)

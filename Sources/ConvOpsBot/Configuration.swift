@@ -11,6 +11,10 @@ public struct Configuration: Sendable {
     public var locale: String
     /// How long a plan waits for Confirm, in seconds.
     public var confirmationTimeout: TimeInterval
+    /// Audit entries and finished requests older than this many days are purged (at most 365).
+    public var retentionDays: Int
+    /// The data key file used when CONVOPS_DATA_KEY is not set (created beside the database).
+    public var dataKeyFile: String
     public var aws: AWSConfiguration
 
     public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
@@ -20,6 +24,7 @@ public struct Configuration: Sendable {
     static let keys: [(file: String, env: String)] = [
         ("home", "CONVOPS_HOME"), ("db", "CONVOPS_DB"), ("locale", "CONVOPS_LOCALE"),
         ("confirmation_timeout_seconds", "CONVOPS_CONFIRMATION_TIMEOUT"),
+        ("retention_days", "CONVOPS_RETENTION_DAYS"), ("data_key_file", "CONVOPS_DATA_KEY_FILE"),
         ("region", "AWS_REGION"), ("endpoint_url", "AWS_ENDPOINT_URL"),
     ]
 
@@ -41,6 +46,15 @@ public struct Configuration: Sendable {
             }
             timeout = seconds
         }
+        var retention = 365
+        if let raw = value("retention_days", "CONVOPS_RETENTION_DAYS") {
+            // The privacy policy promises at most 12 months.
+            guard let days = Int(raw), days >= 1, days <= 365 else {
+                throw ConfigurationError("CONVOPS_RETENTION_DAYS (retention_days) must be a whole number of days from 1 to 365, not '\(raw)'")
+            }
+            retention = days
+        }
+        let keyFile = value("data_key_file", "CONVOPS_DATA_KEY_FILE") ?? db + ".key"
         var aws = AWSConfiguration.fromEnvironment(env)
         if env["AWS_REGION"]?.isEmpty != false, env["AWS_DEFAULT_REGION"]?.isEmpty != false, let region = file["region"] {
             aws.region = region
@@ -52,7 +66,7 @@ public struct Configuration: Sendable {
             }
         }
         return Configuration(home: home, databasePath: db, locale: value("locale", "CONVOPS_LOCALE") ?? "en",
-                             confirmationTimeout: timeout, aws: aws)
+                             confirmationTimeout: timeout, retentionDays: retention, dataKeyFile: keyFile, aws: aws)
     }
 
     private static func readFile(_ path: String) throws(ConfigurationError) -> [String: String] {

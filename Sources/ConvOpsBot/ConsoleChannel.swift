@@ -11,9 +11,12 @@ public struct ConsoleChannel: Sendable {
     let interactive: Bool
     let sweepInterval: Duration
 
+    let retentionDays: Int
+
     public init(engine: Engine, messages: Messages, interactive: Bool, sweepInterval: Duration = .seconds(1),
-                output: @escaping @Sendable (String) -> Void) {
+                retentionDays: Int = 365, output: @escaping @Sendable (String) -> Void) {
         self.engine = engine
+        self.retentionDays = retentionDays
         self.messages = messages
         self.interactive = interactive
         self.sweepInterval = sweepInterval
@@ -29,10 +32,18 @@ public struct ConsoleChannel: Sendable {
         var person = Self.person(name)
         for reply in await engine.recover() { say(reply) }
         output(messages.text("console.welcome", ["name": person.name]))
+        let days = retentionDays
         let sweeper = Task {
+            // Retention at start, then once a day; expiry every `sweepInterval`.
+            await engine.purgeExpiredRecords(days: days)
+            var lastPurge = ContinuousClock.now
             while !Task.isCancelled {
                 try? await Task.sleep(for: sweepInterval)
                 for reply in await engine.sweep() { say(reply) }
+                if ContinuousClock.now - lastPurge > .seconds(86_400) {
+                    await engine.purgeExpiredRecords(days: days)
+                    lastPurge = ContinuousClock.now
+                }
             }
         }
         defer { sweeper.cancel() }

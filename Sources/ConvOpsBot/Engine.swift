@@ -207,7 +207,7 @@ public actor Engine {
             return []
         }
         do {
-            _ = try store.transition(done, from: .executing, decision: decision, actor: AuditEntry.botActor)
+            _ = try store.transition(done, from: .executing, decision: decision, actor: nil)
         } catch {
             logger.error("engine.outcome_not_stored", metadata: ["request.id": "\(request.id)", "error": "\(error)"])
         }
@@ -223,6 +223,21 @@ public actor Engine {
             replies += await decide(.expire, on: request.id, m)
         }
         return replies
+    }
+
+    /// Retention: audit entries and finished requests older than `days` go, behind a signed
+    /// checkpoint. Returns how many audit entries were purged.
+    @discardableResult
+    public func purgeExpiredRecords(days: Int) -> Int {
+        let cutoff = clock.now().addingTimeInterval(-Double(days) * 86_400)
+        do {
+            let removed = try store.purge(olderThan: cutoff)
+            if removed > 0 { logger.info("retention.purged", metadata: ["audit.entries": "\(removed)", "retention.days": "\(days)"]) }
+            return removed
+        } catch {
+            logger.error("retention.failed", metadata: ["error": "\(error)"])
+            return 0
+        }
     }
 
     /// At start: requests that were executing when the process stopped have an unknown
@@ -266,10 +281,11 @@ public actor Engine {
         }
     }
 
-    private func actor(of event: RequestEvent) -> String {
+    /// Who made a decision: the person, or nil for the bot's own (expiry, execution, recovery).
+    private func actor(of event: RequestEvent) -> Person? {
         switch event {
-        case .confirm(let p), .cancel(let p), .approve(let p), .reject(let p): p.id
-        case .expire, .finished, .interrupted: AuditEntry.botActor
+        case .confirm(let p), .cancel(let p), .approve(let p), .reject(let p): p
+        case .expire, .finished, .interrupted: nil
         }
     }
 

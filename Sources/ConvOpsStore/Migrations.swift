@@ -2,25 +2,34 @@
 /// Never edit a shipped migration; add the next one.
 enum Migrations {
     static let all: [String] = [
-        // 1: requests and the append-only, hash-chained audit log.
+        // 1: people (personal data encrypted), requests, the hash-chained audit log with its
+        // retention checkpoint, and anonymous counters.
         """
+        CREATE TABLE people (
+            pseudonym TEXT PRIMARY KEY,
+            id_index BLOB NOT NULL UNIQUE,
+            chat_id BLOB NOT NULL,
+            display_name BLOB NOT NULL,
+            email BLOB,
+            phone BLOB,
+            created_at REAL NOT NULL
+        );
         CREATE TABLE requests (
             id TEXT PRIMARY KEY,
             state TEXT NOT NULL,
             plan TEXT NOT NULL,
-            requester_id TEXT NOT NULL,
-            requester_name TEXT NOT NULL,
+            requester TEXT NOT NULL,
             channel TEXT NOT NULL,
             created_at REAL NOT NULL,
             updated_at REAL NOT NULL,
             expires_at REAL NOT NULL,
-            approver_id TEXT,
-            approver_name TEXT,
+            approver TEXT,
             outcome TEXT
         );
         CREATE INDEX requests_by_state ON requests(state, expires_at);
+        CREATE INDEX requests_by_requester ON requests(requester);
         CREATE TABLE audit (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            seq INTEGER PRIMARY KEY,
             at_ms INTEGER NOT NULL,
             actor TEXT NOT NULL,
             action TEXT NOT NULL,
@@ -33,10 +42,51 @@ enum Migrations {
             hash TEXT NOT NULL
         );
         CREATE INDEX audit_by_request ON audit(request_id);
+        CREATE INDEX audit_by_actor ON audit(actor);
+        CREATE INDEX audit_by_time ON audit(at_ms);
+        CREATE TABLE audit_checkpoint (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            at_ms INTEGER NOT NULL,
+            signature TEXT NOT NULL
+        );
+        CREATE TABLE counters (
+            name TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        );
         CREATE TRIGGER audit_append_only_update BEFORE UPDATE ON audit
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit
-            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+            WHEN OLD.seq > COALESCE((SELECT seq FROM audit_checkpoint WHERE id = 1), 0)
+            BEGIN SELECT RAISE(ABORT, 'the audit log is append-only; only entries a retention checkpoint covers can be purged'); END;
         """,
+    ]
+}
+
+/// Every column the store may hold, with the class of data it is. The privacy policy names
+/// these classes; a test fails if the schema has a column that is not declared here.
+public enum DataClass: String, Sendable, CaseIterable {
+    case accountInformation = "account information (encrypted personal data, keyed index, pseudonym)"
+    case channelIdentifier = "channel identifier"
+    case awsIdentifiers = "AWS account ids and role ARNs"
+    case auditEntry = "audit entry"
+    case aggregateCounter = "aggregate counter"
+    case operational = "request state (no personal data)"
+}
+
+extension Store {
+    public static let declaredColumns: [String: [String: DataClass]] = [
+        "people": ["pseudonym": .accountInformation, "id_index": .accountInformation, "chat_id": .accountInformation,
+                   "display_name": .accountInformation, "email": .accountInformation, "phone": .accountInformation,
+                   "created_at": .accountInformation],
+        "requests": ["id": .operational, "state": .operational, "plan": .awsIdentifiers, "requester": .accountInformation,
+                     "channel": .channelIdentifier, "created_at": .operational, "updated_at": .operational,
+                     "expires_at": .operational, "approver": .accountInformation, "outcome": .awsIdentifiers],
+        "audit": ["seq": .auditEntry, "at_ms": .auditEntry, "actor": .auditEntry, "action": .auditEntry, "target": .auditEntry,
+                  "decision": .auditEntry, "principal": .awsIdentifiers, "outcome": .auditEntry, "request_id": .auditEntry,
+                  "prev_hash": .auditEntry, "hash": .auditEntry],
+        "audit_checkpoint": ["id": .auditEntry, "seq": .auditEntry, "hash": .auditEntry, "at_ms": .auditEntry, "signature": .auditEntry],
+        "counters": ["name": .aggregateCounter, "value": .aggregateCounter],
     ]
 }

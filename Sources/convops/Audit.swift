@@ -5,16 +5,37 @@ import ConvOpsStore
 import Foundation
 
 struct Audit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Read and verify the audit log.",
-                                                    subcommands: [List.self, Verify.self])
+    static let configuration = CommandConfiguration(abstract: "Read, export and verify the audit log.",
+                                                    subcommands: [List.self, Show.self, Export.self, Verify.self])
 
     static func store(_ context: Context) throws -> Store {
         do {
-            return try Store(path: context.configuration.databasePath)
+            return try Runtime.store(context.configuration, environment: context.environment)
         } catch {
             Context.fail("\(error)")
             throw Exit.setup
         }
+    }
+
+    /// `2026-11-29T15:59:16.071Z`
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    /// One entry as a JSON object; the actor as a name while the person is known.
+    static func json(_ e: AuditEntry, _ store: Store) -> [String: Any] {
+        var o: [String: Any] = [
+            "seq": e.seq, "at": timestamp(e.at), "actor": e.actor, "actor_name": store.displayName(pseudonym: e.actor),
+            "action": e.action, "target": e.target, "decision": e.decision.rawValue, "prev_hash": e.previousHash, "hash": e.hash,
+        ]
+        if let p = e.principal { o["principal"] = p }
+        if let x = e.outcome { o["outcome"] = x }
+        if let r = e.requestID { o["request"] = r }
+        return o
+    }
+
+    static func line(_ object: [String: Any]) -> String {
+        String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
     }
 
     struct List: AsyncParsableCommand {
@@ -24,13 +45,53 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             let store = try Audit.store(try Context(global))
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             for e in try store.auditEntries(limit: limit) {
-                emit([String(e.seq), formatter.string(from: e.at), e.decision.rawValue, e.action, e.target,
-                      "actor=\(e.actor)", "principal=\(e.principal ?? "-")", "request=\(e.requestID ?? "-")",
-                      e.outcome.map { "outcome=\($0)" } ?? ""].filter { !$0.isEmpty }.joined(separator: "\t"))
+                emit([String(e.seq), Audit.timestamp(e.at), e.decision.rawValue, e.action, e.target,
+                      "actor=\(store.displayName(pseudonym: e.actor))", "principal=\(e.principal ?? "-")",
+                      "request=\(e.requestID ?? "-")", e.outcome.map { "outcome=\($0)" } ?? ""].filter { !$0.isEmpty }.joined(separator: "\t"))
             }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one entry by its number, or every entry of a request by its id.")
+        @Argument(help: "An entry number, or a request id such as r4k7qzab.") var key: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let store = try Audit.store(try Context(global))
+            let entries: [AuditEntry]
+            if let seq = Int64(key) {
+                entries = try store.auditEntry(seq: seq).map { [$0] } ?? []
+            } else {
+                entries = try store.auditEntries(requestID: key)
+            }
+            guard !entries.isEmpty else {
+                Context.fail("no audit entry or request '\(key)': see `convops audit list`")
+                throw Exit.refused
+            }
+            for e in entries { emit(Audit.line(Audit.json(e, store))) }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write the whole audit log as JSON lines (machine-readable).")
+        @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let store = try Audit.store(try Context(global))
+            var handle = FileHandle.standardOutput
+            if let output {
+                guard FileManager.default.createFile(atPath: output, contents: nil, attributes: [.posixPermissions: 0o600]),
+                      let h = FileHandle(forWritingAtPath: output) else {
+                    Context.fail("cannot write \(output)")
+                    throw Exit.setup
+                }
+                handle = h
+            }
+            try store.forEachAuditEntry { e in handle.write(Data((Audit.line(Audit.json(e, store)) + "\n").utf8)) }
+            if output != nil { try handle.close() }
         }
     }
 
@@ -41,8 +102,9 @@ struct Audit: AsyncParsableCommand {
         func run() async throws {
             let store = try Audit.store(try Context(global))
             switch try store.verifyAudit() {
-            case .intact(let count):
-                emit("ok: \(count) entries, chain intact")
+            case .intact(let count, let from):
+                emit(from == 0 ? "ok: \(count) entries, chain intact"
+                               : "ok: \(count) entries after the retention checkpoint at entry \(from), chain intact")
             case .broken(let seq, let reason):
                 emit("broken at entry \(seq): \(reason)")
                 throw Exit.refused

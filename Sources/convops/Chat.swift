@@ -17,7 +17,8 @@ struct Chat: AsyncParsableCommand {
         let runtime = try context.runtime()
         let interactive = isatty(STDIN_FILENO) == 1
         let console = ConsoleChannel(engine: runtime.engine, messages: runtime.grammar.messages(for: context.configuration.locale),
-                                     interactive: interactive, output: { emit($0) })
+                                     interactive: interactive, retentionDays: context.configuration.retentionDays,
+                                     output: { emit($0) })
         await console.run(as: name, lines: ConsoleChannel.standardInputLines())
     }
 }

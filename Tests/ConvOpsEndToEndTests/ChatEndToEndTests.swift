@@ -28,15 +28,46 @@ import Testing
         #expect(reboots.first?.contains("InstanceId.1=\(instanceID)") == true)
 
         // The decision is in the audit log, chained and verifiable.
-        let store = try Store(path: scenario.database)
+        let store = try scenario.store()
         let audit = try store.auditEntries(limit: 10)
         #expect(audit.map(\.decision) == [.requested, .confirmed, .executed])
         #expect(audit.allSatisfy { $0.target == "ec2-instance \(instanceID) (web-1) eu-west-1" && $0.action == "reboot-instance" })
         #expect(audit.last?.principal == "arn:aws:sts::123456789012:user/moto")
-        #expect(audit.first?.actor == "console:alice")
-        #expect(try store.verifyAudit() == .intact(entries: 3))
+        #expect(store.displayName(pseudonym: audit.first?.actor ?? "") == "alice")
+        #expect(audit.first?.actor.hasPrefix("p-") == true)
+        #expect(try store.verifyAudit() == .intact(entries: 3, from: 0))
         let verify = try convops(["audit", "verify"], environment: scenario.environment)
         #expect(verify.stdout == "ok: 3 entries, chain intact\n")
+    }
+
+    @Test func auditAndPersonalDataCommands() async throws {
+        let moto = try await SeededMoto.shared.get()
+        let scenario = try Scenario(moto: moto)
+        defer { scenario.remove() }
+        _ = try convops(["chat", "--as", "carol"], stdin: "restart web-2\nconfirm\n", environment: scenario.environment)
+        let list = try convops(["audit", "list"], environment: scenario.environment)
+        #expect(list.stdout.split(separator: "\n").count == 3)
+        #expect(list.stdout.contains("actor=carol"))
+        let firstLine = try #require(list.stdout.split(separator: "\n").first)
+        let id = try #require(firstLine.split(separator: "\t").first { $0.hasPrefix("request=") }?.dropFirst("request=".count))
+        let show = try convops(["audit", "show", String(id)], environment: scenario.environment)
+        #expect(show.stdout.split(separator: "\n").count == 3)
+        #expect(show.stdout.contains(#""decision":"executed""#))
+        let exportFile = scenario.directory + "/audit.jsonl"
+        #expect(try convops(["audit", "export", "--output", exportFile], environment: scenario.environment).status == 0)
+        #expect(try String(contentsOfFile: exportFile, encoding: .utf8).split(separator: "\n").count == 3)
+
+        let person = try convops(["data", "export", "--person", "console:carol"], environment: scenario.environment)
+        #expect(person.status == 0)
+        #expect(person.stdout.contains(#""name" : "carol""#))
+        #expect(person.stdout.contains(#""id" : "console:carol""#))
+        let erase = try convops(["data", "erase", "--person", "console:carol"], environment: scenario.environment)
+        #expect(erase.stdout.hasPrefix("erased: console:carol is now p-"))
+        #expect(try convops(["data", "export", "--person", "console:carol"], environment: scenario.environment).status == 1)
+        let after = try convops(["audit", "list"], environment: scenario.environment)
+        #expect(!after.stdout.contains("carol"))
+        #expect(after.stdout.contains("actor=p-"))
+        #expect(try convops(["audit", "verify"], environment: scenario.environment).stdout == "ok: 3 entries, chain intact\n")
     }
 
     @Test func anotherPersonCannotConfirmAndTheRequesterCanCancel() async throws {
@@ -53,7 +84,7 @@ import Testing
         #expect(result.stdout.contains("convops: Cancelled plan \(id); nothing was changed."))
         #expect(result.stdout.contains("convops: Plan \(id) is already cancelled; nothing more can change it."))
         #expect(try await moto.recordedBodies().filter { $0.contains("Action=RebootInstances") }.isEmpty)
-        let audit = try Store(path: scenario.database).auditEntries(limit: 10)
+        let audit = try scenario.store().auditEntries(limit: 10)
         #expect(audit.map(\.decision) == [.requested, .cancelled])
     }
 
@@ -65,7 +96,7 @@ import Testing
         #expect(result.stdout.contains("convops: I can't find an instance called “ghost” in eu-west-1. Check the Name tag, or use the instance id (i-…)."))
         #expect(result.stdout.contains("convops: I can't find an instance called “web1” in eu-west-1. Did you mean “web-1”, “web-2”?"))
         #expect(result.stdout.contains("convops: You have no plan waiting."))
-        #expect(try Store(path: scenario.database).auditEntries(limit: 10).isEmpty)
+        #expect(try scenario.store().auditEntries(limit: 10).isEmpty)
     }
 
     @Test func statusReadsTheInventory() async throws {

@@ -1,3 +1,4 @@
+import ConvOpsStore
 import ConvOpsTestSupport
 import Foundation
 
@@ -36,6 +37,11 @@ struct Scenario {
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// The scenario's database, opened with the key file convops made beside it.
+    func store() throws -> Store {
+        try Store(path: database, keys: try DataKeys.fromFile(database + ".key"))
+    }
 }
 
 /// The moto server the suite shares, seeded with the demo account once.

@@ -1,0 +1,52 @@
+import ArgumentParser
+import ConvOpsBot
+import ConvOpsStore
+import Foundation
+
+struct DataCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "data", abstract: "A person's data: export it, erase it.",
+                                                    subcommands: [Export.self, Erase.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write everything stored about one person as JSON.")
+        @Option(help: "The person's chat user id (Slack U…, or console:NAME).") var person: String
+        @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let store = try Audit.store(try Context(global))
+            guard let data = try store.export(chatID: person) else {
+                Context.fail("no data about '\(person)' (never seen, or already erased)")
+                throw Exit.refused
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            let json = try encoder.encode(data)
+            if let output {
+                guard FileManager.default.createFile(atPath: output, contents: json, attributes: [.posixPermissions: 0o600]) else {
+                    Context.fail("cannot write \(output)")
+                    throw Exit.setup
+                }
+            } else {
+                emit(String(decoding: json, as: UTF8.self))
+            }
+        }
+    }
+
+    struct Erase: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase one person: their record goes, their requests and audit entries stay under a pseudonym.")
+        @Option(help: "The person's chat user id (Slack U…, or console:NAME).") var person: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let store = try Audit.store(try Context(global))
+            guard let pseudonym = try store.erase(chatID: person) else {
+                Context.fail("no data about '\(person)' (never seen, or already erased)")
+                throw Exit.refused
+            }
+            emit("erased: \(person) is now \(pseudonym) in requests and the audit log; the chain still verifies")
+        }
+    }
+}
