@@ -29,7 +29,9 @@ func json(_ object: [String: Any]) -> String {
 switch arguments.first {
 case "grammar":
     print(json(GrammarBenchmark.run(repository: repository)))
+case "audit":
+    print(json(AuditBenchmark.run()))
 default:
-    FileHandle.standardError.write(Data("usage: convops-bench grammar\n".utf8))
+    FileHandle.standardError.write(Data("usage: convops-bench grammar|audit\n".utf8))
     exit(2)
 }

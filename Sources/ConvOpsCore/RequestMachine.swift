@@ -35,6 +35,8 @@ public enum RequestEffect: Sendable, Hashable {
 public enum AuditDecision: String, Sendable, Hashable, Codable, CaseIterable {
     case requested, confirmed, approved, rejected, cancelled, expired, executed, failed
     case outcomeUnknown = "outcome_unknown"
+    /// Someone tried something the policy or the request's state does not allow.
+    case refused
 }
 
 /// Why an event was not applied. Each reason is shown to the person who caused it.

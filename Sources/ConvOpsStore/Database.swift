@@ -15,6 +15,8 @@ let sqliteTransient = convops_sqlite_transient()
 /// Owns one `sqlite3*` connection. Not Sendable: `Store` lends it out under a lock.
 final class Database {
     let handle: OpaquePointer
+    /// Prepared statements by SQL text, reused (reset and rebound) instead of prepared again.
+    private var statements: [String: Statement] = [:]
 
     init(path: String) throws(StoreError) {
         var db: OpaquePointer?
@@ -30,7 +32,10 @@ final class Database {
         sqlite3_busy_timeout(db, 5000)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit {
+        statements.removeAll()   // finalize them before closing
+        sqlite3_close_v2(handle)
+    }
 
     /// The one place a SQLite result code becomes an error.
     @discardableResult
@@ -45,20 +50,35 @@ final class Database {
         try check(sqlite3_exec(handle, sql, nil, nil, nil), "exec \(sql.prefix(60))")
     }
 
+    /// Resets every cached statement. A statement left mid-result (stepped once for a single
+    /// row) keeps the connection's read transaction open: the connection would go on reading
+    /// an old snapshot and the WAL could never be checkpointed. So each store operation ends
+    /// with this.
+    func resetStatements() {
+        for statement in statements.values { sqlite3_reset(statement.handle) }
+    }
+
+    /// A prepared statement for `sql`, from the cache when it was prepared before.
     func prepare(_ sql: String) throws(StoreError) -> Statement {
+        if let cached = statements[sql] {
+            try check(sqlite3_reset(cached.handle), "reset")
+            return cached
+        }
         var stmt: OpaquePointer?
         try check(sqlite3_prepare_v2(handle, sql, -1, &stmt, nil), "prepare \(sql.prefix(60))")
-        return Statement(stmt!, database: self)
+        let statement = Statement(stmt!, database: self)
+        statements[sql] = statement
+        return statement
     }
 
     var changes: Int { Int(sqlite3_changes(handle)) }
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        try prepare("BEGIN IMMEDIATE").run()
         do {
             let result = try body()
-            try execute("COMMIT")
+            try prepare("COMMIT").run()
             return result
         } catch {
             try? execute("ROLLBACK")
@@ -130,4 +150,10 @@ final class Statement {
     }
     func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+
+    /// The bytes of a text column without making a String (nil for NULL). Valid inside `body`.
+    func withBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>?) throws -> T) rethrows -> T {
+        guard sqlite3_column_type(handle, column) != SQLITE_NULL, let p = sqlite3_column_text(handle, column) else { return try body(nil) }
+        return try body(UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, column))))
+    }
 }

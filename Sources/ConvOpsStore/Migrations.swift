@@ -42,8 +42,6 @@ enum Migrations {
             hash TEXT NOT NULL
         );
         CREATE INDEX audit_by_request ON audit(request_id);
-        CREATE INDEX audit_by_actor ON audit(actor);
-        CREATE INDEX audit_by_time ON audit(at_ms);
         CREATE TABLE audit_checkpoint (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             seq INTEGER NOT NULL,

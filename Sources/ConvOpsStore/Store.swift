@@ -16,6 +16,13 @@ import Foundation
 public final class Store: @unchecked Sendable {
     private let lock = NSRecursiveLock()
     private let database: Database
+    /// Under `lock`: chat id index → (pseudonym, display name), so appends don't decrypt.
+    private var people: [Data: (pseudonym: String, name: String)] = [:]
+    /// Under `lock`: the audit chain's last seq and hash; nil until read, and after a failed write.
+    private var tail: (seq: Int64, hash: String)?
+    /// Under `lock`: how deep the current thread is in nested store operations. Statements are
+    /// reset only when the outermost one ends, never under a caller still stepping through rows.
+    private var depth = 0
     let keys: DataKeys
     public let path: String
 
@@ -88,6 +95,13 @@ public final class Store: @unchecked Sendable {
     func pseudonym(_ db: Database, _ person: Person) throws -> String {
         if person.id == AuditEntry.botActor { return AuditEntry.botActor }
         let index = keys.indexKey(person.id)
+        if let known = people[index], known.name == person.name { return known.pseudonym }
+        let found = try lookUpPseudonym(db, person, index)
+        people[index] = (found, person.name)
+        return found
+    }
+
+    private func lookUpPseudonym(_ db: Database, _ person: Person, _ index: Data) throws -> String {
         let find = try db.prepare("SELECT pseudonym, display_name FROM people WHERE id_index = ?").bind([.blob(index)])
         if try find.step(), let pseudonym = find.text(0) {
             if let stored = find.blob(1), (try? keys.open(stored)) != person.name {
@@ -138,7 +152,7 @@ public final class Store: @unchecked Sendable {
                            .text(request.channel), .real(request.createdAt.timeIntervalSince1970),
                            .real(request.updatedAt.timeIntervalSince1970), .real(request.expiresAt.timeIntervalSince1970),
                            .text(nil), .text(try request.outcome.map(Self.json))]).run()
-            try Self.appendAudit(db, for: request, decision: .requested, actor: requester)
+            try self.appendAudit(db, for: request, decision: .requested, actor: requester)
             try Self.count(db, "requests.\(request.plan.action.rawValue)")
         }
     }
@@ -157,7 +171,7 @@ public final class Store: @unchecked Sendable {
                            .text(try request.outcome.map(Self.json)), .text(request.id), .text(expected.rawValue)]).run()
             guard db.changes == 1 else { return false }
             let who = try actor.map { try self.pseudonym(db, $0) } ?? AuditEntry.botActor
-            try Self.appendAudit(db, for: request, decision: decision, actor: who)
+            try self.appendAudit(db, for: request, decision: decision, actor: who)
             try Self.count(db, "decisions.\(decision.rawValue)")
             return true
         }
@@ -257,15 +271,20 @@ public final class Store: @unchecked Sendable {
             let start = lastSeq
             let s = try db.prepare("SELECT * FROM audit ORDER BY seq")
             var count = 0
+            var previousHash = Array(previous.utf8)
             while try s.step() {
-                let entry = Self.auditEntry(from: s)
-                if entry.seq != lastSeq + 1 {
-                    return .broken(seq: entry.seq, reason: entry.seq <= lastSeq ? "it is covered by the checkpoint but still present" : "entry \(lastSeq + 1) is missing")
+                let seq = s.integer(0)
+                if seq != lastSeq + 1 {
+                    return .broken(seq: seq, reason: seq <= lastSeq ? "it is covered by the checkpoint but still present" : "entry \(lastSeq + 1) is missing")
                 }
-                if entry.previousHash != previous { return .broken(seq: entry.seq, reason: "does not link to the entry before it") }
-                if AuditChain.hash(entry) != entry.hash { return .broken(seq: entry.seq, reason: "its content was changed") }
-                previous = entry.hash
-                lastSeq = entry.seq
+                // Straight from SQLite's buffers: no Strings or Dates per entry.
+                let links = s.withBytes(9) { $0.map { $0.elementsEqual(previousHash) } ?? false }
+                if !links { return .broken(seq: seq, reason: "does not link to the entry before it") }
+                let computed = AuditChain.hash(row: s)
+                let matches = s.withBytes(10) { $0.map { $0.elementsEqual(computed) } ?? false }
+                if !matches { return .broken(seq: seq, reason: "its content was changed") }
+                previousHash = computed
+                lastSeq = seq
                 count += 1
             }
             return .intact(entries: count, from: start)
@@ -294,6 +313,42 @@ public final class Store: @unchecked Sendable {
             try db.prepare("DELETE FROM requests WHERE updated_at < ? AND state IN (\(terminal))")
                 .bind([.real(cutoff.timeIntervalSince1970)]).run()
             return removed
+        }
+    }
+
+    /// An audit event that is not a request transition: a refused click, a recovery report.
+    public struct AuditEvent: Sendable {
+        public var at: Date
+        /// The person, or nil for the bot.
+        public var actor: Person?
+        public var action: String
+        public var target: String
+        public var decision: AuditDecision
+        public var principal: String?
+        public var outcome: String?
+        public var requestID: String?
+
+        public init(at: Date, actor: Person?, action: String, target: String, decision: AuditDecision,
+                    principal: String? = nil, outcome: String? = nil, requestID: String? = nil) {
+            self.at = at
+            self.actor = actor
+            self.action = action
+            self.target = target
+            self.decision = decision
+            self.principal = principal
+            self.outcome = outcome
+            self.requestID = requestID
+        }
+    }
+
+    /// Appends events to the audit log, durably, in one transaction.
+    public func append(_ events: [AuditEvent]) throws {
+        try write { db in
+            for e in events {
+                let actor = try e.actor.map { try self.pseudonym(db, $0) } ?? AuditEntry.botActor
+                try self.appendAudit(db, at: e.at, actor: actor, action: e.action, target: e.target, decision: e.decision,
+                                     principal: e.principal, outcome: e.outcome, requestID: e.requestID)
+            }
         }
     }
 
@@ -331,6 +386,7 @@ public final class Store: @unchecked Sendable {
             let find = try db.prepare("SELECT pseudonym FROM people WHERE id_index = ?").bind([.blob(keys.indexKey(chatID))])
             guard try find.step(), let pseudonym = find.text(0) else { return nil }
             try db.prepare("DELETE FROM people WHERE pseudonym = ?").bind([.text(pseudonym)]).run()
+            people[keys.indexKey(chatID)] = nil
             return pseudonym
         }
     }
@@ -355,14 +411,35 @@ public final class Store: @unchecked Sendable {
     // MARK: Internals
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try lock.withLock { try database.transaction { try body(database) } }
+        try lock.withLock {
+            depth += 1
+            defer {
+                depth -= 1
+                if depth == 0 { database.resetStatements() }
+            }
+            do {
+                return try database.transaction { try body(database) }
+            } catch {
+                // Rolled back: what we remembered may not be in the file.
+                tail = nil
+                people.removeAll()
+                throw error
+            }
+        }
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try lock.withLock { try body(database) }
+        try lock.withLock {
+            depth += 1
+            defer {
+                depth -= 1
+                if depth == 0 { database.resetStatements() }
+            }
+            return try body(database)
+        }
     }
 
-    static func appendAudit(_ db: Database, for request: Request, decision: AuditDecision, actor: String) throws {
+    func appendAudit(_ db: Database, for request: Request, decision: AuditDecision, actor: String) throws {
         let outcome: String? = switch decision {
         case .executed, .failed: request.outcome?.summary
         case .outcomeUnknown: "interrupted before the result was known"
@@ -373,17 +450,10 @@ public final class Store: @unchecked Sendable {
                         principal: request.outcome?.principal, outcome: outcome, requestID: request.id)
     }
 
-    static func appendAudit(_ db: Database, at: Date, actor: String, action: String, target: String, decision: AuditDecision,
-                            principal: String?, outcome: String?, requestID: String?) throws {
-        let last = try db.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-        var seq: Int64 = 1, previous = AuditChain.genesis
-        if try last.step() {
-            seq = last.integer(0) + 1
-            previous = last.text(1) ?? AuditChain.genesis
-        } else {
-            let cp = try db.prepare("SELECT seq, hash FROM audit_checkpoint WHERE id = 1")
-            if try cp.step() { seq = cp.integer(0) + 1; previous = cp.text(1) ?? AuditChain.genesis }
-        }
+    func appendAudit(_ db: Database, at: Date, actor: String, action: String, target: String, decision: AuditDecision,
+                     principal: String?, outcome: String?, requestID: String?) throws {
+        let (lastSeq, previous) = try chainTail(db)
+        let seq = lastSeq + 1
         var entry = AuditEntry(seq: seq, at: at, actor: actor, action: action, target: target, decision: decision,
                                principal: principal, outcome: outcome, requestID: requestID, previousHash: previous, hash: "")
         entry.hash = AuditChain.hash(entry)
@@ -393,6 +463,18 @@ public final class Store: @unchecked Sendable {
             """).bind([.integer(entry.seq), .integer(AuditChain.milliseconds(entry.at)), .text(entry.actor), .text(entry.action),
                        .text(entry.target), .text(entry.decision.rawValue), .text(entry.principal), .text(entry.outcome),
                        .text(entry.requestID), .text(entry.previousHash), .text(entry.hash)]).run()
+        tail = (entry.seq, entry.hash)
+    }
+
+    /// The last entry's seq and hash (or the checkpoint's, or the start), remembered between
+    /// appends: this process is the only writer.
+    private func chainTail(_ db: Database) throws -> (Int64, String) {
+        if let tail { return tail }
+        let last = try db.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        if try last.step() { return (last.integer(0), last.text(1) ?? AuditChain.genesis) }
+        let cp = try db.prepare("SELECT seq, hash FROM audit_checkpoint WHERE id = 1")
+        if try cp.step() { return (cp.integer(0), cp.text(1) ?? AuditChain.genesis) }
+        return (0, AuditChain.genesis)
     }
 
     static func auditEntry(from s: Statement) -> AuditEntry {
@@ -416,13 +498,55 @@ enum AuditChain {
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
     static func hash(_ e: AuditEntry) -> String {
-        // Length-prefixed fields: no separator inside a value can forge another split.
-        var text = ""
+        var hasher = SHA256()
         for field in [e.previousHash, String(e.seq), String(milliseconds(e.at)), e.actor, e.action, e.target,
                       e.decision.rawValue, e.principal ?? "\u{0}", e.outcome ?? "\u{0}", e.requestID ?? "\u{0}"] {
-            text += "\(field.utf8.count):\(field);"
+            var f = field
+            f.withUTF8 { add(&hasher, $0) }
         }
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return String(decoding: hex(hasher.finalize()), as: UTF8.self)
+    }
+
+    /// The same hash, from a row of `SELECT * FROM audit` (columns: seq, at_ms, actor, action,
+    /// target, decision, principal, outcome, request_id, prev_hash, hash), as hex bytes.
+    static func hash(row s: Statement) -> [UInt8] {
+        var hasher = SHA256()
+        s.withBytes(9) { add(&hasher, $0 ?? UnsafeBufferPointer(start: nil, count: 0)) }
+        for value in [s.integer(0), s.integer(1)] {
+            var text = String(value)
+            text.withUTF8 { add(&hasher, $0) }
+        }
+        for column: Int32 in [2, 3, 4, 5, 6, 7, 8] {
+            s.withBytes(column) { bytes in
+                if let bytes { add(&hasher, bytes) } else { nullField.withUnsafeBufferPointer { add(&hasher, $0) } }
+            }
+        }
+        return hex(hasher.finalize())
+    }
+
+    private static let nullField: [UInt8] = [0]
+
+    /// Each field goes in as `LENGTH:BYTES;`: no separator inside a value can forge another split.
+    @inline(__always)
+    private static func add(_ hasher: inout SHA256, _ bytes: UnsafeBufferPointer<UInt8>) {
+        var prefix = String(bytes.count)
+        prefix.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        withUnsafeBytes(of: UInt8(ascii: ":")) { hasher.update(bufferPointer: $0) }
+        if bytes.count > 0 { hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes)) }
+        withUnsafeBytes(of: UInt8(ascii: ";")) { hasher.update(bufferPointer: $0) }
+    }
+
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private static func hex(_ digest: SHA256.Digest) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 64)
+        var i = 0
+        for byte in digest {
+            out[i] = digits[Int(byte >> 4)]
+            out[i + 1] = digits[Int(byte & 0xF)]
+            i += 2
+        }
+        return out
     }
 
     static func checkpointText(seq: Int64, hash: String, atMilliseconds: Int64) -> String {
