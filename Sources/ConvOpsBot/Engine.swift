@@ -248,6 +248,15 @@ public actor Engine {
         var replies: [Reply] = []
         for request in executing {
             replies += await decide(.interrupted, on: request.id, m)
+            // Say what AWS shows now, so the requester can judge; never run it again.
+            let resource = request.plan.resource
+            let state: String
+            do {
+                state = try await EC2(client: aws).describeInstances(ids: [resource.id], region: resource.region).first?.state ?? "gone"
+            } catch {
+                state = m.text("request.state_unknown")
+            }
+            replies.append(Reply(.info, m.text("request.reconciled", ["resource": resource.label, "state": state]), requestID: request.id))
         }
         return replies
     }

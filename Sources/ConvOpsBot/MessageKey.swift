@@ -8,7 +8,7 @@ enum MessageKey {
         "resolve.not_found", "resolve.not_found_suggest", "resolve.ambiguous", "resolve.ambiguous_line",
         "plan.prompt", "plan.calls",
         "request.executing", "request.succeeded", "request.failed", "request.cancelled", "request.expired",
-        "request.outcome_unknown", "request.awaiting_approval", "request.approved", "request.rejected",
+        "request.outcome_unknown", "request.reconciled", "request.state_unknown", "request.awaiting_approval", "request.approved", "request.rejected",
         "request.none_pending", "request.which", "request.not_found", "request.duplicate",
         "refusal.not_requester", "refusal.self_approval", "refusal.invalid_state", "refusal.finished", "refusal.race",
         "intent.not_available", "whoami",
