@@ -42,7 +42,7 @@ public struct Runtime: Sendable {
             ?? MissingCredentialsProvider()
         let aws = AWSClient(configuration: configuration.aws, credentials: credentials, http: http, logger: logger)
         let engine = Engine(grammar: grammar, store: store, aws: aws,
-                            policy: RequestPolicy(approvalRequired: false, expiry: configuration.confirmationTimeout),
+                            access: configuration.policy,
                             locale: configuration.locale, logger: logger)
         return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine)
     }

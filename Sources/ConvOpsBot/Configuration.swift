@@ -1,4 +1,5 @@
 import ConvOpsAWS
+import ConvOpsCore
 import Foundation
 
 /// Settings, from the environment first, then an optional JSON config file, then defaults.
@@ -15,6 +16,8 @@ public struct Configuration: Sendable {
     public var retentionDays: Int
     /// The data key file used when CONVOPS_DATA_KEY is not set (created beside the database).
     public var dataKeyFile: String
+    /// Who may do what; without a `policy` section in the config file, one person may do all.
+    public var policy: AccessPolicy
     public var aws: AWSConfiguration
 
     public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
@@ -30,8 +33,11 @@ public struct Configuration: Sendable {
 
     public static func load(environment env: [String: String], currentDirectory: String) throws(ConfigurationError) -> Configuration {
         var file: [String: String] = [:]
+        var policy = AccessPolicy.openSolo
         if let path = env["CONVOPS_CONFIG"], !path.isEmpty {
-            file = try readFile(path)
+            let (values, policyObject) = try readFile(path)
+            file = values
+            if let policyObject { policy = try PolicyFile.parse(policyObject, source: path) }
         }
         func value(_ fileKey: String, _ envKey: String) -> String? {
             if let v = env[envKey], !v.isEmpty { return v }
@@ -55,6 +61,11 @@ public struct Configuration: Sendable {
             retention = days
         }
         let keyFile = value("data_key_file", "CONVOPS_DATA_KEY_FILE") ?? db + ".key"
+        // The environment (or confirmation_timeout_seconds) overrides the policy's expiry_seconds.
+        if value("confirmation_timeout_seconds", "CONVOPS_CONFIRMATION_TIMEOUT") != nil || policy == .openSolo {
+            policy.expiry = timeout
+            policy.warning = min(policy.warning, timeout / 2)
+        }
         var aws = AWSConfiguration.fromEnvironment(env)
         if env["AWS_REGION"]?.isEmpty != false, env["AWS_DEFAULT_REGION"]?.isEmpty != false, let region = file["region"] {
             aws.region = region
@@ -66,10 +77,10 @@ public struct Configuration: Sendable {
             }
         }
         return Configuration(home: home, databasePath: db, locale: value("locale", "CONVOPS_LOCALE") ?? "en",
-                             confirmationTimeout: timeout, retentionDays: retention, dataKeyFile: keyFile, aws: aws)
+                             confirmationTimeout: timeout, retentionDays: retention, dataKeyFile: keyFile, policy: policy, aws: aws)
     }
 
-    private static func readFile(_ path: String) throws(ConfigurationError) -> [String: String] {
+    private static func readFile(_ path: String) throws(ConfigurationError) -> ([String: String], Any?) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("cannot read the config file \(path) (CONVOPS_CONFIG)")
         }
@@ -78,9 +89,9 @@ public struct Configuration: Sendable {
         }
         var out: [String: String] = [:]
         let known = Set(keys.map(\.file))
-        for (key, value) in object {
+        for (key, value) in object where key != "policy" {
             guard known.contains(key) else {
-                throw ConfigurationError("\(path): unknown key '\(key)' (known: \(keys.map(\.file).joined(separator: ", ")))")
+                throw ConfigurationError("\(path): unknown key '\(key)' (known: \((keys.map(\.file) + ["policy"]).joined(separator: ", ")))")
             }
             switch value {
             case let s as String: out[key] = s
@@ -88,7 +99,7 @@ public struct Configuration: Sendable {
             default: throw ConfigurationError("\(path): '\(key)' must be a string or a number")
             }
         }
-        return out
+        return (out, object["policy"])
     }
 
     /// The folder with `commands/`: the current one, or one above the executable (a checkout).

@@ -14,19 +14,21 @@ public actor Engine {
     let resolver: ResourceResolver
     let executor: Executor
     let clock: any WallClock
-    let policy: RequestPolicy
+    let access: AccessPolicy
     let logger: Logger
+    /// Requests already warned about their coming expiry (warned once each).
+    var warned: Set<String> = []
     let defaultLocale: String
 
     public init(grammar: Grammar, store: Store, aws: AWSClient, clock: any WallClock = SystemClock(),
-                policy: RequestPolicy = RequestPolicy(), locale: String = "en", logger: Logger = Logger(label: "convops.engine")) {
+                access: AccessPolicy = .openSolo, locale: String = "en", logger: Logger = Logger(label: "convops.engine")) {
         self.grammar = grammar
         self.store = store
         self.aws = aws
         self.resolver = ResourceResolver(ec2: EC2(client: aws), region: aws.configuration.region)
         self.executor = Executor(client: aws)
         self.clock = clock
-        self.policy = policy
+        self.access = access
         self.logger = logger
         self.defaultLocale = locale
     }
@@ -52,6 +54,15 @@ public actor Engine {
             logger.debug("engine.parsed", metadata: ["intent": "\(parsed.intent.rawValue)", "rule": "\(parsed.rule)"])
             // Answer in the language the person wrote in.
             let pm = messages(parsed.locale)
+            let q = parsed.command.qualifiers
+            guard access.allows(message.person.id, parsed.intent, environment: q.environment, account: q.account, channel: message.channel) else {
+                if parsed.intent.risk == .mutating {
+                    audit(refusal: parsed.intent.rawValue, target: parsed.command.intent.target?.text ?? "-", by: message.person,
+                          why: "not allowed by the policy", requestID: nil)
+                }
+                return [Reply(.error, pm.text("policy.denied", ["intent": parsed.intent.rawValue,
+                                                                "where": q.environment.map { " in \($0)" } ?? ""]))]
+            }
             do {
                 return try await run(parsed.command, message: message, messages: pm)
             } catch let error as AWSError {
@@ -69,7 +80,8 @@ public actor Engine {
         switch command.intent {
         case .help:
             // At most three forms a command, so help stays readable; `commands/` has them all.
-            let lines = grammar.help(locale: m.locale).map {
+            let mine = access.intents(for: message.person.id, channel: message.channel)
+            let lines = grammar.help(locale: m.locale).filter { mine.contains($0.intent) }.map {
                 m.text("help.line", ["usage": $0.usage.prefix(3).joined(separator: " | "), "text": $0.text])
             }
             return [Reply(.info, ([m.text("help.header")] + lines).joined(separator: "\n"))]
@@ -91,7 +103,8 @@ public actor Engine {
             }
             return [Reply(.info, ([m.text("status.overview", ["region": region ?? aws.configuration.region])] + lines).joined(separator: "\n"))]
         case .restart(let target):
-            return try await plan(.rebootInstance, target: target, region: region, message: message, m)
+            return try await plan(.rebootInstance, target: target, region: region, environment: command.qualifiers.environment,
+                                  message: message, m)
         case .cancel:
             guard let request = try latestPending(for: message.person, states: [.awaitingConfirmation, .awaitingApproval]) else {
                 return [Reply(.info, m.text("request.none_pending"))]
@@ -99,6 +112,11 @@ public actor Engine {
             return await decide(.cancel(by: message.person), on: request.id, m)
         case .approve(let id), .reject(let id):
             let event: RequestEvent = command.intent.kind == .approve ? .approve(by: message.person) : .reject(by: message.person)
+            // Authorized on every approval, typed or clicked, against the person giving it.
+            guard access.mayApprove(message.person.id) else {
+                audit(refusal: command.intent.kind.rawValue, target: id ?? "-", by: message.person, why: "not an approver", requestID: id)
+                return [Reply(.error, m.text("policy.not_approver"))]
+            }
             if let id { return await decide(event, on: id, m) }
             let pending = try store.requests(in: [.awaitingApproval])
             guard pending.count == 1 else { return [Reply(.info, m.text("request.none_pending"))] }
@@ -111,8 +129,8 @@ public actor Engine {
     }
 
     /// Resolves the target, builds the plan and stores the request before showing it.
-    private func plan(_ action: PlannedAction, target: ResourceMention, region: String?, message: InboundMessage,
-                      _ m: Messages) async throws -> [Reply] {
+    private func plan(_ action: PlannedAction, target: ResourceMention, region: String?, environment: String?,
+                      message: InboundMessage, _ m: Messages) async throws -> [Reply] {
         let resolution = try await resolver.resolve(target, region: region)
         guard case .found(let resource) = resolution else {
             return [resolutionProblem(resolution, mention: target, region: region, m)]
@@ -120,15 +138,17 @@ public actor Engine {
         let plan = Plan(action: action, resource: resource, risk: action.intentKind.risk,
                         apiCalls: Executor.apiCalls(for: action, resource: resource))
         let now = clock.now()
-        let request = Request(id: Self.newRequestID(), plan: plan, requester: message.person, channel: message.channel,
-                              createdAt: now, expiresAt: now.addingTimeInterval(policy.expiry))
+        var request = Request(id: Self.newRequestID(), plan: plan, requester: message.person, channel: message.channel,
+                              createdAt: now, expiresAt: now.addingTimeInterval(access.expiry))
+        request.environment = environment
+        request.approvalRequired = access.requiresApproval(risk: plan.risk, environment: environment)
         try store.insert(request)
         logger.info("request.created", metadata: ["request.id": "\(request.id)", "request.action": "\(action.rawValue)"])
-        let minutes = max(1, Int((policy.expiry / 60).rounded()))
+        let expiry = Self.duration(access.expiry, m)
         let text = m.text("plan.prompt", [
             "id": request.id, "canonical": plan.canonicalText, "kind": resource.kind.noun, "name": resource.name ?? "-",
             "resource": resource.label, "instance": resource.id, "region": resource.region,
-            "calls": plan.apiCalls.map(\.description).joined(separator: "; "), "minutes": String(minutes),
+            "calls": plan.apiCalls.map(\.description).joined(separator: "; "), "expiry": expiry,
         ])
         return [Reply(.plan, text, requestID: request.id)]
     }
@@ -175,8 +195,20 @@ public actor Engine {
             guard let request = try store.request(id: id) else {
                 return [Reply(.error, m.text("request.not_found", ["id": id]))]
             }
-            switch RequestMachine.apply(event, to: request, policy: policy, now: clock.now()) {
+            // Every click is checked against the person clicking, not only the first message.
+            if case .confirm(let who) = event,
+               !access.allows(who.id, request.plan.action.intentKind, environment: request.environment, account: nil, channel: request.channel) {
+                audit(refusal: request.plan.action.rawValue, target: request.plan.resource.auditTarget, by: who,
+                      why: "not allowed by the policy", requestID: id)
+                return [Reply(.error, m.text("policy.denied", ["intent": request.plan.action.intentKind.rawValue,
+                                                              "where": request.environment.map { " in \($0)" } ?? ""]), requestID: id)]
+            }
+            switch RequestMachine.apply(event, to: request, policy: requestPolicy(request), now: clock.now()) {
             case .refused(let refusal):
+                if let person = person(of: event) {
+                    audit(refusal: request.plan.action.rawValue, target: request.plan.resource.auditTarget, by: person,
+                          why: "\(refusal)", requestID: id)
+                }
                 return [Reply(.error, refusalText(refusal, request, m), requestID: id)]
             case .duplicate:
                 return [Reply(.info, m.text("request.duplicate", ["id": id, "state": request.state.rawValue]), requestID: id)]
@@ -203,7 +235,7 @@ public actor Engine {
 
     private func execute(_ plan: Plan, request: Request, _ m: Messages) async -> [Reply] {
         let outcome = await executor.execute(plan)
-        guard case .transition(let done, let decision, _) = RequestMachine.apply(.finished(outcome), to: request, policy: policy, now: clock.now()) else {
+        guard case .transition(let done, let decision, _) = RequestMachine.apply(.finished(outcome), to: request, policy: requestPolicy(request), now: clock.now()) else {
             return []
         }
         do {
@@ -219,8 +251,16 @@ public actor Engine {
         let m = messages(nil)
         guard let due = try? store.requests(in: [.awaitingConfirmation, .awaitingApproval]) else { return [] }
         var replies: [Reply] = []
-        for request in due where request.expiresAt <= clock.now() {
-            replies += await decide(.expire, on: request.id, m)
+        let now = clock.now()
+        for request in due {
+            if request.expiresAt <= now {
+                replies += await decide(.expire, on: request.id, m)
+                warned.remove(request.id)
+            } else if request.expiresAt.timeIntervalSince(now) <= access.warning, warned.insert(request.id).inserted {
+                let seconds = Int(request.expiresAt.timeIntervalSince(now).rounded())
+                replies.append(Reply(.info, m.text("request.expiring", ["id": request.id, "canonical": request.plan.canonicalText,
+                                                                        "seconds": String(seconds)]), requestID: request.id))
+            }
         }
         return replies
     }
@@ -290,6 +330,23 @@ public actor Engine {
         }
     }
 
+    /// The machine's policy for one request: its own approval flag, the configured expiry.
+    private func requestPolicy(_ request: Request) -> RequestPolicy {
+        RequestPolicy(approvalRequired: request.approvalRequired, expiry: access.expiry)
+    }
+
+    private func person(of event: RequestEvent) -> Person? { actor(of: event) }
+
+    /// Records a refused attempt in the audit log (who tried what, and why it was refused).
+    private func audit(refusal action: String, target: String, by person: Person, why: String, requestID: String?) {
+        do {
+            try store.append([Store.AuditEvent(at: clock.now(), actor: person, action: action, target: target,
+                                               decision: .refused, outcome: why, requestID: requestID)])
+        } catch {
+            logger.error("audit.refusal_not_recorded", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Who made a decision: the person, or nil for the bot's own (expiry, execution, recovery).
     private func actor(of event: RequestEvent) -> Person? {
         switch event {
@@ -300,6 +357,16 @@ public actor Engine {
 
     private func latestPending(for person: Person, states: [RequestState]) throws -> Request? {
         try store.requests(in: states).last { $0.requester.id == person.id }
+    }
+
+    /// "90 seconds", "10 minutes", "1 minute", in the locale's words.
+    static func duration(_ seconds: TimeInterval, _ m: Messages) -> String {
+        if seconds < 120 {
+            let n = Int(seconds.rounded())
+            return m.text(n == 1 ? "duration.second" : "duration.seconds", ["n": String(n)])
+        }
+        let n = Int((seconds / 60).rounded())
+        return m.text(n == 1 ? "duration.minute" : "duration.minutes", ["n": String(n)])
     }
 
     /// Short, unguessable, easy to type: `r` and 7 characters of base 32.

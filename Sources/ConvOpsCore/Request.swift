@@ -62,6 +62,10 @@ public struct Request: Sendable, Hashable, Codable, Identifiable {
     public var expiresAt: Date
     public var approver: Person?
     public var outcome: Outcome?
+    /// Fixed when the request is made: a second person must approve it before it runs.
+    public var approvalRequired = false
+    /// The environment the request was made for ("prod"), if one was named.
+    public var environment: String?
 
     public init(id: String, plan: Plan, requester: Person, channel: String, createdAt: Date,
                 expiresAt: Date) {

@@ -24,7 +24,9 @@ enum Migrations {
             updated_at REAL NOT NULL,
             expires_at REAL NOT NULL,
             approver TEXT,
-            outcome TEXT
+            outcome TEXT,
+            needs_approval INTEGER NOT NULL DEFAULT 0,
+            environment TEXT
         );
         CREATE INDEX requests_by_state ON requests(state, expires_at);
         CREATE INDEX requests_by_requester ON requests(requester);
@@ -80,7 +82,8 @@ extension Store {
                    "created_at": .accountInformation],
         "requests": ["id": .operational, "state": .operational, "plan": .awsIdentifiers, "requester": .accountInformation,
                      "channel": .channelIdentifier, "created_at": .operational, "updated_at": .operational,
-                     "expires_at": .operational, "approver": .accountInformation, "outcome": .awsIdentifiers],
+                     "expires_at": .operational, "approver": .accountInformation, "outcome": .awsIdentifiers,
+                     "needs_approval": .operational, "environment": .operational],
         "audit": ["seq": .auditEntry, "at_ms": .auditEntry, "actor": .auditEntry, "action": .auditEntry, "target": .auditEntry,
                   "decision": .auditEntry, "principal": .awsIdentifiers, "outcome": .auditEntry, "request_id": .auditEntry,
                   "prev_hash": .auditEntry, "hash": .auditEntry],

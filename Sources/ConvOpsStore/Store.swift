@@ -146,12 +146,14 @@ public final class Store: @unchecked Sendable {
         try write { db in
             let requester = try self.pseudonym(db, request.requester)
             try db.prepare("""
-                INSERT INTO requests (id, state, plan, requester, channel, created_at, updated_at, expires_at, approver, outcome)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO requests (id, state, plan, requester, channel, created_at, updated_at, expires_at, approver, outcome,
+                                      needs_approval, environment)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).bind([.text(request.id), .text(request.state.rawValue), .text(try Self.json(request.plan)), .text(requester),
                            .text(request.channel), .real(request.createdAt.timeIntervalSince1970),
                            .real(request.updatedAt.timeIntervalSince1970), .real(request.expiresAt.timeIntervalSince1970),
-                           .text(nil), .text(try request.outcome.map(Self.json))]).run()
+                           .text(nil), .text(try request.outcome.map(Self.json)), .integer(request.approvalRequired ? 1 : 0),
+                           .text(request.environment)]).run()
             try self.appendAudit(db, for: request, decision: .requested, actor: requester)
             try Self.count(db, "requests.\(request.plan.action.rawValue)")
         }
@@ -207,6 +209,8 @@ public final class Store: @unchecked Sendable {
         r.updatedAt = Date(timeIntervalSince1970: s.real(6))
         if let ref = s.text(8) { r.approver = try person(db, ref) ?? Person(id: ref, name: ref) }
         if let outcome = s.text(9) { r.outcome = try decoder.decode(Outcome.self, from: Data(outcome.utf8)) }
+        r.approvalRequired = s.integer(10) != 0
+        r.environment = s.text(11)
         return r
     }
 

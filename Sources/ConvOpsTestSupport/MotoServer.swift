@@ -37,6 +37,11 @@ public final class MotoServer: @unchecked Sendable {
             kill -9 -- -$pid 2>/dev/null
             """
         process.arguments = ["-c", script, moto, String(port), log, String(getpid())]
+        // moto's request recorder writes to a file (by default ./moto_recording, shared by every
+        // moto started from the same folder): give each server its own.
+        var environment = ProcessInfo.processInfo.environment
+        environment["MOTO_RECORDER_FILEPATH"] = NSTemporaryDirectory() + "moto-recording-\(port)"
+        process.environment = environment
         // The watchdog must not hold the test runner's stdout: SwiftPM reads it to EOF.
         let pipe = Pipe()
         process.standardInput = pipe

@@ -85,7 +85,8 @@ import Testing
         #expect(result.stdout.contains("convops: Plan \(id) is already cancelled; nothing more can change it."))
         #expect(try await moto.recordedBodies().filter { $0.contains("Action=RebootInstances") }.isEmpty)
         let audit = try scenario.store().auditEntries(limit: 10)
-        #expect(audit.map(\.decision) == [.requested, .cancelled])
+        // Bob's confirm and Alice's late one are refused, and refusals are audited too.
+        #expect(audit.map(\.decision) == [.requested, .refused, .cancelled, .refused])
     }
 
     @Test func unknownAndNearMissNamesAreExplained() async throws {

@@ -44,16 +44,20 @@ struct Scenario {
     }
 }
 
-/// The moto server the suite shares, seeded with the demo account once.
+/// One moto server per test suite, seeded with the demo account: suites run in parallel, and
+/// moto's request recorder is global to a server, so sharing one would mix their counts.
 actor SeededMoto {
     static let shared = SeededMoto()
-    private var server: MotoServer?
+    private var servers: [String: Task<MotoServer, Error>] = [:]
 
-    func get() async throws -> MotoServer {
-        if let server { return server }
-        let moto = try await MotoServer.shared()
-        try moto.seedSampleAccount(repositoryRoot: repositoryRoot)
-        server = moto
-        return moto
+    func get(_ suite: String = #fileID) async throws -> MotoServer {
+        if let task = servers[suite] { return try await task.value }
+        let task = Task {
+            let moto = try await MotoServer.start()
+            try moto.seedSampleAccount(repositoryRoot: repositoryRoot)
+            return moto
+        }
+        servers[suite] = task
+        return try await task.value
     }
 }
