@@ -136,6 +136,17 @@ final class ServiceLoop: @unchecked Sendable {
         return Vhost(pointer: vhost, port: listen == nil ? 0 : lws_get_vhost_listen_port(vhost), box: box)
     }
 
+    /// Fails a vhost's open connections and destroys it, once, on the service thread. Safe from
+    /// any thread and more than once: what `WebServer` and `WebSocketClient` do at shutdown.
+    func retire(_ vhost: Vhost, _ table: ConnectionTable) {
+        enqueue { [self] in
+            guard !table.closed else { return }
+            table.closed = true
+            table.failAll()
+            destroy(vhost)
+        }
+    }
+
     /// Destroys a vhost and its connections. Service thread only.
     func destroy(_ vhost: Vhost) {
         vhost.box.delegate = nil

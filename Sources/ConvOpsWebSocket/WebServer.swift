@@ -119,13 +119,7 @@ public final class WebServer: Sendable {
 
     /// Stops listening and closes every connection. Safe to call more than once.
     public func shutdown() {
-        let table = handler.table, vhost = self.vhost, loop = self.loop
-        loop.enqueue {
-            guard !table.closed else { return }
-            table.closed = true
-            table.failAll()
-            loop.destroy(vhost)
-        }
+        loop.retire(vhost, handler.table)
     }
 }
 

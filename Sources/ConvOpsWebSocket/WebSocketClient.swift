@@ -48,13 +48,7 @@ public final class WebSocketClient: Sendable {
 
     /// Closes every connection and removes the client's vhost. Safe to call more than once.
     public func shutdown() {
-        let table = handler.table, vhost = self.vhost, loop = self.loop
-        loop.enqueue {
-            guard !table.closed else { return }
-            table.closed = true
-            table.failAll()
-            loop.destroy(vhost)
-        }
+        loop.retire(vhost, handler.table)
     }
 }
 

@@ -7,6 +7,17 @@ struct DataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "data", abstract: "A person's data: export it, erase it.",
                                                     subcommands: [Export.self, Erase.self])
 
+    /// Runs `body` on the store for one person; a person the store does not know is an error
+    /// that says so.
+    static func withPerson<T>(_ global: GlobalOptions, _ person: String, _ body: (Store) throws -> T?) throws -> T {
+        let store = try Audit.store(try Context(global))
+        guard let result = try body(store) else {
+            Context.fail("no data about '\(person)' (never seen, or already erased)")
+            throw Exit.refused
+        }
+        return result
+    }
+
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write everything stored about one person as JSON.")
         @Option(help: "The person's chat user id (Slack U…, or console:NAME).") var person: String
@@ -14,11 +25,7 @@ struct DataCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let store = try Audit.store(try Context(global))
-            guard let data = try store.export(chatID: person) else {
-                Context.fail("no data about '\(person)' (never seen, or already erased)")
-                throw Exit.refused
-            }
+            let data = try DataCommand.withPerson(global, person) { try $0.export(chatID: person) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
@@ -41,11 +48,7 @@ struct DataCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let store = try Audit.store(try Context(global))
-            guard let pseudonym = try store.erase(chatID: person) else {
-                Context.fail("no data about '\(person)' (never seen, or already erased)")
-                throw Exit.refused
-            }
+            let pseudonym = try DataCommand.withPerson(global, person) { try $0.erase(chatID: person) }
             emit("erased: \(person) is now \(pseudonym) in requests and the audit log; the chain still verifies")
         }
     }
