@@ -11,26 +11,70 @@ public final class AWSClient: Sendable {
     let http: HTTPClient
     let clock: any WallClock
     let logger: Logger
+    let retry: RetryPolicy
+    let budget: RetryBudget
 
     public init(configuration: AWSConfiguration, credentials: any CredentialsProvider, http: HTTPClient,
-                clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "convops.aws")) {
+                clock: any WallClock = SystemClock(), retry: RetryPolicy = RetryPolicy(),
+                logger: Logger = Logger(label: "convops.aws")) {
         self.configuration = configuration
         self.credentials = credentials
         self.http = http
         self.clock = clock
+        self.retry = retry
+        budget = RetryBudget(retry.budget)
         self.logger = logger
     }
 
     /// A call in the query protocol (EC2, STS, RDS, Auto Scaling, CloudWatch, SQS): a form body
     /// of Action, Version and parameters, an XML answer.
+    /// `idempotent`: whether the call may be repeated after a timeout (reads, and writes that
+    /// change nothing the second time). Others are retried only when AWS refused them outright.
     public func query(_ service: AWSService, action: String, parameters: [(String, String)] = [],
-                      region: String? = nil) async throws(AWSError) -> XMLTree {
+                      region: String? = nil, idempotent: Bool? = nil) async throws(AWSError) -> XMLTree {
         let operation = "\(service.signingName):\(action)"
+        let safe = idempotent ?? (action.hasPrefix("Describe") || action.hasPrefix("List") || action.hasPrefix("Get"))
+        var rng = SystemRandomNumberGenerator()
+        var attempt = 1
+        var refreshed = false
+        while true {
+            do throws(AWSError) {
+                let tree = try await queryOnce(service, action: action, operation: operation, parameters: parameters, region: region)
+                budget.refund(1)
+                return tree
+            } catch {
+                // An expired token: fetch fresh credentials once and try again.
+                if error.kind == .authFailure, error.code.hasPrefix("ExpiredToken") || error.code == "RequestExpired", !refreshed,
+                   let refreshable = credentials as? any RefreshableCredentialsProvider {
+                    refreshed = true
+                    await refreshable.invalidate()
+                    continue
+                }
+                guard attempt < retry.maxAttempts, error.retryable(idempotent: safe), budget.spend(retry.retryCost) else { throw error }
+                let wait = retry.delay(attempt: attempt, using: &rng)
+                logger.notice("aws.retry", metadata: ["aws.operation": "\(operation)", "aws.attempt": "\(attempt)",
+                                                     "aws.error": "\(error.code.isEmpty ? "\(error.kind)" : error.code)"])
+                try? await Task.sleep(for: wait)
+                attempt += 1
+            }
+        }
+    }
+
+    private func queryOnce(_ service: AWSService, action: String, operation: String, parameters: [(String, String)],
+                           region: String?) async throws(AWSError) -> XMLTree {
         let body = ([("Action", action), ("Version", service.apiVersion)] + parameters)
             .map { "\(SigV4.uriEncode($0.0))=\(SigV4.uriEncode($0.1))" }.joined(separator: "&")
         let response = try await send(service, operation: operation, region: region,
                                       contentType: "application/x-www-form-urlencoded; charset=utf-8", body: Data(body.utf8))
         guard let tree = XMLTree.parse(response.body) else {
+            // A proxy's 503 page or a bare 429 is still AWS (or its edge) saying "not now".
+            if response.status == 429 || response.status == 503 {
+                throw AWSError(kind: response.status == 429 ? .throttled : .serviceUnavailable, operation: operation,
+                               code: "HTTP\(response.status)", message: "HTTP \(response.status)")
+            }
+            if response.status >= 500 {
+                throw AWSError(kind: .serviceUnavailable, operation: operation, code: "HTTP\(response.status)", message: "HTTP \(response.status)")
+            }
             throw AWSError(kind: .malformedResponse, operation: operation, code: "",
                            message: "HTTP \(response.status) with a body that is not XML (\(response.body.count) bytes)")
         }

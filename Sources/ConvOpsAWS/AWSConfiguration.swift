@@ -31,6 +31,12 @@ public protocol CredentialsProvider: Sendable {
     func credentials() async throws -> AWSCredentials
 }
 
+/// A source whose credentials expire and can be fetched again (assumed roles, IMDS, ECS).
+public protocol RefreshableCredentialsProvider: CredentialsProvider {
+    /// Forget the cached credentials, so the next call fetches fresh ones.
+    func invalidate() async
+}
+
 /// Credentials known up front (from the environment).
 public struct StaticCredentialsProvider: CredentialsProvider {
     let value: AWSCredentials

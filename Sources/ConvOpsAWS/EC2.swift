@@ -50,7 +50,8 @@ public struct EC2: Sendable {
 
     public func rebootInstances(ids: [String], region: String? = nil) async throws(AWSError) {
         let parameters = ids.enumerated().map { ("InstanceId.\($0.offset + 1)", $0.element) }
-        let tree = try await client.query(.ec2, action: "RebootInstances", parameters: parameters, region: region)
+        // Rebooting twice is harmless only in theory: a timed-out reboot is not repeated blindly.
+        let tree = try await client.query(.ec2, action: "RebootInstances", parameters: parameters, region: region, idempotent: false)
         // EC2 answers <return>true</return>; moto leaves it out. Only an explicit false, or an
         // answer to some other call, is a failure.
         guard tree.name == "RebootInstancesResponse", tree.string("return") != "false" else {

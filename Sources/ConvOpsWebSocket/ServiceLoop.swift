@@ -31,6 +31,9 @@ final class ServiceLoop: @unchecked Sendable {
     private let protocolName = strdup("convops")!
     private var protocols: UnsafeMutablePointer<lws_protocols>?
     private var nextVhost = 0
+    /// Ports our vhosts listen on. lws quietly shares a listener between vhosts given the same
+    /// port, so a second vhost on a port already ours must be refused, not joined.
+    private var listeningPorts: Set<Int32> = []
 
     var contextPointer: OpaquePointer? { context }
 
@@ -107,6 +110,9 @@ final class ServiceLoop: @unchecked Sendable {
     /// Service thread only. The delegate is retained until lws has destroyed the vhost.
     func createVhost(name: String, listen: (interface: String, port: Int32)?, certificatePath: String?,
                      privateKeyPath: String?, delegate: (any ServiceLoopDelegate)?) throws(WebSocketError) -> Vhost {
+        if let listen, listen.port != 0, listeningPorts.contains(listen.port) {
+            throw WebSocketError(kind: .setup, detail: "port \(listen.port) is already used by another server in this process")
+        }
         nextVhost += 1
         var info = lws_context_creation_info()
         let vhostName = strdup("\(name)-\(nextVhost)")
@@ -133,7 +139,9 @@ final class ServiceLoop: @unchecked Sendable {
             Unmanaged.passUnretained(box).release()
             throw WebSocketError(kind: .setup, detail: listen.map { "could not listen on \($0.interface):\($0.port)" } ?? "could not create a client vhost")
         }
-        return Vhost(pointer: vhost, port: listen == nil ? 0 : lws_get_vhost_listen_port(vhost), box: box)
+        let port = listen == nil ? 0 : lws_get_vhost_listen_port(vhost)
+        if port > 0 { listeningPorts.insert(port) }
+        return Vhost(pointer: vhost, port: port, box: box)
     }
 
     /// Fails a vhost's open connections and destroys it, once, on the service thread. Safe from
@@ -149,6 +157,7 @@ final class ServiceLoop: @unchecked Sendable {
 
     /// Destroys a vhost and its connections. Service thread only.
     func destroy(_ vhost: Vhost) {
+        listeningPorts.remove(vhost.port)
         vhost.box.delegate = nil
         lws_vhost_destroy(vhost.pointer)
     }
