@@ -48,6 +48,24 @@ ensure_moto() {
     fi
 }
 
+# cfn-lint checks deploy/convops-role.yaml in the tests; exports CONVOPS_CFN_LINT with its path.
+ensure_cfn_lint() {
+    local found
+    found=$(command -v cfn-lint || true)
+    if [ -z "$found" ] && [ -x "$MOTO_VENV/bin/cfn-lint" ]; then found="$MOTO_VENV/bin/cfn-lint"; fi
+    if [ -z "$found" ]; then
+        echo "==> installing cfn-lint"
+        if python3 -m pip install --quiet cfn-lint 2>/dev/null && command -v cfn-lint >/dev/null; then
+            found=$(command -v cfn-lint)
+        else
+            [ -x "$MOTO_VENV/bin/pip" ] || python3 -m venv "$MOTO_VENV"
+            "$MOTO_VENV/bin/pip" install --quiet cfn-lint
+            found="$MOTO_VENV/bin/cfn-lint"
+        fi
+    fi
+    export CONVOPS_CFN_LINT="$found"
+}
+
 ensure_swift() {
     if ! command -v swift >/dev/null; then
         echo "swift is not on PATH: install the Swift 6 toolchain (swift.org) and try again" >&2
@@ -59,4 +77,5 @@ ensure_all() {
     ensure_swift
     ensure_apt_packages
     ensure_moto
+    ensure_cfn_lint
 }

@@ -1,0 +1,49 @@
+import ConvOpsTestSupport
+import Foundation
+import Testing
+
+/// deploy/: the least-privilege policy and the role template, which must agree and lint clean.
+@Suite struct DeployTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// The actions the AWS issue names for ConvOps, no more.
+    static let actions: Set<String> = [
+        "ec2:DescribeInstances", "ec2:DescribeInstanceStatus", "ec2:RebootInstances", "ec2:StopInstances", "ec2:StartInstances",
+        "ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices", "ecs:UpdateService",
+        "rds:DescribeDBInstances", "rds:RebootDBInstance",
+        "autoscaling:DescribeAutoScalingGroups", "autoscaling:SetDesiredCapacity",
+        "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "logs:FilterLogEvents",
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sts:GetCallerIdentity",
+    ]
+
+    @Test func thePolicyGrantsExactlyTheActionsConvOpsUses() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.root + "/deploy/iam-policy.json"))
+        let policy = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let statements = try #require(policy["Statement"] as? [[String: Any]])
+        #expect(statements.allSatisfy { $0["Effect"] as? String == "Allow" })
+        let granted = Set(statements.flatMap { ($0["Action"] as? [String]) ?? [] })
+        #expect(granted == Self.actions)
+        #expect(!granted.contains { $0.contains("*") }, "no wildcard actions")
+    }
+
+    @Test func theRoleTemplateMatchesThePolicyAndRequiresTheExternalID() throws {
+        let template = try String(contentsOfFile: Self.root + "/deploy/convops-role.yaml", encoding: .utf8)
+        let listed = Set(template.split(separator: "\n").compactMap { line -> String? in
+            let t = line.trimmingCharacters(in: .whitespaces)
+            guard t.hasPrefix("- "), t.contains(":"), !t.contains(" ") || t.dropFirst(2).split(separator: " ").count == 1 else { return nil }
+            let action = String(t.dropFirst(2))
+            return action.range(of: #"^[a-z0-9]+:[A-Za-z]+$"#, options: .regularExpression) != nil ? action : nil
+        })
+        #expect(listed == Self.actions)
+        #expect(template.contains("sts:ExternalId: !Ref ExternalId"))
+        #expect(template.contains("MaxSessionDuration: 3600"))
+    }
+
+    @Test func theRoleTemplateLintsClean() throws {
+        let env = ProcessInfo.processInfo.environment
+        let lint = env["CONVOPS_CFN_LINT"].flatMap { $0.isEmpty ? nil : $0 } ?? Subprocess.which("cfn-lint")
+        let path = try #require(lint, "cfn-lint is not installed: run scripts/test, which installs it")
+        let result = try Subprocess.run(path, [Self.root + "/deploy/convops-role.yaml"])
+        #expect(result.status == 0, "cfn-lint: \(result.stdout)\(result.stderr)")
+    }
+}
