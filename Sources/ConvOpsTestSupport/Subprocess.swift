@@ -8,8 +8,22 @@ public enum Subprocess {
         public var stderr: String
     }
 
+    /// As `run`, for async callers: the child is waited for on a thread of its own, never on
+    /// Swift's cooperative pool (2 threads here), which other tests' servers need meanwhile.
     public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil,
-                           environment: [String: String]? = nil, currentDirectory: String? = nil) throws -> Result {
+                           environment: [String: String]? = nil, currentDirectory: String? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Result, Error>) in
+            Thread {
+                done.resume(with: Swift.Result {
+                    try runBlocking(executable, arguments, stdin: stdin, environment: environment, currentDirectory: currentDirectory)
+                })
+            }.start()
+        }
+    }
+
+    /// Runs the child and blocks the calling thread until it exits.
+    public static func runBlocking(_ executable: String, _ arguments: [String], stdin: String? = nil,
+                                   environment: [String: String]? = nil, currentDirectory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

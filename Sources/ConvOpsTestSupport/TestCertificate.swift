@@ -8,7 +8,7 @@ public struct TestCertificate: Sendable {
     public static func make(in directory: String) throws -> TestCertificate {
         let cert = (directory as NSString).appendingPathComponent("cert.pem")
         let key = (directory as NSString).appendingPathComponent("key.pem")
-        let result = try Subprocess.run("/usr/bin/openssl", [
+        let result = try Subprocess.runBlocking("/usr/bin/openssl", [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
             "-days", "1", "-subj", "/CN=localhost",
         ])

@@ -39,11 +39,11 @@ import Testing
         #expect(template.contains("MaxSessionDuration: 3600"))
     }
 
-    @Test func theRoleTemplateLintsClean() throws {
+    @Test func theRoleTemplateLintsClean() async throws {
         let env = ProcessInfo.processInfo.environment
         let lint = env["CONVOPS_CFN_LINT"].flatMap { $0.isEmpty ? nil : $0 } ?? Subprocess.which("cfn-lint")
         let path = try #require(lint, "cfn-lint is not installed: run scripts/test, which installs it")
-        let result = try Subprocess.run(path, [Self.root + "/deploy/convops-role.yaml"])
+        let result = try await Subprocess.run(path, [Self.root + "/deploy/convops-role.yaml"])
         #expect(result.status == 0, "cfn-lint: \(result.stdout)\(result.stderr)")
     }
 }

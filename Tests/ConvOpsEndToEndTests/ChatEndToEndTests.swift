@@ -12,7 +12,7 @@ import Testing
         defer { scenario.remove() }
         try await moto.startRecording()
 
-        let result = try convops(["chat", "--as", "alice"], stdin: "restart web-1\nconfirm\n", environment: scenario.environment)
+        let result = try await convops(["chat", "--as", "alice"], stdin: "restart web-1\nconfirm\n", environment: scenario.environment)
         #expect(result.status == 0, "\(result.stderr)")
         let out = result.stdout
         // The plan names what the mention resolved to: Name tag, instance id and region.
@@ -36,7 +36,7 @@ import Testing
         #expect(store.displayName(pseudonym: audit.first?.actor ?? "") == "alice")
         #expect(audit.first?.actor.hasPrefix("p-") == true)
         #expect(try store.verifyAudit() == .intact(entries: 3, from: 0))
-        let verify = try convops(["audit", "verify"], environment: scenario.environment)
+        let verify = try await convops(["audit", "verify"], environment: scenario.environment)
         #expect(verify.stdout == "ok: 3 entries, chain intact\n")
     }
 
@@ -44,30 +44,30 @@ import Testing
         let moto = try await SeededMoto.shared.get()
         let scenario = try Scenario(moto: moto)
         defer { scenario.remove() }
-        _ = try convops(["chat", "--as", "carol"], stdin: "restart web-2\nconfirm\n", environment: scenario.environment)
-        let list = try convops(["audit", "list"], environment: scenario.environment)
+        _ = try await convops(["chat", "--as", "carol"], stdin: "restart web-2\nconfirm\n", environment: scenario.environment)
+        let list = try await convops(["audit", "list"], environment: scenario.environment)
         #expect(list.stdout.split(separator: "\n").count == 3)
         #expect(list.stdout.contains("actor=carol"))
         let firstLine = try #require(list.stdout.split(separator: "\n").first)
         let id = try #require(firstLine.split(separator: "\t").first { $0.hasPrefix("request=") }?.dropFirst("request=".count))
-        let show = try convops(["audit", "show", String(id)], environment: scenario.environment)
+        let show = try await convops(["audit", "show", String(id)], environment: scenario.environment)
         #expect(show.stdout.split(separator: "\n").count == 3)
         #expect(show.stdout.contains(#""decision":"executed""#))
         let exportFile = scenario.directory + "/audit.jsonl"
-        #expect(try convops(["audit", "export", "--output", exportFile], environment: scenario.environment).status == 0)
+        #expect(try await convops(["audit", "export", "--output", exportFile], environment: scenario.environment).status == 0)
         #expect(try String(contentsOfFile: exportFile, encoding: .utf8).split(separator: "\n").count == 3)
 
-        let person = try convops(["data", "export", "--person", "console:carol"], environment: scenario.environment)
+        let person = try await convops(["data", "export", "--person", "console:carol"], environment: scenario.environment)
         #expect(person.status == 0)
         #expect(person.stdout.contains(#""name" : "carol""#))
         #expect(person.stdout.contains(#""id" : "console:carol""#))
-        let erase = try convops(["data", "erase", "--person", "console:carol"], environment: scenario.environment)
+        let erase = try await convops(["data", "erase", "--person", "console:carol"], environment: scenario.environment)
         #expect(erase.stdout.hasPrefix("erased: console:carol is now p-"))
-        #expect(try convops(["data", "export", "--person", "console:carol"], environment: scenario.environment).status == 1)
-        let after = try convops(["audit", "list"], environment: scenario.environment)
+        #expect(try await convops(["data", "export", "--person", "console:carol"], environment: scenario.environment).status == 1)
+        let after = try await convops(["audit", "list"], environment: scenario.environment)
         #expect(!after.stdout.contains("carol"))
         #expect(after.stdout.contains("actor=p-"))
-        #expect(try convops(["audit", "verify"], environment: scenario.environment).stdout == "ok: 3 entries, chain intact\n")
+        #expect(try await convops(["audit", "verify"], environment: scenario.environment).stdout == "ok: 3 entries, chain intact\n")
     }
 
     @Test func anotherPersonCannotConfirmAndTheRequesterCanCancel() async throws {
@@ -75,11 +75,11 @@ import Testing
         let scenario = try Scenario(moto: moto)
         defer { scenario.remove() }
         try await moto.startRecording()
-        let first = try convops(["chat", "--as", "alice"], stdin: "restart worker-1\n", environment: scenario.environment)
+        let first = try await convops(["chat", "--as", "alice"], stdin: "restart worker-1\n", environment: scenario.environment)
         let id = try #require(first.stdout.split(separator: "\n").first { $0.hasPrefix("convops: Plan r") }?
             .split(separator: " ")[2].dropLast())
         let script = "/as bob\nconfirm \(id)\n/as alice\ncancel\nconfirm \(id)\n"
-        let result = try convops(["chat", "--as", "alice"], stdin: script, environment: scenario.environment)
+        let result = try await convops(["chat", "--as", "alice"], stdin: script, environment: scenario.environment)
         #expect(result.stdout.contains("convops: Only alice, who asked for plan \(id), can confirm or cancel it."))
         #expect(result.stdout.contains("convops: Cancelled plan \(id); nothing was changed."))
         #expect(result.stdout.contains("convops: Plan \(id) is already cancelled; nothing more can change it."))
@@ -93,7 +93,7 @@ import Testing
         let moto = try await SeededMoto.shared.get()
         let scenario = try Scenario(moto: moto)
         defer { scenario.remove() }
-        let result = try convops(["chat", "--as", "alice"], stdin: "restart ghost\nrestart web1\nconfirm\n", environment: scenario.environment)
+        let result = try await convops(["chat", "--as", "alice"], stdin: "restart ghost\nrestart web1\nconfirm\n", environment: scenario.environment)
         #expect(result.stdout.contains("convops: I can't find an instance called “ghost” in eu-west-1. Check the Name tag, or use the instance id (i-…)."))
         #expect(result.stdout.contains("convops: I can't find an instance called “web1” in eu-west-1. Did you mean “web-1”, “web-2”?"))
         #expect(result.stdout.contains("convops: You have no plan waiting."))
@@ -104,26 +104,26 @@ import Testing
         let moto = try await SeededMoto.shared.get()
         let scenario = try Scenario(moto: moto)
         defer { scenario.remove() }
-        let result = try convops(["chat"], stdin: "how is web-2 doing?\nstatus\n", environment: scenario.environment)
+        let result = try await convops(["chat"], stdin: "how is web-2 doing?\nstatus\n", environment: scenario.environment)
         #expect(result.stdout.contains(#/convops: web-2 \(i-[0-9a-f]{17}\) is running — EC2 instance in eu-west-1\./#))
         #expect(result.stdout.contains("convops: Instances in eu-west-1:"))
         #expect(result.stdout.contains(#/convops: • worker-1 \(i-[0-9a-f]{17}\) running t3.micro/#))
     }
 
-    @Test func awsThatCannotBeReachedIsSaidPlainly() throws {
+    @Test func awsThatCannotBeReachedIsSaidPlainly() async throws {
         let port = try FreePort.pick()
         let scenario = try Scenario(moto: nil, endpoint: "http://127.0.0.1:\(port)")
         defer { scenario.remove() }
-        let result = try convops(["chat"], stdin: "restart web-1\n", environment: scenario.environment)
+        let result = try await convops(["chat"], stdin: "restart web-1\n", environment: scenario.environment)
         #expect(result.status == 0)
         #expect(result.stdout.contains("convops: AWS call failed: Could not reach AWS for ec2:DescribeInstances: could not connect to 127.0.0.1"))
         #expect(result.stdout.contains("Check the network or AWS_ENDPOINT_URL."))
-        let check = try convops(["check"], environment: scenario.environment)
+        let check = try await convops(["check"], environment: scenario.environment)
         #expect(check.status == 2)
         #expect(check.stdout.contains("aws:      Could not reach AWS for sts:GetCallerIdentity"))
     }
 
-    @Test func aMalformedCommandsFileStopsStartWithItsLocation() throws {
+    @Test func aMalformedCommandsFileStopsStartWithItsLocation() async throws {
         let home = try makeTemporaryDirectory("home")
         defer { try? FileManager.default.removeItem(atPath: home) }
         try FileManager.default.copyItem(atPath: repositoryRoot + "/commands", toPath: home + "/commands")
@@ -132,32 +132,32 @@ import Testing
             .write(toFile: home + "/commands/restart.cmd", atomically: true, encoding: .utf8)
         let scenario = try Scenario(moto: nil, extra: ["CONVOPS_HOME": home])
         defer { scenario.remove() }
-        let chat = try convops(["chat"], stdin: "help\n", environment: scenario.environment)
+        let chat = try await convops(["chat"], stdin: "help\n", environment: scenario.environment)
         #expect(chat.status == 2)
         #expect(chat.stderr.contains("commands/restart.cmd:5:13: missing '}' for this '{'"))
-        let check = try convops(["grammar", "check"], environment: scenario.environment)
+        let check = try await convops(["grammar", "check"], environment: scenario.environment)
         #expect(check.status == 1)
         #expect(check.stdout.contains("restart.cmd:5:13: missing '}' for this '{'"))
     }
 
-    @Test func parsePrintsJSONAndExitCodes() throws {
+    @Test func parsePrintsJSONAndExitCodes() async throws {
         let scenario = try Scenario(moto: nil)
         defer { scenario.remove() }
-        let ok = try convops(["parse", "--locale", "en", "restart web-1"], environment: scenario.environment)
+        let ok = try await convops(["parse", "--locale", "en", "restart web-1"], environment: scenario.environment)
         #expect(ok.status == 0)
         #expect(ok.stdout == #"{"intent":"restart","slots":{"target":"web-1"},"locale":"en","rule":"commands/en/restart.cmd:2"}"# + "\n")
-        let missing = try convops(["parse", "restart"], environment: scenario.environment)
+        let missing = try await convops(["parse", "restart"], environment: scenario.environment)
         #expect(missing.status == 1)
         #expect(missing.stdout == #"{"error":"“restart” needs a target: which one? For example: restart <target>","suggestions":["restart <target>"]}"# + "\n")
-        let unknown = try convops(["parse", "restrat", "web-1"], environment: scenario.environment)
+        let unknown = try await convops(["parse", "restrat", "web-1"], environment: scenario.environment)
         #expect(unknown.status == 1)
         #expect(unknown.stdout == #"{"error":"I didn't understand “restrat web-1”.","suggestions":["restart web-1"]}"# + "\n")
     }
 
-    @Test func badConfigurationIsRefusedWithWhatToFix() throws {
+    @Test func badConfigurationIsRefusedWithWhatToFix() async throws {
         let scenario = try Scenario(moto: nil, extra: ["CONVOPS_CONFIRMATION_TIMEOUT": "soon"])
         defer { scenario.remove() }
-        let result = try convops(["chat"], stdin: "", environment: scenario.environment)
+        let result = try await convops(["chat"], stdin: "", environment: scenario.environment)
         #expect(result.status == 2)
         #expect(result.stderr.contains("CONVOPS_CONFIRMATION_TIMEOUT (confirmation_timeout_seconds) must be a number of seconds from 10 to 86400, not 'soon'"))
     }

@@ -37,7 +37,7 @@ import Testing
             try? input.fileHandleForWriting.close()
 
             // Start again: recovery runs, then the input ends.
-            let restart = try convops(["chat", "--as", "kim"], stdin: "", environment: scenario.environment)
+            let restart = try await convops(["chat", "--as", "kim"], stdin: "", environment: scenario.environment)
             #expect(restart.status == 0, "round \(round): \(restart.stderr)")
 
             let store = try scenario.store()
@@ -62,7 +62,7 @@ import Testing
                 Issue.record("round \(round): the audit chain broke at \(seq): \(reason)")
             }
             // Clear the plan a kill left waiting, so the next round's "confirm" is not ambiguous.
-            _ = try convops(["chat", "--as", "kim"], stdin: "cancel\n", environment: scenario.environment)
+            _ = try await convops(["chat", "--as", "kim"], stdin: "cancel\n", environment: scenario.environment)
         }
         // The kills landed in different phases (logged for the record).
         print("crash-safety outcomes over 50 kills:", outcomes.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: " "))

@@ -11,11 +11,11 @@ let convopsBinary: String = {
 }()
 
 /// Runs `convops` with only the environment given (plus PATH), the way a user would.
-func convops(_ arguments: [String], stdin: String? = nil, environment: [String: String]) throws -> Subprocess.Result {
+func convops(_ arguments: [String], stdin: String? = nil, environment: [String: String]) async throws -> Subprocess.Result {
     var env = environment
     env["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
     env["HOME"] = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
-    return try Subprocess.run(convopsBinary, arguments, stdin: stdin, environment: env, currentDirectory: repositoryRoot)
+    return try await Subprocess.run(convopsBinary, arguments, stdin: stdin, environment: env, currentDirectory: repositoryRoot)
 }
 
 /// A fresh database path and the environment pointing convops at it and at moto.

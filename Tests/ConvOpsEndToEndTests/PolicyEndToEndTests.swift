@@ -39,7 +39,7 @@ import Testing
             /as bob
             approve
             """
-        let out = try convops(["chat", "--as", "alice"], stdin: script + "\n", environment: s.environment).stdout
+        let out = try await convops(["chat", "--as", "alice"], stdin: script + "\n", environment: s.environment).stdout
         #expect(out.contains("now needs a second person to approve it."))
         #expect(out.contains("convops: Only approvers named in the policy can approve or reject plans."), "alice and carol are no approvers")
         #expect(out.contains(#/convops: Done: web-1 \(i-[0-9a-f]{17}\) was rebooted/#))
@@ -55,7 +55,7 @@ import Testing
         let moto = try await SeededMoto.shared.get()
         let s = try scenario(moto, config: Self.teamPolicy)
         defer { s.remove() }
-        let out = try convops(["chat", "--as", "dave"], stdin: "restart web-1\nhelp\n", environment: s.environment).stdout
+        let out = try await convops(["chat", "--as", "dave"], stdin: "restart web-1\nhelp\n", environment: s.environment).stdout
         #expect(out.contains("convops: You may not restart: the policy does not allow it for you here."))
         #expect(!out.contains("• restart"), "help lists only what dave may run")
         #expect(out.contains("• status"))
@@ -68,7 +68,7 @@ import Testing
         let moto = try await SeededMoto.shared.get()
         let s = try scenario(moto, config: Self.teamPolicy)
         defer { s.remove() }
-        let out = try convops(["chat", "--as", "carol"], stdin: "restart web-2 in staging\nconfirm\n", environment: s.environment).stdout
+        let out = try await convops(["chat", "--as", "carol"], stdin: "restart web-2 in staging\nconfirm\n", environment: s.environment).stdout
         #expect(out.contains(#/convops: Done: web-2 \(i-[0-9a-f]{17}\) was rebooted/#))
     }
 
@@ -85,7 +85,7 @@ import Testing
         ] {
             let s = try scenario(moto, config: config)
             defer { s.remove() }
-            let result = try convops(["chat"], stdin: "", environment: s.environment)
+            let result = try await convops(["chat"], stdin: "", environment: s.environment)
             #expect(result.status == 2)
             #expect(result.stderr.contains(message), "\(result.stderr)")
         }

@@ -5,7 +5,9 @@ import Foundation
 import Testing
 
 @Suite struct HTTPClientTests {
-    let loopback = HTTPClientConfiguration(connectTimeout: .seconds(2), totalTimeout: .seconds(5),
+    // Generous: with every suite running at once on 2 cores, the shared lws service thread has
+    // been seen to answer seconds late (under investigation; see the issue note).
+    let loopback = HTTPClientConfiguration(connectTimeout: .seconds(5), totalTimeout: .seconds(15),
                                            egress: EgressPolicy(allowedHosts: [], allowLoopback: true))
 
     @Test func postRoundTripCarriesMethodHeadersAndBody() async throws {
