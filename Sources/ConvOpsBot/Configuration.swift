@@ -10,8 +10,6 @@ public struct Configuration: Sendable {
     /// The SQLite file (CONVOPS_DB).
     public var databasePath: String
     public var locale: String
-    /// How long a plan waits for Confirm, in seconds.
-    public var confirmationTimeout: TimeInterval
     /// Audit entries and finished requests older than this many days are purged (at most 365).
     public var retentionDays: Int
     /// The data key file used when CONVOPS_DATA_KEY is not set (created beside the database).
@@ -77,7 +75,7 @@ public struct Configuration: Sendable {
             }
         }
         return Configuration(home: home, databasePath: db, locale: value("locale", "CONVOPS_LOCALE") ?? "en",
-                             confirmationTimeout: timeout, retentionDays: retention, dataKeyFile: keyFile, policy: policy, aws: aws)
+                             retentionDays: retention, dataKeyFile: keyFile, policy: policy, aws: aws)
     }
 
     private static func readFile(_ path: String) throws(ConfigurationError) -> ([String: String], Any?) {

@@ -205,7 +205,7 @@ public actor Engine {
             }
             switch RequestMachine.apply(event, to: request, policy: requestPolicy(request), now: clock.now()) {
             case .refused(let refusal):
-                if let person = person(of: event) {
+                if let person = actor(of: event) {
                     audit(refusal: request.plan.action.rawValue, target: request.plan.resource.auditTarget, by: person,
                           why: "\(refusal)", requestID: id)
                 }
@@ -334,8 +334,6 @@ public actor Engine {
     private func requestPolicy(_ request: Request) -> RequestPolicy {
         RequestPolicy(approvalRequired: request.approvalRequired, expiry: access.expiry)
     }
-
-    private func person(of event: RequestEvent) -> Person? { actor(of: event) }
 
     /// Records a refused attempt in the audit log (who tried what, and why it was refused).
     private func audit(refusal action: String, target: String, by person: Person, why: String, requestID: String?) {

@@ -49,12 +49,10 @@ final class LocaleGrammar: Sendable {
     let anchorsByID: [[Int32]]
     /// Rules without a required word: always tried.
     let unanchored: [Int32]
-    /// Ids of the words the rules use, for "did you mean".
-    let commandWords: [Int32]
     let suggestions: SuggestionIndex
 
     init(locale: String, tables: LocaleTables, rules: [CompiledRule], anchors: [Int32: [Int32]], unanchored: [Int32],
-         commandWords: [Int32], suggestions: SuggestionIndex) {
+         suggestions: SuggestionIndex) {
         self.locale = locale
         self.tables = tables
         self.rules = rules
@@ -63,7 +61,6 @@ final class LocaleGrammar: Sendable {
         for (id, rules) in anchors where Int(id) < byID.count { byID[Int(id)] = rules }
         anchorsByID = byID
         self.unanchored = unanchored
-        self.commandWords = commandWords
         self.suggestions = suggestions
     }
 }
@@ -251,7 +248,7 @@ public final class Grammar: Sendable {
             let tables = LocaleTables(builder)
             let sortedWords = commandWords.sorted()
             compiled[locale] = LocaleGrammar(locale: locale, tables: tables, rules: localeRules, anchors: anchors,
-                                             unanchored: unanchored, commandWords: sortedWords,
+                                             unanchored: unanchored,
                                              suggestions: SuggestionIndex(sortedWords, vocabulary))
         }
         let grammar = Grammar(localeGrammars: compiled, vocabulary: vocabulary, slotWords: slotWords,

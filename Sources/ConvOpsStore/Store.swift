@@ -415,14 +415,9 @@ public final class Store: @unchecked Sendable {
     // MARK: Internals
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try lock.withLock {
-            depth += 1
-            defer {
-                depth -= 1
-                if depth == 0 { database.resetStatements() }
-            }
+        try withConnection { db in
             do {
-                return try database.transaction { try body(database) }
+                return try db.transaction { try body(db) }
             } catch {
                 // Rolled back: what we remembered may not be in the file.
                 tail = nil
@@ -433,6 +428,12 @@ public final class Store: @unchecked Sendable {
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try withConnection(body)
+    }
+
+    /// The connection, under the lock. Statements are reset when the outermost operation ends,
+    /// never under a caller still stepping through rows.
+    private func withConnection<T>(_ body: (Database) throws -> T) throws -> T {
         try lock.withLock {
             depth += 1
             defer {
