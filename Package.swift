@@ -42,8 +42,12 @@ let package = Package(
             "ConvOpsCore", "CSQLite",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .target(name: "ConvOpsSlack", dependencies: [
+            "ConvOpsCore", "ConvOpsHTTP", "ConvOpsWebSocket",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ConvOpsBot", dependencies: [
-            "ConvOpsCore", "ConvOpsGrammar", "ConvOpsHTTP", "ConvOpsAWS", "ConvOpsStore",
+            "ConvOpsCore", "ConvOpsGrammar", "ConvOpsHTTP", "ConvOpsAWS", "ConvOpsStore", "ConvOpsSlack",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "convops", dependencies: [
@@ -58,8 +62,8 @@ let package = Package(
 
         // Loopback servers and process launchers that the tests (and the demo) drive.
         .target(name: "ConvOpsTestSupport", dependencies: [
-            "ConvOpsWebSocket", "ConvOpsHTTP",
-        ]),
+            "ConvOpsWebSocket", "ConvOpsHTTP", "ConvOpsSlack",
+        ], resources: [.copy("SlackFixtures")]),
 
         .testTarget(name: "ConvOpsCoreTests", dependencies: ["ConvOpsCore"]),
         .testTarget(name: "ConvOpsGrammarTests", dependencies: ["ConvOpsGrammar"], resources: [.copy("Corpus")]),
@@ -68,7 +72,9 @@ let package = Package(
         .testTarget(name: "ConvOpsAWSTests", dependencies: ["ConvOpsAWS", "ConvOpsTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ConvOpsStoreTests", dependencies: ["ConvOpsStore"]),
-        .testTarget(name: "ConvOpsEndToEndTests", dependencies: ["convops", "ConvOpsStore", "ConvOpsTestSupport"]),
+        .testTarget(name: "ConvOpsSlackTests", dependencies: ["ConvOpsSlack", "ConvOpsTestSupport"]),
+        .testTarget(name: "ConvOpsEndToEndTests", dependencies: ["convops", "ConvOpsBot", "ConvOpsSlack", "ConvOpsStore",
+                                                                "ConvOpsTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import ConvOpsAWS
 import ConvOpsCore
 import ConvOpsGrammar
 import ConvOpsHTTP
+import ConvOpsSlack
 import ConvOpsStore
 import Foundation
 import Logging
@@ -45,5 +46,29 @@ public struct Runtime: Sendable {
                             access: configuration.policy,
                             locale: configuration.locale, logger: logger)
         return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine)
+    }
+}
+
+extension Runtime {
+    /// The Slack channel from SLACK_APP_TOKEN and SLACK_BOT_TOKEN (environment only: tokens are
+    /// never read from a file we might log, nor stored).
+    public func slack(environment: [String: String], logger: Logger) throws -> SlackChannel {
+        guard let appToken = SlackToken(environment["SLACK_APP_TOKEN"]), appToken.kind == "xapp" else {
+            throw ConfigurationError("SLACK_APP_TOKEN must be set to the app-level token (xapp-…, scope connections:write); see “Connecting Slack” in the README")
+        }
+        guard let botToken = SlackToken(environment["SLACK_BOT_TOKEN"]), botToken.kind == "xoxb" else {
+            throw ConfigurationError("SLACK_BOT_TOKEN must be set to the bot token (xoxb-…) from OAuth & Permissions; see “Connecting Slack” in the README")
+        }
+        var egress = EgressPolicy.production.allowing(endpoint: configuration.slackAPIURL)
+        if let endpoint = configuration.aws.endpoint { egress = egress.allowing(endpoint: endpoint) }
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: egress), logger: logger)
+        let api = SlackWebAPI(http: http, baseURL: configuration.slackAPIURL, botToken: botToken, appToken: appToken, logger: logger)
+        let loopback = URLComponents(string: configuration.slackAPIURL)?.host.map { $0 == "localhost" || $0.hasPrefix("127.") } ?? false
+        let socket = try SocketModeClient(api: api, options: .init(connections: configuration.slackConnections, allowLoopback: loopback),
+                                          logger: logger)
+        return SlackChannel(engine: engine, store: store, api: api, socket: socket,
+                            messages: grammar.messages(for: configuration.locale),
+                            options: .init(approvalChannel: configuration.slackApprovalChannel, retentionDays: configuration.retentionDays),
+                            logger: logger)
     }
 }

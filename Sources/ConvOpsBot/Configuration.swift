@@ -17,6 +17,11 @@ public struct Configuration: Sendable {
     /// Who may do what; without a `policy` section in the config file, one person may do all.
     public var policy: AccessPolicy
     public var aws: AWSConfiguration
+    /// Slack's Web API base (SLACK_API_URL), Socket Mode connections to hold, the approvers'
+    /// channel. The tokens are read from the environment only, when `convops run` starts.
+    public var slackAPIURL: String = "https://slack.com/api/"
+    public var slackConnections: Int = 2
+    public var slackApprovalChannel: String?
 
     public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
     public var localesDirectory: String { (home as NSString).appendingPathComponent("locales") }
@@ -27,6 +32,8 @@ public struct Configuration: Sendable {
         ("confirmation_timeout_seconds", "CONVOPS_CONFIRMATION_TIMEOUT"),
         ("retention_days", "CONVOPS_RETENTION_DAYS"), ("data_key_file", "CONVOPS_DATA_KEY_FILE"),
         ("region", "AWS_REGION"), ("endpoint_url", "AWS_ENDPOINT_URL"),
+        ("slack_api_url", "SLACK_API_URL"), ("slack_connections", "SLACK_CONNECTIONS"),
+        ("slack_approval_channel", "SLACK_APPROVAL_CHANNEL"),
     ]
 
     public static func load(environment env: [String: String], currentDirectory: String) throws(ConfigurationError) -> Configuration {
@@ -74,8 +81,28 @@ public struct Configuration: Sendable {
                 throw ConfigurationError("AWS_ENDPOINT_URL must be an http(s) URL such as http://127.0.0.1:5000, not '\(endpoint)'")
             }
         }
-        return Configuration(home: home, databasePath: db, locale: value("locale", "CONVOPS_LOCALE") ?? "en",
-                             retentionDays: retention, dataKeyFile: keyFile, policy: policy, aws: aws)
+        var configuration = Configuration(home: home, databasePath: db, locale: value("locale", "CONVOPS_LOCALE") ?? "en",
+                                          retentionDays: retention, dataKeyFile: keyFile, policy: policy, aws: aws)
+        if let url = value("slack_api_url", "SLACK_API_URL") {
+            guard let c = URLComponents(string: url), c.scheme == "https" || c.scheme == "http", c.host != nil else {
+                throw ConfigurationError("SLACK_API_URL (slack_api_url) must be an http(s) URL such as https://slack.com/api/, not '\(url)'")
+            }
+            configuration.slackAPIURL = url
+        }
+        if let raw = value("slack_connections", "SLACK_CONNECTIONS") {
+            // Slack allows at most 10 Socket Mode connections per app, across all replicas.
+            guard let n = Int(raw), (1...10).contains(n) else {
+                throw ConfigurationError("SLACK_CONNECTIONS (slack_connections) must be a whole number from 1 to 10, not '\(raw)'")
+            }
+            configuration.slackConnections = n
+        }
+        if let channel = value("slack_approval_channel", "SLACK_APPROVAL_CHANNEL") {
+            guard channel.allSatisfy({ $0.isUppercase || $0.isNumber }), let first = channel.first, "CGD".contains(first) else {
+                throw ConfigurationError("SLACK_APPROVAL_CHANNEL (slack_approval_channel) must be a channel id such as C0123ABCD (right-click the channel → Copy link), not '\(channel)'")
+            }
+            configuration.slackApprovalChannel = channel
+        }
+        return configuration
     }
 
     private static func readFile(_ path: String) throws(ConfigurationError) -> ([String: String], Any?) {

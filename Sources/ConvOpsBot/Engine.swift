@@ -170,8 +170,46 @@ public actor Engine {
         }
     }
 
+    /// Called with a request's progress while it runs (the "executing" step), before the
+    /// outcome comes back: channels show it as it happens.
+    public typealias Progress = @Sendable (Reply) async -> Void
+
+    /// What a button on a request's message asks for.
+    public enum Button: String, Sendable, CaseIterable {
+        case confirm, cancel, approve, reject
+    }
+
+    /// A click on one of a request's buttons, authorized against the person clicking: the
+    /// policy is checked again here, whoever posted the message.
+    public func click(_ button: Button, requestID: String, by person: Person, locale: String? = nil,
+                      progress: Progress? = nil) async -> [Reply] {
+        let m = messages(locale)
+        switch button {
+        case .confirm:
+            return await decide(.confirm(by: person), on: requestID, m, progress: progress)
+        case .cancel:
+            return await decide(.cancel(by: person), on: requestID, m, progress: progress)
+        case .approve, .reject:
+            guard access.mayApprove(person.id) else {
+                audit(refusal: button.rawValue, target: requestID, by: person, why: "not an approver", requestID: requestID)
+                return [Reply(.error, m.text("policy.not_approver"), requestID: requestID)]
+            }
+            let event: RequestEvent = button == .approve ? .approve(by: person) : .reject(by: person)
+            return await decide(event, on: requestID, m, progress: progress)
+        }
+    }
+
+    /// Records an attempt a channel refused before it reached a request (a forged or stale
+    /// button), so the audit log shows who tried what.
+    public func recordRefusal(action: String, target: String, by person: Person, why: String, requestID: String?) {
+        audit(refusal: action, target: target, by: person, why: why, requestID: requestID)
+    }
+
+    /// A request as stored, for channels that render it (Block Kit cards).
+    public func request(id: String) -> Request? { try? store.request(id: id) }
+
     /// A button click or typed confirmation: the person's newest request awaiting it, or the named one.
-    public func confirm(by person: Person, requestID: String?, locale: String? = nil) async -> [Reply] {
+    public func confirm(by person: Person, requestID: String?, locale: String? = nil, progress: Progress? = nil) async -> [Reply] {
         let m = messages(locale)
         let id: String
         if let requestID {
@@ -186,11 +224,11 @@ public actor Engine {
             }
             id = only.id
         }
-        return await decide(.confirm(by: person), on: id, m)
+        return await decide(.confirm(by: person), on: id, m, progress: progress)
     }
 
     /// Applies a person's event to a request: machine, then store, then the effect.
-    func decide(_ event: RequestEvent, on id: String, _ m: Messages) async -> [Reply] {
+    func decide(_ event: RequestEvent, on id: String, _ m: Messages, progress: Progress? = nil) async -> [Reply] {
         do {
             guard let request = try store.request(id: id) else {
                 return [Reply(.error, m.text("request.not_found", ["id": id]))]
@@ -218,7 +256,10 @@ public actor Engine {
                     let now = try store.request(id: id)
                     return [Reply(.info, m.text("refusal.race", ["id": id, "state": now?.state.rawValue ?? "unknown"]), requestID: id)]
                 }
-                var replies = [stateReply(next, m)]
+                var replies: [Reply] = []
+                let stepReply = stateReply(next, m)
+                let executes = effects.contains { if case .execute = $0 { true } else { false } }
+                if executes, let progress { await progress(stepReply) } else { replies.append(stepReply) }
                 for effect in effects {
                     if case .execute(let plan) = effect {
                         replies += await execute(plan, request: next, m)

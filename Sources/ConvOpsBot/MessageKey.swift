@@ -15,5 +15,9 @@ enum MessageKey {
         "error.aws", "error.internal",
         "console.welcome", "console.as", "console.confirm_word", "console.bye", "console.prompt_hint",
         "outcome.reboot-instance",
+        "slack.plan_headline", "slack.plan_footer", "slack.approval_headline", "slack.confirm", "slack.cancel", "slack.approve",
+        "slack.reject", "slack.dialog_title", "slack.dialog_text", "slack.dialog_confirm", "slack.dialog_deny",
+        "slack.field_resource", "slack.field_account", "slack.field_region", "slack.field_calls",
+        "slack.forged", "slack.unknown_button", "slack.post_failed",
     ]
 }

@@ -61,6 +61,18 @@ enum Migrations {
             WHEN OLD.seq > COALESCE((SELECT seq FROM audit_checkpoint WHERE id = 1), 0)
             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only; only entries a retention checkpoint covers can be purged'); END;
         """,
+        // 2: where each request's messages are in a chat (Slack's channel id and message ts),
+        // so they can be updated in place, and so a click can be checked against its message.
+        """
+        CREATE TABLE chat_messages (
+            request_id TEXT NOT NULL,
+            role TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            PRIMARY KEY (request_id, role)
+        );
+        CREATE INDEX chat_messages_by_message ON chat_messages(channel, ts);
+        """,
     ]
 }
 
@@ -89,5 +101,6 @@ extension Store {
                   "prev_hash": .auditEntry, "hash": .auditEntry],
         "audit_checkpoint": ["id": .auditEntry, "seq": .auditEntry, "hash": .auditEntry, "at_ms": .auditEntry, "signature": .auditEntry],
         "counters": ["name": .aggregateCounter, "value": .aggregateCounter],
+        "chat_messages": ["request_id": .operational, "role": .operational, "channel": .channelIdentifier, "ts": .channelIdentifier],
     ]
 }

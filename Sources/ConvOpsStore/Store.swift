@@ -316,6 +316,7 @@ public final class Store: @unchecked Sendable {
             let terminal = RequestState.allCases.filter(\.isTerminal).map { "'\($0.rawValue)'" }.joined(separator: ",")
             try db.prepare("DELETE FROM requests WHERE updated_at < ? AND state IN (\(terminal))")
                 .bind([.real(cutoff.timeIntervalSince1970)]).run()
+            try db.prepare("DELETE FROM chat_messages WHERE request_id NOT IN (SELECT id FROM requests)").run()
             return removed
         }
     }
@@ -414,7 +415,7 @@ public final class Store: @unchecked Sendable {
 
     // MARK: Internals
 
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         try withConnection { db in
             do {
                 return try db.transaction { try body(db) }
@@ -427,7 +428,7 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         try withConnection(body)
     }
 

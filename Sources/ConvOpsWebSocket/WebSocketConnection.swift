@@ -39,6 +39,15 @@ public final class WebSocketConnection: Sendable {
     /// Drops the TCP connection with no close frame, as a crashed peer or a dead network would.
     /// For tests and emulators that need a half-gone connection.
     public func drop() { table.submit(id, .drop) }
+
+    /// Stops reading from the socket (pings go unanswered, frames pile up in the kernel), as a
+    /// half-open connection looks from the other side. For emulators and tests.
+    public func stall() {
+        table.loop.enqueue { [table, id] in
+            guard let wsi = table.connections[id]?.wsi else { return }
+            _ = lws_rx_flow_control(wsi, 0)
+        }
+    }
 }
 
 enum Outgoing {

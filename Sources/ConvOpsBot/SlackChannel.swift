@@ -1,0 +1,322 @@
+import ConvOpsCore
+import ConvOpsGrammar
+import ConvOpsSlack
+import ConvOpsStore
+import Foundation
+import Logging
+import Synchronization
+
+/// Slack as a channel: Socket Mode envelopes in, Block Kit cards and replies out.
+///
+/// A plan is posted as a card with Confirm and Cancel; the same card is updated in place as the
+/// request moves on, and loses its buttons once decided. Approvals go to the approvers'
+/// channel as a second card. Buttons carry only the request id: a click is checked against
+/// the card it came from (a value copied onto another message is refused), then against the
+/// policy for the person clicking, inside the engine.
+public final class SlackChannel: Sendable {
+    public struct Options: Sendable {
+        /// Where approval requests go; nil: the channel the request was made in.
+        public var approvalChannel: String?
+        public var sweepInterval: Duration
+        public var retentionDays: Int
+
+        public init(approvalChannel: String? = nil, sweepInterval: Duration = .seconds(1), retentionDays: Int = 365) {
+            self.approvalChannel = approvalChannel
+            self.sweepInterval = sweepInterval
+            self.retentionDays = retentionDays
+        }
+    }
+
+    let engine: Engine
+    let store: Store
+    let api: SlackWebAPI
+    let socket: SocketModeClient
+    let options: Options
+    let logger: Logger
+    let m: Messages
+    private let botUserID = Mutex<String?>(nil)
+
+    public init(engine: Engine, store: Store, api: SlackWebAPI, socket: SocketModeClient, messages: Messages,
+                options: Options = Options(), logger: Logger = Logger(label: "convops.slack")) {
+        self.engine = engine
+        self.store = store
+        self.api = api
+        self.socket = socket
+        self.options = options
+        self.logger = logger
+        m = messages
+    }
+
+    /// Runs until the socket manager stops (shutdown or a fatal error); returns why.
+    public func run() async -> String {
+        do {
+            let me = try await api.authTest()
+            botUserID.withLock { $0 = me.userID }
+            logger.info("slack.auth", metadata: ["slack.bot_user": "\(me.userID)", "slack.team": "\(me.team ?? "-")"])
+        } catch {
+            // A bad bot token would fail every reply: stop before taking any request.
+            if error.isFatalForToken { return error.description }
+            logger.warning("slack.auth_test_failed", metadata: ["error": "\(error)"])
+        }
+        for reply in await engine.recover() { await deliver(reply, to: .system) }
+        let sweeper = Task { [self] in
+            await engine.purgeExpiredRecords(days: options.retentionDays)
+            var lastPurge = ContinuousClock.now
+            while !Task.isCancelled {
+                try? await Task.sleep(for: options.sweepInterval)
+                for reply in await engine.sweep() { await deliver(reply, to: .system) }
+                if ContinuousClock.now - lastPurge > .seconds(86_400) {
+                    await engine.purgeExpiredRecords(days: options.retentionDays)
+                    lastPurge = .now
+                }
+            }
+        }
+        let consumer = Task { [self] in
+            await withDiscardingTaskGroup { group in
+                for await envelope in socket.envelopes {
+                    // Each envelope on its own: a slow AWS call must not hold up the next click.
+                    group.addTask { await self.handle(envelope) }
+                }
+            }
+        }
+        let reason = await socket.run()
+        sweeper.cancel()
+        await consumer.value
+        return reason
+    }
+
+    public func shutdown() { socket.shutdown() }
+
+    // MARK: Inbound
+
+    /// Where replies go for one inbound event.
+    enum Context: Sendable {
+        /// A slash command: answers privately through its response_url.
+        case slash(channel: String, user: String, responseURL: String?)
+        /// A mention or DM: answers in the thread (or the DM).
+        case message(channel: String, threadTS: String?)
+        /// A click: refusals privately to the clicker.
+        case click(channel: String, user: String)
+        /// The bot's own events (expiry, recovery): cards only, warnings in the card's thread.
+        case system
+
+        var channel: String? {
+            switch self {
+            case .slash(let c, _, _), .message(let c, _), .click(let c, _): c
+            case .system: nil
+            }
+        }
+    }
+
+    func handle(_ envelope: Envelope) async {
+        switch SlackInbound.read(envelope) {
+        case .slashCommand(let command):
+            let person = await person(command.userID, fallback: command.userName)
+            let text = command.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let context = Context.slash(channel: command.channelID, user: command.userID, responseURL: command.responseURL)
+            let replies = await engine.handle(InboundMessage(text: text.isEmpty ? "help" : Self.unescape(text),
+                                                             person: person, channel: command.channelID))
+            for reply in replies { await deliver(reply, to: context) }
+        case .message(let message):
+            guard message.userID != botUserID.withLock({ $0 }) else { return }
+            let person = await person(message.userID, fallback: message.userID)
+            let text = Self.stripMentions(message.text)
+            let context = Context.message(channel: message.channelID, threadTS: message.isDirect ? nil : (message.threadTS ?? message.ts))
+            let replies = await engine.handle(InboundMessage(text: text.isEmpty ? "help" : text, person: person, channel: message.channelID))
+            for reply in replies { await deliver(reply, to: context) }
+        case .blockAction(let action):
+            await click(action)
+        case .ignored(let why):
+            logger.debug("slack.ignored", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.detail": "\(why)"])
+        }
+    }
+
+    private func click(_ action: SlackInbound.BlockAction) async {
+        let person = await person(action.userID, fallback: action.userName)
+        let channel = action.channelID ?? ""
+        let context = Context.click(channel: channel, user: action.userID)
+        guard let id = BlockKit.ActionID(rawValue: action.actionID), let button = Self.button(id) else {
+            await engine.recordRefusal(action: "click", target: String(action.actionID.prefix(64)), by: person,
+                                       why: "unknown button", requestID: nil)
+            await say(m.text("slack.unknown_button"), to: context)
+            return
+        }
+        // The button must sit on the card ConvOps posted for that very request: a value copied
+        // onto another message, or made up, is refused before anything is looked up.
+        let expectedRole: MessageRef.Role = (button == .approve || button == .reject) ? .approval : .request
+        let refs = Self.isRequestID(action.value) ? ((try? store.messages(for: action.value)) ?? []) : []
+        guard refs.contains(where: { $0.role == expectedRole && $0.channel == channel && $0.ts == action.messageTS }) else {
+            await engine.recordRefusal(action: button.rawValue, target: Self.isRequestID(action.value) ? action.value : "-",
+                                       by: person, why: "button not on that request's message",
+                                       requestID: Self.isRequestID(action.value) ? action.value : nil)
+            await say(m.text("slack.forged"), to: context)
+            return
+        }
+        let replies = await engine.click(button, requestID: action.value, by: person, progress: { [self] reply in
+            await deliver(reply, to: context)
+        })
+        for reply in replies { await deliver(reply, to: context) }
+    }
+
+    // MARK: Outbound
+
+    /// Shows one reply: a request's card is posted or updated; anything else is said to the
+    /// person it is for.
+    func deliver(_ reply: Reply, to context: Context) async {
+        guard let id = reply.requestID, let request = await engine.request(id: id) else {
+            await say(reply.text, to: context)
+            return
+        }
+        switch reply.kind {
+        case .plan where request.state == .awaitingConfirmation && context.channel != nil:
+            await postPlan(request, reply: reply, in: context)
+        case .progress, .outcome:
+            await updateCards(request, status: reply.text)
+            if request.state == .awaitingApproval { await postApproval(request) }
+        case .info where context.channel == nil:
+            // The bot's own notices about a request (its expiry is near): under its card.
+            if let card = (try? store.messages(for: id))?.first(where: { $0.role == .request }) {
+                await post(reply.text, channel: card.channel, threadTS: card.ts)
+            }
+        default:
+            // Refusals, duplicates and races: only for the person who clicked or typed.
+            await say(reply.text, to: context)
+        }
+    }
+
+    private func postPlan(_ request: Request, reply: Reply, in context: Context) async {
+        guard let channel = context.channel else { return }
+        let headline = m.text("slack.plan_headline", ["requester": request.requester.name, "canonical": request.plan.canonicalText,
+                                                      "id": request.id])
+        var card = BlockKit.plan(request, headline: headline, highRisk: Self.isHighRisk(request), labels)
+        let footer = m.text("slack.plan_footer", ["expiry": Engine.duration(request.expiresAt.timeIntervalSince(request.createdAt), m)])
+        card.blocks.insert(["type": "context", "elements": [["type": "mrkdwn", "text": .string(BlockKit.escape(footer))]]],
+                           at: card.blocks.count - 1)
+        do {
+            let threadTS: String? = if case .message(_, let t) = context { t } else { nil }
+            let ts = try await api.postMessage(channel: channel, card, threadTS: threadTS)
+            try store.recordMessage(MessageRef(role: .request, channel: channel, ts: ts), for: request.id)
+        } catch let error as SlackAPIError {
+            logger.warning("slack.plan_not_posted", metadata: ["request.id": "\(request.id)", "slack.error": "\(error.code)"])
+            // The plan exists but nobody can click it: say so privately; it will expire.
+            await say(m.text("slack.post_failed", ["id": request.id, "error": error.description]), to: context)
+        } catch {
+            logger.error("slack.card_not_recorded", metadata: ["request.id": "\(request.id)", "error": "\(error)"])
+        }
+    }
+
+    private func postApproval(_ request: Request) async {
+        let refs = (try? store.messages(for: request.id)) ?? []
+        guard !refs.contains(where: { $0.role == .approval }) else { return }
+        let channel = options.approvalChannel ?? request.channel
+        let headline = m.text("slack.approval_headline", ["requester": request.requester.name,
+                                                          "canonical": request.plan.canonicalText, "id": request.id])
+        do {
+            let ts = try await api.postMessage(channel: channel, BlockKit.approval(request, headline: headline, labels))
+            try store.recordMessage(MessageRef(role: .approval, channel: channel, ts: ts), for: request.id)
+        } catch {
+            logger.error("slack.approval_not_posted", metadata: ["request.id": "\(request.id)", "error": "\(error)"])
+            if let card = refs.first(where: { $0.role == .request }) {
+                await post(m.text("slack.post_failed", ["id": request.id, "error": "\(error)"]), channel: card.channel, threadTS: card.ts)
+            }
+        }
+    }
+
+    /// Updates every card of the request: the status replaces the buttons once it is decided.
+    private func updateCards(_ request: Request, status: String) async {
+        let headline = m.text("slack.plan_headline", ["requester": request.requester.name, "canonical": request.plan.canonicalText,
+                                                      "id": request.id])
+        for ref in (try? store.messages(for: request.id)) ?? [] {
+            // An approval card keeps its buttons while the request still waits for approval.
+            if ref.role == .approval, request.state == .awaitingApproval { continue }
+            do {
+                try await api.update(channel: ref.channel, ts: ref.ts, BlockKit.status(request, headline: headline, status: status, labels))
+            } catch {
+                logger.warning("slack.card_not_updated", metadata: ["request.id": "\(request.id)", "slack.error": "\(error)"])
+            }
+        }
+    }
+
+    /// Says text to whoever the context is about, privately where it can.
+    private func say(_ text: String, to context: Context) async {
+        let message = BlockKit.text(text)
+        do {
+            switch context {
+            case .slash(let channel, let user, let responseURL):
+                if let responseURL {
+                    try await api.respond(to: responseURL, message)
+                } else {
+                    try await api.postEphemeral(channel: channel, user: user, message)
+                }
+            case .message(let channel, let threadTS):
+                _ = try await api.postMessage(channel: channel, message, threadTS: threadTS)
+            case .click(let channel, let user):
+                try await api.postEphemeral(channel: channel, user: user, message)
+            case .system:
+                logger.notice("slack.system_notice", metadata: ["text": "\(text.prefix(200))"])
+            }
+        } catch {
+            logger.warning("slack.reply_failed", metadata: ["slack.error": "\(error)"])
+        }
+    }
+
+    private func post(_ text: String, channel: String, threadTS: String?) async {
+        do {
+            _ = try await api.postMessage(channel: channel, BlockKit.text(text), threadTS: threadTS)
+        } catch {
+            logger.warning("slack.reply_failed", metadata: ["slack.error": "\(error)"])
+        }
+    }
+
+    // MARK: Helpers
+
+    /// The person behind a Slack user id, named from users.info (cached) when it answers.
+    private func person(_ id: String, fallback: String) async -> Person {
+        let name = (try? await api.user(id).name) ?? fallback
+        return Person(id: id, name: name)
+    }
+
+    var labels: BlockKitLabels {
+        BlockKitLabels(confirm: m.text("slack.confirm"), cancel: m.text("slack.cancel"), approve: m.text("slack.approve"),
+                       reject: m.text("slack.reject"), dialogTitle: m.text("slack.dialog_title"), dialogText: m.text("slack.dialog_text"),
+                       dialogConfirm: m.text("slack.dialog_confirm"), dialogDeny: m.text("slack.dialog_deny"),
+                       resource: m.text("slack.field_resource"), account: m.text("slack.field_account"),
+                       region: m.text("slack.field_region"), calls: m.text("slack.field_calls"))
+    }
+
+    /// Production changes and changes that need a second person get a confirmation dialog.
+    static func isHighRisk(_ request: Request) -> Bool {
+        request.plan.risk == .mutating && (request.approvalRequired || request.environment == "prod")
+    }
+
+    static func button(_ id: BlockKit.ActionID) -> Engine.Button? {
+        switch id {
+        case .confirm: .confirm
+        case .cancel: .cancel
+        case .approve: .approve
+        case .reject: .reject
+        }
+    }
+
+    /// `r` and 7 characters of the engine's alphabet: anything else is not ours.
+    static func isRequestID(_ s: String) -> Bool {
+        s.count == 8 && s.first == "r" && s.dropFirst().allSatisfy { "abcdefghjkmnpqrstuvwxyz23456789".contains($0) }
+    }
+
+    /// "<@U0LAN0Z89> restart web-1" → "restart web-1"; Slack's &amp; &lt; &gt; undone.
+    static func stripMentions(_ text: String) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "<@") {
+            out += rest[rest.startIndex..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: ">") else { rest = rest[open.lowerBound...]; break }
+            rest = rest[rest.index(after: close)...]
+        }
+        out += rest
+        return unescape(out.split(whereSeparator: \.isWhitespace).joined(separator: " "))
+    }
+
+    static func unescape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&amp;", with: "&")
+    }
+}

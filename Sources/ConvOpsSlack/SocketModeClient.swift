@@ -1,0 +1,287 @@
+import ConvOpsWebSocket
+import Foundation
+import Logging
+import Synchronization
+
+/// Holds the Socket Mode connections: the imperative shell around `ConnectionMachine`.
+///
+/// Every envelope is acknowledged on the socket it came on the moment it is decoded, before
+/// anything else happens, then de-duplicated and handed to `envelopes`. Redeliveries (Slack
+/// retries events_api; a flaky socket can repeat anything) reach `envelopes` once.
+public final class SocketModeClient: Sendable {
+    public struct Options: Sendable {
+        public var machine: ConnectionMachine.Settings
+        /// How often the machine looks at its sockets (pings, deadlines, reconnects).
+        public var tick: Duration
+        /// How long a delivery is remembered for de-duplication (Slack retries for minutes).
+        public var dedupeWindow: Duration
+        /// Accept a self-signed certificate: loopback tests only.
+        public var allowSelfSigned: Bool
+        /// Hosts the Socket Mode URL may point at: Slack's, or loopback for the emulator.
+        public var allowLoopback: Bool
+
+        public init(connections: Int = 2, tick: Duration = .milliseconds(500), dedupeWindow: Duration = .seconds(900),
+                    allowSelfSigned: Bool = false, allowLoopback: Bool = false) {
+            machine = ConnectionMachine.Settings(connections: connections)
+            self.tick = tick
+            self.dedupeWindow = dedupeWindow
+            self.allowSelfSigned = allowSelfSigned
+            self.allowLoopback = allowLoopback
+        }
+    }
+
+    /// Decides an envelope's ack payload, synchronously and before any work (nil: plain ack).
+    public typealias AckPayload = @Sendable (Envelope) -> JSON?
+
+    public let envelopes: AsyncStream<Envelope>
+    private let continuation: AsyncStream<Envelope>.Continuation
+    private let api: SlackWebAPI
+    private let options: Options
+    private let logger: Logger
+    private let ackPayload: AckPayload
+    private let state: Mutex<State>
+    private let epoch = ContinuousClock.now
+    private let client: WebSocketClient
+
+    struct State {
+        var machine: ConnectionMachine
+        var connections: [Int: WebSocketConnection] = [:]
+        var seen: [String: ContinuousClock.Instant] = [:]
+        var lastPrune = ContinuousClock.now
+        var stopReason: String?
+        var stopWaiters: [CheckedContinuation<String, Never>] = []
+        var acked = 0
+        var duplicates = 0
+        var unknown = 0
+    }
+
+    public init(api: SlackWebAPI, options: Options = Options(), logger: Logger = Logger(label: "convops.slack"),
+                ackPayload: @escaping AckPayload = { _ in nil }) throws {
+        self.api = api
+        self.options = options
+        self.logger = logger
+        self.ackPayload = ackPayload
+        client = try WebSocketClient()
+        state = Mutex(State(machine: ConnectionMachine(settings: options.machine, seed: UInt64.random(in: 0...UInt64.max))))
+        (envelopes, continuation) = AsyncStream.makeStream(of: Envelope.self, bufferingPolicy: .unbounded)
+    }
+
+    /// Counters for logs and benchmarks.
+    public var stats: (acked: Int, duplicates: Int, unknown: Int, opens: Int, ready: Int) {
+        state.withLock { ($0.acked, $0.duplicates, $0.unknown, $0.machine.opens, $0.machine.readyCount) }
+    }
+
+    /// Connects and keeps connected until `shutdown()` or a fatal error; returns why it stopped.
+    public func run() async -> String {
+        apply(state.withLock { $0.machine.start(now: now()) })
+        let ticker = Task { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: options.tick)
+                apply(state.withLock { $0.machine.tick(now: now()) })
+                pruneSeen()
+            }
+        }
+        let reason = await withCheckedContinuation { (waiter: CheckedContinuation<String, Never>) in
+            let done: String? = state.withLock { s in
+                if let r = s.stopReason { return r }
+                s.stopWaiters.append(waiter)
+                return nil
+            }
+            if let done { waiter.resume(returning: done) }
+        }
+        ticker.cancel()
+        continuation.finish()
+        return reason
+    }
+
+    /// Closes every socket cleanly; `run()` returns.
+    public func shutdown() {
+        apply(state.withLock { $0.machine.shutdown() })
+        finish("shut down")
+        // Give the close frames a moment, then let go of the vhost.
+        let client = self.client
+        Task {
+            try? await Task.sleep(for: .milliseconds(300))
+            client.shutdown()
+        }
+    }
+
+    // MARK: Actions
+
+    private func apply(_ actions: [ConnectionMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .fetchURL:
+                Task { await fetchURL() }
+            case .open(let id, let url):
+                Task { await open(id, url) }
+            case .ping(let id):
+                connection(id)?.ping()
+            case .close(let id, let reason):
+                logger.info("slack.socket.close", metadata: ["slack.socket": "\(id)", "slack.reason": "\(reason)"])
+                connection(id)?.close(code: 1000, reason: reason)
+            case .drop(let id, let reason):
+                logger.warning("slack.socket.drop", metadata: ["slack.socket": "\(id)", "slack.reason": "\(reason)"])
+                connection(id)?.drop()
+            case .stop(let why):
+                logger.critical("slack.stopped", metadata: ["slack.reason": "\(why)"])
+                finish(why)
+            case .warn(let text):
+                logger.warning("slack.connection", metadata: ["slack.detail": "\(text)"])
+            case .info(let text):
+                logger.info("slack.connection", metadata: ["slack.detail": "\(text)"])
+            }
+        }
+    }
+
+    private func finish(_ why: String) {
+        let waiters = state.withLock { s -> [CheckedContinuation<String, Never>] in
+            if s.stopReason == nil { s.stopReason = why }
+            defer { s.stopWaiters.removeAll() }
+            return s.stopWaiters
+        }
+        let reason = state.withLock { $0.stopReason ?? why }
+        for waiter in waiters { waiter.resume(returning: reason) }
+    }
+
+    private func connection(_ id: Int) -> WebSocketConnection? { state.withLock { $0.connections[id] } }
+
+    private func fetchURL() async {
+        let result: ConnectionMachine.FetchFailure?
+        var url = ""
+        do {
+            url = try await api.openConnection()
+            result = isAllowed(url) ? nil : .fatal("apps.connections.open returned a URL outside Slack (\(Self.hostOf(url))); refusing to connect")
+        } catch {
+            if error.isFatalForToken {
+                result = .fatal(error.description)
+            } else if error.code == "ratelimited" {
+                result = .rateLimited(retryAfter: Double(error.detail.split(separator: " ").compactMap { Double($0) }.first ?? 30))
+            } else {
+                result = .transient(error.description)
+            }
+        }
+        let actions = state.withLock { s in
+            if let result { return s.machine.urlFailed(result, now: now()) }
+            return s.machine.urlFetched(url, now: now())
+        }
+        apply(actions)
+    }
+
+    private func open(_ id: Int, _ url: String) async {
+        do {
+            let connection = try await client.connect(to: url, options: .init(allowSelfSigned: options.allowSelfSigned))
+            let stillWanted = state.withLock { s -> Bool in
+                guard let phase = s.machine.sockets[id]?.phase, phase != .closing, s.stopReason == nil else { return false }
+                s.connections[id] = connection
+                return true
+            }
+            guard stillWanted else {
+                connection.close(code: 1000, reason: "no longer needed")
+                apply(state.withLock { $0.machine.closed(id, now: now()) })
+                return
+            }
+            apply(state.withLock { $0.machine.opened(id, now: now()) })
+            logger.info("slack.socket.open", metadata: ["slack.socket": "\(id)"])
+            await read(id, connection)
+        } catch {
+            logger.warning("slack.socket.connect_failed", metadata: ["slack.socket": "\(id)", "error": "\(error)"])
+            apply(state.withLock { $0.machine.closed(id, now: now()) })
+        }
+    }
+
+    /// Reads one socket to its end. Acks go out from here, before any other work.
+    private func read(_ id: Int, _ connection: WebSocketConnection) async {
+        for await event in connection.events {
+            switch event {
+            case .text(let text):
+                handle(text, id: id, connection: connection)
+            case .binary:
+                state.withLock { $0.machine.received(id, now: now()) }
+            case .pong:
+                state.withLock { $0.machine.pong(id, now: now()) }
+            case .closed(let code, let reason):
+                logger.info("slack.socket.closed", metadata: ["slack.socket": "\(id)", "ws.code": "\(code)", "ws.reason": "\(reason)"])
+            case .failed(let error):
+                logger.info("slack.socket.failed", metadata: ["slack.socket": "\(id)", "error": "\(error)"])
+            }
+        }
+        apply(state.withLock { s in
+            s.connections[id] = nil
+            return s.machine.closed(id, now: now())
+        })
+    }
+
+    private func handle(_ text: String, id: Int, connection: WebSocketConnection) {
+        let message = SocketModeMessage.decode(text)
+        if case .envelope(let envelope) = message {
+            // The ack first: Slack waits 3 seconds, and never redelivers a lost click.
+            connection.send(Envelope.ack(envelope.id, payload: envelope.acceptsResponsePayload ? ackPayload(envelope) : nil))
+        }
+        let now = now()
+        let actions: [ConnectionMachine.Action] = state.withLock { s in
+            s.machine.received(id, now: now)
+            switch message {
+            case .hello(let hello):
+                return s.machine.hello(id, numConnections: hello.numConnections, now: now)
+            case .disconnect(let reason):
+                return s.machine.disconnect(id, reason: reason, now: now)
+            case .envelope:
+                s.acked += 1
+                return []
+            case .unknown, .malformed:
+                s.unknown += 1
+                return []
+            }
+        }
+        apply(actions)
+        switch message {
+        case .envelope(let envelope):
+            if envelope.retryAttempt > 0 {
+                logger.notice("slack.redelivery", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.retry_attempt": "\(envelope.retryAttempt)",
+                                                            "slack.retry_reason": "\(envelope.retryReason)"])
+            }
+            let fresh = state.withLock { s -> Bool in
+                let key = envelope.deliveryKey
+                if s.seen[key] != nil { s.duplicates += 1; return false }
+                s.seen[key] = .now
+                return true
+            }
+            if fresh {
+                continuation.yield(envelope)
+            } else {
+                logger.info("slack.duplicate", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.type": "\(envelope.type)"])
+            }
+        case .unknown(let type):
+            logger.notice("slack.unknown_frame", metadata: ["slack.type": "\(type)", "slack.raw": "\(text.prefix(500))"])
+        case .malformed:
+            logger.notice("slack.malformed_frame", metadata: ["slack.raw": "\(text.prefix(500))"])
+        case .hello, .disconnect:
+            break
+        }
+    }
+
+    private func pruneSeen() {
+        let window = options.dedupeWindow
+        state.withLock { s in
+            guard ContinuousClock.now - s.lastPrune > .seconds(10) else { return }
+            s.lastPrune = .now
+            s.seen = s.seen.filter { ContinuousClock.now - $0.value < window }
+        }
+    }
+
+    private func now() -> Double {
+        let d = ContinuousClock.now - epoch
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// wss:// to Slack, or (for the emulator) ws/wss to loopback when allowed.
+    func isAllowed(_ url: String) -> Bool {
+        guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), let host = c.host?.lowercased() else { return false }
+        let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1"
+        if loopback { return options.allowLoopback && (scheme == "ws" || scheme == "wss") }
+        return scheme == "wss" && (host == "slack.com" || host.hasSuffix(".slack.com"))
+    }
+
+    static func hostOf(_ url: String) -> String { URLComponents(string: url)?.host ?? "?" }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// One text frame from Slack's Socket Mode server, typed. Unknown and malformed frames are
+/// values too: they are logged and (when they carry an envelope id) acknowledged, never fatal.
+public enum SocketModeMessage: Sendable, Hashable {
+    case hello(Hello)
+    case disconnect(DisconnectReason)
+    case envelope(Envelope)
+    /// A frame with a `type` we don't know and no envelope id.
+    case unknown(type: String)
+    /// Not a JSON object with a `type`.
+    case malformed
+
+    public struct Hello: Sendable, Hashable {
+        /// Sockets Slack has registered for the app, across every process.
+        public var numConnections: Int?
+        /// Seconds Slack means to keep this socket (about 5 hours in practice).
+        public var approximateConnectionTime: Int?
+        public var host: String?
+    }
+
+    public static func decode(_ text: String) -> SocketModeMessage {
+        // Slack's frames are JSON objects; anything else (python only parses what starts
+        // with "{") is not ours to interpret.
+        guard text.first == "{", let json = JSON.parse(text), case .object = json else { return .malformed }
+        let type = json["type"]?.string ?? ""
+        switch type {
+        case "hello":
+            return .hello(Hello(numConnections: json["num_connections"]?.int,
+                                approximateConnectionTime: json["debug_info"]?["approximate_connection_time"]?.int,
+                                host: json["debug_info"]?["host"]?.string))
+        case "disconnect":
+            return .disconnect(DisconnectReason(json["reason"]?.string ?? ""))
+        default:
+            // Anything with an envelope id is an envelope, of a type we may not know: it is
+            // acknowledged all the same, so Slack does not retry it at us.
+            guard let id = json["envelope_id"]?.string, !id.isEmpty else {
+                return type.isEmpty ? .malformed : .unknown(type: type)
+            }
+            return .envelope(Envelope(id: id, type: EnvelopeType(type), payload: json["payload"] ?? .null,
+                                      acceptsResponsePayload: json["accepts_response_payload"]?.bool ?? false,
+                                      retryAttempt: json["retry_attempt"]?.int ?? 0,
+                                      retryReason: json["retry_reason"]?.string ?? ""))
+        }
+    }
+}
+
+public enum DisconnectReason: Sendable, Hashable, CustomStringConvertible {
+    /// A refresh is coming: open the replacement before this one goes.
+    case warning
+    case refreshRequested
+    /// Slack holds more sockets for the app than it allows (10): ours or ghosts.
+    case tooManyWebsockets
+    /// Socket Mode was turned off for the app: reconnecting cannot help.
+    case linkDisabled
+    case other(String)
+
+    public init(_ raw: String) {
+        switch raw {
+        case "warning": self = .warning
+        case "refresh_requested": self = .refreshRequested
+        case "too_many_websockets": self = .tooManyWebsockets
+        case "link_disabled": self = .linkDisabled
+        default: self = .other(raw)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .warning: "warning"
+        case .refreshRequested: "refresh_requested"
+        case .tooManyWebsockets: "too_many_websockets"
+        case .linkDisabled: "link_disabled"
+        case .other(let raw): raw.isEmpty ? "(none)" : raw
+        }
+    }
+}
+
+public enum EnvelopeType: Sendable, Hashable, CustomStringConvertible {
+    case slashCommands
+    case eventsAPI
+    case interactive
+    case other(String)
+
+    init(_ raw: String) {
+        switch raw {
+        case "slash_commands": self = .slashCommands
+        case "events_api": self = .eventsAPI
+        case "interactive": self = .interactive
+        default: self = .other(raw)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .slashCommands: "slash_commands"
+        case .eventsAPI: "events_api"
+        case .interactive: "interactive"
+        case .other(let raw): raw
+        }
+    }
+}
+
+/// An envelope: something Slack wants acknowledged within 3 seconds.
+public struct Envelope: Sendable, Hashable {
+    public var id: String
+    public var type: EnvelopeType
+    public var payload: JSON
+    public var acceptsResponsePayload: Bool
+    /// Only events_api envelopes are redelivered; 0 on the first delivery.
+    public var retryAttempt: Int
+    public var retryReason: String
+
+    public init(id: String, type: EnvelopeType, payload: JSON, acceptsResponsePayload: Bool = false,
+                retryAttempt: Int = 0, retryReason: String = "") {
+        self.id = id
+        self.type = type
+        self.payload = payload
+        self.acceptsResponsePayload = acceptsResponsePayload
+        self.retryAttempt = retryAttempt
+        self.retryReason = retryReason
+    }
+
+    /// What identifies the same delivery when Slack sends it again: the event id for
+    /// events_api (a redelivery gets a new envelope id), else the envelope id itself.
+    public var deliveryKey: String {
+        if case .eventsAPI = type, let eventID = payload["event_id"]?.string { return "event:" + eventID }
+        if case .interactive = type, let actionTS = payload["actions"]?[0]?["action_ts"]?.string {
+            return "action:\(payload["user"]?["id"]?.string ?? ""):\(actionTS)"
+        }
+        return "envelope:" + id
+    }
+
+    /// The acknowledgement frame: `{"envelope_id":…}`, with a payload object where one helps
+    /// (a string reply is wrapped as {"text": …}, as the SDKs learned the hard way).
+    public static func ack(_ id: String, payload: JSON? = nil) -> String {
+        var object: [String: JSON] = ["envelope_id": .string(id)]
+        if let payload {
+            if case .string(let text) = payload { object["payload"] = ["text": .string(text)] } else { object["payload"] = payload }
+        }
+        return JSON.object(object).text
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import ConvOpsBot
+import Foundation
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Connect to Slack (Socket Mode) and serve requests until stopped.",
+        discussion: "Needs SLACK_APP_TOKEN (xapp-…) and SLACK_BOT_TOKEN (xoxb-…) in the environment. SIGTERM or Ctrl-C closes the connections cleanly.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let context = try Context(global)
+        let runtime = try context.runtime()
+        let slack: SlackChannel
+        do {
+            slack = try runtime.slack(environment: context.environment, logger: context.logger)
+        } catch {
+            Context.fail("\(error)")
+            throw Exit.setup
+        }
+        // Stop on SIGTERM/SIGINT: close the sockets with a close frame, so Slack forgets them
+        // at once instead of counting ghosts toward the app's 10.
+        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { slack.shutdown() }
+            source.resume()
+            return source
+        }
+        emit("convops: connecting to Slack")
+        let reason = await slack.run()
+        withExtendedLifetime(signals) {}
+        if reason == "shut down" {
+            emit("convops: stopped")
+            return
+        }
+        Context.fail("stopped: \(reason)")
+        throw Exit.setup
+    }
+}
