@@ -45,7 +45,7 @@ import Testing
         // The shortcut and the large modal select are acknowledged and ignored.
         for name in ["socket_envelope_interactive_shortcut__python_sdk.json",
                      "socket_envelope_interactive_block_actions_static_select_in_modal_LARGE__python_sdk.json"] {
-            guard case .envelope(let e) = SocketModeMessage.decode(try SlackFixtures.text(name)) else { Issue.record(name); continue }
+            guard case .envelope(let e) = SocketModeMessage.decode(try SlackFixtures.text(name)) else { Issue.record("\(name)"); continue }
             if case .blockAction(let a) = SlackInbound.read(e) { #expect(!a.actionID.hasPrefix("convops."), "\(name)") }
         }
     }
