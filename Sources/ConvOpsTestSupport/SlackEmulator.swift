@@ -41,6 +41,7 @@ public final class SlackEmulator: Sendable {
         public var open: Bool
         public var stalled: Bool
         public var openedAt: ContinuousClock.Instant
+        public var closedAt: ContinuousClock.Instant?
     }
 
     struct State {
@@ -280,7 +281,10 @@ public final class SlackEmulator: Sendable {
                 if let sent = s.sent[envelopeID] { s.ackLatencies.append(ContinuousClock.now - sent.at) }
             }
         }
-        state.withLock { $0.sockets[id]?.info.open = false }
+        state.withLock {
+            $0.sockets[id]?.info.open = false
+            $0.sockets[id]?.info.closedAt = .now
+        }
     }
 
     func http(_ request: HTTPServerRequest) async -> HTTPServerResponse {

@@ -1,0 +1,177 @@
+import ConvOpsHTTP
+import ConvOpsSlack
+import ConvOpsTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// The Socket Mode client against the emulator over real WebSockets: acks, duplicates,
+/// refreshes, drops, stalls and too_many_websockets.
+@Suite struct SocketModeClientTests {
+    final class Received: Sendable {
+        let ids = Mutex<[String]>([])
+        var count: Int { ids.withLock { $0.count } }
+    }
+
+    struct Rig {
+        let emulator: SlackEmulator
+        let client: SocketModeClient
+        let received: Received
+        let run: Task<String, Never>
+
+        static func start(connections: Int = 2, tune: (inout ConnectionMachine.Settings) -> Void = { _ in }) async throws -> Rig {
+            let emulator = try SlackEmulator()
+            let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)))
+            let api = SlackWebAPI(http: http, baseURL: emulator.apiURL, botToken: SlackToken(SlackEmulator.botToken)!,
+                                  appToken: SlackToken(SlackEmulator.appToken))
+            var options = SocketModeClient.Options(connections: connections, tick: .milliseconds(100), allowLoopback: true)
+            tune(&options.machine)
+            let client = try SocketModeClient(api: api, options: options)
+            let received = Received()
+            let run = Task { await client.run() }
+            Task {
+                for await envelope in client.envelopes { received.ids.withLock { $0.append(envelope.id) } }
+            }
+            try await emulator.wait("\(connections) sockets") { emulator.openSockets.count == connections }
+            return Rig(emulator: emulator, client: client, received: received, run: run)
+        }
+
+        func stop() async -> String {
+            client.shutdown()
+            let reason = await run.value
+            emulator.shutdown()
+            return reason
+        }
+    }
+
+    @Test func acksEveryEnvelopeAndHandsDuplicatesOnOnce() async throws {
+        let rig = try await Rig.start()
+        let e = rig.emulator
+        let slash = try e.slashCommand("status")
+        try e.resend(slash)                                   // the same envelope again, byte for byte
+        let event = try e.mention("status", eventID: "EvDup1")
+        try e.mention("status", eventID: "EvDup1", retry: 1)  // Slack's redelivery: new envelope id, same event
+        try e.sendRaw(#"{"type":"brand_new_frame"}"#)
+        try e.sendRaw(#"{"type":"future_envelope","envelope_id":"fut-1","payload":{}}"#)
+        try e.sendRaw("garbage")
+        try await e.wait("all acks") { e.unacked.isEmpty && e.ackFrames.contains(#"{"envelope_id":"fut-1"}"#) }
+        try await e.wait("three envelopes handed on") { rig.received.count == 3 }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(rig.received.count == 3, "slash once, event once, the unknown envelope once")
+        #expect(rig.received.ids.withLock { $0.contains(slash) })
+        _ = event
+        #expect(rig.client.stats.duplicates == 2)
+        #expect(rig.client.stats.unknown == 2)
+        #expect(await rig.stop() == "shut down")
+    }
+
+    @Test func refreshRequestedLeavesNoGapWithoutALiveSocket() async throws {
+        let rig = try await Rig.start(connections: 1)
+        let e = rig.emulator
+        let old = try #require(e.openSockets.first)
+        // Envelopes keep coming while Slack refreshes the only socket, and it closes the old
+        // one a moment later (as it does).
+        let refresh = Task { try await e.disconnect(old, reason: "refresh_requested", closeAfter: .seconds(2)) }
+        var sent: [String] = []
+        for i in 0..<60 {
+            sent.append(try e.slashCommand("status \(i)"))
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await refresh.value
+        let all = sent
+        try await e.wait("every envelope acked") { all.allSatisfy(e.acked) }
+        #expect(e.unacked.isEmpty)
+        let sockets = e.sockets
+        #expect(sockets.count == 2)
+        // Make before break: the replacement was open before the old socket closed.
+        #expect(sockets[1].openedAt < (sockets[0].closedAt ?? .now))
+        #expect(e.openSockets.count == 1 && e.openSockets != [old])
+        #expect(e.calls("apps.connections.open").count == 2)
+        _ = await rig.stop()
+    }
+
+    @Test func warningOpensTheReplacementFirst() async throws {
+        let rig = try await Rig.start(connections: 1)
+        let e = rig.emulator
+        let old = try #require(e.openSockets.first)
+        try await e.disconnect(old, reason: "warning")
+        try await e.wait("the replacement and the old socket closed") { e.openSockets.count == 1 && e.openSockets.first != old }
+        // The new socket was up before the old one went: at one moment both were open.
+        let s = e.sockets
+        #expect(s.count == 2)
+        let oldClosed = try #require(s[0].closedAt)
+        #expect(s[1].openedAt < oldClosed)
+        _ = await rig.stop()
+    }
+
+    @Test func aDroppedTCPConnectionIsReplacedAndTheOtherSocketCarriesOn() async throws {
+        let rig = try await Rig.start(connections: 2)
+        let e = rig.emulator
+        let victim = e.openSockets[0]
+        e.dropTCP(victim)
+        // Meanwhile the other socket takes every envelope.
+        var sent: [String] = []
+        for i in 0..<20 { sent.append(try e.slashCommand("status \(i)")) }
+        let all = sent
+        try await e.wait("acks on the surviving socket") { all.allSatisfy(e.acked) }
+        try await e.wait("a replacement socket", timeout: .seconds(20)) { e.openSockets.count == 2 && !e.openSockets.contains(victim) }
+        _ = await rig.stop()
+    }
+
+    @Test func aStalledSocketIsFoundAndReplacedWithin30Seconds() async throws {
+        // Production settings: ping every 5 s, dead 10 s after an unanswered ping.
+        let rig = try await Rig.start(connections: 2)
+        let e = rig.emulator
+        let victim = e.openSockets[0]
+        let stalledAt = ContinuousClock.now
+        e.stall(victim)
+        try await e.wait("the stalled socket replaced", timeout: .seconds(30)) {
+            e.openSockets.count == 2 && !e.openSockets.contains(victim)
+        }
+        let took = ContinuousClock.now - stalledAt
+        #expect(took < .seconds(30), "replaced after \(took)")
+        _ = await rig.stop()
+    }
+
+    @Test func tooManyWebsocketsCausesNoReconnectStorm() async throws {
+        let rig = try await Rig.start(connections: 2) { $0.tooManyWait = 2 }
+        let e = rig.emulator
+        e.disconnectNewSockets(reason: "too_many_websockets")
+        let before = e.calls("apps.connections.open").count
+        try await e.disconnect(e.openSockets[0], reason: "too_many_websockets")
+        try await Task.sleep(for: .seconds(8))
+        let during = e.calls("apps.connections.open").count - before
+        // With a 2 s floor and doubling backoff, 8 s allow a handful of tries, not a storm.
+        #expect(during >= 1 && during <= 5, "\(during) calls to apps.connections.open in 8 s")
+        // The socket that was not told to go keeps working the whole time.
+        #expect(e.openSockets.count >= 1)
+        let id = try e.slashCommand("status")
+        try await e.wait("ack") { e.acked(id) }
+        _ = await rig.stop()
+    }
+
+    @Test func aRevokedAppTokenStopsWithAReason() async throws {
+        let emulator = try SlackEmulator()
+        defer { emulator.shutdown() }
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)))
+        let api = SlackWebAPI(http: http, baseURL: emulator.apiURL, botToken: SlackToken(SlackEmulator.botToken)!,
+                              appToken: SlackToken("xapp-1-revoked"))
+        let client = try SocketModeClient(api: api, options: .init(connections: 2, tick: .milliseconds(100), allowLoopback: true))
+        let reason = await client.run()
+        #expect(reason.contains("check SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN"))
+        #expect(emulator.calls("apps.connections.open").count == 1)
+    }
+
+    @Test func refusesASocketURLOutsideSlack() async throws {
+        // Without allowLoopback, the emulator's ws://127.0.0.1 URL is refused before connecting.
+        let emulator = try SlackEmulator()
+        defer { emulator.shutdown() }
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)))
+        let api = SlackWebAPI(http: http, baseURL: emulator.apiURL, botToken: SlackToken(SlackEmulator.botToken)!,
+                              appToken: SlackToken(SlackEmulator.appToken))
+        let client = try SocketModeClient(api: api, options: .init(connections: 1, tick: .milliseconds(100)))
+        let reason = await client.run()
+        #expect(reason.contains("returned a URL outside Slack (127.0.0.1)"))
+        #expect(emulator.sockets.isEmpty)
+    }
+}
