@@ -57,7 +57,7 @@ let package = Package(
         ]),
 
         // Benchmarks: `swift run -c release convops-bench …` prints JSON (see README, Performance).
-        .executableTarget(name: "convops-bench", dependencies: ["ConvOpsGrammar", "ConvOpsCore", "ConvOpsStore"],
+        .executableTarget(name: "convops-bench", dependencies: ["ConvOpsGrammar", "ConvOpsCore", "ConvOpsStore", "ConvOpsTestSupport"],
                           path: "Benchmarks/ConvOpsBench"),
 
         // Loopback servers and process launchers that the tests (and the demo) drive.

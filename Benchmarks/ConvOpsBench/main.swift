@@ -31,7 +31,14 @@ case "grammar":
     print(json(GrammarBenchmark.run(repository: repository)))
 case "audit":
     print(json(AuditBenchmark.run()))
+case "slack":
+    do {
+        print(json(try await SlackBenchmark.run(repository: repository)))
+    } catch {
+        FileHandle.standardError.write(Data("slack benchmark: \(error)\n".utf8))
+        exit(1)
+    }
 default:
-    FileHandle.standardError.write(Data("usage: convops-bench grammar|audit\n".utf8))
+    FileHandle.standardError.write(Data("usage: convops-bench grammar|audit|slack\n".utf8))
     exit(2)
 }

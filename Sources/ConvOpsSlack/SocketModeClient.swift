@@ -30,15 +30,11 @@ public final class SocketModeClient: Sendable {
         }
     }
 
-    /// Decides an envelope's ack payload, synchronously and before any work (nil: plain ack).
-    public typealias AckPayload = @Sendable (Envelope) -> JSON?
-
     public let envelopes: AsyncStream<Envelope>
     private let continuation: AsyncStream<Envelope>.Continuation
     private let api: SlackWebAPI
     private let options: Options
     private let logger: Logger
-    private let ackPayload: AckPayload
     private let state: Mutex<State>
     private let epoch = ContinuousClock.now
     private let client: WebSocketClient
@@ -55,12 +51,10 @@ public final class SocketModeClient: Sendable {
         var unknown = 0
     }
 
-    public init(api: SlackWebAPI, options: Options = Options(), logger: Logger = Logger(label: "convops.slack"),
-                ackPayload: @escaping AckPayload = { _ in nil }) throws {
+    public init(api: SlackWebAPI, options: Options = Options(), logger: Logger = Logger(label: "convops.slack")) throws {
         self.api = api
         self.options = options
         self.logger = logger
-        self.ackPayload = ackPayload
         client = try WebSocketClient()
         state = Mutex(State(machine: ConnectionMachine(settings: options.machine, seed: UInt64.random(in: 0...UInt64.max))))
         (envelopes, continuation) = AsyncStream.makeStream(of: Envelope.self, bufferingPolicy: .unbounded)
@@ -170,7 +164,9 @@ public final class SocketModeClient: Sendable {
 
     private func open(_ id: Int, _ url: String) async {
         do {
-            let connection = try await client.connect(to: url, options: .init(allowSelfSigned: options.allowSelfSigned))
+            // Acks leave from the socket's own thread the moment a frame is complete.
+            let connection = try await client.connect(to: url, options: .init(allowSelfSigned: options.allowSelfSigned,
+                                                                              immediateReply: Envelope.immediateAck))
             let stillWanted = state.withLock { s -> Bool in
                 guard let phase = s.machine.sockets[id]?.phase, phase != .closing, s.stopReason == nil else { return false }
                 s.connections[id] = connection
@@ -215,8 +211,10 @@ public final class SocketModeClient: Sendable {
     private func handle(_ text: String, id: Int, connection: WebSocketConnection) {
         let message = SocketModeMessage.decode(text)
         if case .envelope(let envelope) = message {
-            // The ack first: Slack waits 3 seconds, and never redelivers a lost click.
-            connection.send(Envelope.ack(envelope.id, payload: envelope.acceptsResponsePayload ? ackPayload(envelope) : nil))
+            // Normally acknowledged already, on the socket's thread (`Envelope.immediateAck`).
+            // Should that quick read have missed or misread the id, the ack goes now.
+            let quick = text.utf8.withContiguousStorageIfAvailable { Envelope.quickID(UnsafeRawBufferPointer($0)) } ?? nil
+            if quick != envelope.id { connection.send(Envelope.ack(envelope.id)) }
         }
         let now = now()
         let actions: [ConnectionMachine.Action] = state.withLock { s in

@@ -141,3 +141,43 @@ public struct Envelope: Sendable, Hashable {
         return JSON.object(object).text
     }
 }
+
+extension Envelope {
+    /// The ack for a raw frame, worked out without decoding it: Slack's 3 seconds are not to be
+    /// spent waiting for a task to run. Nil when the frame has no plain envelope id.
+    @Sendable public static func immediateAck(_ frame: UnsafeRawBufferPointer) -> [UInt8]? {
+        guard let id = quickIDBytes(frame) else { return nil }
+        return Array(#"{"envelope_id":""#.utf8) + id + Array(#""}"#.utf8)
+    }
+
+    /// The bytes of `"envelope_id":"…"`'s value. A quote inside a JSON string is always escaped,
+    /// so the unescaped key can only be a key; ids with escapes are left to the full decoder.
+    static func quickIDBytes(_ frame: UnsafeRawBufferPointer) -> ArraySlice<UInt8>? {
+        let key = Array(#""envelope_id""#.utf8)
+        guard frame.count > key.count, frame.first == UInt8(ascii: "{") else { return nil }
+        var i = 0
+        let end = frame.count - key.count
+        search: while i <= end {
+            for j in 0..<key.count where frame[i + j] != key[j] { i += 1; continue search }
+            var k = i + key.count
+            while k < frame.count, frame[k] == 0x20 || frame[k] == 0x09 || frame[k] == 0x0A || frame[k] == 0x0D { k += 1 }
+            guard k < frame.count, frame[k] == UInt8(ascii: ":") else { return nil }
+            k += 1
+            while k < frame.count, frame[k] == 0x20 || frame[k] == 0x09 || frame[k] == 0x0A || frame[k] == 0x0D { k += 1 }
+            guard k < frame.count, frame[k] == UInt8(ascii: "\"") else { return nil }
+            let start = k + 1
+            var stop = start
+            while stop < frame.count, frame[stop] != UInt8(ascii: "\""), stop - start <= 128 {
+                guard frame[stop] != UInt8(ascii: "\\"), frame[stop] >= 0x20 else { return nil }
+                stop += 1
+            }
+            guard stop < frame.count, frame[stop] == UInt8(ascii: "\""), stop > start else { return nil }
+            return ArraySlice(frame[start..<stop])
+        }
+        return nil
+    }
+
+    public static func quickID(_ frame: UnsafeRawBufferPointer) -> String? {
+        quickIDBytes(frame).map { String(decoding: $0, as: UTF8.self) }
+    }
+}

@@ -28,6 +28,7 @@ public final class SlackEmulator: Sendable {
         public var blocks: JSON
         /// Every version, the first post first.
         public var versions: [JSON]
+        public var postedAt: ContinuousClock.Instant
     }
 
     public struct Ephemeral: Sendable {
@@ -72,7 +73,12 @@ public final class SlackEmulator: Sendable {
 
     public init() throws {
         let box = Box()
-        server = try WebServer(WebServer.Configuration(customHeaders: []), http: { request in
+        // Acks are timed on the server's own thread, as they arrive, not when a task gets to them.
+        let observer: @Sendable (UnsafeRawBufferPointer) -> [UInt8]? = { frame in
+            if let id = Envelope.quickID(frame) { box.emulator?.ackArrived(id) }
+            return nil
+        }
+        server = try WebServer(WebServer.Configuration(immediateReply: observer), http: { request in
             await box.emulator?.http(request) ?? HTTPServerResponse(status: 503)
         }, webSocket: { connection in
             await box.emulator?.socket(connection)
@@ -275,15 +281,20 @@ public final class SlackEmulator: Sendable {
         for await event in connection.events {
             guard case .text(let text) = event else { continue }
             guard let json = JSON.parse(text), let envelopeID = json["envelope_id"]?.string else { continue }
-            state.withLock { s in
-                guard s.acks[envelopeID] == nil else { return }
-                s.acks[envelopeID] = (.now, text)
-                if let sent = s.sent[envelopeID] { s.ackLatencies.append(ContinuousClock.now - sent.at) }
-            }
+            ackArrived(envelopeID, frame: text)
         }
         state.withLock {
             $0.sockets[id]?.info.open = false
             $0.sockets[id]?.info.closedAt = .now
+        }
+    }
+
+    func ackArrived(_ envelopeID: String, frame: String? = nil) {
+        state.withLock { s in
+            if let frame, s.acks[envelopeID]?.frame == "" { s.acks[envelopeID]?.frame = frame }
+            guard s.acks[envelopeID] == nil else { return }
+            s.acks[envelopeID] = (.now, frame ?? "")
+            if let sent = s.sent[envelopeID] { s.ackLatencies.append(ContinuousClock.now - sent.at) }
         }
     }
 
@@ -335,7 +346,7 @@ public final class SlackEmulator: Sendable {
             let text = body["text"]?.string ?? ""
             state.withLock {
                 $0.messages.append(Message(channel: channel, ts: ts, threadTS: body["thread_ts"]?.string, text: text,
-                                           blocks: body["blocks"] ?? [], versions: [body]))
+                                           blocks: body["blocks"] ?? [], versions: [body], postedAt: .now))
             }
             let ok = (try? SlackFixtures.json("webapi_chat_postMessage_ok__api_docs.json")) ?? ["ok": true]
             return Self.answer(ok.setting("channel", .string(channel)).setting("ts", .string(ts))

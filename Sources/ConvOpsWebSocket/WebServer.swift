@@ -45,9 +45,13 @@ public final class WebServer: Sendable {
         public var privateKeyPath: String?
         /// Headers outside lws's known set that handlers need to see (lowercase, no colon).
         public var customHeaders: [String]
+        /// As `WebSocketClient.ConnectOptions.immediateReply`, for every server-side connection.
+        public var immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)?
 
         public init(interface: String = "127.0.0.1", port: Int32 = 0, certificatePath: String? = nil,
-                    privateKeyPath: String? = nil, customHeaders: [String] = []) {
+                    privateKeyPath: String? = nil, customHeaders: [String] = [],
+                    immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)? = nil) {
+            self.immediateReply = immediateReply
             self.interface = interface
             self.port = port
             self.certificatePath = certificatePath
@@ -65,7 +69,7 @@ public final class WebServer: Sendable {
     public init(_ configuration: Configuration = Configuration(), http: @escaping HTTPHandler,
                 webSocket: @escaping WebSocketHandler = { $0.close(code: 1003, reason: "no WebSocket here") }) throws(WebSocketError) {
         let handler = ServerHandler(table: ConnectionTable(loop: ServiceLoop.shared), http: http, webSocket: webSocket,
-                                    customHeaders: configuration.customHeaders)
+                                    customHeaders: configuration.customHeaders, immediateReply: configuration.immediateReply)
         self.handler = handler
         // lws shares one listener among vhosts that ask for the same port, port 0 included, so
         // for "any port" we ask the kernel for a free one first (and try again if it was taken
@@ -144,11 +148,13 @@ final class ServerHandler: ServiceLoopDelegate, @unchecked Sendable {
     let http: WebServer.HTTPHandler
     let webSocket: WebServer.WebSocketHandler
     let customHeaders: [String]
+    let immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)?
     private var exchanges: [Int: HTTPExchange] = [:]
     private var nextExchange = 1 << 40 // apart from connection ids, which share opaque_user_data
 
     init(table: ConnectionTable, http: @escaping WebServer.HTTPHandler, webSocket: @escaping WebServer.WebSocketHandler,
-         customHeaders: [String]) {
+         customHeaders: [String], immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)?) {
+        self.immediateReply = immediateReply
         self.table = table
         self.http = http
         self.webSocket = webSocket
@@ -189,6 +195,7 @@ final class ServerHandler: ServiceLoopDelegate, @unchecked Sendable {
         case LWS_CALLBACK_ESTABLISHED:
             let (events, continuation) = AsyncStream.makeStream(of: WebSocketEvent.self, bufferingPolicy: .unbounded)
             let state = table.register(continuation: continuation)
+            state.immediateReply = immediateReply
             lws_set_opaque_user_data(wsi, ConnectionTable.tag(state.id))
             table.established(wsi, state)
             var path = header(wsi, WSI_TOKEN_GET_URI) ?? "/"

@@ -6,8 +6,15 @@ public final class WebSocketClient: Sendable {
     public struct ConnectOptions: Sendable {
         /// Accept a self-signed certificate and skip the host-name check: loopback tests only.
         public var allowSelfSigned: Bool
+        /// Runs on the service thread for every complete text frame, before the frame is handed
+        /// on; what it returns is sent at once. For protocol acknowledgements that must not wait
+        /// for a task to be scheduled (Slack's 3-second ack). Keep it short and allocation-light.
+        public var immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)?
 
-        public init(allowSelfSigned: Bool = false) { self.allowSelfSigned = allowSelfSigned }
+        public init(allowSelfSigned: Bool = false, immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)? = nil) {
+            self.allowSelfSigned = allowSelfSigned
+            self.immediateReply = immediateReply
+        }
     }
 
     private let loop = ServiceLoop.shared
@@ -38,6 +45,7 @@ public final class WebSocketClient: Sendable {
         try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
             loop.enqueue {
                 let state = table.register(continuation: continuation)
+                state.immediateReply = options.immediateReply
                 box.id = state.id
                 state.connectWaiter = waiter
                 self.handler.open(target, options: options, state: state)

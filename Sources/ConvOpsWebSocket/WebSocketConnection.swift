@@ -70,6 +70,7 @@ final class ConnectionState {
     var finished = false
     var dropping = false
     var sentClose: (UInt16, String)?
+    var immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)?
 
     init(id: Int, continuation: AsyncStream<WebSocketEvent>.Continuation) {
         self.id = id
@@ -149,6 +150,10 @@ final class ConnectionTable: @unchecked Sendable {
         if lws_frame_is_binary(wsi) != 0 {
             state.continuation.yield(.binary(Data(state.fragments)))
         } else {
+            if let reply = state.immediateReply, let answer = state.fragments.withUnsafeBytes(reply), !state.finished {
+                state.outbox.append(.text(answer))
+                lws_callback_on_writable(wsi)
+            }
             state.continuation.yield(.text(String(decoding: state.fragments, as: UTF8.self)))
         }
         state.fragments.removeAll(keepingCapacity: true)

@@ -83,3 +83,32 @@ import Testing
         #expect(JSON.parse(Envelope.ack(id, payload: "Thanks!")) == fixture)
     }
 }
+
+/// The quick ack, worked out on the socket's thread without decoding the frame.
+@Suite struct ImmediateAckTests {
+    func ack(_ text: String) -> String? {
+        Array(text.utf8).withUnsafeBytes { Envelope.immediateAck($0) }.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test func matchesTheDecodedEnvelopeForEveryFixture() throws {
+        for name in try SlackFixtures.names() where name.hasPrefix("socket_") {
+            let text = try SlackFixtures.text(name)
+            if case .envelope(let e) = SocketModeMessage.decode(text) {
+                #expect(ack(text) == Envelope.ack(e.id), "\(name)")
+            } else {
+                #expect(ack(text) == nil, "\(name)")
+            }
+        }
+    }
+
+    @Test func leavesOddFramesToTheDecoder() {
+        #expect(ack(#"{"envelope_id" : "a-1", "type":"x"}"#) == #"{"envelope_id":"a-1"}"#)
+        #expect(ack(#"{"envelope_id":"a\"b"}"#) == nil)
+        #expect(ack(#"{"envelope_id":""}"#) == nil)
+        #expect(ack(#"{"envelope_id":12}"#) == nil)
+        #expect(ack(#"{"envelope_id":"unterminated"#) == nil)
+        #expect(ack("envelope_id") == nil)
+        // A quoted key inside a string value is always escaped, so it is never taken for the key.
+        #expect(ack(#"{"text":"say \"envelope_id\":\"x\"","envelope_id":"real"}"#) == #"{"envelope_id":"real"}"#)
+    }
+}
