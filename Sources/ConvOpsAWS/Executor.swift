@@ -3,8 +3,13 @@ import ConvOpsCore
 /// Turns a confirmed plan into the AWS calls it lists, and reports how it went.
 public struct Executor: Sendable {
     let client: AWSClient
+    /// Cleared once a plan ran: what we changed is no longer what the cache says.
+    let inventory: InventoryCache?
 
-    public init(client: AWSClient) { self.client = client }
+    public init(client: AWSClient, inventory: InventoryCache? = nil) {
+        self.client = client
+        self.inventory = inventory
+    }
 
     /// The calls a plan will make, for the plan preview (and `--dry-run`).
     public static func apiCalls(for action: PlannedAction, resource: ResourceRef) -> [APICall] {
@@ -18,6 +23,7 @@ public struct Executor: Sendable {
     /// The principal is the identity the calls ran as, for the audit log.
     public func execute(_ plan: Plan) async -> Outcome {
         let principal = try? await client.callerIdentity()
+        defer { inventory?.invalidate() }
         do {
             switch plan.action {
             case .rebootInstance:

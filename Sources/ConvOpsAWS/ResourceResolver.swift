@@ -14,37 +14,54 @@ public enum Resolution: Sendable, Hashable {
 public struct ResourceResolver: Sendable {
     let ec2: EC2
     let region: String
+    let inventory: InventoryCache?
 
-    public init(ec2: EC2, region: String) {
+    public init(ec2: EC2, region: String, inventory: InventoryCache? = nil) {
         self.ec2 = ec2
         self.region = region
+        self.inventory = inventory
     }
 
     /// Instances that are gone don't answer to names any more.
     public static let liveStates = ["pending", "running", "stopping", "stopped", "shutting-down"]
 
-    public func resolve(_ mention: ResourceMention, region: String? = nil) async throws(AWSError) -> Resolution {
+    /// `fresh`: ask AWS now, not the inventory cache (status questions want the state of now).
+    public func resolve(_ mention: ResourceMention, region: String? = nil, fresh: Bool = false) async throws(AWSError) -> Resolution {
         let region = region ?? self.region
+        let cache = fresh ? nil : inventory
         let instances: [EC2Instance]
         switch mention.form {
         case .instanceID:
-            instances = try await describeByID(mention.text, region: region)
+            instances = try await cached(cache, "id:\(region):\(mention.text)") { () throws(AWSError) in
+                try await describeByID(mention.text, region: region)
+            }
         case .arn:
             // arn:aws:ec2:REGION:ACCOUNT:instance/i-…
             let parts = mention.text.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count >= 6, parts[2] == "ec2", parts[5].hasPrefix("instance/") else { return .notFound(nearMisses: []) }
             let arnRegion = parts[3].isEmpty ? region : String(parts[3])
-            instances = try await describeByID(String(parts[5].dropFirst("instance/".count)), region: arnRegion)
+            let id = String(parts[5].dropFirst("instance/".count))
+            instances = try await cached(cache, "id:\(arnRegion):\(id)") { () throws(AWSError) in
+                try await describeByID(id, region: arnRegion)
+            }
         case .name:
-            instances = try await ec2.describeInstances(filters: [("tag:Name", [mention.text]), ("instance-state-name", Self.liveStates)],
-                                                        region: region)
+            instances = try await cached(cache, "name:\(region):\(mention.text)") { () throws(AWSError) in
+                try await ec2.describeInstances(filters: [("tag:Name", [mention.text]), ("instance-state-name", Self.liveStates)],
+                                                region: region)
+            }
         }
         let refs = instances.map { ResourceRef(kind: .ec2Instance, id: $0.id, name: $0.name, region: region, state: $0.state) }
         switch refs.count {
         case 1: return .found(refs[0])
-        case 0: return .notFound(nearMisses: try await nearMisses(mention.text, region: region))
+        case 0: return .notFound(nearMisses: try await nearMisses(mention.text, region: region, cache: cache))
         default: return .ambiguous(refs.sorted { $0.id < $1.id })
         }
+    }
+
+    private func cached(_ cache: InventoryCache?, _ key: String,
+                        _ fetch: () async throws(AWSError) -> [EC2Instance]) async throws(AWSError) -> [EC2Instance] {
+        guard let cache else { return try await fetch() }
+        return try await cache.instances(key, fetch: fetch)
     }
 
     private func describeByID(_ id: String, region: String) async throws(AWSError) -> [EC2Instance] {
@@ -56,8 +73,10 @@ public struct ResourceResolver: Sendable {
     }
 
     /// Names of live instances within a small edit distance, closest first ("web1" → "web-1").
-    func nearMisses(_ text: String, region: String) async throws(AWSError) -> [String] {
-        let all = try await ec2.describeInstances(filters: [("instance-state-name", Self.liveStates)], region: region)
+    func nearMisses(_ text: String, region: String, cache: InventoryCache?) async throws(AWSError) -> [String] {
+        let all = try await cached(cache, "all:\(region)") { () throws(AWSError) in
+            try await ec2.describeInstances(filters: [("instance-state-name", Self.liveStates)], region: region)
+        }
         let wanted = Self.fold(text)
         let scored = Set(all.compactMap(\.name)).compactMap { name -> (String, Int)? in
             let d = Self.distance(Self.fold(name), wanted)

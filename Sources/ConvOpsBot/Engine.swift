@@ -25,8 +25,9 @@ public actor Engine {
         self.grammar = grammar
         self.store = store
         self.aws = aws
-        self.resolver = ResourceResolver(ec2: EC2(client: aws), region: aws.configuration.region)
-        self.executor = Executor(client: aws)
+        let inventory = InventoryCache(clock: clock)
+        self.resolver = ResourceResolver(ec2: EC2(client: aws), region: aws.configuration.region, inventory: inventory)
+        self.executor = Executor(client: aws, inventory: inventory)
         self.clock = clock
         self.access = access
         self.logger = logger
@@ -86,7 +87,7 @@ public actor Engine {
             }
             return [Reply(.info, ([m.text("help.header")] + lines).joined(separator: "\n"))]
         case .status(let target?):
-            switch try await resolver.resolve(target, region: region) {
+            switch try await resolver.resolve(target, region: region, fresh: true) {
             case .found(let ref):
                 return [Reply(.info, m.text("status.one", ["resource": ref.label, "kind": ref.kind.noun,
                                                            "state": ref.state ?? "unknown", "region": ref.region]))]

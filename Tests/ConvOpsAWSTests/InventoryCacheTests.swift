@@ -1,0 +1,56 @@
+import ConvOpsAWS
+import ConvOpsCore
+import ConvOpsHTTP
+import ConvOpsTestSupport
+import Foundation
+import Testing
+
+/// The resolver's inventory cache against moto: warm lookups ask AWS nothing, our own
+/// mutations and the TTL clear it, status questions always ask afresh.
+@Suite(.serialized) struct InventoryCacheTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func warmLookupsAskAWSNothingUntilWeChangeSomethingOrTheTTLPasses() async throws {
+        let moto = try await MotoServer.start()
+        defer { moto.stop() }
+        try moto.seedSampleAccount(repositoryRoot: Self.root)
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+        let client = AWSClient(configuration: AWSConfiguration(endpoint: moto.endpoint),
+                               credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing")),
+                               http: http)
+        let clock = ManualClock()
+        let cache = InventoryCache(ttl: 60, clock: clock)
+        let resolver = ResourceResolver(ec2: EC2(client: client), region: "eu-west-1", inventory: cache)
+        func describes() async throws -> Int { try await moto.recordedBodies().filter { $0.contains("Action=DescribeInstances") }.count }
+
+        try await moto.startRecording()
+        guard case .found(let web1) = try await resolver.resolve(ResourceMention("web-1")) else { Issue.record("web-1 not found"); return }
+        #expect(try await describes() == 1)
+        _ = try await resolver.resolve(ResourceMention("web-1"))
+        _ = try await resolver.resolve(ResourceMention("web-1"))
+        #expect(try await describes() == 1, "warm: no more calls")
+        // A near miss is answered from the cached list of names the second time.
+        guard case .notFound(let near) = try await resolver.resolve(ResourceMention("web1")) else { Issue.record("web1 resolved"); return }
+        #expect(near.first == "web-1")
+        let afterNearMiss = try await describes()
+        _ = try await resolver.resolve(ResourceMention("web1"))
+        #expect(try await describes() == afterNearMiss)
+
+        // Status questions want the state of now.
+        _ = try await resolver.resolve(ResourceMention("web-1"), fresh: true)
+        #expect(try await describes() == afterNearMiss + 1)
+
+        // Our own reboot clears it.
+        let plan = Plan(action: .rebootInstance, resource: web1, risk: .mutating, apiCalls: [])
+        let outcome = await Executor(client: client, inventory: cache).execute(plan)
+        #expect(outcome.succeeded)
+        #expect(cache.count == 0)
+        _ = try await resolver.resolve(ResourceMention("web-1"))
+        #expect(try await describes() == afterNearMiss + 2)
+
+        // And so does time.
+        clock.advance(by: 61)
+        _ = try await resolver.resolve(ResourceMention("web-1"))
+        #expect(try await describes() == afterNearMiss + 3)
+    }
+}
