@@ -6,7 +6,8 @@ import Foundation
 /// envelopes a second, slash command → plan posted, and the process's RSS idle and under load.
 enum SlackBenchmark {
     static func run(repository: String) async throws -> [String: Any] {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("convops").path
+        let binary = ProcessInfo.processInfo.environment["BENCH_CONVOPS"]
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("convops").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw TestSupportError("build convops first: swift build -c release --product convops (looked for \(binary))")
         }
@@ -17,7 +18,7 @@ enum SlackBenchmark {
 
         let moto = try await MotoServer.start()
         defer { moto.stop() }
-        try moto.seedSampleAccount(repositoryRoot: repository)
+        try await moto.seedSampleAccount(repositoryRoot: repository)
         let emulator = try SlackEmulator()
         defer { emulator.shutdown() }
         emulator.addUser("U111", name: "Bench")

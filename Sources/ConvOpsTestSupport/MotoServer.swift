@@ -82,9 +82,11 @@ public final class MotoServer: @unchecked Sendable {
     }
 
     /// The sample account of the demo: instances web-1, web-2 and worker-1 (scripts/seed_moto.py).
-    public func seedSampleAccount(repositoryRoot: String, region: String = "eu-west-1") throws {
+    /// Waits on a thread of its own: a blocked cooperative thread (there are two here) would
+    /// stall every other test's servers while Python seeds.
+    public func seedSampleAccount(repositoryRoot: String, region: String = "eu-west-1") async throws {
         let python = ProcessInfo.processInfo.environment["CONVOPS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
-        let result = try Subprocess.runBlocking("/usr/bin/env", [python, repositoryRoot + "/scripts/seed_moto.py", endpoint, region])
+        let result = try await Subprocess.run("/usr/bin/env", [python, repositoryRoot + "/scripts/seed_moto.py", endpoint, region])
         guard result.status == 0 else { throw TestSupportError("seeding moto failed: \(result.stderr)") }
     }
 

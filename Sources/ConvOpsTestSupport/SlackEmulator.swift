@@ -114,6 +114,10 @@ public final class SlackEmulator: Sendable {
         connection.send(frame)
         if let closeAfter {
             try? await Task.sleep(for: closeAfter)
+            // As Slack does: no new envelopes on a socket it is about to close, and a moment
+            // for acks already on the wire before the close frame.
+            state.withLock { $0.sockets[socket]?.info.stalled = true }
+            try? await Task.sleep(for: .milliseconds(200))
             connection.close(code: 1000, reason: "refreshed")
         }
     }

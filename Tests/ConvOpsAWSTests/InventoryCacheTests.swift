@@ -13,7 +13,7 @@ import Testing
     @Test func warmLookupsAskAWSNothingUntilWeChangeSomethingOrTheTTLPasses() async throws {
         let moto = try await MotoServer.start()
         defer { moto.stop() }
-        try moto.seedSampleAccount(repositoryRoot: Self.root)
+        try await moto.seedSampleAccount(repositoryRoot: Self.root)
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
         let client = AWSClient(configuration: AWSConfiguration(endpoint: moto.endpoint),
                                credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing")),

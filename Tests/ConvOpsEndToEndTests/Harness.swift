@@ -54,7 +54,7 @@ actor SeededMoto {
         if let task = servers[suite] { return try await task.value }
         let task = Task {
             let moto = try await MotoServer.start()
-            try moto.seedSampleAccount(repositoryRoot: repositoryRoot)
+            try await moto.seedSampleAccount(repositoryRoot: repositoryRoot)
             return moto
         }
         servers[suite] = task

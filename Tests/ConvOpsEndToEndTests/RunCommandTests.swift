@@ -2,8 +2,9 @@ import ConvOpsTestSupport
 import Foundation
 import Testing
 
+extension SlackEndToEnd {
 /// The real `convops run` binary against the Slack emulator and moto.
-@Suite(.serialized) struct RunCommandTests {
+@Suite struct RunCommandTests {
     func environment(_ emulator: SlackEmulator, _ scenario: Scenario, extra: [String: String] = [:]) -> [String: String] {
         var env = scenario.environment.merging(["SLACK_API_URL": emulator.apiURL, "SLACK_APP_TOKEN": SlackEmulator.appToken,
                                                 "SLACK_BOT_TOKEN": SlackEmulator.botToken, "CONVOPS_LOG_LEVEL": "debug"]) { $1 }
@@ -13,7 +14,7 @@ import Testing
     }
 
     @Test func connectsAnswersAndStopsCleanlyOnSIGTERMWithoutLeakingTokens() async throws {
-        let moto = try await SeededMoto.shared.get("RunCommandTests")
+        let moto = try await SeededMoto.shared.get("Slack")
         let emulator = try SlackEmulator()
         defer { emulator.shutdown() }
         emulator.addUser("U111", name: "Alice")
@@ -72,4 +73,5 @@ import Testing
         #expect(result.status == 2)
         #expect(result.stderr.contains("Slack refused the token for auth.test (invalid_auth)"))
     }
+}
 }

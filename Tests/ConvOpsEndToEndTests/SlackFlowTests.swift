@@ -5,10 +5,15 @@ import ConvOpsTestSupport
 import Foundation
 import Testing
 
+/// Every Slack end-to-end suite, one after another: they share one seeded moto (whose request
+/// recorder each test resets), rather than starting a Python server each on two cores.
+@Suite(.serialized) struct SlackEndToEnd {}
+
+extension SlackEndToEnd {
 /// The whole Slack flow against the emulator and moto: slash command, card, clicks, AWS, card updates.
-@Suite(.serialized) struct SlackFlowTests {
+@Suite struct SlackFlowTests {
     @Test func slashCommandPlanConfirmRebootAndCardUpdated() async throws {
-        let moto = try await SeededMoto.shared.get("SlackFlowTests")
+        let moto = try await SeededMoto.shared.get("Slack")
         let rig = try await SlackRig.start(moto: moto)
         defer { Task { await rig.stop() } }
         try await moto.startRecording()
@@ -41,7 +46,7 @@ import Testing
 }
 
 /// Approvals, refusals and every click checked against the person and the message.
-@Suite(.serialized) struct SlackPolicyTests {
+@Suite struct SlackPolicyTests {
     static let policy = """
         {"policy": {
           "mode": "team",
@@ -56,7 +61,7 @@ import Testing
         """
 
     @Test func aProdRestartNeedsASecondPersonsApproval() async throws {
-        let moto = try await SeededMoto.shared.get("SlackPolicyTests")
+        let moto = try await SeededMoto.shared.get("Slack")
         let rig = try await SlackRig.start(moto: moto, config: Self.policy)
         defer { Task { await rig.stop() } }
         try await moto.startRecording()
@@ -92,7 +97,7 @@ import Testing
     }
 
     @Test func aClickBySomeoneTheRulesDoNotAllowIsRefusedAndAudited() async throws {
-        let moto = try await SeededMoto.shared.get("SlackPolicyTests")
+        let moto = try await SeededMoto.shared.get("Slack")
         let rig = try await SlackRig.start(moto: moto, config: Self.policy)
         defer { Task { await rig.stop() } }
         try await moto.startRecording()
@@ -119,7 +124,7 @@ import Testing
     }
 
     @Test func aForgedButtonValueIsRefused() async throws {
-        let moto = try await SeededMoto.shared.get("SlackPolicyTests")
+        let moto = try await SeededMoto.shared.get("Slack")
         let rig = try await SlackRig.start(moto: moto)
         defer { Task { await rig.stop() } }
         try await moto.startRecording()
@@ -146,9 +151,9 @@ import Testing
 }
 
 /// What a flaky network and a repeating Slack must never do: lose a command, or run it twice.
-@Suite(.serialized) struct SlackResilienceTests {
+@Suite struct SlackResilienceTests {
     @Test func aDuplicatedClickExecutesOnce() async throws {
-        let moto = try await SeededMoto.shared.get("SlackResilienceTests")
+        let moto = try await SeededMoto.shared.get("Slack")
         let rig = try await SlackRig.start(moto: moto)
         defer { Task { await rig.stop() } }
         try await moto.startRecording()
@@ -168,7 +173,7 @@ import Testing
     }
 
     @Test func aDisconnectAndADroppedConnectionMidFlowLoseNothing() async throws {
-        let moto = try await SeededMoto.shared.get("SlackResilienceTests")
+        let moto = try await SeededMoto.shared.get("Slack")
         let rig = try await SlackRig.start(moto: moto)
         defer { Task { await rig.stop() } }
         try await moto.startRecording()
@@ -187,7 +192,7 @@ import Testing
     }
 
     @Test func aRateLimitStormDelaysTheCardButLosesNoUpdate() async throws {
-        let moto = try await SeededMoto.shared.get("SlackResilienceTests")
+        let moto = try await SeededMoto.shared.get("Slack")
         let rig = try await SlackRig.start(moto: moto)
         defer { Task { await rig.stop() } }
         let e = rig.emulator
@@ -203,7 +208,7 @@ import Testing
     }
 
     @Test func mentionsAndDirectMessagesAreAnsweredInPlace() async throws {
-        let moto = try await SeededMoto.shared.get("SlackResilienceTests")
+        let moto = try await SeededMoto.shared.get("Slack")
         let rig = try await SlackRig.start(moto: moto)
         defer { Task { await rig.stop() } }
         let e = rig.emulator
@@ -217,4 +222,5 @@ import Testing
         try await Task.sleep(for: .milliseconds(500))
         #expect(e.messages.filter { $0.channel == "C222" }.count == 1)
     }
+}
 }

@@ -3,7 +3,15 @@ import ConvOpsSlack
 import ConvOpsTestSupport
 import Foundation
 import Synchronization
+import Logging
 import Testing
+
+/// Tests read what happened from the emulator; the client's own log would only be noise.
+let quiet: Logger = {
+    var logger = Logger(label: "test.socket-mode")
+    logger.logLevel = .critical
+    return logger
+}()
 
 /// The Socket Mode client against the emulator over real WebSockets: acks, duplicates,
 /// refreshes, drops, stalls and too_many_websockets.
@@ -26,7 +34,7 @@ import Testing
                                   appToken: SlackToken(SlackEmulator.appToken))
             var options = SocketModeClient.Options(connections: connections, tick: .milliseconds(100), allowLoopback: true)
             tune(&options.machine)
-            let client = try SocketModeClient(api: api, options: options)
+            let client = try SocketModeClient(api: api, options: options, logger: quiet)
             let received = Received()
             let run = Task { await client.run() }
             Task {
@@ -156,7 +164,8 @@ import Testing
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)))
         let api = SlackWebAPI(http: http, baseURL: emulator.apiURL, botToken: SlackToken(SlackEmulator.botToken)!,
                               appToken: SlackToken("xapp-1-revoked"))
-        let client = try SocketModeClient(api: api, options: .init(connections: 2, tick: .milliseconds(100), allowLoopback: true))
+        let client = try SocketModeClient(api: api, options: .init(connections: 2, tick: .milliseconds(100), allowLoopback: true),
+                                          logger: quiet)
         let reason = await client.run()
         #expect(reason.contains("check SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN"))
         #expect(emulator.calls("apps.connections.open").count == 1)
@@ -169,7 +178,7 @@ import Testing
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)))
         let api = SlackWebAPI(http: http, baseURL: emulator.apiURL, botToken: SlackToken(SlackEmulator.botToken)!,
                               appToken: SlackToken(SlackEmulator.appToken))
-        let client = try SocketModeClient(api: api, options: .init(connections: 1, tick: .milliseconds(100)))
+        let client = try SocketModeClient(api: api, options: .init(connections: 1, tick: .milliseconds(100)), logger: quiet)
         let reason = await client.run()
         #expect(reason.contains("returned a URL outside Slack (127.0.0.1)"))
         #expect(emulator.sockets.isEmpty)
