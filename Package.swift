@@ -60,6 +60,9 @@ let package = Package(
         .executableTarget(name: "convops-bench", dependencies: ["ConvOpsGrammar", "ConvOpsCore", "ConvOpsStore", "ConvOpsTestSupport"],
                           path: "Benchmarks/ConvOpsBench"),
 
+        // The Slack emulator as a process, for `scripts/demo --slack`.
+        .executableTarget(name: "convops-slack-emulator", dependencies: ["ConvOpsTestSupport", "ConvOpsSlack"]),
+
         // Loopback servers and process launchers that the tests (and the demo) drive.
         .target(name: "ConvOpsTestSupport", dependencies: [
             "ConvOpsWebSocket", "ConvOpsHTTP", "ConvOpsSlack",
