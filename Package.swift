@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "ConvOpsGrammarTests", dependencies: ["ConvOpsGrammar"], resources: [.copy("Corpus")]),
         .testTarget(name: "ConvOpsHTTPTests", dependencies: ["ConvOpsHTTP", "ConvOpsTestSupport"]),
         .testTarget(name: "ConvOpsWebSocketTests", dependencies: ["ConvOpsWebSocket", "ConvOpsTestSupport"]),
-        .testTarget(name: "ConvOpsAWSTests", dependencies: ["ConvOpsAWS", "ConvOpsTestSupport"],
+        .testTarget(name: "ConvOpsAWSTests", dependencies: ["ConvOpsAWS", "ConvOpsTestSupport", "ConvOpsWebSocket"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ConvOpsStoreTests", dependencies: ["ConvOpsStore"]),
         .testTarget(name: "ConvOpsSlackTests", dependencies: ["ConvOpsSlack", "ConvOpsTestSupport",

@@ -30,8 +30,10 @@ public final class AWSClient: Sendable {
     /// of Action, Version and parameters, an XML answer.
     /// `idempotent`: whether the call may be repeated after a timeout (reads, and writes that
     /// change nothing the second time). Others are retried only when AWS refused them outright.
+    /// `signed: false` for the few calls made before there are credentials
+    /// (sts:AssumeRoleWithWebIdentity, whose proof is the token in its parameters).
     public func query(_ service: AWSService, action: String, parameters: [(String, String)] = [],
-                      region: String? = nil, idempotent: Bool? = nil) async throws(AWSError) -> XMLTree {
+                      region: String? = nil, idempotent: Bool? = nil, signed: Bool = true) async throws(AWSError) -> XMLTree {
         let operation = "\(service.signingName):\(action)"
         let safe = idempotent ?? (action.hasPrefix("Describe") || action.hasPrefix("List") || action.hasPrefix("Get"))
         var rng = SystemRandomNumberGenerator()
@@ -39,7 +41,8 @@ public final class AWSClient: Sendable {
         var refreshed = false
         while true {
             do throws(AWSError) {
-                let tree = try await queryOnce(service, action: action, operation: operation, parameters: parameters, region: region)
+                let tree = try await queryOnce(service, action: action, operation: operation, parameters: parameters, region: region,
+                                               signed: signed)
                 budget.refund(1)
                 return tree
             } catch {
@@ -61,11 +64,11 @@ public final class AWSClient: Sendable {
     }
 
     private func queryOnce(_ service: AWSService, action: String, operation: String, parameters: [(String, String)],
-                           region: String?) async throws(AWSError) -> XMLTree {
+                           region: String?, signed: Bool) async throws(AWSError) -> XMLTree {
         let body = ([("Action", action), ("Version", service.apiVersion)] + parameters)
             .map { "\(SigV4.uriEncode($0.0))=\(SigV4.uriEncode($0.1))" }.joined(separator: "&")
         let response = try await send(service, operation: operation, region: region,
-                                      contentType: "application/x-www-form-urlencoded; charset=utf-8", body: Data(body.utf8))
+                                      contentType: "application/x-www-form-urlencoded; charset=utf-8", body: Data(body.utf8), signed: signed)
         guard let tree = XMLTree.parse(response.body) else {
             // A proxy's 503 page or a bare 429 is still AWS (or its edge) saying "not now".
             if response.status == 429 || response.status == 503 {
@@ -85,25 +88,27 @@ public final class AWSClient: Sendable {
     }
 
     func send(_ service: AWSService, operation: String, region: String?, contentType: String,
-              body: Data, extraHeaders: [(name: String, value: String)] = []) async throws(AWSError) -> HTTPResponse {
+              body: Data, extraHeaders: [(name: String, value: String)] = [], signed: Bool = true) async throws(AWSError) -> HTTPResponse {
         let region = region ?? configuration.region
         let url = configuration.endpoint(for: service.endpointPrefix, region: region)
         guard let components = URLComponents(string: url), let host = components.host else {
             throw AWSError(kind: .invalidRequest, operation: operation, code: "InvalidEndpoint", message: "bad endpoint URL \(url)")
         }
         let hostHeader = components.port.map { "\(host):\($0)" } ?? host
-        let creds: AWSCredentials
-        do {
-            creds = try await credentials.credentials()
-        } catch let error as AWSError {
-            throw error
-        } catch {
-            throw AWSError(kind: .authFailure, operation: operation, code: "NoCredentials", message: "\(error)")
-        }
         var headers: [(name: String, value: String)] = [("Host", hostHeader), ("Content-Type", contentType)] + extraHeaders
-        let signer = SigV4(credentials: creds, region: region, service: service.signingName)
-        headers += signer.sign(SigV4.Request(method: "POST", path: components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath,
-                                             headers: headers, body: body), at: clock.now())
+        if signed {
+            let creds: AWSCredentials
+            do {
+                creds = try await credentials.credentials()
+            } catch let error as AWSError {
+                throw error
+            } catch {
+                throw AWSError(kind: .authFailure, operation: operation, code: "NoCredentials", message: "\(error)")
+            }
+            let signer = SigV4(credentials: creds, region: region, service: service.signingName)
+            headers += signer.sign(SigV4.Request(method: "POST", path: components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath,
+                                                 headers: headers, body: body), at: clock.now())
+        }
         let response: HTTPResponse
         do {
             response = try await http.execute(HTTPRequest(method: .post, url: url, headers: headers, body: body))
@@ -126,6 +131,13 @@ public final class AWSClient: Sendable {
         let requestID = tree.string("RequestID") ?? tree.string("RequestId")
         return AWSError(kind: AWSError.classify(code: code, status: status), operation: operation,
                         code: code, message: message, requestID: requestID)
+    }
+
+    /// The IAM principal calls run as: the assumed role's ARN when the credentials came from
+    /// sts:AssumeRole (no extra call), else STS GetCallerIdentity's Arn.
+    public func principal() async throws(AWSError) -> String {
+        if let known = try? await credentials.credentials().principal { return known }
+        return try await callerIdentity()
     }
 
     /// The IAM principal these credentials act as (STS GetCallerIdentity's Arn).

@@ -8,12 +8,16 @@ public struct AWSCredentials: Sendable, Hashable, CustomStringConvertible {
     public var sessionToken: String?
     /// When temporary credentials stop working; nil for credentials that don't expire.
     public var expiration: Date?
+    /// The IAM principal these credentials act as, when the source said (an assumed role's ARN).
+    public var principal: String?
 
-    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, expiration: Date? = nil) {
+    public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil, expiration: Date? = nil,
+                principal: String? = nil) {
         self.accessKeyID = accessKeyID
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
         self.expiration = expiration
+        self.principal = principal
     }
 
     public var description: String {

@@ -17,6 +17,8 @@ public struct AWSError: Error, Sendable, Hashable, CustomStringConvertible {
         case network
         /// AWS (or something posing as it) answered with something we can't read.
         case malformedResponse
+        /// A credential source (web identity, container, instance metadata) gave none.
+        case credentials
         /// Some other error code.
         case other
     }
@@ -52,6 +54,8 @@ public struct AWSError: Error, Sendable, Hashable, CustomStringConvertible {
             return "Could not reach AWS for \(operation): \(message). Check the network or AWS_ENDPOINT_URL."
         case .malformedResponse:
             return "AWS sent an unreadable answer to \(operation): \(message)"
+        case .credentials:
+            return "No usable AWS credentials from \(operation): \(message)"
         case .serviceUnavailable:
             return "AWS had an internal error on \(operation) (\(code)); try again shortly.\(id)"
         default:

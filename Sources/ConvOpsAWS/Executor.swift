@@ -22,7 +22,7 @@ public struct Executor: Sendable {
     /// Runs the plan. Never throws: a failure is an outcome, told in words a person can act on.
     /// The principal is the identity the calls ran as, for the audit log.
     public func execute(_ plan: Plan) async -> Outcome {
-        let principal = try? await client.callerIdentity()
+        let principal = try? await client.principal()
         defer { inventory?.invalidate() }
         do {
             switch plan.action {

@@ -39,12 +39,15 @@ public struct Runtime: Sendable {
         var egress = EgressPolicy.production
         if let endpoint = configuration.aws.endpoint { egress = egress.allowing(endpoint: endpoint) }
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: egress), logger: logger)
-        let credentials: any CredentialsProvider = AWSCredentials.fromEnvironment(environment).map(StaticCredentialsProvider.init)
-            ?? MissingCredentialsProvider()
+        // The bot's own identity, in the SDKs' order; target accounts are reached from it by
+        // sts:AssumeRole, per person.
+        let (credentials, source) = CredentialChain.provider(environment: environment, configuration: configuration.aws, http: http)
+        logger.info("aws.credentials", metadata: ["aws.source": "\(source.rawValue)"])
         let aws = AWSClient(configuration: configuration.aws, credentials: credentials, http: http, logger: logger)
+        let roles = configuration.accounts.isEmpty ? nil : AssumedRoles(base: aws, accounts: configuration.accounts)
         let engine = Engine(grammar: grammar, store: store, aws: aws,
                             access: configuration.policy,
-                            locale: configuration.locale, logger: logger)
+                            locale: configuration.locale, roles: roles, logger: logger)
         return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine)
     }
 }

@@ -22,6 +22,9 @@ public struct Configuration: Sendable {
     public var slackAPIURL: String = "https://slack.com/api/"
     public var slackConnections: Int = 2
     public var slackApprovalChannel: String?
+    /// Accounts ConvOps acts in through an assumed role (config file `accounts`); none: the
+    /// bot's own credentials, in its own account.
+    public var accounts: [TargetAccount] = []
 
     public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
     public var localesDirectory: String { (home as NSString).appendingPathComponent("locales") }
@@ -39,10 +42,12 @@ public struct Configuration: Sendable {
     public static func load(environment env: [String: String], currentDirectory: String) throws(ConfigurationError) -> Configuration {
         var file: [String: String] = [:]
         var policy = AccessPolicy.openSolo
+        var accounts: [TargetAccount] = []
         if let path = env["CONVOPS_CONFIG"], !path.isEmpty {
-            let (values, policyObject) = try readFile(path)
+            let (values, policyObject, accountsObject) = try readFile(path)
             file = values
             if let policyObject { policy = try PolicyFile.parse(policyObject, source: path) }
+            if let accountsObject { accounts = try parseAccounts(accountsObject, source: path) }
         }
         func value(_ fileKey: String, _ envKey: String) -> String? {
             if let v = env[envKey], !v.isEmpty { return v }
@@ -83,6 +88,11 @@ public struct Configuration: Sendable {
         }
         var configuration = Configuration(home: home, databasePath: db, locale: value("locale", "CONVOPS_LOCALE") ?? "en",
                                           retentionDays: retention, dataKeyFile: keyFile, policy: policy, aws: aws)
+        configuration.accounts = accounts.map { account in
+            var a = account
+            if a.regions.isEmpty { a.regions = [aws.region] }
+            return a
+        }
         if let url = value("slack_api_url", "SLACK_API_URL") {
             guard let c = URLComponents(string: url), c.scheme == "https" || c.scheme == "http", c.host != nil else {
                 throw ConfigurationError("SLACK_API_URL (slack_api_url) must be an http(s) URL such as https://slack.com/api/, not '\(url)'")
@@ -105,7 +115,44 @@ public struct Configuration: Sendable {
         return configuration
     }
 
-    private static func readFile(_ path: String) throws(ConfigurationError) -> ([String: String], Any?) {
+    /// `accounts`: `[{"alias", "role_arn", "external_id", "regions", "duration_seconds"}]`.
+    static func parseAccounts(_ object: Any, source: String) throws(ConfigurationError) -> [TargetAccount] {
+        guard let list = object as? [[String: Any]] else {
+            throw ConfigurationError("\(source): 'accounts' must be a list of objects with alias, role_arn, external_id and regions")
+        }
+        var out: [TargetAccount] = []
+        for (i, entry) in list.enumerated() {
+            let at = "\(source): accounts[\(i)]"
+            let known: Set<String> = ["alias", "role_arn", "external_id", "regions", "duration_seconds"]
+            if let unknown = entry.keys.first(where: { !known.contains($0) }) {
+                throw ConfigurationError("\(at): unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
+            }
+            guard let alias = entry["alias"] as? String, !alias.isEmpty, alias.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                throw ConfigurationError("\(at): 'alias' must be a short name such as prod (letters, digits, - and _)")
+            }
+            guard !out.contains(where: { $0.alias.lowercased() == alias.lowercased() }) else {
+                throw ConfigurationError("\(at): the alias '\(alias)' is used twice")
+            }
+            let role = entry["role_arn"] as? String ?? ""
+            let parts = role.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 6, parts[0] == "arn", parts[2] == "iam", parts[4].count == 12, parts[4].allSatisfy(\.isNumber),
+                  parts[5].hasPrefix("role/") else {
+                throw ConfigurationError("\(at): 'role_arn' must be a role ARN such as arn:aws:iam::123456789012:role/convops, not '\(role)'")
+            }
+            guard let external = entry["external_id"] as? String, external.count >= 2, external.count <= 1224 else {
+                throw ConfigurationError("\(at): 'external_id' is required: the ExternalId the role's trust policy asks for (see deploy/convops-role.yaml)")
+            }
+            let regions = entry["regions"] as? [String] ?? []
+            let duration = (entry["duration_seconds"] as? NSNumber)?.intValue ?? 900
+            guard (900...3600).contains(duration) else {
+                throw ConfigurationError("\(at): 'duration_seconds' must be from 900 to 3600 (the role allows at most an hour), not \(duration)")
+            }
+            out.append(TargetAccount(alias: alias, roleARN: role, externalID: external, regions: regions, durationSeconds: duration))
+        }
+        return out
+    }
+
+    private static func readFile(_ path: String) throws(ConfigurationError) -> ([String: String], Any?, Any?) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("cannot read the config file \(path) (CONVOPS_CONFIG)")
         }
@@ -114,9 +161,9 @@ public struct Configuration: Sendable {
         }
         var out: [String: String] = [:]
         let known = Set(keys.map(\.file))
-        for (key, value) in object where key != "policy" {
+        for (key, value) in object where key != "policy" && key != "accounts" {
             guard known.contains(key) else {
-                throw ConfigurationError("\(path): unknown key '\(key)' (known: \((keys.map(\.file) + ["policy"]).joined(separator: ", ")))")
+                throw ConfigurationError("\(path): unknown key '\(key)' (known: \((keys.map(\.file) + ["policy", "accounts"]).joined(separator: ", ")))")
             }
             switch value {
             case let s as String: out[key] = s
@@ -124,7 +171,7 @@ public struct Configuration: Sendable {
             default: throw ConfigurationError("\(path): '\(key)' must be a string or a number")
             }
         }
-        return (out, object["policy"])
+        return (out, object["policy"], object["accounts"])
     }
 
     /// The folder with `commands/`: the current one, or one above the executable (a checkout).

@@ -11,8 +11,10 @@ public actor Engine {
     let grammar: Grammar
     let store: Store
     let aws: AWSClient
-    let resolver: ResourceResolver
-    let executor: Executor
+    /// The accounts to act in through an assumed role; nil: the bot's own credentials.
+    let roles: AssumedRoles?
+    /// What the resolver learned, per account alias ("" for the bot's own account).
+    let inventories: [String: InventoryCache]
     let clock: any WallClock
     let access: AccessPolicy
     let logger: Logger
@@ -21,13 +23,15 @@ public actor Engine {
     let defaultLocale: String
 
     public init(grammar: Grammar, store: Store, aws: AWSClient, clock: any WallClock = SystemClock(),
-                access: AccessPolicy = .openSolo, locale: String = "en", logger: Logger = Logger(label: "convops.engine")) {
+                access: AccessPolicy = .openSolo, locale: String = "en", roles: AssumedRoles? = nil,
+                logger: Logger = Logger(label: "convops.engine")) {
         self.grammar = grammar
         self.store = store
         self.aws = aws
-        let inventory = InventoryCache(clock: clock)
-        self.resolver = ResourceResolver(ec2: EC2(client: aws), region: aws.configuration.region, inventory: inventory)
-        self.executor = Executor(client: aws, inventory: inventory)
+        self.roles = roles
+        var inventories = ["": InventoryCache(clock: clock)]
+        for account in roles?.accounts ?? [] { inventories[account.alias] = InventoryCache(clock: clock) }
+        self.inventories = inventories
         self.clock = clock
         self.access = access
         self.logger = logger
@@ -68,6 +72,8 @@ public actor Engine {
                 return try await run(parsed.command, message: message, messages: pm)
             } catch let error as AWSError {
                 return [Reply(.error, pm.text("error.aws", ["error": error.description]))]
+            } catch let error as EngineError {
+                return [Reply(.error, pm.text(error.key, error.arguments))]
             } catch {
                 let correlation = String(UInt32.random(in: 0...UInt32.max), radix: 36)
                 logger.error("engine.failure", metadata: ["error": "\(error)", "correlation_id": "\(correlation)"])
@@ -87,7 +93,8 @@ public actor Engine {
             }
             return [Reply(.info, ([m.text("help.header")] + lines).joined(separator: "\n"))]
         case .status(let target?):
-            switch try await resolver.resolve(target, region: region, fresh: true) {
+            let place = try workspace(command.qualifiers.account, region: region, for: message.person)
+            switch try await place.resolver.resolve(target, region: place.region, fresh: true) {
             case .found(let ref):
                 return [Reply(.info, m.text("status.one", ["resource": ref.label, "kind": ref.kind.noun,
                                                            "state": ref.state ?? "unknown", "region": ref.region]))]
@@ -95,7 +102,9 @@ public actor Engine {
                 return [resolutionProblem(other, mention: target, region: region, m)]
             }
         case .status(nil):
-            let instances = try await EC2(client: aws).describeInstances(filters: [("instance-state-name", ResourceResolver.liveStates)], region: region)
+            let place = try workspace(command.qualifiers.account, region: region, for: message.person)
+            let instances = try await EC2(client: place.client).describeInstances(filters: [("instance-state-name", ResourceResolver.liveStates)],
+                                                                                 region: place.region)
             guard !instances.isEmpty else { return [Reply(.info, m.text("status.none", ["region": region ?? aws.configuration.region]))] }
             let sorted = instances.sorted { ($0.name ?? $0.id) < ($1.name ?? $1.id) }
             let lines = sorted.map { (i: EC2Instance) -> String in
@@ -104,8 +113,8 @@ public actor Engine {
             }
             return [Reply(.info, ([m.text("status.overview", ["region": region ?? aws.configuration.region])] + lines).joined(separator: "\n"))]
         case .restart(let target):
-            return try await plan(.rebootInstance, target: target, region: region, environment: command.qualifiers.environment,
-                                  message: message, m)
+            return try await plan(.rebootInstance, target: target, region: region, account: command.qualifiers.account,
+                                  environment: command.qualifiers.environment, message: message, m)
         case .cancel:
             guard let request = try latestPending(for: message.person, states: [.awaitingConfirmation, .awaitingApproval]) else {
                 return [Reply(.info, m.text("request.none_pending"))]
@@ -130,12 +139,14 @@ public actor Engine {
     }
 
     /// Resolves the target, builds the plan and stores the request before showing it.
-    private func plan(_ action: PlannedAction, target: ResourceMention, region: String?, environment: String?,
+    private func plan(_ action: PlannedAction, target: ResourceMention, region: String?, account: String?, environment: String?,
                       message: InboundMessage, _ m: Messages) async throws -> [Reply] {
-        let resolution = try await resolver.resolve(target, region: region)
-        guard case .found(let resource) = resolution else {
+        let place = try workspace(account, region: region, for: message.person)
+        let resolution = try await place.resolver.resolve(target, region: place.region)
+        guard case .found(var resource) = resolution else {
             return [resolutionProblem(resolution, mention: target, region: region, m)]
         }
+        resource.account = place.alias
         let plan = Plan(action: action, resource: resource, risk: action.intentKind.risk,
                         apiCalls: Executor.apiCalls(for: action, resource: resource))
         let now = clock.now()
@@ -276,7 +287,20 @@ public actor Engine {
     }
 
     private func execute(_ plan: Plan, request: Request, _ m: Messages) async -> [Reply] {
-        let outcome = await executor.execute(plan)
+        let outcome: Outcome
+        do {
+            let place = try workspace(plan.resource.account, region: plan.resource.region, for: request.requester)
+            var result = await Executor(client: place.client, inventory: place.inventory).execute(plan)
+            // CloudTrail names the person (the role session); our audit log keeps their
+            // pseudonym in its place, so erasing the person leaves nothing behind here.
+            if place.alias != nil, let principal = result.principal, let pseudonym = try? store.pseudonym(for: request.requester) {
+                result.principal = principal.replacingOccurrences(of: "/" + AssumeRole.sessionName(for: request.requester.name),
+                                                                  with: "/convops-" + pseudonym)
+            }
+            outcome = result
+        } catch {
+            outcome = Outcome(succeeded: false, summary: "\(error)", principal: nil)
+        }
         guard case .transition(let done, let decision, _) = RequestMachine.apply(.finished(outcome), to: request, policy: requestPolicy(request), now: clock.now()) else {
             return []
         }
@@ -334,7 +358,8 @@ public actor Engine {
             let resource = request.plan.resource
             let state: String
             do {
-                state = try await EC2(client: aws).describeInstances(ids: [resource.id], region: resource.region).first?.state ?? "gone"
+                let place = try workspace(resource.account, region: resource.region, for: request.requester)
+                state = try await EC2(client: place.client).describeInstances(ids: [resource.id], region: resource.region).first?.state ?? "gone"
             } catch {
                 state = m.text("request.state_unknown")
             }
@@ -399,6 +424,33 @@ public actor Engine {
         try store.requests(in: states).last { $0.requester.id == person.id }
     }
 
+    /// Where a request acts: the bot's own account, or a configured one through a role assumed
+    /// for the person (so CloudTrail names them), with its region checked against the account's.
+    struct Workspace {
+        var client: AWSClient
+        var region: String
+        var alias: String?
+        var inventory: InventoryCache
+        var resolver: ResourceResolver { ResourceResolver(ec2: EC2(client: client), region: region, inventory: inventory) }
+    }
+
+    func workspace(_ alias: String?, region: String?, for person: Person) throws -> Workspace {
+        guard let roles else {
+            return Workspace(client: aws, region: region ?? aws.configuration.region, alias: nil, inventory: inventories[""]!)
+        }
+        guard let account = roles.account(alias) else {
+            throw EngineError(key: "account.unknown", arguments: ["account": alias ?? "-",
+                                                                  "known": roles.accounts.map(\.alias).joined(separator: ", ")])
+        }
+        let region = region ?? account.regions.first ?? aws.configuration.region
+        guard account.regions.isEmpty || account.regions.contains(region) else {
+            throw EngineError(key: "account.region", arguments: ["account": account.alias, "region": region,
+                                                                 "regions": account.regions.joined(separator: ", ")])
+        }
+        return Workspace(client: roles.client(for: account, handle: person.name), region: region, alias: account.alias,
+                         inventory: inventories[account.alias] ?? inventories[""]!)
+    }
+
     /// "90 seconds", "10 minutes", "1 minute", in the locale's words.
     static func duration(_ seconds: TimeInterval, _ m: Messages) -> String {
         if seconds < 120 {
@@ -415,4 +467,11 @@ public actor Engine {
         var generator = SystemRandomNumberGenerator()
         return "r" + String((0..<7).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
     }
+}
+
+/// A refusal the engine explains with a message of its own (a key in locales/).
+struct EngineError: Error, CustomStringConvertible {
+    var key: String
+    var arguments: [String: String]
+    var description: String { "\(key) \(arguments)" }
 }

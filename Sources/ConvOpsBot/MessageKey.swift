@@ -18,6 +18,6 @@ enum MessageKey {
         "slack.plan_headline", "slack.plan_footer", "slack.approval_headline", "slack.confirm", "slack.cancel", "slack.approve",
         "slack.reject", "slack.dialog_title", "slack.dialog_text", "slack.dialog_confirm", "slack.dialog_deny",
         "slack.field_resource", "slack.field_account", "slack.field_region", "slack.field_calls",
-        "slack.forged", "slack.unknown_button", "slack.post_failed",
+        "slack.forged", "slack.unknown_button", "slack.post_failed", "account.unknown", "account.region",
     ]
 }

@@ -8,10 +8,27 @@ public struct EgressPolicy: Sendable, Hashable {
     /// Whether loopback hosts (127.0.0.0/8, ::1, localhost) may be called, over plain http too.
     /// For local emulators and tests; off by default.
     public var allowLoopback: Bool
+    /// Link-local credential endpoints inside the instance or task (EC2's IMDS at
+    /// 169.254.169.254, ECS's at 169.254.170.2): plain http by design, never leaving the host.
+    public var metadataHosts: [String] = []
 
     public init(allowedHosts: [String], allowLoopback: Bool = false) {
         self.allowedHosts = allowedHosts.map { $0.lowercased() }
         self.allowLoopback = allowLoopback
+    }
+
+    /// The link-local hosts AWS serves credentials from; only these may be added with
+    /// `allowingMetadata`.
+    public static let linkLocalCredentialHosts: Set<String> = ["169.254.169.254", "169.254.170.2", "169.254.170.23", "fd00:ec2::254", "[fd00:ec2::254]"]
+
+    /// Adds a credential endpoint's host: loopback, or one of AWS's link-local ones.
+    public func allowingMetadata(endpoint: String) -> EgressPolicy {
+        guard let host = URLComponents(string: endpoint)?.host?.lowercased() else { return self }
+        if Self.isLoopback(host) { return allowing(endpoint: endpoint) }
+        guard Self.linkLocalCredentialHosts.contains(host) else { return self }
+        var copy = self
+        if !copy.metadataHosts.contains(host) { copy.metadataHosts.append(host) }
+        return copy
     }
 
     /// AWS, Slack and WhatsApp (Meta's Graph API), nothing else.
@@ -35,6 +52,7 @@ public struct EgressPolicy: Sendable, Hashable {
         if Self.isLoopback(host) {
             return allowLoopback ? nil : "loopback hosts are not allowed outside tests and local emulators"
         }
+        if metadataHosts.contains(host) { return nil }
         guard scheme == "https" else { return "only https is allowed beyond loopback (TLS 1.2 or later)" }
         let allowed = allowedHosts.contains { pattern in
             pattern.hasPrefix(".") ? host.hasSuffix(pattern) : host == pattern

@@ -132,7 +132,8 @@ public final class HTTPClient: Sendable {
         case .put, .delete, .patch:
             try handle.set(CURLOPT_CUSTOMREQUEST, request.method.rawValue)
         }
-        if !request.body.isEmpty || request.method == .post {
+        // PUT and PATCH too, when empty: "Content-Length: 0" rather than a server waiting for a body.
+        if !request.body.isEmpty || request.method == .post || request.method == .put || request.method == .patch {
             try handle.setBody(request.body)
         }
     }

@@ -91,3 +91,56 @@ import Testing
         }
     }
 }
+
+/// Target accounts from the config file: plans act through a role assumed for the person.
+@Suite(.serialized) struct AccountsEndToEndTests {
+    static let config = """
+        {"accounts": [
+          {"alias": "prod", "role_arn": "arn:aws:iam::123456789012:role/convops", "external_id": "ext-4711",
+           "regions": ["eu-west-1"], "duration_seconds": 900}
+        ]}
+        """
+
+    @Test func aRestartRunsThroughTheAssumedRoleAndTheAuditKeepsAPseudonym() async throws {
+        let moto = try await SeededMoto.shared.get("AccountsEndToEndTests")
+        let dir = try makeTemporaryDirectory("accounts")
+        try Self.config.write(toFile: dir + "/convops.json", atomically: true, encoding: .utf8)
+        let s = try Scenario(moto: moto, extra: ["CONVOPS_CONFIG": dir + "/convops.json"])
+        defer { s.remove() }
+        try await moto.startRecording()
+        let result = try await convops(["chat", "--as", "alice"], stdin: "restart web-1 on account prod\nconfirm\nrestart web-2 on account dev\nrestart web-2 in us-east-1\n",
+                                       environment: s.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("was rebooted (as arn:aws:sts::123456789012:assumed-role/convops/convops-p-"))
+        #expect(result.stdout.contains("I don't know the account “dev”; nothing was done. The configured accounts are: prod."))
+        #expect(result.stdout.contains("Account prod is configured for eu-west-1, not us-east-1; nothing was done."))
+        let bodies = try await moto.recordedBodies()
+        let assume = try #require(bodies.first { $0.contains("Action=AssumeRole") })
+        #expect(assume.contains("RoleSessionName=convops-alice") && assume.contains("ExternalId=ext-4711") && assume.contains("DurationSeconds=900"))
+        let store = try s.store()
+        let executed = try #require(try store.auditEntries(limit: 20).first { $0.decision == .executed })
+        let pseudonym = try store.pseudonym(for: Person(id: "console:alice", name: "alice"))
+        #expect(executed.principal == "arn:aws:sts::123456789012:assumed-role/convops/convops-\(pseudonym)")
+        #expect(try store.verifyAudit() == .intact(entries: 3, from: 0))
+    }
+
+    @Test func badAccountsAreRefusedAtStartWithWhatToFix() async throws {
+        let dir = try makeTemporaryDirectory("accounts-bad")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cases = [
+            (#"{"accounts": [{"alias": "prod", "role_arn": "arn:aws:iam::123:role/x", "external_id": "e1"}]}"#, "'role_arn' must be a role ARN"),
+            (#"{"accounts": [{"alias": "prod", "role_arn": "arn:aws:iam::123456789012:role/x"}]}"#, "'external_id' is required"),
+            (#"{"accounts": [{"alias": "prod", "role_arn": "arn:aws:iam::123456789012:role/x", "external_id": "e1", "duration_seconds": 7200}]}"#,
+             "'duration_seconds' must be from 900 to 3600"),
+            (#"{"accounts": [{"alias": "prod", "role_arn": "arn:aws:iam::123456789012:role/x", "external_id": "e1", "secret": "x"}]}"#, "unknown key 'secret'"),
+        ]
+        for (config, message) in cases {
+            try config.write(toFile: dir + "/c.json", atomically: true, encoding: .utf8)
+            let s = try Scenario(moto: nil, extra: ["CONVOPS_CONFIG": dir + "/c.json"])
+            defer { s.remove() }
+            let result = try await convops(["check"], environment: s.environment)
+            #expect(result.status == 2)
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+        }
+    }
+}
