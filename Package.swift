@@ -57,7 +57,8 @@ let package = Package(
         ]),
 
         // Benchmarks: `swift run -c release convops-bench …` prints JSON (see README, Performance).
-        .executableTarget(name: "convops-bench", dependencies: ["ConvOpsGrammar", "ConvOpsCore", "ConvOpsStore", "ConvOpsTestSupport"],
+        .executableTarget(name: "convops-bench", dependencies: ["ConvOpsGrammar", "ConvOpsCore", "ConvOpsStore", "ConvOpsTestSupport",
+                                                                 "ConvOpsAWS", "ConvOpsHTTP"],
                           path: "Benchmarks/ConvOpsBench"),
 
         // The Slack emulator as a process, for `scripts/demo --slack`.

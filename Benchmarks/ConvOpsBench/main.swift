@@ -31,6 +31,13 @@ case "grammar":
     print(json(GrammarBenchmark.run(repository: repository)))
 case "audit":
     print(json(AuditBenchmark.run()))
+case "aws":
+    do {
+        print(json(try await AWSBenchmark.run(repository: repository)))
+    } catch {
+        FileHandle.standardError.write(Data("aws benchmark: \(error)\n".utf8))
+        exit(1)
+    }
 case "slack":
     do {
         print(json(try await SlackBenchmark.run(repository: repository)))
@@ -39,6 +46,6 @@ case "slack":
         exit(1)
     }
 default:
-    FileHandle.standardError.write(Data("usage: convops-bench grammar|audit|slack\n".utf8))
+    FileHandle.standardError.write(Data("usage: convops-bench grammar|audit|slack|aws\n".utf8))
     exit(2)
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// AWS Signature Version 4 (header form), checked against the official AWS SigV4 test suite.
 public struct SigV4: Sendable {
@@ -44,7 +45,8 @@ public struct SigV4: Sendable {
         let stamp = Self.timestamp(date)
         // Replace, never duplicate, what signing sets: a duplicate would be signed as "a,b".
         var headers = request.headers.filter {
-            !["x-amz-date", "x-amz-security-token", "authorization"].contains($0.name.lowercased())
+            let name = Self.lowercase($0.name)
+            return name != "x-amz-date" && name != "x-amz-security-token" && name != "authorization"
         }
         headers.append(("X-Amz-Date", stamp))
         var added: [(name: String, value: String)] = [("X-Amz-Date", stamp)]
@@ -63,24 +65,29 @@ public struct SigV4: Sendable {
         let day = String(timestamp.prefix(8))
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let toSign = Self.stringToSign(canonical: canonical, timestamp: timestamp, scope: scope)
-        let key = Self.signingKey(secret: credentials.secretAccessKey, day: day, region: region, service: service)
-        let signature = HMAC<SHA256>.authenticationCode(for: Data(toSign.utf8), using: key).hex
+        let key = SigningKeys.shared.key(accessKeyID: credentials.accessKeyID, secret: credentials.secretAccessKey,
+                                         day: day, region: region, service: service)
+        let signature = Self.utf8Bytes(toSign) { HMAC<SHA256>.authenticationCode(for: $0, using: key) }.hex
         return "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
     }
 
     public static func stringToSign(canonical: String, timestamp: String, scope: String) -> String {
-        "AWS4-HMAC-SHA256\n\(timestamp)\n\(scope)\n\(SHA256.hash(data: Data(canonical.utf8)).hex)"
+        "AWS4-HMAC-SHA256\n\(timestamp)\n\(scope)\n\(utf8Bytes(canonical) { SHA256.hash(data: $0) }.hex)"
     }
 
     public static func canonicalRequest(_ request: Request) -> (request: String, signedHeaders: String) {
-        var merged: [String: [String]] = [:]
+        // A handful of headers: a sorted array beats a dictionary. Repeated names join with ",".
+        var merged: [(name: String, value: String)] = []
+        merged.reserveCapacity(request.headers.count)
         for (name, value) in request.headers {
-            merged[name.lowercased(), default: []].append(normalizeHeaderValue(value))
+            let lower = lowercase(name), clean = normalizeHeaderValue(value)
+            if let i = merged.firstIndex(where: { $0.name == lower }) { merged[i].value += "," + clean } else { merged.append((lower, clean)) }
         }
-        let names = merged.keys.sorted()
-        let canonicalHeaders = names.map { "\($0):\(merged[$0]!.joined(separator: ","))\n" }.joined()
-        let signedHeaders = names.joined(separator: ";")
-        let payloadHash = SHA256.hash(data: request.body).hex
+        merged.sort { $0.name < $1.name }
+        var canonicalHeaders = ""
+        for (name, value) in merged { canonicalHeaders += name; canonicalHeaders += ":"; canonicalHeaders += value; canonicalHeaders += "\n" }
+        let signedHeaders = merged.map(\.name).joined(separator: ";")
+        let payloadHash = request.body.withUnsafeBytes { SHA256.hash(data: $0) }.hex
         let text = [request.method.uppercased(), canonicalPath(request.path), canonicalQuery(request.query),
                     canonicalHeaders, signedHeaders, payloadHash].joined(separator: "\n")
         return (text, signedHeaders)
@@ -89,6 +96,8 @@ public struct SigV4: Sendable {
     /// Removes `.` and `..` segments and empty ones (repeated slashes), keeps a trailing slash,
     /// and encodes each segment. (S3 would skip normalization; we don't call S3.)
     static func canonicalPath(_ path: String) -> String {
+        // Every call we make posts to "/": the common case needs no parsing.
+        if path == "/" || path.isEmpty { return "/" }
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         var out: [String] = []
         for raw in segments {
@@ -118,6 +127,16 @@ public struct SigV4: Sendable {
 
     /// Trims, folds continuation lines and collapses runs of spaces.
     static func normalizeHeaderValue(_ value: String) -> String {
+        // Most values are already clean: no edge spaces, no runs, no line breaks.
+        let bytes = value.utf8
+        var clean = true
+        var previousSpace = true
+        for b in bytes {
+            let space = b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D
+            if (space && previousSpace) || b == 0x09 || b == 0x0A || b == 0x0D { clean = false; break }
+            previousSpace = space
+        }
+        if clean && !previousSpace { return value }
         var out = ""
         var lastWasSpace = false
         for c in value.trimmingCharacters(in: .whitespacesAndNewlines) {
@@ -168,27 +187,77 @@ public struct SigV4: Sendable {
         var t = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&t, &parts)
-        return String(format: "%04d%02d%02dT%02d%02d%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec)
+        var out = [UInt8](repeating: 0, count: 16)
+        func put(_ value: Int32, _ at: Int, _ width: Int) {
+            var v = value
+            for i in stride(from: at + width - 1, through: at, by: -1) {
+                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+            }
+        }
+        put(parts.tm_year + 1900, 0, 4); put(parts.tm_mon + 1, 4, 2); put(parts.tm_mday, 6, 2)
+        out[8] = UInt8(ascii: "T")
+        put(parts.tm_hour, 9, 2); put(parts.tm_min, 11, 2); put(parts.tm_sec, 13, 2)
+        out[15] = UInt8(ascii: "Z")
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// ASCII lowercasing (header names are ASCII); no allocation when already lowercase.
+    static func lowercase(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return s }
+        return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+}
+
+/// Derived signing keys, per access key, day, region and service: four HMACs saved on every
+/// call but the first of the day. Held in memory only, like the credentials they come from.
+final class SigningKeys: Sendable {
+    static let shared = SigningKeys()
+    private let keys = Mutex([String: [UInt8]]())
+
+    func key(accessKeyID: String, secret: String, day: String, region: String, service: String) -> SymmetricKey {
+        let id = "\(accessKeyID)/\(day)/\(region)/\(service)"
+        if let bytes = keys.withLock({ $0[id] }) { return SymmetricKey(data: bytes) }
+        let key = SigV4.signingKey(secret: secret, day: day, region: region, service: service)
+        let bytes = key.withUnsafeBytes { Array($0) }
+        keys.withLock { keys in
+            if keys.count >= 256 { keys.removeAll() }
+            keys[id] = bytes
+        }
+        return key
+    }
+}
+
+extension SigV4 {
+    /// Runs `body` over a string's UTF-8 bytes without copying them when it can.
+    static func utf8Bytes<T>(_ s: String, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        var s = s
+        return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// Lowercase hex of raw bytes, written straight into the string's storage.
+func hexString(_ bytes: UnsafeRawBufferPointer) -> String {
+    let digits: StaticString = "0123456789abcdef"
+    return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+        digits.withUTF8Buffer { d in
+            for (i, byte) in bytes.enumerated() {
+                out[2 * i] = d[Int(byte >> 4)]
+                out[2 * i + 1] = d[Int(byte & 0xF)]
+            }
+        }
+        return bytes.count * 2
     }
 }
 
 extension Sequence where Element == UInt8 {
-    var hex: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    var hex: String { Array(self).withUnsafeBytes(hexString) }
 }
 
 extension Digest {
-    var hex: String { Array(self).hex }
+    var hex: String { withUnsafeBytes(hexString) }
 }
 
 extension HashedAuthenticationCode {
-    var hex: String { Array(self).hex }
+    var hex: String { withUnsafeBytes(hexString) }
 }
