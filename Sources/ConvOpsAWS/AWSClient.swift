@@ -35,16 +35,29 @@ public final class AWSClient: Sendable {
     public func query(_ service: AWSService, action: String, parameters: [(String, String)] = [],
                       region: String? = nil, idempotent: Bool? = nil, signed: Bool = true) async throws(AWSError) -> XMLTree {
         let operation = "\(service.signingName):\(action)"
-        let safe = idempotent ?? (action.hasPrefix("Describe") || action.hasPrefix("List") || action.hasPrefix("Get"))
+        let safe = idempotent ?? Self.looksIdempotent(action)
+        return try await withRetries(operation, idempotent: safe) { () throws(AWSError) in
+            try await queryOnce(service, action: action, operation: operation, parameters: parameters, region: region, signed: signed)
+        }
+    }
+
+    static func looksIdempotent(_ action: String) -> Bool {
+        action.hasPrefix("Describe") || action.hasPrefix("List") || action.hasPrefix("Get") || action.hasPrefix("Filter")
+            || action.hasPrefix("Receive")
+    }
+
+    /// Retries throttling, 5xx and (for idempotent calls) lost connections with jittered
+    /// backoff within the shared budget; refreshes expired credentials once.
+    func withRetries<T>(_ operation: String, idempotent safe: Bool,
+                        _ once: () async throws(AWSError) -> T) async throws(AWSError) -> T {
         var rng = SystemRandomNumberGenerator()
         var attempt = 1
         var refreshed = false
         while true {
             do throws(AWSError) {
-                let tree = try await queryOnce(service, action: action, operation: operation, parameters: parameters, region: region,
-                                               signed: signed)
+                let value = try await once()
                 budget.refund(1)
-                return tree
+                return value
             } catch {
                 // An expired token: fetch fresh credentials once and try again.
                 if error.kind == .authFailure, error.code.hasPrefix("ExpiredToken") || error.code == "RequestExpired", !refreshed,
@@ -61,6 +74,42 @@ public final class AWSClient: Sendable {
                 attempt += 1
             }
         }
+    }
+
+    /// A call in the JSON protocol (ECS, CloudWatch Logs: 1.1; SQS: 1.0): a POST of a JSON
+    /// object with `X-Amz-Target: <prefix>.<Action>`, a JSON answer.
+    public func json(_ service: AWSService, action: String, body: [String: Any] = [:], region: String? = nil,
+                     idempotent: Bool? = nil) async throws(AWSError) -> [String: Any] {
+        guard let target = service.jsonTarget else {
+            preconditionFailure("\(service.signingName) has no JSON protocol target")
+        }
+        let operation = "\(service.signingName):\(action)"
+        let payload = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let answer: JSONBox = try await withRetries(operation, idempotent: idempotent ?? Self.looksIdempotent(action)) { () throws(AWSError) in
+            let response = try await send(service, operation: operation, region: region,
+                                          contentType: "application/x-amz-json-\(service.jsonVersion)", body: payload,
+                                          extraHeaders: [("X-Amz-Target", "\(target).\(action)")])
+            let object = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any]
+            guard (200..<300).contains(response.status) else {
+                if let object { throw Self.jsonError(object, status: response.status, operation: operation) }
+                let kind: AWSError.Kind = response.status == 429 ? .throttled : response.status >= 500 ? .serviceUnavailable : .malformedResponse
+                throw AWSError(kind: kind, operation: operation, code: "HTTP\(response.status)", message: "HTTP \(response.status)")
+            }
+            guard let object else {
+                throw AWSError(kind: .malformedResponse, operation: operation, code: "",
+                               message: "HTTP \(response.status) with a body that is not a JSON object (\(response.body.count) bytes)")
+            }
+            return JSONBox(object)
+        }
+        return answer.object
+    }
+
+    /// `{"__type": "…#ClusterNotFoundException", "message": "…"}`.
+    static func jsonError(_ object: [String: Any], status: Int, operation: String) -> AWSError {
+        let raw = (object["__type"] as? String) ?? (object["code"] as? String) ?? "HTTP\(status)"
+        let code = String(raw.split(separator: "#").last ?? Substring(raw)).split(separator: ":").first.map(String.init) ?? raw
+        let message = (object["message"] as? String) ?? (object["Message"] as? String) ?? "HTTP \(status)"
+        return AWSError(kind: AWSError.classify(code: code, status: status), operation: operation, code: code, message: message)
     }
 
     private func queryOnce(_ service: AWSService, action: String, operation: String, parameters: [(String, String)],
@@ -150,12 +199,32 @@ public final class AWSClient: Sendable {
     }
 }
 
-/// A service we call: its endpoint prefix, signing name and API version.
+/// A service we call: its endpoint prefix, signing name and API version, and for the JSON
+/// protocol its target prefix and JSON version.
 public struct AWSService: Sendable, Hashable {
     public var endpointPrefix: String
     public var signingName: String
     public var apiVersion: String
+    public var jsonTarget: String?
+    public var jsonVersion: String = "1.1"
 
     public static let ec2 = AWSService(endpointPrefix: "ec2", signingName: "ec2", apiVersion: "2016-11-15")
     public static let sts = AWSService(endpointPrefix: "sts", signingName: "sts", apiVersion: "2011-06-15")
+    public static let rds = AWSService(endpointPrefix: "rds", signingName: "rds", apiVersion: "2014-10-31")
+    public static let autoScaling = AWSService(endpointPrefix: "autoscaling", signingName: "autoscaling", apiVersion: "2011-01-01")
+    /// CloudWatch signs as "monitoring".
+    public static let cloudWatch = AWSService(endpointPrefix: "monitoring", signingName: "monitoring", apiVersion: "2010-08-01")
+    public static let ecs = AWSService(endpointPrefix: "ecs", signingName: "ecs", apiVersion: "2014-11-13",
+                                       jsonTarget: "AmazonEC2ContainerServiceV20141113", jsonVersion: "1.1")
+    public static let logs = AWSService(endpointPrefix: "logs", signingName: "logs", apiVersion: "2014-03-28",
+                                        jsonTarget: "Logs_20140328", jsonVersion: "1.1")
+    public static let sqs = AWSService(endpointPrefix: "sqs", signingName: "sqs", apiVersion: "2012-11-05",
+                                       jsonTarget: "AmazonSQS", jsonVersion: "1.0")
+}
+
+/// A JSON answer carried out of the retry loop. `@unchecked Sendable`: JSONSerialization's
+/// objects are immutable values once parsed, and this one is read by one task only.
+struct JSONBox: @unchecked Sendable {
+    let object: [String: Any]
+    init(_ object: [String: Any]) { self.object = object }
 }

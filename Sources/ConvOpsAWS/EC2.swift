@@ -59,4 +59,59 @@ public struct EC2: Sendable {
                            message: "the answer did not confirm the reboot (\(tree.name), return=\(tree.string("return") ?? "-"))")
         }
     }
+
+    /// DescribeInstanceStatus: the state and both status checks, for every instance asked about.
+    public func describeInstanceStatus(ids: [String], region: String? = nil) async throws(AWSError) -> [EC2InstanceStatus] {
+        var parameters = ids.enumerated().map { ("InstanceId.\($0.offset + 1)", $0.element) }
+        parameters.append(("IncludeAllInstances", "true"))
+        var out: [EC2InstanceStatus] = []
+        var token: String?
+        repeat {
+            var page = parameters
+            if let token { page.append(("NextToken", token)) }
+            let tree = try await client.query(.ec2, action: "DescribeInstanceStatus", parameters: page, region: region)
+            guard let set = tree["instanceStatusSet"] else {
+                throw AWSError(kind: .malformedResponse, operation: "ec2:DescribeInstanceStatus", code: "", message: "no instanceStatusSet")
+            }
+            for item in set.all("item") {
+                guard let id = item.string("instanceId") else { continue }
+                out.append(EC2InstanceStatus(id: id, state: item.string("instanceState", "name") ?? "unknown",
+                                             systemStatus: item.string("systemStatus", "status") ?? "unknown",
+                                             instanceStatus: item.string("instanceStatus", "status") ?? "unknown"))
+            }
+            token = tree.string("nextToken").flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return out
+    }
+
+    /// StopInstances; returns each instance's new state ("stopping"). Not repeated after a timeout.
+    public func stopInstances(ids: [String], region: String? = nil) async throws(AWSError) -> [String: String] {
+        try await changeState("StopInstances", ids: ids, region: region)
+    }
+
+    /// StartInstances; returns each instance's new state ("pending").
+    public func startInstances(ids: [String], region: String? = nil) async throws(AWSError) -> [String: String] {
+        try await changeState("StartInstances", ids: ids, region: region)
+    }
+
+    private func changeState(_ action: String, ids: [String], region: String?) async throws(AWSError) -> [String: String] {
+        let parameters = ids.enumerated().map { ("InstanceId.\($0.offset + 1)", $0.element) }
+        let tree = try await client.query(.ec2, action: action, parameters: parameters, region: region, idempotent: false)
+        guard let set = tree["instancesSet"] else {
+            throw AWSError(kind: .malformedResponse, operation: "ec2:\(action)", code: "", message: "no instancesSet")
+        }
+        var out: [String: String] = [:]
+        for item in set.all("item") {
+            if let id = item.string("instanceId") { out[id] = item.string("currentState", "name") ?? "unknown" }
+        }
+        return out
+    }
+}
+
+public struct EC2InstanceStatus: Sendable, Hashable {
+    public var id: String
+    public var state: String
+    /// "ok", "impaired", "initializing", "insufficient-data", "not-applicable"
+    public var systemStatus: String
+    public var instanceStatus: String
 }
