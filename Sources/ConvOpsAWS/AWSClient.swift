@@ -34,7 +34,7 @@ public final class AWSClient: Sendable {
     /// (sts:AssumeRoleWithWebIdentity, whose proof is the token in its parameters).
     public func query(_ service: AWSService, action: String, parameters: [(String, String)] = [],
                       region: String? = nil, idempotent: Bool? = nil, signed: Bool = true) async throws(AWSError) -> XMLTree {
-        let operation = "\(service.signingName):\(action)"
+        let operation = "\(service.iamPrefix):\(action)"
         let safe = idempotent ?? Self.looksIdempotent(action)
         return try await withRetries(operation, idempotent: safe) { () throws(AWSError) in
             try await queryOnce(service, action: action, operation: operation, parameters: parameters, region: region, signed: signed)
@@ -83,7 +83,7 @@ public final class AWSClient: Sendable {
         guard let target = service.jsonTarget else {
             preconditionFailure("\(service.signingName) has no JSON protocol target")
         }
-        let operation = "\(service.signingName):\(action)"
+        let operation = "\(service.iamPrefix):\(action)"
         let payload = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data("{}".utf8)
         let answer: JSONBox = try await withRetries(operation, idempotent: idempotent ?? Self.looksIdempotent(action)) { () throws(AWSError) in
             let response = try await send(service, operation: operation, region: region,
@@ -182,6 +182,9 @@ public final class AWSClient: Sendable {
                         code: code, message: message, requestID: requestID)
     }
 
+    /// The credentials calls are signed with now (for tests and diagnostics; never logged).
+    public func currentCredentials() async throws -> AWSCredentials { try await credentials.credentials() }
+
     /// The IAM principal calls run as: the assumed role's ARN when the credentials came from
     /// sts:AssumeRole (no extra call), else STS GetCallerIdentity's Arn.
     public func principal() async throws(AWSError) -> String {
@@ -207,6 +210,9 @@ public struct AWSService: Sendable, Hashable {
     public var apiVersion: String
     public var jsonTarget: String?
     public var jsonVersion: String = "1.1"
+    /// The prefix of the service's IAM actions, which names the operation in errors and logs
+    /// ("cloudwatch:DescribeAlarms", though CloudWatch signs as "monitoring").
+    public var iamPrefix: String { signingName == "monitoring" ? "cloudwatch" : signingName }
 
     public static let ec2 = AWSService(endpointPrefix: "ec2", signingName: "ec2", apiVersion: "2016-11-15")
     public static let sts = AWSService(endpointPrefix: "sts", signingName: "sts", apiVersion: "2011-06-15")

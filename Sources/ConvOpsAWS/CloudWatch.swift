@@ -27,7 +27,7 @@ public struct CloudWatch: Sendable {
             if let token { parameters.append(("NextToken", token)) }
             let tree = try await client.query(.cloudWatch, action: "DescribeAlarms", parameters: parameters, region: region)
             guard let list = tree.at("DescribeAlarmsResult", "MetricAlarms") else {
-                throw AWSError(kind: .malformedResponse, operation: "monitoring:DescribeAlarms", code: "", message: "no MetricAlarms")
+                throw AWSError(kind: .malformedResponse, operation: "cloudwatch:DescribeAlarms", code: "", message: "no MetricAlarms")
             }
             for a in list.all("member") {
                 var dimensions: [String: String] = [:]
@@ -93,7 +93,7 @@ public struct CloudWatch: Sendable {
             if let token { page.append(("NextToken", token)) }
             let tree = try await client.query(.cloudWatch, action: "GetMetricData", parameters: page, region: region)
             guard let results = tree.at("GetMetricDataResult", "MetricDataResults") else {
-                throw AWSError(kind: .malformedResponse, operation: "monitoring:GetMetricData", code: "", message: "no MetricDataResults")
+                throw AWSError(kind: .malformedResponse, operation: "cloudwatch:GetMetricData", code: "", message: "no MetricDataResults")
             }
             for r in results.all("member") {
                 let id = r.string("Id") ?? ""
