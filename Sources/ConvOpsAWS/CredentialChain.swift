@@ -38,7 +38,10 @@ public enum CredentialChain {
             return (MissingCredentialsProvider(), .environment)
         }
         let endpoint = value("AWS_EC2_METADATA_SERVICE_ENDPOINT") ?? "http://169.254.169.254"
-        let imdsHTTP = HTTPClient(configuration: HTTPClientConfiguration(connectTimeout: .seconds(1), totalTimeout: .seconds(3),
+        // AWS_METADATA_SERVICE_TIMEOUT, as the SDKs read it: seconds per call, 1 by default.
+        let timeout = value("AWS_METADATA_SERVICE_TIMEOUT").flatMap(Double.init).map { min(60, max(0.1, $0)) } ?? 1
+        let imdsHTTP = HTTPClient(configuration: HTTPClientConfiguration(connectTimeout: .milliseconds(Int(timeout * 1000)),
+                                                                         totalTimeout: .milliseconds(Int(timeout * 3000)),
                                                                          egress: http.configuration.egress.allowingMetadata(endpoint: endpoint)))
         return (TemporaryCredentialsProvider(clock: clock, source: "EC2 instance metadata") { () async throws(AWSError) in
             try await InstanceMetadata.fetch(endpoint: endpoint, http: imdsHTTP)

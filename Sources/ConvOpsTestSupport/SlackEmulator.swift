@@ -43,6 +43,8 @@ public final class SlackEmulator: Sendable {
         public var stalled: Bool
         public var openedAt: ContinuousClock.Instant
         public var closedAt: ContinuousClock.Instant?
+        /// Told to go (a disconnect was sent): envelopes go elsewhere while another socket is open.
+        public var leaving = false
     }
 
     struct State {
@@ -110,7 +112,10 @@ public final class SlackEmulator: Sendable {
     /// Sends `{"type":"disconnect","reason":…}` on a socket; closes it after `closeAfter` if given.
     public func disconnect(_ socket: Int, reason: String, closeAfter: Duration? = nil) async throws {
         let frame = try SlackFixtures.json("socket_disconnect_warning__slack_go.json").setting("reason", .string(reason)).text
-        guard let connection = state.withLock({ $0.sockets[socket]?.connection }) else { return }
+        guard let connection = state.withLock({ s -> WebSocketConnection? in
+            s.sockets[socket]?.info.leaving = true
+            return s.sockets[socket]?.connection
+        }) else { return }
         connection.send(frame)
         if let closeAfter {
             try? await Task.sleep(for: closeAfter)
@@ -251,7 +256,10 @@ public final class SlackEmulator: Sendable {
     private func send(_ frame: String, socket: Int?) throws {
         let connection = state.withLock { s -> WebSocketConnection? in
             if let socket { return s.sockets[socket]?.connection }
-            let live = s.sockets.values.filter { $0.info.open && !$0.info.stalled }.sorted { $0.info.id < $1.info.id }
+            let open = s.sockets.values.filter { $0.info.open && !$0.info.stalled }.sorted { $0.info.id < $1.info.id }
+            // As Slack does, a socket that was told to go gets envelopes only if it is the last one.
+            let staying = open.filter { !$0.info.leaving }
+            let live = staying.isEmpty ? open : staying
             guard !live.isEmpty else { return nil }
             s.roundRobin += 1
             return live[s.roundRobin % live.count].connection

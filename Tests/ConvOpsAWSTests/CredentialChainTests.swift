@@ -112,7 +112,9 @@ import Testing
             }
         }, webSocket: { $0.close() })
         defer { server.shutdown() }
-        let (provider, source) = CredentialChain.provider(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(server.port)"],
+        // A generous timeout: on a loaded 2-core test machine the stub can take seconds to answer.
+        let (provider, source) = CredentialChain.provider(environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(server.port)",
+                                                                        "AWS_METADATA_SERVICE_TIMEOUT": "10"],
                                                           configuration: AWSConfiguration(), http: Self.loopback)
         #expect(source == .instanceMetadata)
         let credentials = try await provider.credentials()
