@@ -41,6 +41,23 @@ public final class AWSClient: Sendable {
         }
     }
 
+    /// A paginated query call: every page in turn, passing `tokenName` (NextToken, Marker)
+    /// back from the path `token` until the answer has none.
+    public func queryPages(_ service: AWSService, action: String, parameters: [(String, String)] = [], region: String? = nil,
+                           tokenName: String = "NextToken", token tokenPath: [String],
+                           _ page: (XMLTree) throws(AWSError) -> Void) async throws(AWSError) {
+        var next: String?
+        repeat {
+            var current = parameters
+            if let next { current.append((tokenName, next)) }
+            let tree = try await query(service, action: action, parameters: current, region: region)
+            try page(tree)
+            var node: XMLTree? = tree
+            for step in tokenPath { node = node?[step] }
+            next = node.map(\.text).flatMap { $0.isEmpty ? nil : $0 }
+        } while next != nil
+    }
+
     static func looksIdempotent(_ action: String) -> Bool {
         action.hasPrefix("Describe") || action.hasPrefix("List") || action.hasPrefix("Get") || action.hasPrefix("Filter")
             || action.hasPrefix("Receive")

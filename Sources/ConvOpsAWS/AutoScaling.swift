@@ -15,11 +15,9 @@ public struct AutoScaling: Sendable {
 
     public func describeGroups(names: [String] = [], region: String? = nil) async throws(AWSError) -> [AutoScalingGroup] {
         var out: [AutoScalingGroup] = []
-        var token: String?
-        repeat {
-            var parameters = names.enumerated().map { ("AutoScalingGroupNames.member.\($0.offset + 1)", $0.element) }
-            if let token { parameters.append(("NextToken", token)) }
-            let tree = try await client.query(.autoScaling, action: "DescribeAutoScalingGroups", parameters: parameters, region: region)
+        let parameters = names.enumerated().map { ("AutoScalingGroupNames.member.\($0.offset + 1)", $0.element) }
+        try await client.queryPages(.autoScaling, action: "DescribeAutoScalingGroups", parameters: parameters, region: region,
+                                    token: ["DescribeAutoScalingGroupsResult", "NextToken"]) { (tree) throws(AWSError) in
             guard let list = tree.at("DescribeAutoScalingGroupsResult", "AutoScalingGroups") else {
                 throw AWSError(kind: .malformedResponse, operation: "autoscaling:DescribeAutoScalingGroups", code: "", message: "no AutoScalingGroups")
             }
@@ -29,8 +27,7 @@ public struct AutoScaling: Sendable {
                                             desiredCapacity: Int(g.string("DesiredCapacity") ?? "") ?? 0,
                                             instanceIDs: g["Instances"]?.all("member").compactMap { $0.string("InstanceId") } ?? []))
             }
-            token = tree.string("DescribeAutoScalingGroupsResult", "NextToken").flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
+        }
         return out
     }
 

@@ -20,12 +20,8 @@ public struct CloudWatch: Sendable {
     /// DescribeAlarms, optionally in one state, following NextToken.
     public func describeAlarms(state: String? = nil, region: String? = nil) async throws(AWSError) -> [CloudWatchAlarm] {
         var out: [CloudWatchAlarm] = []
-        var token: String?
-        repeat {
-            var parameters: [(String, String)] = []
-            if let state { parameters.append(("StateValue", state)) }
-            if let token { parameters.append(("NextToken", token)) }
-            let tree = try await client.query(.cloudWatch, action: "DescribeAlarms", parameters: parameters, region: region)
+        try await client.queryPages(.cloudWatch, action: "DescribeAlarms", parameters: state.map { [("StateValue", $0)] } ?? [],
+                                    region: region, token: ["DescribeAlarmsResult", "NextToken"]) { (tree) throws(AWSError) in
             guard let list = tree.at("DescribeAlarmsResult", "MetricAlarms") else {
                 throw AWSError(kind: .malformedResponse, operation: "cloudwatch:DescribeAlarms", code: "", message: "no MetricAlarms")
             }
@@ -38,8 +34,7 @@ public struct CloudWatch: Sendable {
                                            reason: a.string("StateReason") ?? "", namespace: a.string("Namespace"),
                                            metric: a.string("MetricName"), dimensions: dimensions))
             }
-            token = tree.string("DescribeAlarmsResult", "NextToken").flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
+        }
         return out
     }
 
@@ -87,11 +82,8 @@ public struct CloudWatch: Sendable {
             }
         }
         var out: [String: [(Date, Double)]] = [:]
-        var token: String?
-        repeat {
-            var page = parameters
-            if let token { page.append(("NextToken", token)) }
-            let tree = try await client.query(.cloudWatch, action: "GetMetricData", parameters: page, region: region)
+        try await client.queryPages(.cloudWatch, action: "GetMetricData", parameters: parameters, region: region,
+                                    token: ["GetMetricDataResult", "NextToken"]) { (tree) throws(AWSError) in
             guard let results = tree.at("GetMetricDataResult", "MetricDataResults") else {
                 throw AWSError(kind: .malformedResponse, operation: "cloudwatch:GetMetricData", code: "", message: "no MetricDataResults")
             }
@@ -103,8 +95,7 @@ public struct CloudWatch: Sendable {
                     if let date = AssumeRole.parseDate(t), let value = Double(v) { out[id, default: []].append((date, value)) }
                 }
             }
-            token = tree.string("GetMetricDataResult", "NextToken").flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
+        }
         return out.mapValues { $0.sorted { $0.0 < $1.0 } }
     }
 

@@ -25,11 +25,8 @@ public struct EC2: Sendable {
             for (j, value) in filter.values.enumerated() { parameters.append(("Filter.\(i + 1).Value.\(j + 1)", value)) }
         }
         var instances: [EC2Instance] = []
-        var token: String?
-        repeat {
-            var page = parameters
-            if let token { page.append(("NextToken", token)) }
-            let tree = try await client.query(.ec2, action: "DescribeInstances", parameters: page, region: region)
+        try await client.queryPages(.ec2, action: "DescribeInstances", parameters: parameters, region: region,
+                                    token: ["nextToken"]) { (tree) throws(AWSError) in
             guard let reservations = tree["reservationSet"] else {
                 throw AWSError(kind: .malformedResponse, operation: "ec2:DescribeInstances", code: "", message: "no reservationSet")
             }
@@ -43,8 +40,7 @@ public struct EC2: Sendable {
                                                  type: item.string("instanceType") ?? "", availabilityZone: item.string("placement", "availabilityZone")))
                 }
             }
-            token = tree.string("nextToken").flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
+        }
         return instances
     }
 
@@ -65,11 +61,8 @@ public struct EC2: Sendable {
         var parameters = ids.enumerated().map { ("InstanceId.\($0.offset + 1)", $0.element) }
         parameters.append(("IncludeAllInstances", "true"))
         var out: [EC2InstanceStatus] = []
-        var token: String?
-        repeat {
-            var page = parameters
-            if let token { page.append(("NextToken", token)) }
-            let tree = try await client.query(.ec2, action: "DescribeInstanceStatus", parameters: page, region: region)
+        try await client.queryPages(.ec2, action: "DescribeInstanceStatus", parameters: parameters, region: region,
+                                    token: ["nextToken"]) { (tree) throws(AWSError) in
             guard let set = tree["instanceStatusSet"] else {
                 throw AWSError(kind: .malformedResponse, operation: "ec2:DescribeInstanceStatus", code: "", message: "no instanceStatusSet")
             }
@@ -79,8 +72,7 @@ public struct EC2: Sendable {
                                              systemStatus: item.string("systemStatus", "status") ?? "unknown",
                                              instanceStatus: item.string("instanceStatus", "status") ?? "unknown"))
             }
-            token = tree.string("nextToken").flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
+        }
         return out
     }
 

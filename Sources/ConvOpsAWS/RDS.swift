@@ -16,18 +16,13 @@ public struct RDS: Sendable {
     /// DescribeDBInstances, following Marker; one instance when `id` is given.
     public func describeDBInstances(id: String? = nil, region: String? = nil) async throws(AWSError) -> [RDSInstance] {
         var out: [RDSInstance] = []
-        var marker: String?
-        repeat {
-            var parameters: [(String, String)] = []
-            if let id { parameters.append(("DBInstanceIdentifier", id)) }
-            if let marker { parameters.append(("Marker", marker)) }
-            let tree = try await client.query(.rds, action: "DescribeDBInstances", parameters: parameters, region: region)
+        try await client.queryPages(.rds, action: "DescribeDBInstances", parameters: id.map { [("DBInstanceIdentifier", $0)] } ?? [],
+                                    region: region, tokenName: "Marker", token: ["DescribeDBInstancesResult", "Marker"]) { (tree) throws(AWSError) in
             guard let list = tree.at("DescribeDBInstancesResult", "DBInstances") else {
                 throw AWSError(kind: .malformedResponse, operation: "rds:DescribeDBInstances", code: "", message: "no DBInstances")
             }
             out += list.all("DBInstance").map(Self.instance)
-            marker = tree.string("DescribeDBInstancesResult", "Marker").flatMap { $0.isEmpty ? nil : $0 }
-        } while marker != nil
+        }
         return out
     }
 
