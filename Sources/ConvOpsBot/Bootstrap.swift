@@ -47,7 +47,8 @@ public struct Runtime: Sendable {
         let roles = configuration.accounts.isEmpty ? nil : AssumedRoles(base: aws, accounts: configuration.accounts)
         let engine = Engine(grammar: grammar, store: store, aws: aws,
                             access: configuration.policy,
-                            locale: configuration.locale, roles: roles, logger: logger)
+                            locale: configuration.locale, roles: roles,
+                            waitPollInterval: .milliseconds(Int(configuration.waitPollSeconds * 1000)), logger: logger)
         return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine)
     }
 }

@@ -25,6 +25,8 @@ public struct Configuration: Sendable {
     /// Accounts ConvOps acts in through an assumed role (config file `accounts`); none: the
     /// bot's own credentials, in its own account.
     public var accounts: [TargetAccount] = []
+    /// How often a running plan checks its effect (CONVOPS_WAIT_POLL_SECONDS, 0.1–60).
+    public var waitPollSeconds: Double = 5
 
     public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
     public var localesDirectory: String { (home as NSString).appendingPathComponent("locales") }
@@ -36,7 +38,7 @@ public struct Configuration: Sendable {
         ("retention_days", "CONVOPS_RETENTION_DAYS"), ("data_key_file", "CONVOPS_DATA_KEY_FILE"),
         ("region", "AWS_REGION"), ("endpoint_url", "AWS_ENDPOINT_URL"),
         ("slack_api_url", "SLACK_API_URL"), ("slack_connections", "SLACK_CONNECTIONS"),
-        ("slack_approval_channel", "SLACK_APPROVAL_CHANNEL"),
+        ("slack_approval_channel", "SLACK_APPROVAL_CHANNEL"), ("wait_poll_seconds", "CONVOPS_WAIT_POLL_SECONDS"),
     ]
 
     public static func load(environment env: [String: String], currentDirectory: String) throws(ConfigurationError) -> Configuration {
@@ -92,6 +94,12 @@ public struct Configuration: Sendable {
             var a = account
             if a.regions.isEmpty { a.regions = [aws.region] }
             return a
+        }
+        if let raw = value("wait_poll_seconds", "CONVOPS_WAIT_POLL_SECONDS") {
+            guard let seconds = Double(raw), seconds >= 0.1, seconds <= 60 else {
+                throw ConfigurationError("CONVOPS_WAIT_POLL_SECONDS (wait_poll_seconds) must be a number of seconds from 0.1 to 60, not '\(raw)'")
+            }
+            configuration.waitPollSeconds = seconds
         }
         if let url = value("slack_api_url", "SLACK_API_URL") {
             guard let c = URLComponents(string: url), c.scheme == "https" || c.scheme == "http", c.host != nil else {

@@ -21,10 +21,13 @@ public actor Engine {
     /// Requests already warned about their coming expiry (warned once each).
     var warned: Set<String> = []
     let defaultLocale: String
+    /// How often a running plan looks at its effect (an instance reaching "stopped").
+    let waitPollInterval: Duration
 
     public init(grammar: Grammar, store: Store, aws: AWSClient, clock: any WallClock = SystemClock(),
                 access: AccessPolicy = .openSolo, locale: String = "en", roles: AssumedRoles? = nil,
-                logger: Logger = Logger(label: "convops.engine")) {
+                waitPollInterval: Duration = .seconds(5), logger: Logger = Logger(label: "convops.engine")) {
+        self.waitPollInterval = waitPollInterval
         self.grammar = grammar
         self.store = store
         self.aws = aws
@@ -133,7 +136,11 @@ public actor Engine {
             return await decide(event, on: pending[0].id, m)
         case .whoami:
             return [Reply(.info, m.text("whoami", ["name": message.person.name, "id": message.person.id, "channel": message.channel]))]
-        case .stop, .start, .scale, .alarms, .logs, .history:
+        case .stop(let target), .start(let target):
+            let action: PlannedAction = command.intent.kind == .stop ? .stopInstance : .startInstance
+            return try await plan(action, target: target, region: region, account: command.qualifiers.account,
+                                  environment: command.qualifiers.environment, message: message, m)
+        case .scale, .alarms, .logs, .history:
             return [Reply(.info, m.text("intent.not_available", ["intent": command.intent.kind.rawValue]))]
         }
     }
@@ -159,7 +166,7 @@ public actor Engine {
         let expiry = Self.duration(access.expiry, m)
         let text = m.text("plan.prompt", [
             "id": request.id, "canonical": plan.canonicalText, "kind": resource.kind.noun, "name": resource.name ?? "-",
-            "resource": resource.label, "instance": resource.id, "region": resource.region,
+            "resource": resource.label, "instance": resource.id, "region": resource.region, "what": m.text("action.\(action.rawValue)"),
             "calls": plan.apiCalls.map(\.description).joined(separator: "; "), "expiry": expiry,
         ])
         return [Reply(.plan, text, requestID: request.id)]
@@ -274,7 +281,7 @@ public actor Engine {
                 if executes, let progress { await progress(stepReply) } else { replies.append(stepReply) }
                 for effect in effects {
                     if case .execute(let plan) = effect {
-                        replies += await execute(plan, request: next, m)
+                        replies += await execute(plan, request: next, m, progress: progress)
                     }
                 }
                 return replies
@@ -286,11 +293,19 @@ public actor Engine {
         }
     }
 
-    private func execute(_ plan: Plan, request: Request, _ m: Messages) async -> [Reply] {
+    private func execute(_ plan: Plan, request: Request, _ m: Messages, progress: Progress?) async -> [Reply] {
         let outcome: Outcome
+        // Steps as they happen: to the channel's progress callback, or (console) in order before the outcome.
+        let collected = ReplyLog()
+        let step: Executor.Progress = { text in
+            let reply = Reply(.progress, m.text("request.progress", ["id": request.id, "canonical": plan.canonicalText, "step": text]),
+                              requestID: request.id)
+            if let progress { await progress(reply) } else { collected.append(reply) }
+        }
         do {
             let place = try workspace(plan.resource.account, region: plan.resource.region, for: request.requester)
-            var result = await Executor(client: place.client, inventory: place.inventory).execute(plan)
+            var result = await Executor(client: place.client, inventory: place.inventory, pollInterval: waitPollInterval)
+                .execute(plan, progress: step)
             // CloudTrail names the person (the role session); our audit log keeps their
             // pseudonym in its place, so erasing the person leaves nothing behind here.
             if place.alias != nil, let principal = result.principal, let pseudonym = try? store.pseudonym(for: request.requester) {
@@ -309,7 +324,7 @@ public actor Engine {
         } catch {
             logger.error("engine.outcome_not_stored", metadata: ["request.id": "\(request.id)", "error": "\(error)"])
         }
-        return [stateReply(done, m)]
+        return collected.all + [stateReply(done, m)]
     }
 
     /// Marks pending requests past their deadline as expired; returns what to announce.
@@ -474,4 +489,13 @@ struct EngineError: Error, CustomStringConvertible {
     var key: String
     var arguments: [String: String]
     var description: String { "\(key) \(arguments)" }
+}
+
+/// Progress lines gathered while a plan runs, for channels without a progress callback.
+final class ReplyLog: @unchecked Sendable {
+    // Guarded by `lock`: appended from the executor's task, read after it finished.
+    private let lock = NSLock()
+    private var replies: [Reply] = []
+    func append(_ r: Reply) { lock.withLock { replies.append(r) } }
+    var all: [Reply] { lock.withLock { replies } }
 }

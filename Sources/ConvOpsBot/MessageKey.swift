@@ -19,5 +19,7 @@ enum MessageKey {
         "slack.reject", "slack.dialog_title", "slack.dialog_text", "slack.dialog_confirm", "slack.dialog_deny",
         "slack.field_resource", "slack.field_account", "slack.field_region", "slack.field_calls",
         "slack.forged", "slack.unknown_button", "slack.post_failed", "account.unknown", "account.region",
+        "action.reboot-instance", "action.stop-instance", "action.start-instance", "outcome.stop-instance", "outcome.start-instance",
+        "request.progress",
     ]
 }

@@ -22,17 +22,23 @@ public struct Plan: Sendable, Hashable, Codable {
 
 public enum PlannedAction: String, Sendable, Hashable, Codable, CaseIterable {
     case rebootInstance = "reboot-instance"
+    case stopInstance = "stop-instance"
+    case startInstance = "start-instance"
 
     /// The intent word this action renders back to.
     public var verb: String {
         switch self {
         case .rebootInstance: "restart"
+        case .stopInstance: "stop"
+        case .startInstance: "start"
         }
     }
 
     public var intentKind: IntentKind {
         switch self {
         case .rebootInstance: .restart
+        case .stopInstance: .stop
+        case .startInstance: .start
         }
     }
 }

@@ -162,3 +162,30 @@ import Testing
         #expect(result.stderr.contains("CONVOPS_CONFIRMATION_TIMEOUT (confirmation_timeout_seconds) must be a number of seconds from 10 to 86400, not 'soon'"))
     }
 }
+
+/// Stop and start wait for the instance to get there, and tell the steps on the way.
+@Suite(.serialized) struct StopStartEndToEndTests {
+    @Test func stopThenStartWaitForTheStateAndReportEachStep() async throws {
+        let moto = try await SeededMoto.shared.get("StopStartEndToEndTests")
+        let scenario = try Scenario(moto: moto, extra: ["CONVOPS_WAIT_POLL_SECONDS": "0.2"])
+        defer { scenario.remove() }
+        try await moto.startRecording()
+        let result = try await convops(["chat", "--as", "alice"], stdin: "stop worker-1\nconfirm\nstart worker-1\nconfirm\n",
+                                       environment: scenario.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = result.stdout
+        let instanceLine = try #require(out.split(separator: "\n").first { $0.contains("what:   stop EC2 instance worker-1 (i-") })
+        let id = String(try #require(instanceLine.split(separator: "(").last?.dropLast()))
+        #expect(out.contains("calls:  ec2:StopInstances InstanceIds=\(id)"))
+        #expect(out.contains("(stop worker-1): worker-1 (\(id)) is stopping…"))
+        #expect(out.contains("(stop worker-1): worker-1 (\(id)) is stopped…"))
+        #expect(out.contains("Done: worker-1 (\(id)) was stopped (as arn:aws:sts::123456789012:user/moto)."))
+        #expect(out.contains("calls:  ec2:StartInstances InstanceIds=\(id)"))
+        #expect(out.contains("Done: worker-1 (\(id)) was started and is running"))
+        let bodies = try await moto.recordedBodies()
+        #expect(bodies.filter { $0.contains("Action=StopInstances") }.count == 1)
+        #expect(bodies.filter { $0.contains("Action=StartInstances") }.count == 1)
+        let decisions = try scenario.store().auditEntries(limit: 10).map(\.decision)
+        #expect(decisions == [.requested, .confirmed, .executed, .requested, .confirmed, .executed])
+    }
+}
