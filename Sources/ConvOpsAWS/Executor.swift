@@ -21,14 +21,27 @@ public struct Executor: Sendable {
     }
 
     /// The calls a plan will make, for the plan preview (and `--dry-run`).
-    public static func apiCalls(for action: PlannedAction, resource: ResourceRef) -> [APICall] {
-        switch action {
+    public static func apiCalls(for action: PlannedAction, resource: ResourceRef, desiredCount: Int? = nil) -> [APICall] {
+        let cluster = resource.container ?? "-"
+        let count = desiredCount.map(String.init) ?? "?"
+        return switch action {
         case .rebootInstance:
             [APICall(service: "ec2", operation: "RebootInstances", parameters: ["InstanceIds": resource.id])]
         case .stopInstance:
             [APICall(service: "ec2", operation: "StopInstances", parameters: ["InstanceIds": resource.id])]
         case .startInstance:
             [APICall(service: "ec2", operation: "StartInstances", parameters: ["InstanceIds": resource.id])]
+        case .redeployService:
+            [APICall(service: "ecs", operation: "UpdateService", parameters: ["cluster": cluster, "service": resource.name ?? resource.id,
+                                                                              "forceNewDeployment": "true"])]
+        case .rebootDatabase:
+            [APICall(service: "rds", operation: "RebootDBInstance", parameters: ["DBInstanceIdentifier": resource.id])]
+        case .scaleService:
+            [APICall(service: "ecs", operation: "UpdateService", parameters: ["cluster": cluster, "service": resource.name ?? resource.id,
+                                                                              "desiredCount": count])]
+        case .scaleGroup:
+            [APICall(service: "autoscaling", operation: "SetDesiredCapacity",
+                     parameters: ["AutoScalingGroupName": resource.name ?? resource.id, "DesiredCapacity": count])]
         }
     }
 
@@ -56,6 +69,41 @@ public struct Executor: Sendable {
                                    principal: principal)
                 }
                 return Outcome(succeeded: true, summary: target, principal: principal)
+            case .redeployService, .scaleService:
+                let ecs = ECS(client: client)
+                let cluster = plan.resource.container ?? ""
+                let service = plan.resource.name ?? plan.resource.id
+                _ = try await ecs.updateService(cluster: cluster, service: service,
+                                                desiredCount: plan.action == .scaleService ? plan.desiredCount : nil,
+                                                forceNewDeployment: plan.action == .redeployService, region: plan.resource.region)
+                guard try await waitForSteadyService(cluster: cluster, service: service, region: plan.resource.region,
+                                                     label: plan.resource.label, progress: progress) else {
+                    return Outcome(succeeded: false, summary: "\(plan.resource.label) did not reach a steady state within \(waitTimeout); its deployment may still be rolling: look at the service's events in the ECS console",
+                                   principal: principal)
+                }
+                return Outcome(succeeded: true, summary: "steady", principal: principal)
+            case .rebootDatabase:
+                let rds = RDS(client: client)
+                let first = try await rds.rebootDBInstance(id: plan.resource.id, region: plan.resource.region)
+                await progress?("\(plan.resource.label) is \(first.status)")
+                let deadline = ContinuousClock.now + waitTimeout
+                var status = first.status
+                while status != "available" {
+                    guard ContinuousClock.now < deadline else {
+                        return Outcome(succeeded: false, summary: "\(plan.resource.label) is still \(status) after \(waitTimeout)", principal: principal)
+                    }
+                    try? await Task.sleep(for: pollInterval)
+                    let now = try await rds.describeDBInstances(id: plan.resource.id, region: plan.resource.region).first?.status ?? "gone"
+                    if now != status { await progress?("\(plan.resource.label) is \(now)") }
+                    status = now
+                }
+                return Outcome(succeeded: true, summary: "available", principal: principal)
+            case .scaleGroup:
+                let desired = plan.desiredCount ?? 0
+                let before = try await AutoScaling(client: client).setDesiredCapacity(group: plan.resource.name ?? plan.resource.id, to: desired,
+                                                                                     region: plan.resource.region)
+                await progress?("\(plan.resource.label): desired capacity \(before.desiredCapacity) → \(desired)")
+                return Outcome(succeeded: true, summary: "\(desired)", principal: principal)
             }
         } catch {
             return Outcome(succeeded: false, summary: error.description, principal: principal)
@@ -81,5 +129,26 @@ public struct Executor: Sendable {
             if state == "terminated" || state == "gone" { return false }
         }
         return true
+    }
+
+    /// The AWS SDKs' "services stable" rule: one deployment left, and as many tasks running as
+    /// desired. Progress is the new deployment's tasks ("2/4 tasks replaced").
+    func waitForSteadyService(cluster: String, service: String, region: String, label: String,
+                              progress: Progress?) async throws(AWSError) -> Bool {
+        let ecs = ECS(client: client)
+        let deadline = ContinuousClock.now + waitTimeout
+        var last = ""
+        while true {
+            guard let s = try await ecs.describeServices(cluster: cluster, services: [service], region: region).first else { return false }
+            let primary = s.deployments.first { $0.status == "PRIMARY" }
+            let step = primary.map { "\($0.runningCount)/\(s.desiredCount) tasks replaced" } ?? "\(s.runningCount)/\(s.desiredCount) tasks running"
+            if step != last {
+                last = step
+                await progress?("\(label): \(step)")
+            }
+            if s.deployments.count == 1 && s.runningCount == s.desiredCount { return true }
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: pollInterval)
+        }
     }
 }

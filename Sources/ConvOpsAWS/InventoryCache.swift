@@ -8,7 +8,7 @@ import Synchronization
 public final class InventoryCache: Sendable {
     public let ttl: TimeInterval
     private let clock: any WallClock
-    private let entries = Mutex([String: (at: Date, instances: [EC2Instance])]())
+    private let entries = Mutex([String: (at: Date, resources: [ResourceRef])]())
 
     public init(ttl: TimeInterval = 60, clock: any WallClock = SystemClock()) {
         self.ttl = ttl
@@ -16,9 +16,9 @@ public final class InventoryCache: Sendable {
     }
 
     /// The cached answer for `key`, or the fresh one from `fetch` (stored for next time).
-    func instances(_ key: String, fetch: () async throws(AWSError) -> [EC2Instance]) async throws(AWSError) -> [EC2Instance] {
+    func resources(_ key: String, fetch: () async throws(AWSError) -> [ResourceRef]) async throws(AWSError) -> [ResourceRef] {
         let now = clock.now()
-        if let hit = entries.withLock({ $0[key] }), now.timeIntervalSince(hit.at) < ttl { return hit.instances }
+        if let hit = entries.withLock({ $0[key] }), now.timeIntervalSince(hit.at) < ttl { return hit.resources }
         let fresh = try await fetch()
         entries.withLock { $0[key] = (now, fresh) }
         return fresh

@@ -1,4 +1,5 @@
 import ConvOpsCore
+import Logging
 
 /// What a mention turned out to be.
 public enum Resolution: Sendable, Hashable {
@@ -9,18 +10,23 @@ public enum Resolution: Sendable, Hashable {
     case ambiguous([ResourceRef])
 }
 
-/// Finds the resource a person meant. This slice looks at EC2 instances in the configured
-/// region by Name tag, instance id or ARN; the AWS issue widens it to ECS, RDS and Auto Scaling.
+/// Finds the resource a person meant: an EC2 instance (Name tag, instance id or ARN), an ECS
+/// service, an RDS instance or an Auto Scaling group (name or ARN), in one account and region.
+/// A service the role may not read is skipped, not fatal: EC2 alone still resolves.
 public struct ResourceResolver: Sendable {
     let ec2: EC2
     let region: String
     let inventory: InventoryCache?
+    let logger: Logger
 
-    public init(ec2: EC2, region: String, inventory: InventoryCache? = nil) {
+    public init(ec2: EC2, region: String, inventory: InventoryCache? = nil, logger: Logger = Logger(label: "convops.resolver")) {
         self.ec2 = ec2
         self.region = region
         self.inventory = inventory
+        self.logger = logger
     }
+
+    var client: AWSClient { ec2.client }
 
     /// Instances that are gone don't answer to names any more.
     public static let liveStates = ["pending", "running", "stopping", "stopped", "shutting-down"]
@@ -29,56 +35,122 @@ public struct ResourceResolver: Sendable {
     public func resolve(_ mention: ResourceMention, region: String? = nil, fresh: Bool = false) async throws(AWSError) -> Resolution {
         let region = region ?? self.region
         let cache = fresh ? nil : inventory
-        let instances: [EC2Instance]
+        let candidates: [ResourceRef]
         switch mention.form {
         case .instanceID:
-            instances = try await cached(cache, "id:\(region):\(mention.text)") { () throws(AWSError) in
-                try await describeByID(mention.text, region: region)
+            candidates = try await cached(cache, "ec2-id:\(region):\(mention.text)") { () throws(AWSError) in
+                try await instances(ids: [mention.text], region: region)
             }
         case .arn:
-            // arn:aws:ec2:REGION:ACCOUNT:instance/i-…
-            let parts = mention.text.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count >= 6, parts[2] == "ec2", parts[5].hasPrefix("instance/") else { return .notFound(nearMisses: []) }
-            let arnRegion = parts[3].isEmpty ? region : String(parts[3])
-            let id = String(parts[5].dropFirst("instance/".count))
-            instances = try await cached(cache, "id:\(arnRegion):\(id)") { () throws(AWSError) in
-                try await describeByID(id, region: arnRegion)
-            }
+            candidates = try await byARN(mention.text, region: region, cache: cache)
         case .name:
-            instances = try await cached(cache, "name:\(region):\(mention.text)") { () throws(AWSError) in
-                try await ec2.describeInstances(filters: [("tag:Name", [mention.text]), ("instance-state-name", Self.liveStates)],
-                                                region: region)
+            let text = mention.text
+            var found = try await cached(cache, "ec2-name:\(region):\(text)") { () throws(AWSError) in
+                try await ec2.describeInstances(filters: [("tag:Name", [text]), ("instance-state-name", Self.liveStates)], region: region)
+                    .map { Self.ref($0, region) }
             }
+            for kind in [ResourceKind.ecsService, .rdsInstance, .autoScalingGroup] {
+                found += try await all(kind, region: region, cache: cache).filter { $0.name == text }
+            }
+            candidates = found
         }
-        let refs = instances.map { ResourceRef(kind: .ec2Instance, id: $0.id, name: $0.name, region: region, state: $0.state) }
-        switch refs.count {
-        case 1: return .found(refs[0])
+        switch candidates.count {
+        case 1: return .found(candidates[0])
         case 0: return .notFound(nearMisses: try await nearMisses(mention.text, region: region, cache: cache))
-        default: return .ambiguous(refs.sorted { $0.id < $1.id })
+        default: return .ambiguous(candidates.sorted { ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id) })
         }
     }
 
-    private func cached(_ cache: InventoryCache?, _ key: String,
-                        _ fetch: () async throws(AWSError) -> [EC2Instance]) async throws(AWSError) -> [EC2Instance] {
-        guard let cache else { return try await fetch() }
-        return try await cache.instances(key, fetch: fetch)
+    /// arn:aws:ec2:R:A:instance/i-…, arn:aws:ecs:R:A:service/CLUSTER/NAME, arn:aws:rds:R:A:db:ID,
+    /// arn:aws:autoscaling:R:A:autoScalingGroup:UUID:autoScalingGroupName/NAME.
+    private func byARN(_ arn: String, region: String, cache: InventoryCache?) async throws(AWSError) -> [ResourceRef] {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 6 else { return [] }
+        let arnRegion = parts[3].isEmpty ? region : parts[3]
+        let resource = parts[5...].joined(separator: ":")
+        switch parts[2] {
+        case "ec2" where resource.hasPrefix("instance/"):
+            let id = String(resource.dropFirst("instance/".count))
+            return try await cached(cache, "ec2-id:\(arnRegion):\(id)") { () throws(AWSError) in
+                try await instances(ids: [id], region: arnRegion)
+            }
+        case "ecs":
+            return try await all(.ecsService, region: arnRegion, cache: cache).filter { $0.id == arn }
+        case "rds":
+            return try await all(.rdsInstance, region: arnRegion, cache: cache).filter { $0.id == String(resource.dropFirst("db:".count)) }
+        case "autoscaling":
+            let name = resource.components(separatedBy: "autoScalingGroupName/").last ?? ""
+            return try await all(.autoScalingGroup, region: arnRegion, cache: cache).filter { $0.name == name }
+        default:
+            return []
+        }
     }
 
-    private func describeByID(_ id: String, region: String) async throws(AWSError) -> [EC2Instance] {
+    private func instances(ids: [String], region: String) async throws(AWSError) -> [ResourceRef] {
         do {
-            return try await ec2.describeInstances(ids: [id], region: region).filter { $0.state != "terminated" }
+            return try await ec2.describeInstances(ids: ids, region: region).filter { $0.state != "terminated" }.map { Self.ref($0, region) }
         } catch where error.kind == .notFound {
             return []
         }
     }
 
-    /// Names of live instances within a small edit distance, closest first ("web1" → "web-1").
+    /// Every resource of a kind in the region (cached): ECS services, RDS instances, groups.
+    /// Access denied to a service means it cannot hold the resource for us: none, logged.
+    func all(_ kind: ResourceKind, region: String, cache: InventoryCache?) async throws(AWSError) -> [ResourceRef] {
+        do {
+            return try await cached(cache, "\(kind.rawValue):\(region)") { () throws(AWSError) in
+                switch kind {
+                case .ec2Instance:
+                    return try await ec2.describeInstances(filters: [("instance-state-name", Self.liveStates)], region: region)
+                        .map { Self.ref($0, region) }
+                case .ecsService:
+                    let ecs = ECS(client: client)
+                    var out: [ResourceRef] = []
+                    for cluster in try await ecs.listClusters(region: region) {
+                        let arns = try await ecs.listServices(cluster: cluster, region: region)
+                        guard !arns.isEmpty else { continue }
+                        for s in try await ecs.describeServices(cluster: cluster, services: arns, region: region) {
+                            out.append(ResourceRef(kind: .ecsService, id: s.arn, name: s.name, region: region,
+                                                   state: "\(s.runningCount)/\(s.desiredCount) tasks running", container: cluster))
+                        }
+                    }
+                    return out
+                case .rdsInstance:
+                    return try await RDS(client: client).describeDBInstances(region: region).map {
+                        ResourceRef(kind: .rdsInstance, id: $0.id, name: $0.id, region: region, state: $0.status)
+                    }
+                case .autoScalingGroup:
+                    return try await AutoScaling(client: client).describeGroups(region: region).map {
+                        ResourceRef(kind: .autoScalingGroup, id: $0.arn ?? $0.name, name: $0.name, region: region,
+                                    state: "\($0.desiredCapacity) desired (\($0.minSize)–\($0.maxSize))")
+                    }
+                }
+            }
+        } catch where kind != .ec2Instance && error.kind == .accessDenied {
+            logger.notice("resolver.skipped", metadata: ["aws.operation": "\(error.operation)", "resolver.kind": "\(kind.rawValue)"])
+            return []
+        }
+    }
+
+    static func ref(_ i: EC2Instance, _ region: String) -> ResourceRef {
+        ResourceRef(kind: .ec2Instance, id: i.id, name: i.name, region: region, state: i.state)
+    }
+
+    private func cached(_ cache: InventoryCache?, _ key: String,
+                        _ fetch: () async throws(AWSError) -> [ResourceRef]) async throws(AWSError) -> [ResourceRef] {
+        guard let cache else { return try await fetch() }
+        return try await cache.resources(key, fetch: fetch)
+    }
+
+    /// Names of live resources of every kind within a small edit distance, closest first
+    /// ("web1" → "web-1").
     func nearMisses(_ text: String, region: String, cache: InventoryCache?) async throws(AWSError) -> [String] {
-        let all = try await cached(cache, "all:\(region)") { () throws(AWSError) in
-            try await ec2.describeInstances(filters: [("instance-state-name", Self.liveStates)], region: region)
+        var names = Set<String>()
+        for kind in ResourceKind.allCases {
+            for ref in try await all(kind, region: region, cache: cache) { if let name = ref.name { names.insert(name) } }
         }
         let wanted = Self.fold(text)
-        let scored = Set(all.compactMap(\.name)).compactMap { name -> (String, Int)? in
+        let scored = names.compactMap { name -> (String, Int)? in
             let d = Self.distance(Self.fold(name), wanted)
             return d <= max(1, wanted.count / 3) ? (name, d) : nil
         }

@@ -48,7 +48,8 @@ public struct Runtime: Sendable {
         let engine = Engine(grammar: grammar, store: store, aws: aws,
                             access: configuration.policy,
                             locale: configuration.locale, roles: roles,
-                            waitPollInterval: .milliseconds(Int(configuration.waitPollSeconds * 1000)), logger: logger)
+                            waitPollInterval: .milliseconds(Int(configuration.waitPollSeconds * 1000)),
+                            waitTimeout: .milliseconds(Int(configuration.waitTimeoutSeconds * 1000)), logger: logger)
         return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine)
     }
 }

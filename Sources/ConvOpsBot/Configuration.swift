@@ -27,6 +27,9 @@ public struct Configuration: Sendable {
     public var accounts: [TargetAccount] = []
     /// How often a running plan checks its effect (CONVOPS_WAIT_POLL_SECONDS, 0.1–60).
     public var waitPollSeconds: Double = 5
+    /// How long a running plan waits for its effect before it says it is not confirmed
+    /// (CONVOPS_WAIT_TIMEOUT_SECONDS, 1–3600).
+    public var waitTimeoutSeconds: Double = 600
 
     public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
     public var localesDirectory: String { (home as NSString).appendingPathComponent("locales") }
@@ -39,6 +42,7 @@ public struct Configuration: Sendable {
         ("region", "AWS_REGION"), ("endpoint_url", "AWS_ENDPOINT_URL"),
         ("slack_api_url", "SLACK_API_URL"), ("slack_connections", "SLACK_CONNECTIONS"),
         ("slack_approval_channel", "SLACK_APPROVAL_CHANNEL"), ("wait_poll_seconds", "CONVOPS_WAIT_POLL_SECONDS"),
+        ("wait_timeout_seconds", "CONVOPS_WAIT_TIMEOUT_SECONDS"),
     ]
 
     public static func load(environment env: [String: String], currentDirectory: String) throws(ConfigurationError) -> Configuration {
@@ -100,6 +104,12 @@ public struct Configuration: Sendable {
                 throw ConfigurationError("CONVOPS_WAIT_POLL_SECONDS (wait_poll_seconds) must be a number of seconds from 0.1 to 60, not '\(raw)'")
             }
             configuration.waitPollSeconds = seconds
+        }
+        if let raw = value("wait_timeout_seconds", "CONVOPS_WAIT_TIMEOUT_SECONDS") {
+            guard let seconds = Double(raw), seconds >= 1, seconds <= 3600 else {
+                throw ConfigurationError("CONVOPS_WAIT_TIMEOUT_SECONDS (wait_timeout_seconds) must be a number of seconds from 1 to 3600, not '\(raw)'")
+            }
+            configuration.waitTimeoutSeconds = seconds
         }
         if let url = value("slack_api_url", "SLACK_API_URL") {
             guard let c = URLComponents(string: url), c.scheme == "https" || c.scheme == "http", c.host != nil else {

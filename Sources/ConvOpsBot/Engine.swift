@@ -23,11 +23,14 @@ public actor Engine {
     let defaultLocale: String
     /// How often a running plan looks at its effect (an instance reaching "stopped").
     let waitPollInterval: Duration
+    let waitTimeout: Duration
 
     public init(grammar: Grammar, store: Store, aws: AWSClient, clock: any WallClock = SystemClock(),
                 access: AccessPolicy = .openSolo, locale: String = "en", roles: AssumedRoles? = nil,
-                waitPollInterval: Duration = .seconds(5), logger: Logger = Logger(label: "convops.engine")) {
+                waitPollInterval: Duration = .seconds(5), waitTimeout: Duration = .seconds(600),
+                logger: Logger = Logger(label: "convops.engine")) {
         self.waitPollInterval = waitPollInterval
+        self.waitTimeout = waitTimeout
         self.grammar = grammar
         self.store = store
         self.aws = aws
@@ -115,8 +118,11 @@ public actor Engine {
                 return m.text("status.overview_line", args)
             }
             return [Reply(.info, ([m.text("status.overview", ["region": region ?? aws.configuration.region])] + lines).joined(separator: "\n"))]
-        case .restart(let target):
-            return try await plan(.rebootInstance, target: target, region: region, account: command.qualifiers.account,
+        case .restart(let target), .stop(let target), .start(let target):
+            return try await plan(command.intent.kind, target: target, scale: nil, region: region, account: command.qualifiers.account,
+                                  environment: command.qualifiers.environment, message: message, m)
+        case .scale(let target, let change):
+            return try await plan(.scale, target: target, scale: change, region: region, account: command.qualifiers.account,
                                   environment: command.qualifiers.environment, message: message, m)
         case .cancel:
             guard let request = try latestPending(for: message.person, states: [.awaitingConfirmation, .awaitingApproval]) else {
@@ -136,26 +142,34 @@ public actor Engine {
             return await decide(event, on: pending[0].id, m)
         case .whoami:
             return [Reply(.info, m.text("whoami", ["name": message.person.name, "id": message.person.id, "channel": message.channel]))]
-        case .stop(let target), .start(let target):
-            let action: PlannedAction = command.intent.kind == .stop ? .stopInstance : .startInstance
-            return try await plan(action, target: target, region: region, account: command.qualifiers.account,
-                                  environment: command.qualifiers.environment, message: message, m)
-        case .scale, .alarms, .logs, .history:
+        case .alarms, .logs, .history:
             return [Reply(.info, m.text("intent.not_available", ["intent": command.intent.kind.rawValue]))]
         }
     }
 
     /// Resolves the target, builds the plan and stores the request before showing it.
-    private func plan(_ action: PlannedAction, target: ResourceMention, region: String?, account: String?, environment: String?,
-                      message: InboundMessage, _ m: Messages) async throws -> [Reply] {
+    private func plan(_ intent: IntentKind, target: ResourceMention, scale: ScaleChange?, region: String?, account: String?,
+                      environment: String?, message: InboundMessage, _ m: Messages) async throws -> [Reply] {
         let place = try workspace(account, region: region, for: message.person)
         let resolution = try await place.resolver.resolve(target, region: place.region)
         guard case .found(var resource) = resolution else {
             return [resolutionProblem(resolution, mention: target, region: region, m)]
         }
         resource.account = place.alias
+        // What the intent means depends on what the name turned out to be.
+        guard let action = PlannedAction.forIntent(intent, on: resource.kind) else {
+            return [Reply(.error, m.text("intent.not_for_kind", ["intent": intent.rawValue, "kind": resource.kind.noun,
+                                                                 "resource": resource.label]))]
+        }
+        var desired: Int?
+        if let scale {
+            switch try await scaleTarget(scale, resource, client: place.client) {
+            case .success(let count): desired = count
+            case .failure(let refusal): return [Reply(.error, m.text(refusal.key, refusal.arguments))]
+            }
+        }
         let plan = Plan(action: action, resource: resource, risk: action.intentKind.risk,
-                        apiCalls: Executor.apiCalls(for: action, resource: resource))
+                        apiCalls: Executor.apiCalls(for: action, resource: resource, desiredCount: desired), desiredCount: desired)
         let now = clock.now()
         var request = Request(id: Self.newRequestID(), plan: plan, requester: message.person, channel: message.channel,
                               createdAt: now, expiresAt: now.addingTimeInterval(access.expiry))
@@ -304,7 +318,8 @@ public actor Engine {
         }
         do {
             let place = try workspace(plan.resource.account, region: plan.resource.region, for: request.requester)
-            var result = await Executor(client: place.client, inventory: place.inventory, pollInterval: waitPollInterval)
+            var result = await Executor(client: place.client, inventory: place.inventory, pollInterval: waitPollInterval,
+                                  waitTimeout: waitTimeout)
                 .execute(plan, progress: step)
             // CloudTrail names the person (the role session); our audit log keeps their
             // pseudonym in its place, so erasing the person leaves nothing behind here.
@@ -374,7 +389,13 @@ public actor Engine {
             let state: String
             do {
                 let place = try workspace(resource.account, region: resource.region, for: request.requester)
-                state = try await EC2(client: place.client).describeInstances(ids: [resource.id], region: resource.region).first?.state ?? "gone"
+                if resource.kind == .ec2Instance {
+                    state = try await EC2(client: place.client).describeInstances(ids: [resource.id], region: resource.region).first?.state ?? "gone"
+                } else if case .found(let now) = try await place.resolver.resolve(ResourceMention(resource.id), region: resource.region, fresh: true) {
+                    state = now.state ?? m.text("request.state_unknown")
+                } else {
+                    state = "gone"
+                }
             } catch {
                 state = m.text("request.state_unknown")
             }
@@ -437,6 +458,42 @@ public actor Engine {
 
     private func latestPending(for person: Person, states: [RequestState]) throws -> Request? {
         try store.requests(in: states).last { $0.requester.id == person.id }
+    }
+
+    /// The count a scale asks for, from "to 4" or "+2" on what is desired now, checked against
+    /// what the resource allows (an Auto Scaling group's MinSize and MaxSize).
+    private func scaleTarget(_ change: ScaleChange, _ resource: ResourceRef,
+                             client: AWSClient) async throws -> Result<Int, EngineError> {
+        let label = resource.label
+        let current: Int
+        var bounds: ClosedRange<Int>?
+        switch resource.kind {
+        case .ecsService:
+            current = try await ECS(client: client).describeServices(cluster: resource.container ?? "", services: [resource.id],
+                                                                     region: resource.region).first?.desiredCount ?? 0
+        case .autoScalingGroup:
+            guard let group = try await AutoScaling(client: client).describeGroups(names: [resource.name ?? resource.id],
+                                                                                   region: resource.region).first else {
+                return .failure(EngineError(key: "resolve.not_found", arguments: ["name": label, "region": resource.region]))
+            }
+            current = group.desiredCapacity
+            bounds = group.minSize...max(group.minSize, group.maxSize)
+        default:
+            current = 0
+        }
+        let wanted: Int = switch change {
+        case .absolute(let n): n
+        case .delta(let d): current + d
+        }
+        guard wanted >= 0 else {
+            return .failure(EngineError(key: "scale.negative", arguments: ["resource": label, "count": String(wanted), "current": String(current)]))
+        }
+        if let bounds, !bounds.contains(wanted) {
+            let key = wanted > bounds.upperBound ? "scale.above_max" : "scale.below_min"
+            return .failure(EngineError(key: key, arguments: ["resource": label, "count": String(wanted),
+                                                              "max": String(bounds.upperBound), "min": String(bounds.lowerBound)]))
+        }
+        return .success(wanted)
     }
 
     /// Where a request acts: the bot's own account, or a configured one through a role assumed

@@ -6,17 +6,22 @@ public struct Plan: Sendable, Hashable, Codable {
     public var risk: Risk
     /// The exact AWS API calls that executing the plan makes, in order.
     public var apiCalls: [APICall]
+    /// For a scale: the count to set (already worked out from a "+2").
+    public var desiredCount: Int?
 
-    public init(action: PlannedAction, resource: ResourceRef, risk: Risk, apiCalls: [APICall]) {
+    public init(action: PlannedAction, resource: ResourceRef, risk: Risk, apiCalls: [APICall], desiredCount: Int? = nil) {
         self.action = action
         self.resource = resource
         self.risk = risk
         self.apiCalls = apiCalls
+        self.desiredCount = desiredCount
     }
 
     /// The command rendered back to canonical text, so people confirm exactly what runs.
     public var canonicalText: String {
-        "\(action.verb) \(resource.name ?? resource.id)"
+        let target = resource.name ?? resource.id
+        if let desiredCount { return "\(action.verb) \(target) to \(desiredCount)" }
+        return "\(action.verb) \(target)"
     }
 }
 
@@ -24,6 +29,11 @@ public enum PlannedAction: String, Sendable, Hashable, Codable, CaseIterable {
     case rebootInstance = "reboot-instance"
     case stopInstance = "stop-instance"
     case startInstance = "start-instance"
+    /// A rolling restart of an ECS service: a new deployment of the same task definition.
+    case redeployService = "redeploy-service"
+    case rebootDatabase = "reboot-db-instance"
+    case scaleService = "scale-service"
+    case scaleGroup = "scale-group"
 
     /// The intent word this action renders back to.
     public var verb: String {
@@ -31,6 +41,8 @@ public enum PlannedAction: String, Sendable, Hashable, Codable, CaseIterable {
         case .rebootInstance: "restart"
         case .stopInstance: "stop"
         case .startInstance: "start"
+        case .redeployService, .rebootDatabase: "restart"
+        case .scaleService, .scaleGroup: "scale"
         }
     }
 
@@ -39,6 +51,23 @@ public enum PlannedAction: String, Sendable, Hashable, Codable, CaseIterable {
         case .rebootInstance: .restart
         case .stopInstance: .stop
         case .startInstance: .start
+        case .redeployService, .rebootDatabase: .restart
+        case .scaleService, .scaleGroup: .scale
+        }
+    }
+
+    /// What `intent` means for a resource of this kind; nil when it means nothing (stopping an
+    /// ECS service, restarting an Auto Scaling group).
+    public static func forIntent(_ intent: IntentKind, on kind: ResourceKind) -> PlannedAction? {
+        switch (intent, kind) {
+        case (.restart, .ec2Instance): .rebootInstance
+        case (.restart, .ecsService): .redeployService
+        case (.restart, .rdsInstance): .rebootDatabase
+        case (.stop, .ec2Instance): .stopInstance
+        case (.start, .ec2Instance): .startInstance
+        case (.scale, .ecsService): .scaleService
+        case (.scale, .autoScalingGroup): .scaleGroup
+        default: nil
         }
     }
 }

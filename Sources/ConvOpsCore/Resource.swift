@@ -24,11 +24,17 @@ public struct ResourceMention: Sendable, Hashable, CustomStringConvertible {
 
 public enum ResourceKind: String, Sendable, Hashable, Codable, CaseIterable {
     case ec2Instance = "ec2-instance"
+    case ecsService = "ecs-service"
+    case rdsInstance = "rds-instance"
+    case autoScalingGroup = "autoscaling-group"
 
     /// How the kind reads in a sentence.
     public var noun: String {
         switch self {
         case .ec2Instance: "EC2 instance"
+        case .ecsService: "ECS service"
+        case .rdsInstance: "RDS instance"
+        case .autoScalingGroup: "Auto Scaling group"
         }
     }
 }
@@ -42,19 +48,25 @@ public struct ResourceRef: Sendable, Hashable, Codable {
     public var account: String?
     /// Last known state as AWS reported it ("running", "stopped"…), for status replies.
     public var state: String?
+    /// What holds it: an ECS service's cluster.
+    public var container: String?
 
     public init(kind: ResourceKind, id: String, name: String?, region: String,
-                account: String? = nil, state: String? = nil) {
+                account: String? = nil, state: String? = nil, container: String? = nil) {
         self.kind = kind
         self.id = id
         self.name = name
         self.region = region
         self.account = account
         self.state = state
+        self.container = container
     }
 
     /// "web-1 (i-0abc…)" or just the id when the resource has no name.
     public var label: String {
+        // An ARN (ECS services, Auto Scaling groups) is too long to read in a sentence: the plan
+        // and its card show it in full; sentences use the name.
+        if let name, !name.isEmpty, id.hasPrefix("arn:") { return name }
         if let name, !name.isEmpty, name != id { return "\(name) (\(id))" }
         return id
     }

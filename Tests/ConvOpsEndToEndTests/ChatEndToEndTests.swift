@@ -189,3 +189,69 @@ import Testing
         #expect(decisions == [.requested, .confirmed, .executed, .requested, .confirmed, .executed])
     }
 }
+
+/// A name resolves to whatever carries it (ECS service, RDS instance, Auto Scaling group), and
+/// the same words plan the right calls for it.
+@Suite(.serialized) struct ResourceKindsEndToEndTests {
+    static let seed = """
+        import boto3, sys
+        kw = dict(region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="testing", aws_secret_access_key="testing")
+        ecs = boto3.client("ecs", **kw)
+        ecs.create_cluster(clusterName="apps")
+        ecs.register_task_definition(family="api", containerDefinitions=[{"name": "api", "image": "nginx", "memory": 128}])
+        ecs.create_service(cluster="apps", serviceName="api", taskDefinition="api", desiredCount=2)
+        boto3.client("rds", **kw).create_db_instance(DBInstanceIdentifier="orders-db", DBInstanceClass="db.t3.micro", Engine="postgres",
+                                                      MasterUsername="admin", MasterUserPassword="password123", AllocatedStorage=20)
+        ec2 = boto3.client("ec2", **kw)
+        ami = ec2.describe_images()["Images"][0]["ImageId"]
+        ec2.create_launch_template(LaunchTemplateName="workers", LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro"})
+        boto3.client("autoscaling", **kw).create_auto_scaling_group(AutoScalingGroupName="batch", LaunchTemplate={"LaunchTemplateName": "workers"},
+                                      MinSize=1, MaxSize=3, DesiredCapacity=1, AvailabilityZones=["eu-west-1a"])
+        """
+
+    @Test func restartAndScalePlanTheRightCallsForEachKind() async throws {
+        let moto = try await SeededMoto.shared.get("ResourceKindsEndToEndTests")
+        let python = ProcessInfo.processInfo.environment["CONVOPS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+        let seeded = try await Subprocess.run("/usr/bin/env", [python, "-c", Self.seed, moto.endpoint])
+        #expect(seeded.status == 0, "\(seeded.stderr)")
+        // moto never runs an ECS task, so a redeployment never settles there: the waiter's
+        // timeout is what this test sees, and the outcome must say so.
+        let scenario = try Scenario(moto: moto, extra: ["CONVOPS_WAIT_POLL_SECONDS": "0.2", "CONVOPS_WAIT_TIMEOUT_SECONDS": "2"])
+        defer { scenario.remove() }
+        try await moto.startRecording()
+        let script = """
+            restart api
+            confirm
+            scale api to 4
+            confirm
+            restart orders-db
+            confirm
+            scale batch +1
+            confirm
+            scale batch to 9
+            stop api
+            restart batch
+            """
+        let result = try await convops(["chat", "--as", "alice"], stdin: script + "\n", environment: scenario.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = result.stdout
+        #expect(out.contains("what:   redeploy ECS service api\n"))
+        #expect(out.contains("calls:  ecs:UpdateService cluster=arn:aws:ecs:eu-west-1:123456789012:cluster/apps forceNewDeployment=true service=api"))
+        #expect(out.contains("(restart api): api: 0/2 tasks replaced…"))
+        #expect(out.contains("did not reach a steady state within 2.0 seconds; its deployment may still be rolling"))
+        #expect(out.contains("Plan ") && out.contains(": scale api to 4"))
+        #expect(out.contains("desiredCount=4"))
+        #expect(out.contains("was scaled and is steady"))
+        #expect(out.contains("calls:  rds:RebootDBInstance DBInstanceIdentifier=orders-db"))
+        #expect(out.contains("was rebooted and is available"))
+        #expect(out.contains(": scale batch to 2"))
+        #expect(out.contains("calls:  autoscaling:SetDesiredCapacity AutoScalingGroupName=batch DesiredCapacity=2"))
+        #expect(out.contains("batch") && out.contains("can hold at most 3 (its MaxSize); nothing was planned."))
+        #expect(out.contains("“stop” does not work on ECS service"))
+        #expect(out.contains("“restart” does not work on Auto Scaling group"))
+        let bodies = try await moto.recordedBodies()
+        #expect(bodies.filter { $0.contains("Action=RebootDBInstance") }.count == 1)
+        #expect(bodies.filter { $0.contains("Action=SetDesiredCapacity") && $0.contains("DesiredCapacity=2") }.count == 1)
+        #expect(!bodies.contains { $0.contains("DesiredCapacity=9") })
+    }
+}
