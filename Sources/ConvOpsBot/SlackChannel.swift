@@ -144,8 +144,20 @@ public final class SlackChannel: Sendable {
         // The button must sit on the card ConvOps posted for that very request: a value copied
         // onto another message, or made up, is refused before anything is looked up.
         let expectedRole: MessageRef.Role = (button == .approve || button == .reject) ? .approval : .request
-        let refs = Self.isRequestID(action.value) ? ((try? store.messages(for: action.value)) ?? []) : []
-        guard refs.contains(where: { $0.role == expectedRole && $0.channel == channel && $0.ts == action.messageTS }) else {
+        func onItsCard() -> Bool {
+            guard Self.isRequestID(action.value) else { return false }
+            let refs = (try? store.messages(for: action.value)) ?? []
+            return refs.contains { $0.role == expectedRole && $0.channel == channel && $0.ts == action.messageTS }
+        }
+        // A click can beat us to recording where the card went (Slack shows it the moment it is
+        // posted): give the recording a moment before calling the click forged.
+        var matched = onItsCard()
+        let deadline = ContinuousClock.now + .seconds(3)
+        while !matched, Self.isRequestID(action.value), await engine.request(id: action.value) != nil, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+            matched = onItsCard()
+        }
+        guard matched else {
             await engine.recordRefusal(action: button.rawValue, target: Self.isRequestID(action.value) ? action.value : "-",
                                        by: person, why: "button not on that request's message",
                                        requestID: Self.isRequestID(action.value) ? action.value : nil)

@@ -80,8 +80,8 @@ public final class SlackEmulator: Sendable {
             if let id = Envelope.quickID(frame) { box.emulator?.ackArrived(id) }
             return nil
         }
-        server = try WebServer(WebServer.Configuration(immediateReply: observer), http: { request in
-            await box.emulator?.http(request) ?? HTTPServerResponse(status: 503)
+        server = try WebServer(WebServer.Configuration(immediateReply: observer), immediateHTTP: { request in
+            box.emulator?.http(request) ?? HTTPServerResponse(status: 503)
         }, webSocket: { connection in
             await box.emulator?.socket(connection)
         })
@@ -222,10 +222,15 @@ public final class SlackEmulator: Sendable {
     public func resetLatencies() { state.withLock { $0.ackLatencies.removeAll() } }
 
     /// Waits until `condition` holds, or fails after `timeout`.
-    public func wait(_ what: String, timeout: Duration = .seconds(15), _ condition: @Sendable () -> Bool) async throws {
+    public func wait(_ what: String, timeout: Duration = .seconds(30), _ condition: @Sendable () -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while !condition() {
-            guard ContinuousClock.now < deadline else { throw TestSupportError("timed out waiting for \(what)") }
+            guard ContinuousClock.now < deadline else {
+                // What Slack saw, so a timeout in a loaded CI run can be read.
+                let recent = messages.suffix(3).map { "\($0.channel)/\($0.ts): \($0.versions.compactMap { $0["text"]?.string })" }
+                let privately = ephemerals.suffix(3).map(\.text)
+                throw TestSupportError("timed out waiting for \(what); messages \(recent); private \(privately); unacked \(unacked.count); open sockets \(openSockets)")
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
     }
@@ -310,7 +315,7 @@ public final class SlackEmulator: Sendable {
         }
     }
 
-    func http(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+    func http(_ request: HTTPServerRequest) -> HTTPServerResponse {
         let path = request.path
         if path.hasPrefix("/response/") {
             let body = JSON.parse(request.body) ?? [:]

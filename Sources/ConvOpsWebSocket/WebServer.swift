@@ -35,6 +35,9 @@ public struct HTTPServerResponse: Sendable {
 /// tests steer, the Slack emulator, and (later) the WhatsApp webhook.
 public final class WebServer: Sendable {
     public typealias HTTPHandler = @Sendable (HTTPServerRequest) async -> HTTPServerResponse
+    /// A handler that answers at once, run on the service thread itself: no task to schedule,
+    /// so a busy task pool cannot delay its answers (emulators and stubs). It must not block.
+    public typealias ImmediateHTTPHandler = @Sendable (HTTPServerRequest) -> HTTPServerResponse
     public typealias WebSocketHandler = @Sendable (WebSocketConnection) async -> Void
 
     public struct Configuration: Sendable {
@@ -66,10 +69,22 @@ public final class WebServer: Sendable {
     public let port: Int
 
     /// Starts listening (a vhost on the process's libwebsockets service).
-    public init(_ configuration: Configuration = Configuration(), http: @escaping HTTPHandler,
-                webSocket: @escaping WebSocketHandler = { $0.close(code: 1003, reason: "no WebSocket here") }) throws(WebSocketError) {
+    public convenience init(_ configuration: Configuration = Configuration(), http: @escaping HTTPHandler,
+                            webSocket: @escaping WebSocketHandler = { $0.close(code: 1003, reason: "no WebSocket here") }) throws(WebSocketError) {
+        try self.init(configuration, async: http, immediate: nil, webSocket: webSocket)
+    }
+
+    /// A server whose HTTP answers are computed on the service thread (see `ImmediateHTTPHandler`).
+    public convenience init(_ configuration: Configuration = Configuration(), immediateHTTP: @escaping ImmediateHTTPHandler,
+                            webSocket: @escaping WebSocketHandler = { $0.close(code: 1003, reason: "no WebSocket here") }) throws(WebSocketError) {
+        try self.init(configuration, async: { immediateHTTP($0) }, immediate: immediateHTTP, webSocket: webSocket)
+    }
+
+    private init(_ configuration: Configuration, async http: @escaping HTTPHandler, immediate: ImmediateHTTPHandler?,
+                 webSocket: @escaping WebSocketHandler) throws(WebSocketError) {
         let handler = ServerHandler(table: ConnectionTable(loop: ServiceLoop.shared), http: http, webSocket: webSocket,
                                     customHeaders: configuration.customHeaders, immediateReply: configuration.immediateReply)
+        handler.immediateHTTP = immediate
         self.handler = handler
         // lws shares one listener among vhosts that ask for the same port, port 0 included, so
         // for "any port" we ask the kernel for a free one first (and try again if it was taken
@@ -149,6 +164,7 @@ final class ServerHandler: ServiceLoopDelegate, @unchecked Sendable {
     let webSocket: WebServer.WebSocketHandler
     let customHeaders: [String]
     let immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)?
+    var immediateHTTP: WebServer.ImmediateHTTPHandler?
     private var exchanges: [Int: HTTPExchange] = [:]
     private var nextExchange = 1 << 40 // apart from connection ids, which share opaque_user_data
 
@@ -232,6 +248,11 @@ final class ServerHandler: ServiceLoopDelegate, @unchecked Sendable {
 
     private func dispatch(_ exchange: HTTPExchange) {
         let request = exchange.request
+        if let immediateHTTP, let wsi = exchange.wsi {
+            exchange.response = immediateHTTP(request)
+            lws_callback_on_writable(wsi)
+            return
+        }
         let id = exchange.id
         let handler = http
         let loop = table.loop

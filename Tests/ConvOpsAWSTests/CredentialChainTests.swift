@@ -68,7 +68,7 @@ import Testing
 
     @Test func containerCredentialsSendTheAuthorizationToken() async throws {
         let log = Log()
-        let server = try WebServer(http: { request in
+        let server = try WebServer(immediateHTTP: { request in
             log.add(request)
             guard request.header("authorization") == "Bearer task-secret" else { return HTTPServerResponse(status: 401) }
             return HTTPServerResponse(status: 200, contentType: "application/json", body: Self.credentialsJSON(expiresIn: 3600))
@@ -94,7 +94,7 @@ import Testing
     @Test func instanceMetadataSpeaksIMDSv2Only() async throws {
         let log = Log()
         let headers = WebServer.Configuration(customHeaders: ["x-aws-ec2-metadata-token-ttl-seconds", "x-aws-ec2-metadata-token"])
-        let server = try WebServer(headers, http: { request in
+        let server = try WebServer(headers, immediateHTTP: { request in
             log.add(request)
             if request.method == "PUT", request.path == "/latest/api/token" {
                 guard request.header("x-aws-ec2-metadata-token-ttl-seconds") == "21600" else { return HTTPServerResponse(status: 400) }
