@@ -66,6 +66,7 @@ public final class SlackEmulator: Sendable {
         var nextEnvelope = 1
         var roundRobin = 0
         var pings = 0
+        var redelivered: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -195,6 +196,31 @@ public final class SlackEmulator: Sendable {
             .setting("retry_attempt", .number(Double(retry))).setting("retry_reason", .string(retry > 0 ? "timeout" : ""))
         try deliver(envelope.text, id: id, type: "events_api", socket: socket)
         return eventID
+    }
+
+    /// What Slack does with an events_api envelope not acknowledged within `deadline` (3 s):
+    /// sends it again, with a new envelope id and retry_attempt + 1, retry_reason "timeout", on
+    /// another socket. Returns the envelope ids it redelivered. (Slack retries nothing else.)
+    @discardableResult
+    public func redeliverLate(deadline: Duration = .seconds(3)) throws -> [String] {
+        let late: [(String, String)] = state.withLock { s in
+            s.sent.filter { id, sent in
+                sent.type == "events_api" && ContinuousClock.now - sent.at > deadline
+                    && (s.acks[id].map { $0.at - sent.at > deadline } ?? true) && !s.redelivered.contains(id)
+            }.map { ($0.key, $0.value.frame) }
+        }
+        var out: [String] = []
+        for (id, frame) in late {
+            guard let envelope = JSON.parse(frame) else { continue }
+            let newID = newEnvelopeID()
+            let retry = (envelope["retry_attempt"]?.int ?? 0) + 1
+            let again = envelope.setting("envelope_id", .string(newID)).setting("retry_attempt", .number(Double(retry)))
+                .setting("retry_reason", "timeout")
+            state.withLock { $0.redelivered.insert(id) }
+            try deliver(again.text, id: newID, type: "events_api", socket: nil)
+            out.append(newID)
+        }
+        return out
     }
 
     /// Sends an envelope frame again, byte for byte (a duplicate delivery).

@@ -185,3 +185,24 @@ let quiet: Logger = {
         #expect(emulator.sockets.isEmpty)
     }
 }
+
+extension SocketModeClientTests {
+    @Test func anEventLostOnAStalledSocketIsRedeliveredAndHandledOnce() async throws {
+        let rig = try await Rig.start(connections: 2)
+        let e = rig.emulator
+        let victim = e.openSockets[0]
+        e.stall(victim)
+        // Sent on the stalled socket: nobody acks it in time, so "Slack" sends it again elsewhere.
+        try e.mention("status", eventID: "EvLate1", socket: victim)
+        try await Task.sleep(for: .seconds(3.2))
+        let again = try e.redeliverLate()
+        #expect(again.count == 1)
+        try await e.wait("the redelivery acked") { again.allSatisfy(e.acked) }
+        try await e.wait("handled") { rig.received.count == 1 }
+        // Once more, as if the first ack had been late rather than lost: still handled once.
+        try e.mention("status", eventID: "EvLate1", retry: 2)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(rig.received.count == 1)
+        _ = await rig.stop()
+    }
+}
