@@ -170,6 +170,12 @@ public actor Engine {
         }
         let plan = Plan(action: action, resource: resource, risk: action.intentKind.risk,
                         apiCalls: Executor.apiCalls(for: action, resource: resource, desiredCount: desired), desiredCount: desired)
+        if message.dryRun {
+            return [Reply(.info, m.text("plan.dry_run", [
+                "canonical": plan.canonicalText, "kind": resource.kind.noun, "resource": resource.label, "region": resource.region,
+                "what": m.text("action.\(action.rawValue)"), "calls": plan.apiCalls.map(\.description).joined(separator: "; "),
+            ]))]
+        }
         let now = clock.now()
         var request = Request(id: Self.newRequestID(), plan: plan, requester: message.person, channel: message.channel,
                               createdAt: now, expiresAt: now.addingTimeInterval(access.expiry))

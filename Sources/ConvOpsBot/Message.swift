@@ -6,12 +6,15 @@ public struct InboundMessage: Sendable {
     public var person: Person
     public var channel: String
     public var locale: String?
+    /// A preview (`convops plan`): resolve and show the exact calls, store and run nothing.
+    public var dryRun: Bool
 
-    public init(text: String, person: Person, channel: String, locale: String? = nil) {
+    public init(text: String, person: Person, channel: String, locale: String? = nil, dryRun: Bool = false) {
         self.text = text
         self.person = person
         self.channel = channel
         self.locale = locale
+        self.dryRun = dryRun
     }
 }
 

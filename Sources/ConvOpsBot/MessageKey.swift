@@ -20,7 +20,7 @@ enum MessageKey {
         "slack.field_resource", "slack.field_account", "slack.field_region", "slack.field_calls",
         "slack.forged", "slack.unknown_button", "slack.post_failed", "account.unknown", "account.region",
         "action.reboot-instance", "action.stop-instance", "action.start-instance", "outcome.stop-instance", "outcome.start-instance",
-        "request.progress", "intent.not_for_kind", "scale.negative", "scale.above_max", "scale.below_min",
+        "request.progress", "plan.dry_run", "intent.not_for_kind", "scale.negative", "scale.above_max", "scale.below_min",
         "action.redeploy-service", "action.reboot-db-instance", "action.scale-service", "action.scale-group",
         "outcome.redeploy-service", "outcome.reboot-db-instance", "outcome.scale-service", "outcome.scale-group",
     ]

@@ -8,7 +8,7 @@ struct ConvOps: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convops",
         abstract: "Chat-native operations for AWS.",
-        subcommands: [Run.self, Chat.self, Parse.self, GrammarCommand.self, Audit.self, DataCommand.self, Check.self])
+        subcommands: [Run.self, Chat.self, PlanCommand.self, Parse.self, GrammarCommand.self, Audit.self, DataCommand.self, Check.self])
 }
 
 /// Exit codes: 0 ok, 1 the input was refused (parse failure, broken audit chain), 2 setup failed.

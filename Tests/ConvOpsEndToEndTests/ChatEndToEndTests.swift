@@ -255,3 +255,23 @@ import Testing
         #expect(!bodies.contains { $0.contains("DesiredCapacity=9") })
     }
 }
+
+@Suite struct DryRunEndToEndTests {
+    @Test func planShowsTheExactCallsAndStoresAndRunsNothing() async throws {
+        let moto = try await SeededMoto.shared.get("DryRunEndToEndTests")
+        let scenario = try Scenario(moto: moto)
+        defer { scenario.remove() }
+        try await moto.startRecording()
+        let result = try await convops(["plan", "restart", "web-1"], environment: scenario.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("Dry run: restart web-1\n  what:   reboot EC2 instance web-1 (i-"))
+        #expect(result.stdout.contains("calls:  ec2:RebootInstances InstanceIds=i-"))
+        #expect(result.stdout.hasSuffix("Nothing was stored or run.\n"))
+        #expect(try await moto.recordedBodies().filter { $0.contains("Action=RebootInstances") }.isEmpty)
+        #expect(try scenario.store().requests(in: RequestState.allCases).isEmpty)
+        #expect(try scenario.store().auditEntries(limit: 10).isEmpty)
+        let unknown = try await convops(["plan", "restart", "web1"], environment: scenario.environment)
+        #expect(unknown.status == 1)
+        #expect(unknown.stdout.contains("“web-1”"))
+    }
+}
