@@ -10,7 +10,7 @@ import Synchronization
 /// stalls (no pong), duplicate and late deliveries, 429s.
 public final class SlackEmulator: Sendable {
     public static let appToken = "xapp-1-A111-emulator"
-    public static let botToken = "xoxb-emulator-bot"
+    public static let botToken = "xoxb-EXAMPLE-emulator-bot"
     public static let botUserID = "UBOT000001"
 
     public struct Call: Sendable {

@@ -86,7 +86,7 @@ import Testing
         #expect(try await api.user("U5").name == "Dana")
         #expect(try await api.user("U5").name == "Dana")
         #expect(emulator.calls("users.info").count == 1)
-        let token = SlackToken("xoxb-123-secret")!
+        let token = SlackToken("xoxb-EXAMPLE-123-secret")!
         #expect("\(token)" == "SlackToken(xoxb-…)")
         #expect(!String(reflecting: token).contains("secret"))
         // Every call carried the bot token in the header, never in the body.
