@@ -28,14 +28,19 @@ public struct TargetAccount: Sendable, Hashable {
 }
 
 public enum AssumeRole {
-    /// A RoleSessionName that names the person in CloudTrail: `convops-` and their handle,
-    /// cut to AWS's 64 characters and its alphabet ([\w+=,.@-]); anything else becomes '-'.
-    public static func sessionName(for handle: String) -> String {
+    /// A RoleSessionName that names the person in CloudTrail: `convops-`, their stable chat id
+    /// (a display name can be changed to anyone's, so it is never the identity) and their
+    /// handle, cut to AWS's 64 characters and its alphabet ([\w+=,.@-]).
+    public static func sessionName(for handle: String, id: String) -> String {
+        let name = clean(handle)
+        return String(("convops-" + clean(id) + (name.isEmpty ? "" : "-" + name)).prefix(64))
+    }
+
+    static func clean(_ text: String) -> String {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-")
-        var cleaned = String(handle.map { allowed.contains($0) ? $0 : "-" })
+        var cleaned = String(text.map { allowed.contains($0) ? $0 : "-" })
         while cleaned.contains("--") { cleaned = cleaned.replacingOccurrences(of: "--", with: "-") }
-        cleaned = cleaned.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
-        return String(("convops-" + (cleaned.isEmpty ? "user" : cleaned)).prefix(64))
+        return cleaned.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
     }
 
     /// Credentials from an STS answer's `<Credentials>` (AssumeRole and AssumeRoleWithWebIdentity).
@@ -82,10 +87,10 @@ public final class AssumedRoles: Sendable {
         return accounts.first { $0.alias.lowercased() == alias.lowercased() || $0.accountID == alias }
     }
 
-    /// The client acting in `account` for the person with this handle.
-    public func client(for account: TargetAccount, handle: String) -> AWSClient {
-        let session = AssumeRole.sessionName(for: handle)
-        let key = "\(account.alias)\u{0}\(session)"
+    /// The client acting in `account` for this person (cached by their stable id).
+    public func client(for account: TargetAccount, personID: String, handle: String) -> AWSClient {
+        let session = AssumeRole.sessionName(for: handle, id: personID)
+        let key = "\(account.alias)\u{0}\(personID)"
         return clients.withLock { clients in
             if let existing = clients[key] { return existing }
             let base = self.base

@@ -99,7 +99,10 @@ public struct Executor: Sendable {
                 }
                 return Outcome(succeeded: true, summary: "available", principal: principal)
             case .scaleGroup:
-                let desired = plan.desiredCount ?? 0
+                guard let desired = plan.desiredCount else {
+                    return Outcome(succeeded: false, summary: "the plan has no count to scale \(plan.resource.label) to; nothing was changed",
+                                   principal: principal)
+                }
                 let before = try await AutoScaling(client: client).setDesiredCapacity(group: plan.resource.name ?? plan.resource.id, to: desired,
                                                                                      region: plan.resource.region)
                 await progress?("\(plan.resource.label): desired capacity \(before.desiredCapacity) → \(desired)")

@@ -17,13 +17,25 @@ public struct ResourceResolver: Sendable {
     let ec2: EC2
     let region: String
     let inventory: InventoryCache?
+    /// The regions this account may be looked at in (nil: any well-formed region).
+    let allowedRegions: [String]?
     let logger: Logger
 
-    public init(ec2: EC2, region: String, inventory: InventoryCache? = nil, logger: Logger = Logger(label: "convops.resolver")) {
+    public init(ec2: EC2, region: String, inventory: InventoryCache? = nil, allowedRegions: [String]? = nil,
+                logger: Logger = Logger(label: "convops.resolver")) {
         self.ec2 = ec2
         self.region = region
         self.inventory = inventory
+        self.allowedRegions = allowedRegions
         self.logger = logger
+    }
+
+    /// `eu-west-1`, `us-gov-west-1`: the only shape a region may have before it goes into a
+    /// host name (an ARN is typed by people, and "x@evil.example" must not become a host).
+    public static func isRegion(_ s: String) -> Bool {
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 3, let last = parts.last, !last.isEmpty, last.allSatisfy(\.isNumber) else { return false }
+        return parts.dropLast().allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 >= "a" && $0 <= "z" } }
     }
 
     var client: AWSClient { ec2.client }
@@ -67,6 +79,7 @@ public struct ResourceResolver: Sendable {
         let parts = arn.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count >= 6 else { return [] }
         let arnRegion = parts[3].isEmpty ? region : parts[3]
+        guard Self.isRegion(arnRegion), allowedRegions.map({ $0.contains(arnRegion) }) ?? true else { return [] }
         let resource = parts[5...].joined(separator: ":")
         switch parts[2] {
         case "ec2" where resource.hasPrefix("instance/"):

@@ -66,7 +66,9 @@ public actor Engine {
             // Answer in the language the person wrote in.
             let pm = messages(parsed.locale)
             let q = parsed.command.qualifiers
-            guard access.allows(message.person.id, parsed.intent, environment: q.environment, account: q.account, channel: message.channel) else {
+            // No "on account X": the request acts in the first configured account, so the policy is asked about that one.
+            let account = q.account ?? roles?.accounts.first?.alias
+            guard access.allows(message.person.id, parsed.intent, environment: q.environment, account: account, channel: message.channel) else {
                 if parsed.intent.risk == .mutating {
                     audit(refusal: parsed.intent.rawValue, target: parsed.command.intent.target?.text ?? "-", by: message.person,
                           why: "not allowed by the policy", requestID: nil)
@@ -274,7 +276,7 @@ public actor Engine {
             }
             // Every click is checked against the person clicking, not only the first message.
             if case .confirm(let who) = event,
-               !access.allows(who.id, request.plan.action.intentKind, environment: request.environment, account: nil, channel: request.channel) {
+               !access.allows(who.id, request.plan.action.intentKind, environment: request.environment, account: request.plan.resource.account, channel: request.channel) {
                 audit(refusal: request.plan.action.rawValue, target: request.plan.resource.auditTarget, by: who,
                       why: "not allowed by the policy", requestID: id)
                 return [Reply(.error, m.text("policy.denied", ["intent": request.plan.action.intentKind.rawValue,
@@ -330,7 +332,7 @@ public actor Engine {
             // CloudTrail names the person (the role session); our audit log keeps their
             // pseudonym in its place, so erasing the person leaves nothing behind here.
             if place.alias != nil, let principal = result.principal, let pseudonym = try? store.pseudonym(for: request.requester) {
-                result.principal = principal.replacingOccurrences(of: "/" + AssumeRole.sessionName(for: request.requester.name),
+                result.principal = principal.replacingOccurrences(of: "/" + AssumeRole.sessionName(for: request.requester.name, id: request.requester.id),
                                                                   with: "/convops-" + pseudonym)
             }
             outcome = result
@@ -509,7 +511,10 @@ public actor Engine {
         var region: String
         var alias: String?
         var inventory: InventoryCache
-        var resolver: ResourceResolver { ResourceResolver(ec2: EC2(client: client), region: region, inventory: inventory) }
+        var allowedRegions: [String]?
+        var resolver: ResourceResolver {
+            ResourceResolver(ec2: EC2(client: client), region: region, inventory: inventory, allowedRegions: allowedRegions)
+        }
     }
 
     func workspace(_ alias: String?, region: String?, for person: Person) throws -> Workspace {
@@ -525,8 +530,8 @@ public actor Engine {
             throw EngineError(key: "account.region", arguments: ["account": account.alias, "region": region,
                                                                  "regions": account.regions.joined(separator: ", ")])
         }
-        return Workspace(client: roles.client(for: account, handle: person.name), region: region, alias: account.alias,
-                         inventory: inventories[account.alias] ?? inventories[""]!)
+        return Workspace(client: roles.client(for: account, personID: person.id, handle: person.name), region: region, alias: account.alias,
+                         inventory: inventories[account.alias] ?? inventories[""]!, allowedRegions: account.regions.isEmpty ? nil : account.regions)
     }
 
     /// "90 seconds", "10 minutes", "1 minute", in the locale's words.

@@ -47,6 +47,10 @@ public final class HTTPClient: Sendable {
               let host = components.host, !host.isEmpty else {
             throw HTTPError(kind: .invalidURL, host: "?", detail: "not an absolute URL")
         }
+        // user@host URLs are how a crafted string smuggles another host past a suffix check.
+        guard components.user == nil, components.password == nil else {
+            throw HTTPError(kind: .invalidURL, host: host, detail: "URLs with user information are refused")
+        }
         guard scheme == "http" || scheme == "https" else {
             throw HTTPError(kind: .invalidURL, host: host, detail: "scheme '\(scheme)' is not http or https")
         }

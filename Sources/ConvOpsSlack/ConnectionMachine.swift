@@ -184,7 +184,9 @@ public struct ConnectionMachine: Sendable {
                     .warn("Slack says the app has too many Socket Mode connections (at most 10 across all replicas); retrying in \(Self.seconds(wait))")]
                 + replenish(now)
         case .warning, .refreshRequested, .other:
-            if socket.phase == .ready {
+            if socket.phase == .draining {
+                return [] // already being replaced (warning, then refresh_requested)
+            } else if socket.phase == .ready {
                 sockets[id]?.phase = .draining
             } else {
                 // Not yet ready: nothing depends on it, close it now.

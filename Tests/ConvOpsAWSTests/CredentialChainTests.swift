@@ -158,11 +158,13 @@ import Testing
 /// sts:AssumeRole per account and person, against moto.
 @Suite struct AssumeRoleTests {
     @Test func sessionNamesNameThePersonWithinAWSsRules() {
-        #expect(AssumeRole.sessionName(for: "alice") == "convops-alice")
-        #expect(AssumeRole.sessionName(for: "Alice Liddell") == "convops-Alice-Liddell")
-        #expect(AssumeRole.sessionName(for: "jörg/ops:<admin>") == "convops-j-rg-ops-admin")
-        #expect(AssumeRole.sessionName(for: "🙂") == "convops-user")
-        #expect(AssumeRole.sessionName(for: String(repeating: "x", count: 100)).count == 64)
+        #expect(AssumeRole.sessionName(for: "alice", id: "U0123ABC") == "convops-U0123ABC-alice")
+        #expect(AssumeRole.sessionName(for: "Alice Liddell", id: "U1") == "convops-U1-Alice-Liddell")
+        #expect(AssumeRole.sessionName(for: "jörg/ops:<admin>", id: "U1") == "convops-U1-j-rg-ops-admin")
+        #expect(AssumeRole.sessionName(for: "🙂", id: "U1") == "convops-U1")
+        #expect(AssumeRole.sessionName(for: String(repeating: "x", count: 100), id: "U1").count == 64)
+        // Someone who takes Alice's display name is still themselves in CloudTrail.
+        #expect(AssumeRole.sessionName(for: "alice", id: "U0EVE") != AssumeRole.sessionName(for: "alice", id: "U0123ABC"))
         #expect(TargetAccount(alias: "a", roleARN: "arn:aws:iam::123456789012:role/r", externalID: nil, regions: [], durationSeconds: 60).durationSeconds == 900)
         #expect(TargetAccount(alias: "a", roleARN: "arn:aws:iam::123456789012:role/r", externalID: nil, regions: [], durationSeconds: 99_999).durationSeconds == 3600)
     }
@@ -177,18 +179,18 @@ import Testing
                                  regions: ["eu-west-1"], durationSeconds: 1200)
         let roles = AssumedRoles(base: base, accounts: [prod])
         try await moto.startRecording()
-        let alice = roles.client(for: prod, handle: "Alice Liddell")
+        let alice = roles.client(for: prod, personID: "U0ALICE", handle: "Alice Liddell")
         let principal = try await alice.principal()
-        #expect(principal == "arn:aws:sts::123456789012:assumed-role/convops/convops-Alice-Liddell")
+        #expect(principal == "arn:aws:sts::123456789012:assumed-role/convops/convops-U0ALICE-Alice-Liddell")
         _ = try await EC2(client: alice).describeInstances()
-        _ = try await roles.client(for: prod, handle: "Alice Liddell").principal()
-        let bob = try await roles.client(for: prod, handle: "bob").principal()
-        #expect(bob.hasSuffix("/convops-bob"))
+        _ = try await roles.client(for: prod, personID: "U0ALICE", handle: "Alice Liddell").principal()
+        let bob = try await roles.client(for: prod, personID: "U0BOB", handle: "bob").principal()
+        #expect(bob.hasSuffix("/convops-U0BOB-bob"))
         let assumes = try await moto.recordedBodies().filter { $0.contains("Action=AssumeRole") }
         #expect(assumes.count == 2, "once per person, then from memory")
         #expect(assumes.first?.contains("ExternalId=ext-4711") == true)
         #expect(assumes.first?.contains("DurationSeconds=1200") == true)
-        #expect(assumes.first?.contains("RoleSessionName=convops-Alice-Liddell") == true)
+        #expect(assumes.first?.contains("RoleSessionName=convops-U0ALICE-Alice-Liddell") == true)
         #expect(roles.account("PROD")?.alias == "prod" && roles.account("123456789012")?.alias == "prod" && roles.account("dev") == nil)
     }
 }

@@ -57,7 +57,7 @@ import Testing
             [.accessDenied, .authFailure].contains(($0 as? AWSError)?.kind)
         }
         let prod = TargetAccount(alias: "prod", roleARN: "arn:aws:iam::123456789012:role/convops", externalID: "ext-4711", regions: ["eu-west-1"])
-        let role = AssumedRoles(base: bot, accounts: [prod]).client(for: prod, handle: "alice")
+        let role = AssumedRoles(base: bot, accounts: [prod]).client(for: prod, personID: "U0ALICE", handle: "alice")
 
         // The role can do what ConvOps does…
         let ec2 = EC2(client: role)
@@ -74,7 +74,7 @@ import Testing
         }
         // CloudWatch is left out here: moto authorizes its calls as monitoring:*, where IAM
         // (and deploy/iam-policy.json) says cloudwatch:*. OperationsTests covers the calls.
-        #expect(try await role.principal() == "arn:aws:sts::123456789012:assumed-role/convops/convops-alice")
+        #expect(try await role.principal() == "arn:aws:sts::123456789012:assumed-role/convops/convops-U0ALICE-alice")
 
         // …and is denied what it does not, with the action named.
         await #expect {

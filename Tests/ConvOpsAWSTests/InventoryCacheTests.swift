@@ -52,5 +52,15 @@ import Testing
         clock.advance(by: 61)
         _ = try await resolver.resolve(ResourceMention("web-1"))
         #expect(try await describes() == afterNearMiss + 3)
+
+        // A region that is not a region never becomes part of a host name.
+        for hostile in ["arn:aws:ec2:x@evil.example.com/:123456789012:instance/i-0123456789abcdef0",
+                        "arn:aws:ecs:eu-west-1.evil.example:123456789012:service/apps/api"] {
+            guard case .notFound = try await resolver.resolve(ResourceMention(hostile)) else { Issue.record("\(hostile) resolved"); continue }
+        }
+        #expect(ResourceResolver.isRegion("eu-west-1") && ResourceResolver.isRegion("us-gov-west-1"))
+        #expect(!ResourceResolver.isRegion("x@evil.example.com/") && !ResourceResolver.isRegion("eu-west-1.evil"))
+        let smuggled = HTTPRequest(url: "https://ec2.x@evil.example.com/.amazonaws.com/")
+        await #expect { _ = try await http.execute(smuggled) } throws: { "\($0)".contains("user information") }
     }
 }

@@ -116,7 +116,7 @@ import Testing
         #expect(result.stdout.contains("Account prod is configured for eu-west-1, not us-east-1; nothing was done."))
         let bodies = try await moto.recordedBodies()
         let assume = try #require(bodies.first { $0.contains("Action=AssumeRole") })
-        #expect(assume.contains("RoleSessionName=convops-alice") && assume.contains("ExternalId=ext-4711") && assume.contains("DurationSeconds=900"))
+        #expect(assume.contains("RoleSessionName=convops-console-alice-alice") && assume.contains("ExternalId=ext-4711") && assume.contains("DurationSeconds=900"))
         let store = try s.store()
         let executed = try #require(try store.auditEntries(limit: 20).first { $0.decision == .executed })
         let pseudonym = try store.pseudonym(for: Person(id: "console:alice", name: "alice"))

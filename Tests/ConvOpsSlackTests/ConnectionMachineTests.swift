@@ -50,8 +50,10 @@ import Testing
         let actions = m.disconnect(old, reason: .refreshRequested, now: t)
         #expect(actions.contains(.fetchURL))
         #expect(!actions.contains { if case .close = $0 { true } else { false } })
-        // Until the replacement says hello, the old socket still counts as ready.
+        // Until the replacement says hello, the old socket still counts as ready, and a second
+        // notice (warning, then refresh_requested) does not close it early.
         #expect(m.readyCount == 1)
+        #expect(m.disconnect(old, reason: .refreshRequested, now: t + 0.05).isEmpty)
         guard case .open(let new, _)? = m.urlFetched("wss://x.slack.com/b", now: t).first else { Issue.record("no open"); return }
         _ = m.opened(new, now: t + 0.1)
         #expect(m.readyCount == 1)
