@@ -35,15 +35,25 @@ final class FaultStub: Sendable {
     init(_ steps: [Step]) throws {
         let state = State(steps)
         self.state = state
-        server = try WebServer(http: { _ in
-            switch state.next() {
-            case .respond(let status, let body):
+        let slow = steps.contains { if case .slow = $0 { true } else { false } }
+        if slow {
+            server = try WebServer(http: { _ in
+                switch state.next() {
+                case .respond(let status, let body):
+                    return HTTPServerResponse(status: status, contentType: "text/xml", body: body)
+                case .slow(let wait, let status, let body):
+                    try? await Task.sleep(for: wait)
+                    return HTTPServerResponse(status: status, contentType: "text/xml", body: body)
+                }
+            })
+        } else {
+            // Answered on the server's own thread: a task pool busy with the rest of the suite
+            // must not turn a scripted answer into a client timeout.
+            server = try WebServer(immediateHTTP: { _ in
+                guard case .respond(let status, let body) = state.next() else { return HTTPServerResponse(status: 500) }
                 return HTTPServerResponse(status: status, contentType: "text/xml", body: body)
-            case .slow(let wait, let status, let body):
-                try? await Task.sleep(for: wait)
-                return HTTPServerResponse(status: status, contentType: "text/xml", body: body)
-            }
-        })
+            })
+        }
     }
 
     var callCount: Int { state.count }

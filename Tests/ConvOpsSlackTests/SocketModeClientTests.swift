@@ -151,7 +151,9 @@ let quiet: Logger = {
         try await Task.sleep(for: .seconds(8))
         let during = e.calls("apps.connections.open").count - before
         // With a 2 s floor and doubling backoff, 8 s allow a handful of tries, not a storm.
-        #expect(during >= 1 && during <= 5, "\(during) calls to apps.connections.open in 8 s")
+        #expect(during <= 5, "\(during) calls to apps.connections.open in 8 s")
+        // And it does keep trying (on a loaded machine the first retry can come late).
+        try await e.wait("a retry after the backoff", timeout: .seconds(30)) { e.calls("apps.connections.open").count > before }
         // The socket that was not told to go keeps working the whole time.
         #expect(e.openSockets.count >= 1)
         let id = try e.slashCommand("status")
