@@ -85,6 +85,9 @@ public struct ConnectionMachine: Sendable {
         case transient(String)
     }
 
+    /// Why the machine stopped after `shutdown()`, as opposed to a reason to stop for good.
+    public static let shutDownReason = "shut down"
+
     public let settings: Settings
     public private(set) var sockets: [Int: Socket] = [:]
     public private(set) var stopped: String?
@@ -242,7 +245,7 @@ public struct ConnectionMachine: Sendable {
 
     /// Closes everything (at shutdown). Nothing reconnects afterwards.
     public mutating func shutdown() -> [Action] {
-        stopped = stopped ?? "shut down"
+        stopped = stopped ?? ConnectionMachine.shutDownReason
         fetching = nil
         var actions: [Action] = []
         for id in sockets.keys.sorted() where sockets[id]?.phase != .closing {

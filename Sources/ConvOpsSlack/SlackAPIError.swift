@@ -8,11 +8,14 @@ public struct SlackAPIError: Error, Sendable, Hashable, CustomStringConvertible 
     public var code: String
     /// Extra detail: the scope Slack said is needed, or the transport's message.
     public var detail: String
+    /// For `ratelimited`: the seconds Slack asked us to wait (Retry-After).
+    public var retryAfter: Double?
 
-    public init(method: String, code: String, detail: String = "") {
+    public init(method: String, code: String, detail: String = "", retryAfter: Double? = nil) {
         self.method = method
         self.code = code
         self.detail = detail
+        self.retryAfter = retryAfter
     }
 
     /// Retrying with the same token cannot help: the app must be reconfigured.

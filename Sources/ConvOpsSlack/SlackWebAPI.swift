@@ -170,7 +170,7 @@ public final class SlackWebAPI: Sendable {
             if response.status == 429 {
                 let retryAfter = response.header("Retry-After").flatMap(Double.init) ?? 1
                 guard retryRateLimited, attempt < maxRateLimitedAttempts else {
-                    throw SlackAPIError(method: method, code: "ratelimited", detail: "retry after \(Int(retryAfter)) s")
+                    throw SlackAPIError(method: method, code: "ratelimited", detail: "retry after \(Int(retryAfter)) s", retryAfter: retryAfter)
                 }
                 limits.withLock { $0.limited(keys, retryAfter: retryAfter, now: now()) }
                 logger.notice("slack.ratelimited", metadata: ["slack.method": "\(method)", "slack.retry_after": "\(retryAfter)",

@@ -91,7 +91,7 @@ public final class SocketModeClient: Sendable {
     /// Closes every socket cleanly; `run()` returns.
     public func shutdown() {
         apply(state.withLock { $0.machine.shutdown() })
-        finish("shut down")
+        finish(ConnectionMachine.shutDownReason)
         // Give the close frames a moment, then let go of the vhost.
         let client = self.client
         Task {
@@ -150,7 +150,8 @@ public final class SocketModeClient: Sendable {
             if error.isFatalForToken {
                 result = .fatal(error.description)
             } else if error.code == "ratelimited" {
-                result = .rateLimited(retryAfter: Double(error.detail.split(separator: " ").compactMap { Double($0) }.first ?? 30))
+                // python-slack-sdk's default when Slack names no wait: 30 s.
+                result = .rateLimited(retryAfter: error.retryAfter ?? 30)
             } else {
                 result = .transient(error.description)
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvOpsBot
+import ConvOpsSlack
 import Foundation
 
 struct Run: AsyncParsableCommand {
@@ -31,7 +32,7 @@ struct Run: AsyncParsableCommand {
         emit("convops: connecting to Slack")
         let reason = await slack.run()
         withExtendedLifetime(signals) {}
-        if reason == "shut down" {
+        if reason == ConnectionMachine.shutDownReason {
             emit("convops: stopped")
             return
         }
