@@ -44,53 +44,93 @@ public struct SigV4: Sendable {
     public func sign(_ request: Request, at date: Date, token: TokenPlacement = .signed) -> [(name: String, value: String)] {
         let stamp = Self.timestamp(date)
         // Replace, never duplicate, what signing sets: a duplicate would be signed as "a,b".
-        var headers = request.headers.filter {
-            let name = Self.lowercase($0.name)
-            return name != "x-amz-date" && name != "x-amz-security-token" && name != "authorization"
-        }
+        var signing = request
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(request.headers.count + 2)
+        for header in request.headers where !Self.isSetBySigning(header.name) { headers.append(header) }
         headers.append(("X-Amz-Date", stamp))
+        signing.headers = headers
         var added: [(name: String, value: String)] = [("X-Amz-Date", stamp)]
         if let session = credentials.sessionToken {
-            if token == .signed { headers.append(("X-Amz-Security-Token", session)) }
+            if token == .signed { signing.headers.append(("X-Amz-Security-Token", session)) } // capacity reserved above
             added.append(("X-Amz-Security-Token", session))
         }
-        var signing = request
-        signing.headers = headers
         added.append(("Authorization", authorization(for: signing, timestamp: stamp)))
         return added
     }
 
-    public func authorization(for request: Request, timestamp: String) -> String {
-        let (canonical, signedHeaders) = Self.canonicalRequest(request)
-        let day = String(timestamp.prefix(8))
-        let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let toSign = Self.stringToSign(canonical: canonical, timestamp: timestamp, scope: scope)
-        let key = SigningKeys.shared.key(accessKeyID: credentials.accessKeyID, secret: credentials.secretAccessKey,
-                                         day: day, region: region, service: service)
-        let signature = Self.utf8Bytes(toSign) { HMAC<SHA256>.authenticationCode(for: $0, using: key) }.hex
-        return "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedHeaders), Signature=\(signature)"
+    /// X-Amz-Date, X-Amz-Security-Token and Authorization, in any case, compared without allocating.
+    static func isSetBySigning(_ name: String) -> Bool {
+        equalIgnoringASCIICase(name, "x-amz-date") || equalIgnoringASCIICase(name, "x-amz-security-token")
+            || equalIgnoringASCIICase(name, "authorization")
     }
 
+    /// The Authorization header's value. Everything on the way is written as bytes into memory
+    /// sized in advance: the canonical request, the string to sign and the header itself.
+    public func authorization(for request: Request, timestamp: String) -> String {
+        let key = SigningKeys.shared.key(accessKeyID: credentials.accessKeyID, secret: credentials.secretAccessKey,
+                                         day: String(timestamp.prefix(8)), region: region, service: service)
+        return CanonicalRequest.withBytes(request) { canonical, signed in
+            let hash = SHA256.hash(data: UnsafeRawBufferPointer(canonical))
+            let scopeLength = 8 + 1 + region.utf8.count + 1 + service.utf8.count + 13
+            let mac = Self.withStringToSign(hash: hash, timestamp: timestamp, region: region, service: service, scopeLength: scopeLength) {
+                key.authenticationCode(for: UnsafeRawBufferPointer($0))
+            }
+            let length = 28 + credentials.accessKeyID.utf8.count + 1 + scopeLength + 16 + signed.count + 12 + 64
+            return String(unsafeUninitializedCapacity: length) { out in
+                var w = ByteWriter(out)
+                w.bytes("AWS4-HMAC-SHA256 Credential=" as StaticString)
+                w.bytes(credentials.accessKeyID)
+                w.byte(UInt8(ascii: "/"))
+                Self.writeScope(timestamp: timestamp, region: region, service: service, into: &w)
+                w.bytes(", SignedHeaders=" as StaticString)
+                w.bytes(UnsafeBufferPointer(rebasing: canonical[signed]))
+                w.bytes(", Signature=" as StaticString)
+                mac.withUnsafeBytes { w.hex($0) }
+                return w.count
+            }
+        }
+    }
+
+    /// `20150830/us-east-1/service/aws4_request`
+    static func writeScope(timestamp: String, region: String, service: String, into w: inout ByteWriter) {
+        for b in timestamp.utf8.prefix(8) { w.byte(b) }
+        w.byte(UInt8(ascii: "/"))
+        w.bytes(region)
+        w.byte(UInt8(ascii: "/"))
+        w.bytes(service)
+        w.bytes("/aws4_request" as StaticString)
+    }
+
+    /// Calls `body` with `AWS4-HMAC-SHA256\n<timestamp>\n<scope>\n<hex of the canonical request's hash>`.
+    static func withStringToSign<T>(hash: SHA256.Digest, timestamp: String, region: String, service: String, scopeLength: Int,
+                                    _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 17 + timestamp.utf8.count + 1 + scopeLength + 1 + 64) { buffer in
+            var w = ByteWriter(buffer)
+            w.bytes("AWS4-HMAC-SHA256\n" as StaticString)
+            w.bytes(timestamp)
+            w.byte(0x0A)
+            writeScope(timestamp: timestamp, region: region, service: service, into: &w)
+            w.byte(0x0A)
+            hash.withUnsafeBytes { w.hex($0) }
+            return body(w.written)
+        }
+    }
+
+    /// The string to sign for a canonical request and scope (the suite's `.sts` files).
     public static func stringToSign(canonical: String, timestamp: String, scope: String) -> String {
-        "AWS4-HMAC-SHA256\n\(timestamp)\n\(scope)\n\(utf8Bytes(canonical) { SHA256.hash(data: $0) }.hex)"
+        let parts = scope.split(separator: "/").map(String.init)
+        precondition(parts.count == 4 && parts[3] == "aws4_request", "scope is DAY/REGION/SERVICE/aws4_request")
+        let hash = utf8Bytes(canonical) { SHA256.hash(data: $0) }
+        return withStringToSign(hash: hash, timestamp: timestamp, region: parts[1], service: parts[2], scopeLength: scope.utf8.count) {
+            String(decoding: $0, as: UTF8.self)
+        }
     }
 
     public static func canonicalRequest(_ request: Request) -> (request: String, signedHeaders: String) {
-        // A handful of headers: a sorted array beats a dictionary. Repeated names join with ",".
-        var merged: [(name: String, value: String)] = []
-        merged.reserveCapacity(request.headers.count)
-        for (name, value) in request.headers {
-            let lower = lowercase(name), clean = normalizeHeaderValue(value)
-            if let i = merged.firstIndex(where: { $0.name == lower }) { merged[i].value += "," + clean } else { merged.append((lower, clean)) }
+        CanonicalRequest.withBytes(request) { bytes, signed in
+            (String(decoding: bytes, as: UTF8.self), String(decoding: UnsafeBufferPointer(rebasing: bytes[signed]), as: UTF8.self))
         }
-        merged.sort { $0.name < $1.name }
-        var canonicalHeaders = ""
-        for (name, value) in merged { canonicalHeaders += name; canonicalHeaders += ":"; canonicalHeaders += value; canonicalHeaders += "\n" }
-        let signedHeaders = merged.map(\.name).joined(separator: ";")
-        let payloadHash = request.body.withUnsafeBytes { SHA256.hash(data: $0) }.hex
-        let text = [request.method.uppercased(), canonicalPath(request.path), canonicalQuery(request.query),
-                    canonicalHeaders, signedHeaders, payloadHash].joined(separator: "\n")
-        return (text, signedHeaders)
     }
 
     /// Removes `.` and `..` segments and empty ones (repeated slashes), keeps a trailing slash,
@@ -125,32 +165,6 @@ public struct SigV4: Sendable {
             .map { "\($0.0)=\($0.1)" }.joined(separator: "&")
     }
 
-    /// Trims, folds continuation lines and collapses runs of spaces.
-    static func normalizeHeaderValue(_ value: String) -> String {
-        // Most values are already clean: no edge spaces, no runs, no line breaks.
-        let bytes = value.utf8
-        var clean = true
-        var previousSpace = true
-        for b in bytes {
-            let space = b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D
-            if (space && previousSpace) || b == 0x09 || b == 0x0A || b == 0x0D { clean = false; break }
-            previousSpace = space
-        }
-        if clean && !previousSpace { return value }
-        var out = ""
-        var lastWasSpace = false
-        for c in value.trimmingCharacters(in: .whitespacesAndNewlines) {
-            if c == " " || c == "\t" || c == "\n" || c == "\r" {
-                if !lastWasSpace { out.append(" ") }
-                lastWasSpace = true
-            } else {
-                out.append(c)
-                lastWasSpace = false
-            }
-        }
-        return out
-    }
-
     /// RFC 3986 encoding: everything but A–Z a–z 0–9 - _ . ~ as %XX of its UTF-8 bytes.
     public static func uriEncode(_ s: String) -> String {
         var out = ""
@@ -162,7 +176,7 @@ public struct SigV4: Sendable {
                  UInt8(ascii: "."), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                out += "%"
+                out.append(contentsOf: "%")
                 out.unicodeScalars.append(hexDigit(byte >> 4))
                 out.unicodeScalars.append(hexDigit(byte & 0xF))
             }
@@ -187,45 +201,28 @@ public struct SigV4: Sendable {
         var t = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&t, &parts)
-        var out = [UInt8](repeating: 0, count: 16)
-        func put(_ value: Int32, _ at: Int, _ width: Int) {
-            var v = value
-            for i in stride(from: at + width - 1, through: at, by: -1) {
-                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
+        return String(unsafeUninitializedCapacity: 16) { out in
+            func put(_ value: Int32, _ at: Int, _ width: Int) {
+                var v = value
+                for i in stride(from: at + width - 1, through: at, by: -1) {
+                    out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                }
             }
+            put(parts.tm_year + 1900, 0, 4); put(parts.tm_mon + 1, 4, 2); put(parts.tm_mday, 6, 2)
+            out[8] = UInt8(ascii: "T")
+            put(parts.tm_hour, 9, 2); put(parts.tm_min, 11, 2); put(parts.tm_sec, 13, 2)
+            out[15] = UInt8(ascii: "Z")
+            return 16
         }
-        put(parts.tm_year + 1900, 0, 4); put(parts.tm_mon + 1, 4, 2); put(parts.tm_mday, 6, 2)
-        out[8] = UInt8(ascii: "T")
-        put(parts.tm_hour, 9, 2); put(parts.tm_min, 11, 2); put(parts.tm_sec, 13, 2)
-        out[15] = UInt8(ascii: "Z")
-        return String(decoding: out, as: UTF8.self)
     }
 
-    /// ASCII lowercasing (header names are ASCII); no allocation when already lowercase.
-    static func lowercase(_ s: String) -> String {
-        guard s.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return s }
-        return String(decoding: s.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self)
+    /// ASCII case-insensitive equality (header names are ASCII), without allocating.
+    static func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && CanonicalRequest.compareIgnoringASCIICase(a, b) == 0
     }
-}
 
-/// Derived signing keys, per access key, day, region and service: four HMACs saved on every
-/// call but the first of the day. Held in memory only, like the credentials they come from.
-final class SigningKeys: Sendable {
-    static let shared = SigningKeys()
-    private let keys = Mutex([String: [UInt8]]())
-
-    func key(accessKeyID: String, secret: String, day: String, region: String, service: String) -> SymmetricKey {
-        let id = "\(accessKeyID)/\(day)/\(region)/\(service)"
-        if let bytes = keys.withLock({ $0[id] }) { return SymmetricKey(data: bytes) }
-        let key = SigV4.signingKey(secret: secret, day: day, region: region, service: service)
-        let bytes = key.withUnsafeBytes { Array($0) }
-        keys.withLock { keys in
-            if keys.count >= 256 { keys.removeAll() }
-            keys[id] = bytes
-        }
-        return key
-    }
+    @inline(__always) static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
 }
 
 extension SigV4 {
@@ -234,30 +231,4 @@ extension SigV4 {
         var s = s
         return s.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
-}
-
-/// Lowercase hex of raw bytes, written straight into the string's storage.
-func hexString(_ bytes: UnsafeRawBufferPointer) -> String {
-    let digits: StaticString = "0123456789abcdef"
-    return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-        digits.withUTF8Buffer { d in
-            for (i, byte) in bytes.enumerated() {
-                out[2 * i] = d[Int(byte >> 4)]
-                out[2 * i + 1] = d[Int(byte & 0xF)]
-            }
-        }
-        return bytes.count * 2
-    }
-}
-
-extension Sequence where Element == UInt8 {
-    var hex: String { Array(self).withUnsafeBytes(hexString) }
-}
-
-extension Digest {
-    var hex: String { withUnsafeBytes(hexString) }
-}
-
-extension HashedAuthenticationCode {
-    var hex: String { withUnsafeBytes(hexString) }
 }

@@ -1,4 +1,5 @@
 @testable import ConvOpsAWS
+import Crypto
 import Foundation
 import Testing
 
@@ -104,6 +105,37 @@ struct SigV4Case: CustomTestStringConvertible, Sendable {
         #expect(added.map(\.name) == ["X-Amz-Date", "X-Amz-Security-Token", "Authorization"])
         #expect(added[0].value == "20150830T123600Z")
         #expect(added[2].value == (try c.file("authz")))
+    }
+
+    /// The signer's HMAC keeps the key's pads hashed; it must agree with swift-crypto's own
+    /// HMAC for keys shorter than, as long as, and longer than a block, and any message length.
+    @Test func keyedHMACAgreesWithSwiftCrypto() {
+        var rng = SystemRandomNumberGenerator()
+        for keyLength in [0, 1, 32, 63, 64, 65, 200] {
+            let key = SymmetricKey(data: (0..<keyLength).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            let keyed = KeyedHMAC(key: key)
+            for messageLength in [0, 1, 55, 56, 64, 119, 1000] {
+                let message = (0..<messageLength).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                let ours = message.withUnsafeBytes { keyed.authenticationCode(for: $0) }
+                let theirs = HMAC<SHA256>.authenticationCode(for: message, using: key)
+                #expect(Array(ours) == Array(theirs), "key \(keyLength) bytes, message \(messageLength) bytes")
+            }
+        }
+    }
+
+    /// One key, signed from many threads at once: the cached keyed state is shared safely.
+    @Test func concurrentSignaturesAgree() async throws {
+        let c = SigV4Case.all().first { $0.name.hasSuffix("post-vanilla") }!
+        let request = try c.request()
+        let signer = SigV4(credentials: Self.credentials, region: "us-east-1", service: "service")
+        let expected = try c.file("authz")
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 {
+                group.addTask { (0..<500).allSatisfy { _ in signer.authorization(for: request, timestamp: Self.timestamp) == expected } }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: true, count: 8))
     }
 
     @Test func credentialsNeverPrintTheirSecrets() {
