@@ -12,10 +12,13 @@ public struct ConsoleChannel: Sendable {
     let sweepInterval: Duration
 
     let retentionDays: Int
+    /// `convops chat --dry-run`: every plan is shown with its exact calls; nothing is stored or run.
+    let dryRun: Bool
 
     public init(engine: Engine, messages: Messages, interactive: Bool, sweepInterval: Duration = .seconds(1),
-                retentionDays: Int = 365, output: @escaping @Sendable (String) -> Void) {
+                retentionDays: Int = 365, dryRun: Bool = false, output: @escaping @Sendable (String) -> Void) {
         self.engine = engine
+        self.dryRun = dryRun
         self.retentionDays = retentionDays
         self.messages = messages
         self.interactive = interactive
@@ -69,7 +72,7 @@ public struct ConsoleChannel: Sendable {
             if words.first?.lowercased() == messages.text("console.confirm_word"), words.count <= 2 {
                 replies = await engine.confirm(by: person, requestID: words.count == 2 ? words[1] : nil, locale: messages.locale)
             } else {
-                replies = await engine.handle(InboundMessage(text: line, person: person, channel: Self.channelID))
+                replies = await engine.handle(InboundMessage(text: line, person: person, channel: Self.channelID, dryRun: dryRun))
             }
             for reply in replies { say(reply) }
             prompt(person)

@@ -10,6 +10,9 @@ struct Chat: AsyncParsableCommand {
     @Option(name: .customLong("as"), help: "Who is typing.")
     var name: String = ProcessInfo.processInfo.environment["USER"] ?? "operator"
 
+    @Flag(name: .customLong("dry-run"), help: "Show every plan with the exact AWS calls it would make; store and run nothing.")
+    var dryRun = false
+
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -17,7 +20,7 @@ struct Chat: AsyncParsableCommand {
         let runtime = try context.runtime()
         let interactive = isatty(STDIN_FILENO) == 1
         let console = ConsoleChannel(engine: runtime.engine, messages: runtime.grammar.messages(for: context.configuration.locale),
-                                     interactive: interactive, retentionDays: context.configuration.retentionDays,
+                                     interactive: interactive, retentionDays: context.configuration.retentionDays, dryRun: dryRun,
                                      output: { emit($0) })
         await console.run(as: name, lines: ConsoleChannel.standardInputLines())
     }

@@ -8,7 +8,8 @@ import Foundation
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract: "Dry run: show what a command would do (the resource and the exact AWS calls) without storing or running it.")
+        abstract: "Dry run: show what a command would do (the resource and the exact AWS calls) without storing or running it.",
+        discussion: "The same as typing the command in 'convops chat --dry-run'.")
 
     @Option(name: .customLong("as"), help: "Who is asking (the policy applies to them).")
     var name: String = ProcessInfo.processInfo.environment["USER"] ?? "operator"
