@@ -46,6 +46,17 @@ public struct ResourceResolver: Sendable {
     /// `fresh`: ask AWS now, not the inventory cache (status questions want the state of now).
     public func resolve(_ mention: ResourceMention, region: String? = nil, fresh: Bool = false) async throws(AWSError) -> Resolution {
         let region = region ?? self.region
+        let candidates = try await candidates(mention, region: region, fresh: fresh)
+        switch candidates.count {
+        case 1: return .found(candidates[0])
+        case 0: return .notFound(nearMisses: try await scoredNearMisses(mention.text, region: region, fresh: fresh).map(\.name))
+        default: return .ambiguous(candidates.sorted { ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id) })
+        }
+    }
+
+    /// Every resource here that answers to the mention: none, one, or (never guessed between) several.
+    public func candidates(_ mention: ResourceMention, region: String? = nil, fresh: Bool = false) async throws(AWSError) -> [ResourceRef] {
+        let region = region ?? self.region
         let cache = fresh ? nil : inventory
         let candidates: [ResourceRef]
         switch mention.form {
@@ -66,11 +77,7 @@ public struct ResourceResolver: Sendable {
             }
             candidates = found
         }
-        switch candidates.count {
-        case 1: return .found(candidates[0])
-        case 0: return .notFound(nearMisses: try await nearMisses(mention.text, region: region, cache: cache))
-        default: return .ambiguous(candidates.sorted { ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id) })
-        }
+        return candidates
     }
 
     /// arn:aws:ec2:R:A:instance/i-…, arn:aws:ecs:R:A:service/CLUSTER/NAME, arn:aws:rds:R:A:db:ID,
@@ -156,8 +163,10 @@ public struct ResourceResolver: Sendable {
     }
 
     /// Names of live resources of every kind within a small edit distance, closest first
-    /// ("web1" → "web-1").
-    func nearMisses(_ text: String, region: String, cache: InventoryCache?) async throws(AWSError) -> [String] {
+    /// ("web1" → "web-1"), at most three, with their distance (to merge several places').
+    public func scoredNearMisses(_ text: String, region: String? = nil, fresh: Bool = false) async throws(AWSError) -> [(name: String, distance: Int)] {
+        let region = region ?? self.region
+        let cache = fresh ? nil : inventory
         var names = Set<String>()
         for kind in ResourceKind.allCases {
             for ref in try await all(kind, region: region, cache: cache) { if let name = ref.name { names.insert(name) } }
@@ -167,7 +176,7 @@ public struct ResourceResolver: Sendable {
             let d = Self.distance(Self.fold(name), wanted)
             return d <= max(1, wanted.count / 3) ? (name, d) : nil
         }
-        return scored.sorted { $0.1 == $1.1 ? $0.0 < $1.0 : $0.1 < $1.1 }.prefix(3).map(\.0)
+        return scored.sorted { $0.1 == $1.1 ? $0.0 < $1.0 : $0.1 < $1.1 }.prefix(3).map { (name: $0.0, distance: $0.1) }
     }
 
     /// Case and separators don't distinguish names people type ("Web_1", "web1", "web-1").

@@ -49,7 +49,8 @@ public struct Runtime: Sendable {
                             access: configuration.policy,
                             locale: configuration.locale, roles: roles,
                             waitPollInterval: .milliseconds(Int(configuration.waitPollSeconds * 1000)),
-                            waitTimeout: .milliseconds(Int(configuration.waitTimeoutSeconds * 1000)), logger: logger)
+                            waitTimeout: .milliseconds(Int(configuration.waitTimeoutSeconds * 1000)),
+                            logGroups: configuration.logGroups, logger: logger)
         return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine)
     }
 }

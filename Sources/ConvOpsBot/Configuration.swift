@@ -30,6 +30,9 @@ public struct Configuration: Sendable {
     /// How long a running plan waits for its effect before it says it is not confirmed
     /// (CONVOPS_WAIT_TIMEOUT_SECONDS, 1–3600).
     public var waitTimeoutSeconds: Double = 600
+    /// Which CloudWatch Logs group holds a resource's logs, by resource name or id (config
+    /// file `log_groups`); ECS services default to /ecs/SERVICE without an entry.
+    public var logGroups: [String: String] = [:]
 
     public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
     public var localesDirectory: String { (home as NSString).appendingPathComponent("locales") }
@@ -49,11 +52,13 @@ public struct Configuration: Sendable {
         var file: [String: String] = [:]
         var policy = AccessPolicy.openSolo
         var accounts: [TargetAccount] = []
+        var logGroups: [String: String] = [:]
         if let path = env["CONVOPS_CONFIG"], !path.isEmpty {
-            let (values, policyObject, accountsObject) = try readFile(path)
+            let (values, objects) = try readFile(path)
             file = values
-            if let policyObject { policy = try PolicyFile.parse(policyObject, source: path) }
-            if let accountsObject { accounts = try parseAccounts(accountsObject, source: path) }
+            if let policyObject = objects["policy"] { policy = try PolicyFile.parse(policyObject, source: path) }
+            if let accountsObject = objects["accounts"] { accounts = try parseAccounts(accountsObject, source: path) }
+            if let groupsObject = objects["log_groups"] { logGroups = try parseLogGroups(groupsObject, source: path) }
         }
         func value(_ fileKey: String, _ envKey: String) -> String? {
             if let v = env[envKey], !v.isEmpty { return v }
@@ -94,6 +99,7 @@ public struct Configuration: Sendable {
         }
         var configuration = Configuration(home: home, databasePath: db, locale: value("locale", "CONVOPS_LOCALE") ?? "en",
                                           retentionDays: retention, dataKeyFile: keyFile, policy: policy, aws: aws)
+        configuration.logGroups = logGroups
         configuration.accounts = accounts.map { account in
             var a = account
             if a.regions.isEmpty { a.regions = [aws.region] }
@@ -170,7 +176,27 @@ public struct Configuration: Sendable {
         return out
     }
 
-    private static func readFile(_ path: String) throws(ConfigurationError) -> ([String: String], Any?, Any?) {
+    /// `log_groups`: `{"web-1": "/var/log/web", "orders-db": "/aws/rds/instance/orders-db/postgresql"}`.
+    static func parseLogGroups(_ object: Any, source: String) throws(ConfigurationError) -> [String: String] {
+        guard let map = object as? [String: Any] else {
+            throw ConfigurationError("\(source): 'log_groups' must be an object from resource names to log groups, such as {\"web-1\": \"/var/log/web\"}")
+        }
+        var out: [String: String] = [:]
+        for (name, value) in map {
+            // CloudWatch Logs' own rule for group names: 1–512 of [A-Za-z0-9_/.#-].
+            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-/.#")
+            guard let group = value as? String, (1...512).contains(group.count), group.allSatisfy(allowed.contains) else {
+                throw ConfigurationError("\(source): log_groups[\"\(name)\"] must be a log group name (letters, digits and _ - / . #), not '\(value)'")
+            }
+            out[name] = group
+        }
+        return out
+    }
+
+    /// The file's plain keys as strings, and its structured sections (policy, accounts, log_groups).
+    static let sections: Set<String> = ["policy", "accounts", "log_groups"]
+
+    private static func readFile(_ path: String) throws(ConfigurationError) -> ([String: String], [String: Any]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("cannot read the config file \(path) (CONVOPS_CONFIG)")
         }
@@ -179,9 +205,9 @@ public struct Configuration: Sendable {
         }
         var out: [String: String] = [:]
         let known = Set(keys.map(\.file))
-        for (key, value) in object where key != "policy" && key != "accounts" {
+        for (key, value) in object where !sections.contains(key) {
             guard known.contains(key) else {
-                throw ConfigurationError("\(path): unknown key '\(key)' (known: \((keys.map(\.file) + ["policy", "accounts"]).joined(separator: ", ")))")
+                throw ConfigurationError("\(path): unknown key '\(key)' (known: \((keys.map(\.file) + sections.sorted()).joined(separator: ", ")))")
             }
             switch value {
             case let s as String: out[key] = s
@@ -189,7 +215,7 @@ public struct Configuration: Sendable {
             default: throw ConfigurationError("\(path): '\(key)' must be a string or a number")
             }
         }
-        return (out, object["policy"], object["accounts"])
+        return (out, object.filter { sections.contains($0.key) })
     }
 
     /// The folder with `commands/`: the current one, or one above the executable (a checkout).

@@ -24,11 +24,14 @@ public actor Engine {
     /// How often a running plan looks at its effect (an instance reaching "stopped").
     let waitPollInterval: Duration
     let waitTimeout: Duration
+    /// Log groups by resource name or id (config `log_groups`), for "logs web-1".
+    let logGroups: [String: String]
 
     public init(grammar: Grammar, store: Store, aws: AWSClient, clock: any WallClock = SystemClock(),
                 access: AccessPolicy = .openSolo, locale: String = "en", roles: AssumedRoles? = nil,
                 waitPollInterval: Duration = .seconds(5), waitTimeout: Duration = .seconds(600),
-                logger: Logger = Logger(label: "convops.engine")) {
+                logGroups: [String: String] = [:], logger: Logger = Logger(label: "convops.engine")) {
+        self.logGroups = logGroups
         self.waitPollInterval = waitPollInterval
         self.waitTimeout = waitTimeout
         self.grammar = grammar
@@ -66,9 +69,11 @@ public actor Engine {
             // Answer in the language the person wrote in.
             let pm = messages(parsed.locale)
             let q = parsed.command.qualifiers
-            // No "on account X": the request acts in the first configured account, so the policy is asked about that one.
-            let account = q.account ?? roles?.accounts.first?.alias
-            guard access.allows(message.person.id, parsed.intent, environment: q.environment, account: account, channel: message.channel) else {
+            // No "on account X": the request may look in every configured account the person may use for it.
+            let accounts: [String?] = q.account.map { [$0] } ?? roles.map { $0.accounts.map(\.alias) } ?? [nil]
+            guard accounts.contains(where: {
+                access.allows(message.person.id, parsed.intent, environment: q.environment, account: $0, channel: message.channel)
+            }) else {
                 if parsed.intent.risk == .mutating {
                     audit(refusal: parsed.intent.rawValue, target: parsed.command.intent.target?.text ?? "-", by: message.person,
                           why: "not allowed by the policy", requestID: nil)
@@ -91,7 +96,6 @@ public actor Engine {
     }
 
     private func run(_ command: Command, message: InboundMessage, messages m: Messages) async throws -> [Reply] {
-        let region = command.qualifiers.region
         switch command.intent {
         case .help:
             // At most three forms a command, so help stays readable; `commands/` has them all.
@@ -101,31 +105,40 @@ public actor Engine {
             }
             return [Reply(.info, ([m.text("help.header")] + lines).joined(separator: "\n"))]
         case .status(let target?):
-            let place = try workspace(command.qualifiers.account, region: region, for: message.person)
-            switch try await place.resolver.resolve(target, region: place.region, fresh: true) {
-            case .found(let ref):
-                return [Reply(.info, m.text("status.one", ["resource": ref.label, "kind": ref.kind.noun,
-                                                           "state": ref.state ?? "unknown", "region": ref.region]))]
-            case let other:
-                return [resolutionProblem(other, mention: target, region: region, m)]
+            let places = try places(for: .status, command.qualifiers, person: message.person, channel: message.channel)
+            let outcome = try await search(places).resolve(target, fresh: true)
+            guard case .found(let ref) = outcome.resolution else {
+                return [resolutionProblem(outcome, mention: target, places: places, m)]
             }
+            let place = try workspace(ref.account, region: ref.region, for: message.person)
+            let health = await ResourceHealth.read(ref, client: place.client, now: clock.now())
+            return [Reply(.info, statusText(ref, health, m))] + unsearchedNote(outcome.unsearched, m)
         case .status(nil):
-            let place = try workspace(command.qualifiers.account, region: region, for: message.person)
-            let instances = try await EC2(client: place.client).describeInstances(filters: [("instance-state-name", ResourceResolver.liveStates)],
-                                                                                 region: place.region)
-            guard !instances.isEmpty else { return [Reply(.info, m.text("status.none", ["region": region ?? aws.configuration.region]))] }
-            let sorted = instances.sorted { ($0.name ?? $0.id) < ($1.name ?? $1.id) }
-            let lines = sorted.map { (i: EC2Instance) -> String in
-                let args: [String: String] = ["name": i.name ?? "-", "id": i.id, "state": i.state, "type": i.type]
-                return m.text("status.overview_line", args)
+            let places = try places(for: .status, command.qualifiers, person: message.person, channel: message.channel)
+            let results = await inEachPlace(places) { (place) throws(AWSError) in
+                try await EC2(client: place.client).describeInstances(filters: [("instance-state-name", ResourceResolver.liveStates)],
+                                                                      region: place.region)
             }
-            return [Reply(.info, ([m.text("status.overview", ["region": region ?? aws.configuration.region])] + lines).joined(separator: "\n"))]
+            if places.count == 1, case .failure(let error) = results[0].1 { throw error }
+            var sections: [String] = []
+            for (place, result) in results {
+                switch result {
+                case .success(let instances) where instances.isEmpty:
+                    sections.append(m.text("status.none", ["region": place.label]))
+                case .success(let instances):
+                    let lines = instances.sorted { ($0.name ?? $0.id) < ($1.name ?? $1.id) }.map { (i: EC2Instance) -> String in
+                        m.text("status.overview_line", ["name": i.name ?? "-", "id": i.id, "state": i.state, "type": i.type])
+                    }
+                    sections.append(([m.text("status.overview", ["region": place.label])] + lines).joined(separator: "\n"))
+                case .failure(let error):
+                    sections.append(m.text("resolve.unsearched", ["place": place.label, "error": error.description]))
+                }
+            }
+            return [Reply(.info, sections.joined(separator: "\n"))]
         case .restart(let target), .stop(let target), .start(let target):
-            return try await plan(command.intent.kind, target: target, scale: nil, region: region, account: command.qualifiers.account,
-                                  environment: command.qualifiers.environment, message: message, m)
+            return try await plan(command.intent.kind, target: target, scale: nil, command.qualifiers, message: message, m)
         case .scale(let target, let change):
-            return try await plan(.scale, target: target, scale: change, region: region, account: command.qualifiers.account,
-                                  environment: command.qualifiers.environment, message: message, m)
+            return try await plan(.scale, target: target, scale: change, command.qualifiers, message: message, m)
         case .cancel:
             guard let request = try latestPending(for: message.person, states: [.awaitingConfirmation, .awaitingApproval]) else {
                 return [Reply(.info, m.text("request.none_pending"))]
@@ -144,20 +157,26 @@ public actor Engine {
             return await decide(event, on: pending[0].id, m)
         case .whoami:
             return [Reply(.info, m.text("whoami", ["name": message.person.name, "id": message.person.id, "channel": message.channel]))]
-        case .alarms, .logs, .history:
+        case .alarms(let state):
+            return try await alarms(state, command.qualifiers, message: message, m)
+        case .logs(let target, let since, let filter):
+            return try await logs(target, since: since, filter: filter, command.qualifiers, message: message, m)
+        case .history:
             return [Reply(.info, m.text("intent.not_available", ["intent": command.intent.kind.rawValue]))]
         }
     }
 
     /// Resolves the target, builds the plan and stores the request before showing it.
-    private func plan(_ intent: IntentKind, target: ResourceMention, scale: ScaleChange?, region: String?, account: String?,
-                      environment: String?, message: InboundMessage, _ m: Messages) async throws -> [Reply] {
-        let place = try workspace(account, region: region, for: message.person)
-        let resolution = try await place.resolver.resolve(target, region: place.region)
-        guard case .found(var resource) = resolution else {
-            return [resolutionProblem(resolution, mention: target, region: region, m)]
+    private func plan(_ intent: IntentKind, target: ResourceMention, scale: ScaleChange?, _ q: Qualifiers,
+                      message: InboundMessage, _ m: Messages) async throws -> [Reply] {
+        let environment = q.environment
+        let places = try places(for: intent, q, person: message.person, channel: message.channel)
+        let outcome = try await search(places).resolve(target)
+        guard case .found(let resource) = outcome.resolution else {
+            return [resolutionProblem(outcome, mention: target, places: places, m)]
         }
-        resource.account = place.alias
+        let place = try workspace(resource.account, region: resource.region, for: message.person)
+        let notes = unsearchedNote(outcome.unsearched, m)
         // What the intent means depends on what the name turned out to be.
         guard let action = PlannedAction.forIntent(intent, on: resource.kind) else {
             return [Reply(.error, m.text("intent.not_for_kind", ["intent": intent.rawValue, "kind": resource.kind.noun,
@@ -176,7 +195,7 @@ public actor Engine {
             return [Reply(.info, m.text("plan.dry_run", [
                 "canonical": plan.canonicalText, "kind": resource.kind.noun, "resource": resource.label, "region": resource.region,
                 "what": m.text("action.\(action.rawValue)"), "calls": plan.apiCalls.map(\.description).joined(separator: "; "),
-            ]))]
+            ]))] + notes
         }
         let now = clock.now()
         var request = Request(id: Self.newRequestID(), plan: plan, requester: message.person, channel: message.channel,
@@ -191,24 +210,38 @@ public actor Engine {
             "resource": resource.label, "instance": resource.id, "region": resource.region, "what": m.text("action.\(action.rawValue)"),
             "calls": plan.apiCalls.map(\.description).joined(separator: "; "), "expiry": expiry,
         ])
-        return [Reply(.plan, text, requestID: request.id)]
+        return [Reply(.plan, text, requestID: request.id)] + notes
     }
 
-    private func resolutionProblem(_ resolution: Resolution, mention: ResourceMention, region: String?, _ m: Messages) -> Reply {
-        let region = region ?? aws.configuration.region
-        switch resolution {
+    func resolutionProblem(_ outcome: SearchOutcome, mention: ResourceMention, places: [Workspace], _ m: Messages) -> Reply {
+        let searched = places.map(\.label).filter { label in !outcome.unsearched.contains { $0.place == label } }
+        let region = searched.joined(separator: ", ")
+        var lines: [String]
+        switch outcome.resolution {
         case .notFound(let near) where !near.isEmpty:
-            return Reply(.error, m.text("resolve.not_found_suggest", ["name": mention.text, "region": region,
-                                                                    "suggestions": near.map { "“\($0)”" }.joined(separator: ", ")]))
+            lines = [m.text("resolve.not_found_suggest", ["name": mention.text, "region": region,
+                                                          "suggestions": near.map { "“\($0)”" }.joined(separator: ", ")])]
         case .notFound:
-            return Reply(.error, m.text("resolve.not_found", ["name": mention.text, "region": region]))
+            lines = [m.text("resolve.not_found", ["name": mention.text, "region": region])]
         case .ambiguous(let refs):
-            let lines = refs.map { m.text("resolve.ambiguous_line", ["id": $0.id, "state": $0.state ?? "unknown"]) }
-            return Reply(.error, ([m.text("resolve.ambiguous", ["name": mention.text, "count": String(refs.count), "region": region])] + lines)
-                .joined(separator: "\n"))
+            lines = [m.text("resolve.ambiguous", ["name": mention.text, "count": String(refs.count), "region": region])]
+            lines += refs.map {
+                m.text("resolve.ambiguous_line", ["id": $0.id, "kind": $0.kind.noun, "state": $0.state ?? "unknown",
+                                                  "where": Workspace.label($0.account, $0.region)])
+            }
         case .found:
             return Reply(.error, m.text("error.internal", ["id": "resolution"]))
         }
+        lines += outcome.unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) }
+        return Reply(.error, lines.joined(separator: "\n"))
+    }
+
+    /// Places a search could not look in: the person hears of them before confirming, since a
+    /// resource of the same name may live there.
+    func unsearchedNote(_ unsearched: [(place: String, error: AWSError)], _ m: Messages) -> [Reply] {
+        guard !unsearched.isEmpty else { return [] }
+        return [Reply(.info, unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) }
+            .joined(separator: "\n"))]
     }
 
     /// Called with a request's progress while it runs (the "executing" step), before the
@@ -506,15 +539,64 @@ public actor Engine {
 
     /// Where a request acts: the bot's own account, or a configured one through a role assumed
     /// for the person (so CloudTrail names them), with its region checked against the account's.
-    struct Workspace {
+    struct Workspace: Sendable {
         var client: AWSClient
         var region: String
         var alias: String?
+        var accountID: String?
         var inventory: InventoryCache
         var allowedRegions: [String]?
         var resolver: ResourceResolver {
             ResourceResolver(ec2: EC2(client: client), region: region, inventory: inventory, allowedRegions: allowedRegions)
         }
+        var label: String { Self.label(alias, region) }
+        /// `prod/eu-west-1`, or the region alone in the bot's own account.
+        static func label(_ account: String?, _ region: String) -> String { account.map { "\($0)/\(region)" } ?? region }
+    }
+
+    /// Every place a request may look in: the named account, or each configured account the
+    /// person may use for this intent; in the named region, or in each of the account's regions.
+    func places(for intent: IntentKind, _ q: Qualifiers, person: Person, channel: String) throws -> [Workspace] {
+        guard let roles else { return [try workspace(nil, region: q.region, for: person)] }
+        if q.account != nil {
+            guard q.region == nil, let account = roles.account(q.account), account.regions.count > 1 else {
+                return [try workspace(q.account, region: q.region, for: person)]
+            }
+            return try account.regions.map { try workspace(account.alias, region: $0, for: person) }
+        }
+        var out: [Workspace] = []
+        for account in roles.accounts
+        where access.allows(person.id, intent, environment: q.environment, account: account.alias, channel: channel) {
+            let regions = q.region.map { [$0] } ?? (account.regions.isEmpty ? [aws.configuration.region] : account.regions)
+            for region in regions where account.regions.isEmpty || account.regions.contains(region) {
+                out.append(try workspace(account.alias, region: region, for: person))
+            }
+        }
+        guard !out.isEmpty else {
+            throw EngineError(key: "account.no_region", arguments: [
+                "region": q.region ?? "-",
+                "accounts": roles.accounts.map { "\($0.alias) (\($0.regions.joined(separator: ", ")))" }.joined(separator: "; "),
+            ])
+        }
+        return out
+    }
+
+    func search(_ places: [Workspace]) -> ResourceSearch {
+        ResourceSearch(places: places.map { SearchPlace(resolver: $0.resolver, account: $0.alias, accountID: $0.accountID) })
+    }
+
+    /// Runs `body` in every place at once; the results come back in the places' order.
+    func inEachPlace<T: Sendable>(_ places: [Workspace],
+                                  _ body: @escaping @Sendable (Workspace) async throws(AWSError) -> T) async -> [(Workspace, Result<T, AWSError>)] {
+        let results = await withTaskGroup(of: (Int, Result<T, AWSError>).self) { group in
+            for (index, place) in places.enumerated() {
+                group.addTask {
+                    do throws(AWSError) { return (index, .success(try await body(place))) } catch { return (index, .failure(error)) }
+                }
+            }
+            return await group.reduce(into: [(Int, Result<T, AWSError>)]()) { $0.append($1) }
+        }
+        return results.sorted { $0.0 < $1.0 }.map { (places[$0.0], $0.1) }
     }
 
     func workspace(_ alias: String?, region: String?, for person: Person) throws -> Workspace {
@@ -531,7 +613,8 @@ public actor Engine {
                                                                  "regions": account.regions.joined(separator: ", ")])
         }
         return Workspace(client: roles.client(for: account, personID: person.id, handle: person.name), region: region, alias: account.alias,
-                         inventory: inventories[account.alias] ?? inventories[""]!, allowedRegions: account.regions.isEmpty ? nil : account.regions)
+                         accountID: account.accountID, inventory: inventories[account.alias] ?? inventories[""]!,
+                         allowedRegions: account.regions.isEmpty ? nil : account.regions)
     }
 
     /// "90 seconds", "10 minutes", "1 minute", in the locale's words.

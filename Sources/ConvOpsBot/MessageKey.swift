@@ -23,5 +23,9 @@ enum MessageKey {
         "request.progress", "plan.dry_run", "intent.not_for_kind", "scale.negative", "scale.above_max", "scale.below_min",
         "action.redeploy-service", "action.reboot-db-instance", "action.scale-service", "action.scale-group",
         "outcome.redeploy-service", "outcome.reboot-db-instance", "outcome.scale-service", "outcome.scale-group",
+        "resolve.unsearched", "account.no_region",
+        "status.checks", "status.cpu", "status.cpu_none", "status.alarms", "status.no_alarms", "status.unavailable",
+        "alarms.any_state", "alarms.none", "alarms.header", "alarms.line", "alarms.more",
+        "logs.no_group", "logs.group_missing", "logs.matching", "logs.none", "logs.at_least", "logs.header", "logs.line",
     ]
 }

@@ -94,8 +94,8 @@ import Testing
         let scenario = try Scenario(moto: moto)
         defer { scenario.remove() }
         let result = try await convops(["chat", "--as", "alice"], stdin: "restart ghost\nrestart web1\nconfirm\n", environment: scenario.environment)
-        #expect(result.stdout.contains("convops: I can't find an instance called “ghost” in eu-west-1. Check the Name tag, or use the instance id (i-…)."))
-        #expect(result.stdout.contains("convops: I can't find an instance called “web1” in eu-west-1. Did you mean “web-1”, “web-2”?"))
+        #expect(result.stdout.contains("convops: I can't find anything called “ghost” in eu-west-1: no EC2 instance (Name tag or id), ECS service, RDS instance or Auto Scaling group by that name. Check the spelling, or use the id or ARN."))
+        #expect(result.stdout.contains("convops: I can't find anything called “web1” in eu-west-1. Did you mean “web-1”, “web-2”?"))
         #expect(result.stdout.contains("convops: You have no plan waiting."))
         #expect(try scenario.store().auditEntries(limit: 10).isEmpty)
     }

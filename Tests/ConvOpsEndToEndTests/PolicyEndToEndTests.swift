@@ -108,12 +108,14 @@ import Testing
         let s = try Scenario(moto: moto, extra: ["CONVOPS_CONFIG": dir + "/convops.json"])
         defer { s.remove() }
         try await moto.startRecording()
-        let result = try await convops(["chat", "--as", "alice"], stdin: "restart web-1 on account prod\nconfirm\nrestart web-2 on account dev\nrestart web-2 in us-east-1\n",
+        let result = try await convops(["chat", "--as", "alice"], stdin: "restart web-1 on account prod\nconfirm\nrestart web-2 on account dev\nrestart web-2 on account prod in us-east-1\nrestart web-2 in us-east-1\n",
                                        environment: s.environment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("was rebooted (as arn:aws:sts::123456789012:assumed-role/convops/convops-p-"))
         #expect(result.stdout.contains("I don't know the account “dev”; nothing was done. The configured accounts are: prod."))
         #expect(result.stdout.contains("Account prod is configured for eu-west-1, not us-east-1; nothing was done."))
+        // Without an account named, every account is searched: none of them acts in us-east-1.
+        #expect(result.stdout.contains("No configured account acts in us-east-1; nothing was done. The accounts and their regions: prod (eu-west-1)."))
         let bodies = try await moto.recordedBodies()
         let assume = try #require(bodies.first { $0.contains("Action=AssumeRole") })
         #expect(assume.contains("RoleSessionName=convops-console-alice-alice") && assume.contains("ExternalId=ext-4711") && assume.contains("DurationSeconds=900"))
@@ -133,6 +135,8 @@ import Testing
             (#"{"accounts": [{"alias": "prod", "role_arn": "arn:aws:iam::123456789012:role/x", "external_id": "e1", "duration_seconds": 7200}]}"#,
              "'duration_seconds' must be from 900 to 3600"),
             (#"{"accounts": [{"alias": "prod", "role_arn": "arn:aws:iam::123456789012:role/x", "external_id": "e1", "secret": "x"}]}"#, "unknown key 'secret'"),
+            (#"{"log_groups": ["/ecs/api"]}"#, "'log_groups' must be an object from resource names to log groups"),
+            (#"{"log_groups": {"web-1": "my logs"}}"#, #"log_groups["web-1"] must be a log group name (letters, digits and _ - / . #), not 'my logs'"#),
         ]
         for (config, message) in cases {
             try config.write(toFile: dir + "/c.json", atomically: true, encoding: .utf8)

@@ -1,0 +1,117 @@
+import ConvOpsCore
+
+/// One place a resource may live: an account, through the client acting there, and a region.
+public struct SearchPlace: Sendable {
+    public var resolver: ResourceResolver
+    /// The account's alias; nil for the bot's own account.
+    public var account: String?
+    /// The account's id, when the configuration tells it, to match ARNs against.
+    public var accountID: String?
+
+    public init(resolver: ResourceResolver, account: String?, accountID: String? = nil) {
+        self.resolver = resolver
+        self.account = account
+        self.accountID = accountID
+    }
+
+    public var region: String { resolver.region }
+    /// `prod/eu-west-1`, or the region alone for the bot's own account.
+    public var label: String { account.map { "\($0)/\(region)" } ?? region }
+}
+
+/// What a search across places found, and where it could not look.
+public struct SearchOutcome: Sendable {
+    public var resolution: Resolution
+    /// Places that could not be searched, and why. A name found elsewhere may also live there,
+    /// so the person is told before they confirm.
+    public var unsearched: [(place: String, error: AWSError)]
+}
+
+/// Resolves a mention in every configured account and region at once: one resolver per place,
+/// concurrently, each with its own inventory cache. Exactly one match is found; several are
+/// returned as candidates, never guessed between; none gets the closest names of all places.
+public struct ResourceSearch: Sendable {
+    public let places: [SearchPlace]
+
+    public init(places: [SearchPlace]) {
+        self.places = places
+    }
+
+    /// `fresh`: ask AWS now rather than the inventory caches (status questions).
+    /// Throws only when no place could be searched at all.
+    public func resolve(_ mention: ResourceMention, fresh: Bool = false) async throws(AWSError) -> SearchOutcome {
+        let targets = places(for: mention)
+        let results = await withTaskGroup(of: (Int, Result<[ResourceRef], AWSError>).self) { group in
+            for (index, place) in targets.enumerated() {
+                group.addTask {
+                    do throws(AWSError) {
+                        return (index, .success(try await place.resolver.candidates(mention, fresh: fresh)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [(Int, Result<[ResourceRef], AWSError>)]()) { $0.append($1) }
+        }.sorted { $0.0 < $1.0 }
+
+        var found: [ResourceRef] = []
+        var seen = Set<String>()
+        var unsearched: [(place: String, error: AWSError)] = []
+        var searched: [SearchPlace] = []
+        for (index, result) in results {
+            let place = targets[index]
+            switch result {
+            case .success(let refs):
+                searched.append(place)
+                for var ref in refs {
+                    ref.account = place.account
+                    // An ARN naming its region is looked up there from every place of its account.
+                    if seen.insert("\(ref.account ?? "")\u{0}\(ref.region)\u{0}\(ref.kind.rawValue)\u{0}\(ref.id)").inserted { found.append(ref) }
+                }
+            case .failure(let error):
+                unsearched.append((place.label, error))
+            }
+        }
+        if searched.isEmpty, let first = unsearched.first { throw first.error }
+        switch found.count {
+        case 1:
+            return SearchOutcome(resolution: .found(found[0]), unsearched: unsearched)
+        case 0:
+            return SearchOutcome(resolution: .notFound(nearMisses: await nearMisses(mention.text, in: searched, fresh: fresh)),
+                                 unsearched: unsearched)
+        default:
+            let sorted = found.sorted {
+                ($0.account ?? "", $0.region, $0.kind.rawValue, $0.id) < ($1.account ?? "", $1.region, $1.kind.rawValue, $1.id)
+            }
+            return SearchOutcome(resolution: .ambiguous(sorted), unsearched: unsearched)
+        }
+    }
+
+    /// Where to look. An ARN names its account and region: only places of that account, and of
+    /// that region when one is configured there (else one place of the account, which checks
+    /// the region against the account's list). Names and instance ids: everywhere.
+    func places(for mention: ResourceMention) -> [SearchPlace] {
+        guard mention.form == .arn else { return places }
+        let parts = mention.text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 6 else { return places }
+        let ofAccount = places.filter { $0.accountID == nil || parts[4].isEmpty || $0.accountID == parts[4] }
+        let inRegion = ofAccount.filter { parts[3].isEmpty || $0.region == parts[3] }
+        if !inRegion.isEmpty { return inRegion }
+        var oneEach: [SearchPlace] = []
+        for place in ofAccount where !oneEach.contains(where: { $0.account == place.account }) { oneEach.append(place) }
+        return oneEach
+    }
+
+    /// The closest names across the places searched, closest first, at most three.
+    func nearMisses(_ text: String, in searched: [SearchPlace], fresh: Bool) async -> [String] {
+        let scored = await withTaskGroup(of: [(String, Int)].self) { group in
+            for place in searched {
+                group.addTask { ((try? await place.resolver.scoredNearMisses(text, fresh: fresh)) ?? []).map { ($0.name, $0.distance) } }
+            }
+            return await group.reduce(into: [(String, Int)]()) { $0 += $1 }
+        }
+        var best: [String: Int] = [:]
+        for (name, d) in scored { best[name] = min(best[name] ?? .max, d) }
+        return best.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value < $1.value }.prefix(3).map(\.key)
+    }
+}
