@@ -22,6 +22,8 @@ public struct SearchPlace: Sendable {
 /// What a search across places found, and where it could not look.
 public struct SearchOutcome: Sendable {
     public var resolution: Resolution
+    /// The places that were searched (labels such as `prod/eu-west-1`).
+    public var searched: [String]
     /// Places that could not be searched, and why. A name found elsewhere may also live there,
     /// so the person is told before they confirm.
     public var unsearched: [(place: String, error: AWSError)]
@@ -37,9 +39,10 @@ public struct ResourceSearch: Sendable {
         self.places = places
     }
 
-    /// `fresh`: ask AWS now rather than the inventory caches (status questions).
-    /// Throws only when no place could be searched at all.
-    public func resolve(_ mention: ResourceMention, fresh: Bool = false) async throws(AWSError) -> SearchOutcome {
+    /// `fresh`: ask AWS now rather than the inventory caches (status questions). When no place
+    /// could be searched, or none may hold the mention (an ARN of another account), `searched`
+    /// is empty and the resolution is `notFound` with no suggestions.
+    public func resolve(_ mention: ResourceMention, fresh: Bool = false) async -> SearchOutcome {
         let targets = places(for: mention)
         let results = await withTaskGroup(of: (Int, Result<[ResourceRef], AWSError>).self) { group in
             for (index, place) in targets.enumerated() {
@@ -65,31 +68,32 @@ public struct ResourceSearch: Sendable {
                 searched.append(place)
                 for var ref in refs {
                     ref.account = place.account
-                    // An ARN naming its region is looked up there from every place of its account.
-                    if seen.insert("\(ref.account ?? "")\u{0}\(ref.region)\u{0}\(ref.kind.rawValue)\u{0}\(ref.id)").inserted { found.append(ref) }
+                    // Two aliases may name one AWS account: the account id tells, when configured.
+                    let owner = place.accountID ?? place.account ?? ""
+                    if seen.insert("\(owner)\u{0}\(ref.region)\u{0}\(ref.kind.rawValue)\u{0}\(ref.id)").inserted { found.append(ref) }
                 }
             case .failure(let error):
                 unsearched.append((place.label, error))
             }
         }
-        if searched.isEmpty, let first = unsearched.first { throw first.error }
+        let labels = searched.map(\.label)
         switch found.count {
         case 1:
-            return SearchOutcome(resolution: .found(found[0]), unsearched: unsearched)
+            return SearchOutcome(resolution: .found(found[0]), searched: labels, unsearched: unsearched)
         case 0:
-            return SearchOutcome(resolution: .notFound(nearMisses: await nearMisses(mention.text, in: searched, fresh: fresh)),
-                                 unsearched: unsearched)
+            let near = searched.isEmpty ? [] : await nearMisses(mention.text, in: searched, fresh: fresh)
+            return SearchOutcome(resolution: .notFound(nearMisses: near), searched: labels, unsearched: unsearched)
         default:
             let sorted = found.sorted {
                 ($0.account ?? "", $0.region, $0.kind.rawValue, $0.id) < ($1.account ?? "", $1.region, $1.kind.rawValue, $1.id)
             }
-            return SearchOutcome(resolution: .ambiguous(sorted), unsearched: unsearched)
+            return SearchOutcome(resolution: .ambiguous(sorted), searched: labels, unsearched: unsearched)
         }
     }
 
-    /// Where to look. An ARN names its account and region: only places of that account, and of
-    /// that region when one is configured there (else one place of the account, which checks
-    /// the region against the account's list). Names and instance ids: everywhere.
+    /// Where to look. An ARN names its account and region: only places of that account and
+    /// region. A place whose account may act in any region (the bot's own, with no list) looks
+    /// in the ARN's region itself. Names and instance ids: everywhere.
     func places(for mention: ResourceMention) -> [SearchPlace] {
         guard mention.form == .arn else { return places }
         let parts = mention.text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -98,7 +102,9 @@ public struct ResourceSearch: Sendable {
         let inRegion = ofAccount.filter { parts[3].isEmpty || $0.region == parts[3] }
         if !inRegion.isEmpty { return inRegion }
         var oneEach: [SearchPlace] = []
-        for place in ofAccount where !oneEach.contains(where: { $0.account == place.account }) { oneEach.append(place) }
+        for place in ofAccount where place.resolver.allowedRegions == nil && !oneEach.contains(where: { $0.account == place.account }) {
+            oneEach.append(place)
+        }
         return oneEach
     }
 

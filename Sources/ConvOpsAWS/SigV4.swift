@@ -73,7 +73,7 @@ public struct SigV4: Sendable {
         return CanonicalRequest.withBytes(request) { canonical, signed in
             let hash = SHA256.hash(data: UnsafeRawBufferPointer(canonical))
             let scopeLength = 8 + 1 + region.utf8.count + 1 + service.utf8.count + 13
-            let mac = Self.withStringToSign(hash: hash, timestamp: timestamp, region: region, service: service, scopeLength: scopeLength) {
+            let mac = Self.withStringToSign(hash: hash, timestamp: timestamp, day: timestamp.utf8.prefix(8), region: region, service: service) {
                 key.authenticationCode(for: UnsafeRawBufferPointer($0))
             }
             let length = 28 + credentials.accessKeyID.utf8.count + 1 + scopeLength + 16 + signed.count + 12 + 64
@@ -82,7 +82,7 @@ public struct SigV4: Sendable {
                 w.bytes("AWS4-HMAC-SHA256 Credential=" as StaticString)
                 w.bytes(credentials.accessKeyID)
                 w.byte(UInt8(ascii: "/"))
-                Self.writeScope(timestamp: timestamp, region: region, service: service, into: &w)
+                Self.writeScope(day: timestamp.utf8.prefix(8), region: region, service: service, into: &w)
                 w.bytes(", SignedHeaders=" as StaticString)
                 w.bytes(UnsafeBufferPointer(rebasing: canonical[signed]))
                 w.bytes(", Signature=" as StaticString)
@@ -93,8 +93,8 @@ public struct SigV4: Sendable {
     }
 
     /// `20150830/us-east-1/service/aws4_request`
-    static func writeScope(timestamp: String, region: String, service: String, into w: inout ByteWriter) {
-        for b in timestamp.utf8.prefix(8) { w.byte(b) }
+    static func writeScope(day: Substring.UTF8View, region: String, service: String, into w: inout ByteWriter) {
+        for b in day { w.byte(b) }
         w.byte(UInt8(ascii: "/"))
         w.bytes(region)
         w.byte(UInt8(ascii: "/"))
@@ -103,14 +103,15 @@ public struct SigV4: Sendable {
     }
 
     /// Calls `body` with `AWS4-HMAC-SHA256\n<timestamp>\n<scope>\n<hex of the canonical request's hash>`.
-    static func withStringToSign<T>(hash: SHA256.Digest, timestamp: String, region: String, service: String, scopeLength: Int,
+    static func withStringToSign<T>(hash: SHA256.Digest, timestamp: String, day: Substring.UTF8View, region: String, service: String,
                                     _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 17 + timestamp.utf8.count + 1 + scopeLength + 1 + 64) { buffer in
+        let scopeLength = day.count + 1 + region.utf8.count + 1 + service.utf8.count + 13
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 17 + timestamp.utf8.count + 1 + scopeLength + 1 + 64) { buffer in
             var w = ByteWriter(buffer)
             w.bytes("AWS4-HMAC-SHA256\n" as StaticString)
             w.bytes(timestamp)
             w.byte(0x0A)
-            writeScope(timestamp: timestamp, region: region, service: service, into: &w)
+            writeScope(day: day, region: region, service: service, into: &w)
             w.byte(0x0A)
             hash.withUnsafeBytes { w.hex($0) }
             return body(w.written)
@@ -119,10 +120,10 @@ public struct SigV4: Sendable {
 
     /// The string to sign for a canonical request and scope (the suite's `.sts` files).
     public static func stringToSign(canonical: String, timestamp: String, scope: String) -> String {
-        let parts = scope.split(separator: "/").map(String.init)
+        let parts = scope.split(separator: "/", omittingEmptySubsequences: false)
         precondition(parts.count == 4 && parts[3] == "aws4_request", "scope is DAY/REGION/SERVICE/aws4_request")
         let hash = utf8Bytes(canonical) { SHA256.hash(data: $0) }
-        return withStringToSign(hash: hash, timestamp: timestamp, region: parts[1], service: parts[2], scopeLength: scope.utf8.count) {
+        return withStringToSign(hash: hash, timestamp: timestamp, day: parts[0].utf8, region: String(parts[1]), service: String(parts[2])) {
             String(decoding: $0, as: UTF8.self)
         }
     }

@@ -33,10 +33,11 @@ public struct ConsoleChannel: Sendable {
     /// Runs until the input ends or the person types /quit.
     public func run(as name: String, lines: AsyncStream<String>) async {
         var person = Self.person(name)
-        for reply in await engine.recover() { say(reply) }
+        // A dry run touches no stored request: no recovery, no expiry, no retention purge.
+        if !dryRun { for reply in await engine.recover() { say(reply) } }
         output(messages.text("console.welcome", ["name": person.name]))
         let days = retentionDays
-        let sweeper = Task {
+        let sweeper = dryRun ? nil : Task {
             // Retention at start, then once a day; expiry every `sweepInterval`.
             await engine.purgeExpiredRecords(days: days)
             var lastPurge = ContinuousClock.now
@@ -49,7 +50,7 @@ public struct ConsoleChannel: Sendable {
                 }
             }
         }
-        defer { sweeper.cancel() }
+        defer { sweeper?.cancel() }
         prompt(person)
         for await raw in lines {
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -69,7 +70,9 @@ public struct ConsoleChannel: Sendable {
             }
             let words = line.split(separator: " ").map(String.init)
             let replies: [Reply]
-            if words.first?.lowercased() == messages.text("console.confirm_word"), words.count <= 2 {
+            if words.first?.lowercased() == messages.text("console.confirm_word"), words.count <= 2, dryRun {
+                replies = [Reply(.info, messages.text("dry_run.decision"))]
+            } else if words.first?.lowercased() == messages.text("console.confirm_word"), words.count <= 2 {
                 replies = await engine.confirm(by: person, requestID: words.count == 2 ? words[1] : nil, locale: messages.locale)
             } else {
                 replies = await engine.handle(InboundMessage(text: line, person: person, channel: Self.channelID, dryRun: dryRun))

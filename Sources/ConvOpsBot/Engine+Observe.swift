@@ -44,7 +44,7 @@ extension Engine {
         let results = await inEachPlace(places) { (place) throws(AWSError) in
             try await CloudWatch(client: place.client).describeAlarms(state: filter, region: place.region)
         }
-        if places.count == 1, case .failure(let error) = results[0].1 { throw error }
+        if let failed = Self.allFailed(results, m) { return [failed] }
         var found: [(String, CloudWatchAlarm)] = []
         var failed: [String] = []
         for (place, result) in results {
@@ -54,7 +54,7 @@ extension Engine {
             }
         }
         let searched = results.filter { if case .success = $0.1 { true } else { false } }.map(\.0.label).joined(separator: ", ")
-        let stateWord = state == .any ? m.text("alarms.any_state") : state.rawValue
+        let stateWord = state == .any ? m.text("alarms.any_state") : m.text("alarms.in_state", ["state": state.rawValue])
         guard !found.isEmpty else {
             return [Reply(.info, ([m.text("alarms.none", ["state": stateWord, "where": searched])] + failed).joined(separator: "\n"))]
         }
@@ -74,7 +74,7 @@ extension Engine {
     func logs(_ target: ResourceMention, since: Int, filter: String?, _ q: Qualifiers,
               message: InboundMessage, _ m: Messages) async throws -> [Reply] {
         let places = try places(for: .logs, q, person: message.person, channel: message.channel)
-        let outcome = try await search(places).resolve(target)
+        let outcome = await search(places).resolve(target)
         guard case .found(let ref) = outcome.resolution else {
             return [resolutionProblem(outcome, mention: target, places: places, m)]
         }
@@ -83,22 +83,31 @@ extension Engine {
         }
         let place = try workspace(ref.account, region: ref.region, for: message.person)
         let now = clock.now()
-        let window = Self.duration(TimeInterval(since), m)
         let matching = filter.map { m.text("logs.matching", ["filter": $0]) } ?? ""
-        let read: Result<[LogEvent], AWSError>
-        do throws(AWSError) {
-            read = .success(try await Logs(client: place.client).filterLogEvents(group: group, since: now.addingTimeInterval(-TimeInterval(since)),
-                                                                                 pattern: filter, limit: Self.logEventsRead, region: ref.region))
-        } catch {
-            read = .failure(error)
+        // FilterLogEvents answers oldest first. When the window holds more than we read, the
+        // newest lines are not among them: narrow the window toward now and read again.
+        var seconds = TimeInterval(since)
+        var events: [LogEvent]
+        while true {
+            let read: Result<[LogEvent], AWSError>
+            do throws(AWSError) {
+                read = .success(try await Logs(client: place.client).filterLogEvents(group: group, since: now.addingTimeInterval(-seconds),
+                                                                                     pattern: filter, limit: Self.logEventsRead, region: ref.region))
+            } catch {
+                read = .failure(error)
+            }
+            switch read {
+            case .success(let all): events = all
+            case .failure(let error) where error.kind == .notFound:
+                return [Reply(.error, m.text("logs.group_missing", ["group": group, "where": place.label, "name": ref.name ?? ref.id]))]
+            case .failure(let error): throw error
+            }
+            guard events.count >= Self.logEventsRead, seconds > 60 else { break }
+            seconds = max(60, seconds / 10)
         }
-        let events: [LogEvent]
-        switch read {
-        case .success(let all): events = all
-        case .failure(let error) where error.kind == .notFound:
-            return [Reply(.error, m.text("logs.group_missing", ["group": group, "where": place.label, "name": ref.name ?? ref.id]))]
-        case .failure(let error): throw error
-        }
+        // Streams interleave: order the lines by time before taking the newest.
+        events.sort { $0.timestamp < $1.timestamp }
+        let window = Self.duration(seconds, m)
         guard !events.isEmpty else {
             return [Reply(.info, m.text("logs.none", ["resource": ref.label, "group": group, "since": window, "matching": matching]))]
                 + unsearchedNote(outcome.unsearched, m)

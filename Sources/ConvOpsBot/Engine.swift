@@ -81,6 +81,10 @@ public actor Engine {
                 return [Reply(.error, pm.text("policy.denied", ["intent": parsed.intent.rawValue,
                                                                 "where": q.environment.map { " in \($0)" } ?? ""]))]
             }
+            // A dry run decides nothing about stored requests.
+            if message.dryRun, [.cancel, .approve, .reject].contains(parsed.intent) {
+                return [Reply(.info, pm.text("dry_run.decision"))]
+            }
             do {
                 return try await run(parsed.command, message: message, messages: pm)
             } catch let error as AWSError {
@@ -106,7 +110,7 @@ public actor Engine {
             return [Reply(.info, ([m.text("help.header")] + lines).joined(separator: "\n"))]
         case .status(let target?):
             let places = try places(for: .status, command.qualifiers, person: message.person, channel: message.channel)
-            let outcome = try await search(places).resolve(target, fresh: true)
+            let outcome = await search(places).resolve(target, fresh: true)
             guard case .found(let ref) = outcome.resolution else {
                 return [resolutionProblem(outcome, mention: target, places: places, m)]
             }
@@ -119,7 +123,7 @@ public actor Engine {
                 try await EC2(client: place.client).describeInstances(filters: [("instance-state-name", ResourceResolver.liveStates)],
                                                                       region: place.region)
             }
-            if places.count == 1, case .failure(let error) = results[0].1 { throw error }
+            if let failed = Self.allFailed(results, m) { return [failed] }
             var sections: [String] = []
             for (place, result) in results {
                 switch result {
@@ -171,9 +175,17 @@ public actor Engine {
                       message: InboundMessage, _ m: Messages) async throws -> [Reply] {
         let environment = q.environment
         let places = try places(for: intent, q, person: message.person, channel: message.channel)
-        let outcome = try await search(places).resolve(target)
+        let outcome = await search(places).resolve(target)
         guard case .found(let resource) = outcome.resolution else {
             return [resolutionProblem(outcome, mention: target, places: places, m)]
+        }
+        // A change is planned only when every place was searched, or the person said where:
+        // a "web-1" in the place we could not read may be the one they meant.
+        if !outcome.unsearched.isEmpty, q.account == nil, q.region == nil {
+            return [Reply(.error, ([m.text("resolve.unsearched_refused", ["name": target.text, "resource": resource.label,
+                                                                          "where": Workspace.label(resource.account, resource.region)])]
+                                   + outcome.unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) })
+                .joined(separator: "\n"))]
         }
         let place = try workspace(resource.account, region: resource.region, for: message.person)
         let notes = unsearchedNote(outcome.unsearched, m)
@@ -193,7 +205,8 @@ public actor Engine {
                         apiCalls: Executor.apiCalls(for: action, resource: resource, desiredCount: desired), desiredCount: desired)
         if message.dryRun {
             return [Reply(.info, m.text("plan.dry_run", [
-                "canonical": plan.canonicalText, "kind": resource.kind.noun, "resource": resource.label, "region": resource.region,
+                "canonical": plan.canonicalText, "kind": resource.kind.noun, "resource": resource.label,
+                "region": Workspace.label(resource.account, resource.region),
                 "what": m.text("action.\(action.rawValue)"), "calls": plan.apiCalls.map(\.description).joined(separator: "; "),
             ]))] + notes
         }
@@ -207,15 +220,26 @@ public actor Engine {
         let expiry = Self.duration(access.expiry, m)
         let text = m.text("plan.prompt", [
             "id": request.id, "canonical": plan.canonicalText, "kind": resource.kind.noun, "name": resource.name ?? "-",
-            "resource": resource.label, "instance": resource.id, "region": resource.region, "what": m.text("action.\(action.rawValue)"),
+            "resource": resource.label, "instance": resource.id, "region": Workspace.label(resource.account, resource.region),
+            "what": m.text("action.\(action.rawValue)"),
             "calls": plan.apiCalls.map(\.description).joined(separator: "; "), "expiry": expiry,
         ])
         return [Reply(.plan, text, requestID: request.id)] + notes
     }
 
     func resolutionProblem(_ outcome: SearchOutcome, mention: ResourceMention, places: [Workspace], _ m: Messages) -> Reply {
-        let searched = places.map(\.label).filter { label in !outcome.unsearched.contains { $0.place == label } }
-        let region = searched.joined(separator: ", ")
+        let region = outcome.searched.joined(separator: ", ")
+        let failures = outcome.unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) }
+        if outcome.searched.isEmpty, places.count == 1, outcome.unsearched.count == 1 {
+            return Reply(.error, m.text("error.aws", ["error": outcome.unsearched[0].error.description]))
+        }
+        if outcome.searched.isEmpty {
+            // Nowhere to look: every place failed, or an ARN names an account or region that is
+            // not one of this person's.
+            let key = failures.isEmpty ? "resolve.no_place" : "resolve.none_searched"
+            return Reply(.error, ([m.text(key, ["name": mention.text, "places": places.map(\.label).joined(separator: ", ")])] + failures)
+                .joined(separator: "\n"))
+        }
         var lines: [String]
         switch outcome.resolution {
         case .notFound(let near) where !near.isEmpty:
@@ -232,8 +256,7 @@ public actor Engine {
         case .found:
             return Reply(.error, m.text("error.internal", ["id": "resolution"]))
         }
-        lines += outcome.unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) }
-        return Reply(.error, lines.joined(separator: "\n"))
+        return Reply(.error, (lines + failures).joined(separator: "\n"))
     }
 
     /// Places a search could not look in: the person hears of them before confirming, since a
@@ -565,8 +588,8 @@ public actor Engine {
             return try account.regions.map { try workspace(account.alias, region: $0, for: person) }
         }
         var out: [Workspace] = []
-        for account in roles.accounts
-        where access.allows(person.id, intent, environment: q.environment, account: account.alias, channel: channel) {
+        let usable = roles.accounts.filter { access.allows(person.id, intent, environment: q.environment, account: $0.alias, channel: channel) }
+        for account in usable {
             let regions = q.region.map { [$0] } ?? (account.regions.isEmpty ? [aws.configuration.region] : account.regions)
             for region in regions where account.regions.isEmpty || account.regions.contains(region) {
                 out.append(try workspace(account.alias, region: region, for: person))
@@ -575,7 +598,7 @@ public actor Engine {
         guard !out.isEmpty else {
             throw EngineError(key: "account.no_region", arguments: [
                 "region": q.region ?? "-",
-                "accounts": roles.accounts.map { "\($0.alias) (\($0.regions.joined(separator: ", ")))" }.joined(separator: "; "),
+                "accounts": usable.map { "\($0.alias) (\($0.regions.joined(separator: ", ")))" }.joined(separator: "; "),
             ])
         }
         return out
@@ -597,6 +620,19 @@ public actor Engine {
             return await group.reduce(into: [(Int, Result<T, AWSError>)]()) { $0.append($1) }
         }
         return results.sorted { $0.0 < $1.0 }.map { (places[$0.0], $0.1) }
+    }
+
+    /// When no place answered: an error naming each place with its error; nil when one did.
+    static func allFailed<T>(_ results: [(Workspace, Result<T, AWSError>)], _ m: Messages) -> Reply? {
+        if results.count == 1, case .failure(let error) = results[0].1 {
+            return Reply(.error, m.text("error.aws", ["error": error.description]))
+        }
+        var failures: [String] = []
+        for (place, result) in results {
+            guard case .failure(let error) = result else { return nil }
+            failures.append(m.text("resolve.unsearched", ["place": place.label, "error": error.description]))
+        }
+        return Reply(.error, ([m.text("error.nowhere")] + failures).joined(separator: "\n"))
     }
 
     func workspace(_ alias: String?, region: String?, for person: Person) throws -> Workspace {

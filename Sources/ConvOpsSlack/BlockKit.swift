@@ -99,13 +99,20 @@ public enum BlockKit {
 
     /// Plain text in one section (answers, errors, help).
     public static func text(_ text: String) -> SlackMessage {
-        // Section text is capped at 3,000 characters; longer answers are split over blocks.
+        // Section text is capped at 3,000 characters, counted after escaping (one "&" is five):
+        // escape first, then cut, at a line end where there is one and never inside an entity.
         var blocks: [JSON] = []
-        var rest = Substring(text)
+        var rest = Substring(escape(text))
         while !rest.isEmpty, blocks.count < 45 {
             var chunk = rest.prefix(2900)
-            if chunk.count < rest.count, let cut = chunk.lastIndex(of: "\n") { chunk = rest[rest.startIndex..<cut] }
-            blocks.append(["type": "section", "text": mrkdwn(escape(String(chunk)))])
+            if chunk.count < rest.count {
+                if let cut = chunk.lastIndex(of: "\n"), cut > chunk.startIndex {
+                    chunk = rest[rest.startIndex..<cut]
+                } else if let amp = chunk.lastIndex(of: "&"), amp > chunk.startIndex, !chunk[amp...].contains(";") {
+                    chunk = rest[rest.startIndex..<amp]
+                }
+            }
+            blocks.append(["type": "section", "text": mrkdwn(String(chunk))])
             rest = rest[chunk.endIndex...].drop(while: { $0 == "\n" })
         }
         return SlackMessage(text: text, blocks: blocks)

@@ -145,4 +145,22 @@ import Testing
         #expect(message.blocks.allSatisfy { ($0["text"]?["text"]?.string?.count ?? 0) <= 3000 })
         #expect(message.text.count <= 4000)
     }
+
+    /// Log lines are full of "&", "<" and ">", which escaping makes four or five characters
+    /// long: the limit holds after escaping, and no block ends inside an entity.
+    @Test func escapedTextStaysWithinTheLimitAndKeepsEntitiesWhole() {
+        let text = String(repeating: "&", count: 4000) + "\n" + (0..<200).map { "<p>a & b</p> \($0)" }.joined(separator: "\n")
+        let message = BlockKit.text(text)
+        let sections = message.blocks.compactMap { $0["text"]?["text"]?.string }
+        #expect(sections.count > 1)
+        for section in sections {
+            #expect(section.count <= 3000)
+            #expect(section.replacingOccurrences(of: "&amp;", with: "").replacingOccurrences(of: "&lt;", with: "")
+                .replacingOccurrences(of: "&gt;", with: "").contains("&") == false)
+        }
+        // Nothing lost: unescaped, the blocks hold every "&" of the text.
+        let unescaped = sections.joined().replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&amp;", with: "&")
+        #expect(unescaped.filter { $0 == "&" }.count == 4000 + 200)
+    }
 }
