@@ -70,6 +70,6 @@ public struct ResourceHealth: Sendable {
     }
 
     private static func capture<T: Sendable>(_ body: () async throws(AWSError) -> T) async -> Result<T, AWSError> {
-        do throws(AWSError) { return .success(try await body()) } catch { return .failure(error) }
+        await Result(awaiting: body)
     }
 }

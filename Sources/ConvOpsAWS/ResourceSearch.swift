@@ -47,11 +47,10 @@ public struct ResourceSearch: Sendable {
         let results = await withTaskGroup(of: (Int, Result<[ResourceRef], AWSError>).self) { group in
             for (index, place) in targets.enumerated() {
                 group.addTask {
-                    do throws(AWSError) {
-                        return (index, .success(try await place.resolver.candidates(mention, fresh: fresh)))
-                    } catch {
-                        return (index, .failure(error))
-                    }
+                    // Await into a local, then build the tuple: see Result+Awaiting.swift for
+                    // the release-build miscompile the other shape hits.
+                    let result = await Result { () async throws(AWSError) in try await place.resolver.candidates(mention, fresh: fresh) }
+                    return (index, result)
                 }
             }
             return await group.reduce(into: [(Int, Result<[ResourceRef], AWSError>)]()) { $0.append($1) }

@@ -89,12 +89,9 @@ extension Engine {
         var seconds = TimeInterval(since)
         var events: [LogEvent]
         while true {
-            let read: Result<[LogEvent], AWSError>
-            do throws(AWSError) {
-                read = .success(try await Logs(client: place.client).filterLogEvents(group: group, since: now.addingTimeInterval(-seconds),
-                                                                                     pattern: filter, limit: Self.logEventsRead, region: ref.region))
-            } catch {
-                read = .failure(error)
+            let read = await Result { () async throws(AWSError) in
+                try await Logs(client: place.client).filterLogEvents(group: group, since: now.addingTimeInterval(-seconds),
+                                                                     pattern: filter, limit: Self.logEventsRead, region: ref.region)
             }
             switch read {
             case .success(let all): events = all
@@ -135,7 +132,7 @@ extension Engine {
 
     /// `14:03:07` in UTC: log lines are read by people comparing them with other UTC logs.
     static func clockTime(_ date: Date) -> String {
-        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var t = time_t(exactly: date.timeIntervalSince1970.rounded(.down)) ?? 0
         var parts = tm()
         gmtime_r(&t, &parts)
         return String(format: "%02d:%02d:%02d", parts.tm_hour, parts.tm_min, parts.tm_sec)

@@ -545,9 +545,15 @@ public actor Engine {
         default:
             current = 0
         }
-        let wanted: Int = switch change {
-        case .absolute(let n): n
-        case .delta(let d): current + d
+        // `current` is AWS's answer and `d` what was typed: add without trapping, and plan
+        // nothing past the grammar's own limit, whatever the resource would allow.
+        let (wanted, overflow): (Int, Bool) = switch change {
+        case .absolute(let n): (n, false)
+        case .delta(let d): current.addingReportingOverflow(d)
+        }
+        guard !overflow, wanted <= GrammarLimits.count else {
+            return .failure(EngineError(key: "scale.above_limit", arguments: ["resource": label, "current": String(current),
+                                                                              "max": String(GrammarLimits.count)]))
         }
         guard wanted >= 0 else {
             return .failure(EngineError(key: "scale.negative", arguments: ["resource": label, "count": String(wanted), "current": String(current)]))
@@ -614,7 +620,9 @@ public actor Engine {
         let results = await withTaskGroup(of: (Int, Result<T, AWSError>).self) { group in
             for (index, place) in places.enumerated() {
                 group.addTask {
-                    do throws(AWSError) { return (index, .success(try await body(place))) } catch { return (index, .failure(error)) }
+                    // Await into a local, then build the tuple: see Result+Awaiting.swift.
+                    let result = await Result { () async throws(AWSError) in try await body(place) }
+                    return (index, result)
                 }
             }
             return await group.reduce(into: [(Int, Result<T, AWSError>)]()) { $0.append($1) }
@@ -654,7 +662,9 @@ public actor Engine {
     }
 
     /// "90 seconds", "10 minutes", "1 minute", in the locale's words.
-    static func duration(_ seconds: TimeInterval, _ m: Messages) -> String {
+    static func duration(_ raw: TimeInterval, _ m: Messages) -> String {
+        // Times read back from the database may be anything: keep them to what Int holds.
+        let seconds = raw.isFinite ? min(max(raw, 0), 1e9) : 0
         if seconds < 120 {
             let n = Int(seconds.rounded())
             return m.text(n == 1 ? "duration.second" : "duration.seconds", ["n": String(n)])

@@ -1,3 +1,4 @@
+import ConvOpsCore
 import ConvOpsHTTP
 import Foundation
 import Logging
@@ -130,11 +131,7 @@ public final class SlackWebAPI: Sendable {
         let keys = [method] + (channel.map { ["\(method)#\($0)"] } ?? [])
         let queueKey = keys.last!
         let result: Result<JSON, SlackAPIError> = await queues.run(queueKey) { [self] in
-            do throws(SlackAPIError) {
-                return .success(try await send(method, body, token: botToken, keys: keys, retryRateLimited: true))
-            } catch {
-                return .failure(error)
-            }
+            await Result { () async throws(SlackAPIError) in try await send(method, body, token: botToken, keys: keys, retryRateLimited: true) }
         }
         return try result.get()
     }
@@ -150,7 +147,8 @@ public final class SlackWebAPI: Sendable {
         while true {
             attempt += 1
             let wait = limits.withLock { $0.wait(keys, now: now()) }
-            if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
+            // `wait` is at most RateLimitState.longestWait: the conversion cannot trap.
+            if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(RateLimitState.bounded(wait) * 1000))) }
             let response: HTTPResponse
             do {
                 response = try await http.execute(HTTPRequest(method: .post, url: baseURL + method,
@@ -168,7 +166,7 @@ public final class SlackWebAPI: Sendable {
                 throw SlackAPIError(method: method, code: "network", detail: "\(error)")
             }
             if response.status == 429 {
-                let retryAfter = response.header("Retry-After").flatMap(Double.init) ?? 1
+                let retryAfter = RateLimitState.retryAfter(response.header("Retry-After"))
                 guard retryRateLimited, attempt < maxRateLimitedAttempts else {
                     throw SlackAPIError(method: method, code: "ratelimited", detail: "retry after \(Int(retryAfter)) s", retryAfter: retryAfter)
                 }
