@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // C libraries from Debian, each behind a system-library target with a thin shim.
@@ -22,6 +23,8 @@ let package = Package(
                        providers: [.apt(["libwebsockets-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        // libc's variadic process controls (prctl), for the CLI's start-up hardening.
+        .systemLibrary(name: "CSystem"),
 
         .target(name: "ConvOpsCore"),
         .target(name: "ConvOpsGrammar", dependencies: ["ConvOpsCore"]),
@@ -51,7 +54,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "convops", dependencies: [
-            "ConvOpsBot", "ConvOpsSlack",
+            "ConvOpsBot", "ConvOpsSlack", "CSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -70,7 +73,8 @@ let package = Package(
         ], resources: [.copy("SlackFixtures")]),
 
         .testTarget(name: "ConvOpsCoreTests", dependencies: ["ConvOpsCore"]),
-        .testTarget(name: "ConvOpsGrammarTests", dependencies: ["ConvOpsGrammar"], resources: [.copy("Corpus")]),
+        .testTarget(name: "ConvOpsGrammarTests", dependencies: ["ConvOpsGrammar", .product(name: "PropertyBased", package: "swift-property-based")],
+                    resources: [.copy("Corpus")]),
         .testTarget(name: "ConvOpsHTTPTests", dependencies: ["ConvOpsHTTP", "ConvOpsTestSupport"]),
         .testTarget(name: "ConvOpsWebSocketTests", dependencies: ["ConvOpsWebSocket", "ConvOpsTestSupport"]),
         .testTarget(name: "ConvOpsAWSTests", dependencies: ["ConvOpsAWS", "ConvOpsTestSupport", "ConvOpsWebSocket"],

@@ -47,6 +47,7 @@ public final class AWSClient: Sendable {
                            tokenName: String = "NextToken", token tokenPath: [String],
                            _ page: (XMLTree) throws(AWSError) -> Void) async throws(AWSError) {
         var next: String?
+        var walk = PageWalk("\(service.iamPrefix):\(action)")
         repeat {
             var current = parameters
             if let next { current.append((tokenName, next)) }
@@ -54,7 +55,7 @@ public final class AWSClient: Sendable {
             try page(tree)
             var node: XMLTree? = tree
             for step in tokenPath { node = node?[step] }
-            next = node.map(\.text).flatMap { $0.isEmpty ? nil : $0 }
+            next = try walk.next(node.map(\.text))
         } while next != nil
     }
 

@@ -67,12 +67,13 @@ public struct ECS: Sendable {
     private func paged(_ action: String, _ body: [String: Any], key: String, region: String?) async throws(AWSError) -> [String] {
         var out: [String] = []
         var token: String?
+        var walk = PageWalk("ecs:\(action)")
         repeat {
             var page = body
             if let token { page["nextToken"] = token }
             let answer = try await client.json(.ecs, action: action, body: page, region: region)
             out += answer[key] as? [String] ?? []
-            token = (answer["nextToken"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+            token = try walk.next(answer["nextToken"] as? String)
         } while token != nil
         return out
     }

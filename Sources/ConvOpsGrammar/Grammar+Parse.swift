@@ -37,6 +37,8 @@ public struct ParseFailure: Error, Sendable, Hashable {
         case ambiguous([IntentKind])
         /// The text names a mutating action but negates, questions, supposes or reports it.
         case notARequest(IntentKind, NotARequest)
+        /// A number or duration past what the grammar takes (`GrammarLimits`).
+        case outOfRange(IntentKind, slot: String)
     }
     public var reason: Reason
     public var message: String
@@ -119,6 +121,16 @@ extension Grammar {
             return .failure(ParseFailure(reason: .ambiguous(intents),
                 message: catalog.text("grammar.ambiguous", ["intents": names.joined(separator: ", ")]),
                 suggestions: names, locale: grammar.locale))
+        case .outOfRange(let rule, let slot, let typed):
+            if rule.intent.risk == .mutating, analysis.notARequest != nil {
+                return .failure(noMatch(text, ["help"], grammar, catalog))
+            }
+            let type = rule.program.slots.first { $0.name == slot }?.type ?? .count
+            return .failure(ParseFailure(reason: .outOfRange(rule.intent, slot: slot),
+                message: catalog.text("grammar.out_of_range.\(type.rawValue)", [
+                    "value": typed, "intent": rule.intent.rawValue, "max_count": GrammarLimits.count.formatted,
+                    "max_days": String(GrammarLimits.lookBackSeconds / 86_400)]),
+                suggestions: [rule.usage], locale: grammar.locale))
         case .missingSlot(let rule, let slot):
             if rule.intent.risk == .mutating, analysis.notARequest != nil {
                 return .failure(noMatch(text, ["help"], grammar, catalog))
@@ -264,6 +276,8 @@ extension Grammar {
         case parsed(ParsedCommand, CompiledRule)
         case ambiguous([IntentKind])
         case missingSlot(CompiledRule, String)
+        /// The rule matched, but a number in it is past `GrammarLimits`: the slot and what was typed.
+        case outOfRange(CompiledRule, String, String)
         case noMatch
     }
 
@@ -324,6 +338,9 @@ extension Grammar {
         }
         if best.intent != nil {
             let rule = grammar.rules[Int(best.index)]
+            if let (slot, typed) = outOfRange(rule.program, best.captures, tokens, grammar, text) {
+                return .outOfRange(rule, slot, typed)
+            }
             var slots = values(rule.program, best.captures, tokens, grammar, text)
             for q in qualifiers where !slots.contains(where: { $0.name == q.name }) { slots.append(q) }
             do {
@@ -359,6 +376,33 @@ extension Grammar {
         }
         picked.removeLast(picked.count - write)
         return picked
+    }
+
+    /// The first captured count, delta or duration past `GrammarLimits`: its slot name and the
+    /// words as typed. Matching takes numbers of any size so that these are refused by name.
+    func outOfRange(_ program: Program, _ captures: Captures, _ tokens: [Token], _ grammar: LocaleGrammar,
+                    _ text: TokenizedText) -> (String, String)? {
+        for i in 0..<program.slots.count {
+            let capture = captures[i]
+            guard capture.start >= 0 else { continue }
+            let slot = program.slots[i]
+            let span = Array(tokens[Int(capture.start)..<Int(capture.end)])
+            let within: Bool
+            switch slot.type {
+            case .count:
+                within = Int(grammar.tables.number(span[0]) ?? 0) <= GrammarLimits.count
+            case .delta:
+                let n = slot.sign != 0 ? Int(grammar.tables.number(span[0]) ?? 0) : abs(Int(span[0].signed))
+                within = n <= GrammarLimits.count
+            case .duration:
+                let seconds = Matcher(program, tokens, grammar.tables, slotWords).durationSeconds(Int(capture.start), Int(capture.end)) ?? 0
+                within = seconds >= 1 && seconds <= Int64(GrammarLimits.lookBackSeconds)
+            default:
+                within = true
+            }
+            if !within { return (slot.name, text.display(span)) }
+        }
+        return nil
     }
 
     /// The normalized values of the slots a match captured.

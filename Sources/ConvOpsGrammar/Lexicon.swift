@@ -50,12 +50,21 @@ struct Lexicon: Sendable, Decodable {
 
     init() {}
 
+    static let largestNumber = 1_000_000
+    static let longestUnit = 366 * 86_400
+
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func list(_ key: CodingKeys) throws -> [String] { try c.decodeIfPresent([String].self, forKey: key)?.map { $0.lowercased() } ?? [] }
         filler = try list(.filler)
-        compounds = Dictionary(uniqueKeysWithValues: (try c.decodeIfPresent([String: String].self, forKey: .compounds) ?? [:])
-            .map { ($0.key.lowercased(), $0.value.lowercased()) })
+        compounds = [:]
+        for (phrase, joined) in try c.decodeIfPresent([String: String].self, forKey: .compounds) ?? [:] {
+            // Keys differ only in case in the file ("Never mind", "never mind"): one phrase twice.
+            guard compounds.updateValue(joined.lowercased(), forKey: phrase.lowercased()) == nil else {
+                throw DecodingError.dataCorruptedError(forKey: .compounds, in: c,
+                                                       debugDescription: "the compound “\(phrase.lowercased())” is listed twice")
+            }
+        }
         polite = try list(.polite)
         questions = try list(.questions)
         negation = try list(.negation)
@@ -65,6 +74,15 @@ struct Lexicon: Sendable, Decodable {
         subjects = try list(.subjects)
         numbers = try c.decodeIfPresent([String: Int].self, forKey: .numbers) ?? [:]
         units = try c.decodeIfPresent([String: Int].self, forKey: .units) ?? [:]
+        // The matcher keeps these as Int32 and multiplies amount by unit in Int64: bound both.
+        for (word, n) in numbers where !(0...Self.largestNumber).contains(n) {
+            throw DecodingError.dataCorruptedError(forKey: .numbers, in: c,
+                debugDescription: "the number word “\(word)” is \(n); number words must be from 0 to \(Self.largestNumber)")
+        }
+        for (word, n) in units where !(1...Self.longestUnit).contains(n) {
+            throw DecodingError.dataCorruptedError(forKey: .units, in: c,
+                debugDescription: "the unit “\(word)” is \(n) seconds; units must be from 1 to \(Self.longestUnit) seconds (a year)")
+        }
         durationWords = try list(.durationWords)
         environments = try c.decodeIfPresent([String: [String]].self, forKey: .environments) ?? [:]
         qualifierPrepositions = try list(.qualifierPrepositions)
@@ -129,8 +147,8 @@ struct LocaleTablesBuilder {
                 if p.count == 1 { single.append((p[0], c)) } else if p.count > 1 { multi.append((p, c)) }
             }
         }
-        let numberIDs = lexicon.numbers.map { (vocabulary.intern($0.key), Int32($0.value)) }
-        let unitIDs = lexicon.units.map { (vocabulary.intern($0.key), Int32($0.value)) }
+        let numberIDs = lexicon.numbers.map { (vocabulary.intern($0.key), Int32(clamping: $0.value)) }
+        let unitIDs = lexicon.units.map { (vocabulary.intern($0.key), Int32(clamping: $0.value)) }
         var envIDs: [(Int32, Int32)] = []
         for (canonical, synonyms) in lexicon.environments {
             let c = vocabulary.intern(canonical)

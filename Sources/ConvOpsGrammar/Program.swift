@@ -214,12 +214,12 @@ struct Matcher {
         case .resource: return (t.nameLike || t.quoted) && !tables.knows(t)
         case .requestID: return t.nameLike && !tables.knows(t) && Self.isRequestID(t)
         case .word: return true
+        // Any size matches here; `Grammar.outOfRange` refuses what is too large, by name.
         case .count:
-            guard let n = tables.number(t) else { return false }
-            return slot.sign != 0 || n <= 10_000
+            return tables.number(t) != nil
         case .delta:
             if slot.sign != 0 { return (tables.number(t) ?? 0) > 0 }
-            return t.signed != 0 && abs(t.signed) <= 10_000
+            return t.signed != 0
         case .environment: return t.id >= 0 && !t.quoted && tables.environments[Int(t.id)] >= 0
         case .region: return t.region
         case .alarmState: return t.id >= 0 && !t.quoted && slotWords.alarmStates[t.id] != nil
@@ -232,28 +232,30 @@ struct Matcher {
     static func isRequestID(_ t: Token) -> Bool { t.requestLike }
 
     /// "15m", "15 minutes", "last 2 hours", "since 30 minutes ago", "seit 30 Minuten",
-    /// "the last hour": duration words around one amount, every token used.
-    func durationSeconds(_ start: Int, _ end: Int) -> Int32? {
+    /// "the last hour": duration words around one amount, every token used. Any length is
+    /// read (in Int64: amounts and units are both below 2^31, so the product cannot overflow);
+    /// `Grammar.outOfRange` refuses what is longer than the grammar looks back.
+    func durationSeconds(_ start: Int, _ end: Int) -> Int64? {
         var i = start
         func isWord(_ k: Int) -> Bool { tables.wordClass(tokens[k]).contains(.durationWord) }
         while i < end, isWord(i) { i += 1 }
         guard i < end else { return nil }
         let t = tokens[i]
-        var seconds: Int32 = 0
+        var seconds: Int64 = 0
         if t.id >= 0, !t.quoted, tables.units[Int(t.id)] > 0 {
-            seconds = tables.units[Int(t.id)]                    // "last hour"
+            seconds = Int64(tables.units[Int(t.id)])                                 // "last hour"
             i += 1
         } else if let n = tables.number(t), i + 1 < end, tokens[i + 1].id >= 0, tables.units[Int(tokens[i + 1].id)] > 0 {
-            seconds = n * tables.units[Int(tokens[i + 1].id)]    // "2 hours", "zwei Stunden"
+            seconds = Int64(n) * Int64(tables.units[Int(tokens[i + 1].id)])         // "2 hours", "zwei Stunden"
             i += 2
         } else if t.gluedAmount >= 0, t.gluedUnit >= 0, Int(t.gluedUnit) < tables.units.count, tables.units[Int(t.gluedUnit)] > 0 {
-            seconds = t.gluedAmount * tables.units[Int(t.gluedUnit)] // "15m"
+            seconds = Int64(t.gluedAmount) * Int64(tables.units[Int(t.gluedUnit)])  // "15m"
             i += 1
         } else {
             return nil
         }
         while i < end, isWord(i) { i += 1 }
-        guard i == end, seconds > 0, seconds <= 90 * 86_400 else { return nil }
+        guard i == end else { return nil }
         return seconds
     }
 }

@@ -15,13 +15,24 @@ struct Token: Sendable {
     var region: Bool
     /// Looks like a request id: `r` and 7 letters or digits.
     var requestLike: Bool = false
-    /// The value of a token of 1 to 6 digits, else -1.
+    /// The value of a token of digits only, else -1. Values past `Token.huge` read as
+    /// `Token.huge`, so a number of any length is a number, and too large for every limit.
     var digits: Int32
-    /// The value of `+N` or `-N`, else 0.
+    /// The value of `+N` or `-N` (saturating at ±`Token.huge`), else 0.
     var signed: Int32
     /// "15m": the amount and the vocabulary id of the unit after it (else -1).
     var gluedAmount: Int32
     var gluedUnit: Int32
+}
+
+extension Token {
+    /// Where typed numbers saturate: larger than any count, delta or duration the grammar takes.
+    static let huge: Int32 = 1_000_000_000
+
+    /// Digits as a number, saturating at `huge` instead of overflowing.
+    @inline(__always) static func accumulate(_ value: Int32, _ digit: UInt8) -> Int32 {
+        value >= huge / 10 ? huge : min(huge, value * 10 + Int32(digit - 0x30))
+    }
 }
 
 /// A text split into tokens. Tokens point into the text's UTF-8 by offset.
@@ -193,8 +204,8 @@ enum Tokenizer {
         var digitCount = 0
         var value: Int32 = 0
         for c in f {
-            guard c >= 0x30 && c <= 0x39, digitCount < 6 else { break }
-            value = value * 10 + Int32(c - 0x30)
+            guard c >= 0x30 && c <= 0x39 else { break }
+            value = Token.accumulate(value, c)
             digitCount += 1
         }
         if digitCount > 0 {
@@ -205,12 +216,12 @@ enum Tokenizer {
                 t.gluedUnit = unit
             }
         }
-        if let sign = f.first, sign == 0x2B || sign == 0x2D, f.count >= 2, f.count <= 7 {
+        if let sign = f.first, sign == 0x2B || sign == 0x2D, f.count >= 2 {
             var v: Int32 = 0
             var ok = true
             for c in f.dropFirst() {
                 guard c >= 0x30 && c <= 0x39 else { ok = false; break }
-                v = v * 10 + Int32(c - 0x30)
+                v = Token.accumulate(v, c)
             }
             if ok { t.signed = sign == 0x2D ? -v : v }
         }

@@ -125,7 +125,8 @@ public struct ConnectionMachine: Sendable {
         switch failure {
         case .fatal(let why):
             return stop(why)
-        case .rateLimited(let wait):
+        case .rateLimited(let asked):
+            let wait = RateLimitState.bounded(asked)
             notBefore = max(notBefore, now + max(wait, settings.minOpenInterval))
             return [.warn("apps.connections.open is rate limited; next try in \(Int(wait.rounded(.up))) s")]
         case .transient(let why):

@@ -43,6 +43,10 @@ public final class Store: @unchecked Sendable {
         let statement = try db.prepare("PRAGMA user_version")
         _ = try statement.step()
         let current = Int(statement.integer(0))
+        guard current >= 0 else {
+            throw StoreError(code: 0, operation: "migrate", message:
+                "the database says it is at schema version \(current), which no convops writes: the file was edited; restore it from a backup")
+        }
         guard current <= Migrations.all.count else {
             throw StoreError(code: 0, operation: "migrate", message:
                 "the database is at schema version \(current), newer than this convops (\(Migrations.all.count)): upgrade convops")
@@ -459,7 +463,12 @@ public final class Store: @unchecked Sendable {
     func appendAudit(_ db: Database, at: Date, actor: String, action: String, target: String, decision: AuditDecision,
                      principal: String?, outcome: String?, requestID: String?) throws {
         let (lastSeq, previous) = try chainTail(db)
-        let seq = lastSeq + 1
+        // The tail is read from the file: a row edited to Int64.max must not trap the writer.
+        let (seq, overflow) = lastSeq.addingReportingOverflow(1)
+        guard !overflow else {
+            throw StoreError(code: 0, operation: "append to the audit log", message:
+                "the newest audit entry claims sequence number \(lastSeq), which no convops writes: the file was edited; run `convops audit verify`")
+        }
         var entry = AuditEntry(seq: seq, at: at, actor: actor, action: action, target: target, decision: decision,
                                principal: principal, outcome: outcome, requestID: requestID, previousHash: previous, hash: "")
         entry.hash = AuditChain.hash(entry)

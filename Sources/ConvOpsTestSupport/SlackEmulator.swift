@@ -433,10 +433,7 @@ public final class SlackEmulator: Sendable {
 
     static func form(_ text: String) -> JSON {
         var out: [String: JSON] = [:]
-        for pair in text.split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0) }
-            out[kv[0]] = .string(kv.count > 1 ? kv[1] : "")
-        }
+        for (name, value) in WebServer.formPairs(text) { out[name] = .string(value) }
         return .object(out)
     }
 

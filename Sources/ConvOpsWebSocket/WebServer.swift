@@ -34,6 +34,12 @@ public struct HTTPServerResponse: Sendable {
 /// A small libwebsockets server for HTTP and WebSocket on one port: the loopback servers the
 /// tests steer, the Slack emulator, and (later) the WhatsApp webhook.
 public final class WebServer: Sendable {
+    /// `a=b&c=d` (a form body or a query string) as decoded pairs, in order; `=` alone is an
+    /// empty name with an empty value, never a trap.
+    public static func formPairs(_ text: String) -> [(String, String)] {
+        text.split(separator: "&").map { ServerHandler.formPair(String($0)) }
+    }
+
     public typealias HTTPHandler = @Sendable (HTTPServerRequest) async -> HTTPServerResponse
     /// A handler that answers at once, run on the service thread itself: no task to schedule,
     /// so a busy task pool cannot delay its answers (emulators and stubs). It must not block.
@@ -334,11 +340,13 @@ final class ServerHandler: ServiceLoopDelegate, @unchecked Sendable {
             }
             if copied >= 0 { headers[name.lowercased()] = cString(buffer) }
         }
-        let query = queryFragments(wsi).map { fragment -> (String, String) in
-            let parts = fragment.split(separator: "=", maxSplits: 1).map(String.init)
-            return (Self.formDecode(parts[0]), parts.count > 1 ? Self.formDecode(parts[1]) : "")
-        }
+        let query = queryFragments(wsi).map(Self.formPair)
         return HTTPServerRequest(method: method, path: path, query: query, headers: headers, body: Data())
+    }
+
+    static func formPair(_ fragment: String) -> (String, String) {
+        let parts = fragment.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        return (formDecode(parts.first ?? ""), parts.count > 1 ? formDecode(parts[1]) : "")
     }
 
     static func formDecode(_ s: String) -> String {

@@ -144,7 +144,13 @@ struct WebSocketURL: Sendable {
         default: throw WebSocketError(kind: .invalidURL, detail: "scheme '\(scheme)' is not ws or wss")
         }
         self.host = host
-        port = Int32(c.port ?? (secure ? 443 : 80))
+        // The URL comes from a server's answer (apps.connections.open): a port that is no
+        // port is refused, not converted (Int32(4294967296) traps).
+        let number = c.port ?? (secure ? 443 : 80)
+        guard (1...65_535).contains(number) else {
+            throw WebSocketError(kind: .invalidURL, detail: "port \(number) is not from 1 to 65535")
+        }
+        port = Int32(number)
         let base = c.percentEncodedPath.isEmpty ? "/" : c.percentEncodedPath
         path = c.percentEncodedQuery.map { "\(base)?\($0)" } ?? base
     }

@@ -1,0 +1,21 @@
+/// The largest numbers the grammar takes. Larger ones still match their rule and are refused
+/// by name ("I can look back at most 90 days"), never misread, wrapped or trapped on.
+public enum GrammarLimits {
+    /// A count to scale to, or a change to a count.
+    public static let count = 10_000
+    /// How far back `logs` reads.
+    public static let lookBackSeconds = 90 * 86_400
+}
+
+extension Int {
+    /// 10000 → "10,000": digits grouped by three, with no locale data loaded.
+    var formatted: String {
+        let digits = String(magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return self < 0 ? "-" + out : out
+    }
+}
