@@ -9,6 +9,12 @@ struct ConvOps: AsyncParsableCommand {
         commandName: "convops",
         abstract: "Chat-native operations for AWS.",
         subcommands: [Run.self, Chat.self, PlanCommand.self, Parse.self, GrammarCommand.self, Audit.self, DataCommand.self, Check.self])
+
+    /// Hardening comes before anything reads a token or a key.
+    static func main() async {
+        CoreDumps.disable(environment: ProcessInfo.processInfo.environment)
+        await main(nil)
+    }
 }
 
 /// Exit codes: 0 ok, 1 the input was refused (parse failure, broken audit chain), 2 setup failed.

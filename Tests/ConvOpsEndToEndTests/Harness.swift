@@ -4,8 +4,13 @@ import Foundation
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-/// The `convops` binary SwiftPM built next to the test bundle.
+/// The `convops` binary under test: CONVOPS_TEST_BINARY when set (scripts/test points it at
+/// the release build for a second run of the suites that start the binary), else the one
+/// SwiftPM built next to the test bundle.
 let convopsBinary: String = {
+    if let chosen = ProcessInfo.processInfo.environment["CONVOPS_TEST_BINARY"], !chosen.isEmpty {
+        return chosen.hasPrefix("/") ? chosen : repositoryRoot + "/" + chosen
+    }
     let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("convops").path
     return FileManager.default.isExecutableFile(atPath: beside) ? beside : repositoryRoot + "/.build/debug/convops"
 }()

@@ -49,14 +49,7 @@ struct SlackRig {
 
     /// The newest card ConvOps posted with a button of this action id, and the button's value.
     func card(with action: BlockKit.ActionID, in channel: String = "C111") -> (ts: String, value: String)? {
-        for message in emulator.messages.reversed() where message.channel == channel {
-            for block in message.blocks.array ?? [] where block["type"]?.string == "actions" {
-                for element in block["elements"]?.array ?? [] where element["action_id"]?.string == action.rawValue {
-                    if let value = element["value"]?.string { return (message.ts, value) }
-                }
-            }
-        }
-        return nil
+        emulator.card(with: action, in: channel)
     }
 
     func waitForCard(_ action: BlockKit.ActionID, in channel: String = "C111") async throws -> (ts: String, value: String) {
@@ -72,4 +65,18 @@ struct SlackRig {
     }
 
     func store() throws -> Store { runtime.store }
+}
+
+extension SlackEmulator {
+    /// The newest card posted in `channel` with a button of this action id, and the button's value.
+    func card(with action: BlockKit.ActionID, in channel: String = "C111") -> (ts: String, value: String)? {
+        for message in messages.reversed() where message.channel == channel {
+            for block in message.blocks.array ?? [] where block["type"]?.string == "actions" {
+                for element in block["elements"]?.array ?? [] where element["action_id"]?.string == action.rawValue {
+                    if let value = element["value"]?.string { return (message.ts, value) }
+                }
+            }
+        }
+        return nil
+    }
 }

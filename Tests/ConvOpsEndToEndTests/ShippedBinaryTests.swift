@@ -1,0 +1,153 @@
+import ConvOpsSlack
+import ConvOpsTestSupport
+import Foundation
+import Testing
+
+/// The demo and the Slack flow, done by the `convops` binary as a customer runs it. scripts/test
+/// runs this suite a second time with CONVOPS_TEST_BINARY set to the release build, so an
+/// optimizer-only failure (issue 11: every named resource crashed at -O) fails CI.
+@Suite(.serialized) struct ShippedBinaryTests {
+    /// An Auto Scaling group beside the demo's instances, so that `scale` has something to act on.
+    static let group = """
+        import boto3, sys
+        kw = dict(region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="testing", aws_secret_access_key="testing")
+        ec2 = boto3.client("ec2", **kw)
+        ami = ec2.describe_images()["Images"][0]["ImageId"]
+        ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"ImageId": ami, "InstanceType": "t3.micro"})
+        boto3.client("autoscaling", **kw).create_auto_scaling_group(AutoScalingGroupName="web-asg", LaunchTemplate={"LaunchTemplateName": "web"},
+                                      MinSize=1, MaxSize=4, DesiredCapacity=1, AvailabilityZones=["eu-west-1a"])
+        """
+
+    static func moto() async throws -> MotoServer {
+        let moto = try await SeededMoto.shared.get("ShippedBinaryTests")
+        // Seeding twice fails on the launch template's name: seed once per server.
+        try await Seeded.once(moto.endpoint) {
+            let python = ProcessInfo.processInfo.environment["CONVOPS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+            let seeded = try await Subprocess.run("/usr/bin/env", [python, "-c", group, moto.endpoint])
+            #expect(seeded.status == 0, "\(seeded.stderr)")
+        }
+        return moto
+    }
+
+    @Test func theDemoInTheConsole() async throws {
+        let moto = try await Self.moto()
+        let scenario = try Scenario(moto: moto, extra: ["CONVOPS_WAIT_POLL_SECONDS": "0.2", "CONVOPS_WAIT_TIMEOUT_SECONDS": "20"])
+        defer { scenario.remove() }
+        try await moto.startRecording()
+        let script = """
+            how is web-1 doing?
+            restart web-1
+            confirm
+            stop web-2
+            confirm
+            start web-2
+            confirm
+            scale web-asg to 3
+            confirm
+            logs web-1 since 999999 weeks
+            logs web-1 last 600000h
+            logs web-1 seit 999999 wochen
+            scale web-asg to 2147483648
+            scale web-asg +99999999999999999999
+            status web-1
+            """
+        let result = try await convops(["chat", "--as", "alice"], stdin: script + "\n", environment: scenario.environment)
+        #expect(result.status == 0, "binary \(convopsBinary) exited \(result.status): \(result.stderr.suffix(3000))")
+        let out = result.stdout
+        #expect(out.contains("web-1"), "\(out)")
+        #expect(out.contains("what:   reboot EC2 instance web-1 (i-"))
+        #expect(out.contains("was rebooted (as arn:aws:sts::123456789012:user/moto)."))
+        #expect(out.contains("what:   stop EC2 instance web-2 (i-"))
+        #expect(out.contains("what:   start EC2 instance web-2 (i-"))
+        #expect(out.contains("calls:  autoscaling:SetDesiredCapacity AutoScalingGroupName=web-asg DesiredCapacity=3"))
+        // Numbers too large for any limit are refused by name, in the person's language.
+        #expect(out.contains("I can look back at most 90 days"))
+        #expect(out.contains("„999999 wochen“ liegt außerhalb") || out.contains("höchstens 90 Tage"))
+        #expect(out.contains("I can scale to at most 10,000"))
+        #expect(out.contains("I can change a count by at most 10,000"))
+        let bodies = try await moto.recordedBodies()
+        #expect(bodies.filter { $0.contains("Action=RebootInstances") }.count == 1)
+        #expect(bodies.filter { $0.contains("Action=StopInstances") }.count == 1)
+        #expect(bodies.filter { $0.contains("Action=StartInstances") }.count == 1)
+        #expect(bodies.filter { $0.contains("Action=SetDesiredCapacity") && $0.contains("DesiredCapacity=3") }.count == 1)
+        let plan = try await convops(["plan", "restart web-1"], environment: scenario.environment)
+        #expect(plan.status == 0, "\(plan.stderr.suffix(2000))")
+        #expect(plan.stdout.contains("calls:  ec2:RebootInstances InstanceIds=i-"))
+    }
+
+    @Test func aSlashCommandAConfirmClickAndTheCardUpdatedUnderConvopsRun() async throws {
+        let moto = try await Self.moto()
+        let emulator = try SlackEmulator()
+        defer { emulator.shutdown() }
+        emulator.addUser("U111", name: "Alice")
+        let scenario = try Scenario(moto: moto)
+        defer { scenario.remove() }
+        var env = scenario.environment.merging(["SLACK_API_URL": emulator.apiURL, "SLACK_APP_TOKEN": SlackEmulator.appToken,
+                                                "SLACK_BOT_TOKEN": SlackEmulator.botToken]) { $1 }
+        env["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        env["HOME"] = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
+        let process = try RunningProcess(convopsBinary, ["run"], environment: env, currentDirectory: repositoryRoot)
+        try await emulator.wait("two sockets from convops run", timeout: .seconds(30)) { emulator.openSockets.count == 2 }
+        try await moto.startRecording()
+        // No core file can hold the tokens: the core size limit is 0, soft and hard.
+        let limits = try String(contentsOfFile: "/proc/\(process.pid)/limits", encoding: .utf8)
+        let core = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") })
+        #expect(core.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"], "\(core)")
+
+        // Messages that once trapped the process: each is answered, and the process stays up.
+        for hostile in ["logs web-1 since 999999 weeks", "logs web-1 last 600000h", "logs web-1 seit 999999 wochen",
+                        "scale web-asg to 2147483648", "scale web-asg +99999999999999999999"] {
+            _ = try emulator.slashCommand(hostile, user: "U111", channel: "C111")
+        }
+        try await emulator.wait("five refusals") {
+            emulator.ephemerals.filter { $0.text.contains("at most") || $0.text.contains("höchstens") }.count >= 5
+        }
+
+        let envelope = try emulator.slashCommand("restart web-1", user: "U111", channel: "C111")
+        try await emulator.wait("the plan card") { emulator.card(with: .confirm) != nil }
+        #expect(emulator.acked(envelope))
+        let card = try #require(emulator.card(with: .confirm))
+        let click = try emulator.click("convops.confirm", value: card.value, user: "U111", channel: "C111", messageTS: card.ts)
+        try await emulator.wait("the card to show the outcome") {
+            emulator.messages.first { $0.ts == card.ts }?.text.contains("Done:") == true
+        }
+        #expect(emulator.acked(click))
+        #expect(emulator.messages.first { $0.ts == card.ts }?.text.contains("was rebooted") == true)
+        #expect(try await moto.recordedBodies().filter { $0.contains("Action=RebootInstances") }.count == 1)
+
+        process.signal(SIGTERM)
+        let result = await process.wait()
+        #expect(result.status == 0, "binary \(convopsBinary) exited \(result.status): \(result.stderr.suffix(3000))")
+    }
+}
+
+extension ShippedBinaryTests {
+    /// `convops check` says whether core dumps are off, and CONVOPS_ALLOW_CORE_DUMPS=1 turns them back on.
+    @Test func coreDumpsAreOffUnlessAllowed() async throws {
+        let moto = try await Self.moto()
+        let scenario = try Scenario(moto: moto)
+        defer { scenario.remove() }
+        let off = try await convops(["check"], environment: scenario.environment)
+        #expect(off.status == 0, "\(off.stderr.suffix(2000))")
+        #expect(off.stdout.contains("core dumps: off\n"), "\(off.stdout)")
+        let on = try await convops(["check"], environment: scenario.environment.merging(["CONVOPS_ALLOW_CORE_DUMPS": "1"]) { $1 })
+        #expect(on.stdout.contains("core dumps: ON"), "\(on.stdout)")
+    }
+}
+
+/// Runs a seeding step once per moto endpoint, however many tests ask.
+actor Seeded {
+    static let shared = Seeded()
+    private var done: [String: Task<Void, Error>] = [:]
+
+    static func once(_ key: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await shared.run(key, body)
+    }
+
+    private func run(_ key: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        if let task = done[key] { return try await task.value }
+        let task = Task { try await body() }
+        done[key] = task
+        try await task.value
+    }
+}
