@@ -13,7 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // Tests only (generators and shrinking for the grammar fuzz); pinned: a new version is a choice.
+        .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
     targets: [
         // C libraries from Debian, each behind a system-library target with a thin shim.
@@ -79,7 +80,7 @@ let package = Package(
         .testTarget(name: "ConvOpsWebSocketTests", dependencies: ["ConvOpsWebSocket", "ConvOpsTestSupport"]),
         .testTarget(name: "ConvOpsAWSTests", dependencies: ["ConvOpsAWS", "ConvOpsTestSupport", "ConvOpsWebSocket"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ConvOpsStoreTests", dependencies: ["ConvOpsStore"]),
+        .testTarget(name: "ConvOpsStoreTests", dependencies: ["ConvOpsStore", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ConvOpsSlackTests", dependencies: ["ConvOpsSlack", "ConvOpsTestSupport",
                                                              .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ConvOpsEndToEndTests", dependencies: ["convops", "ConvOpsBot", "ConvOpsSlack", "ConvOpsStore",

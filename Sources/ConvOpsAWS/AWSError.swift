@@ -82,6 +82,12 @@ public struct AWSError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Answers that came back under the wrong place: a bug of ours, never acted on.
+    public static func internalMismatch(_ operation: String) -> AWSError {
+        AWSError(kind: .other, operation: operation, code: "InternalMismatch",
+                 message: "the answers did not match the places asked (a bug); nothing was done. Please report it")
+    }
+
     static func network(_ error: HTTPError, operation: String) -> AWSError {
         AWSError(kind: .network, operation: operation, code: "", message: error.description)
     }

@@ -55,6 +55,13 @@ public struct ResourceSearch: Sendable {
             }
             return await group.reduce(into: [(Int, Result<[ResourceRef], AWSError>)]()) { $0.append($1) }
         }.sorted { $0.0 < $1.0 }
+        // Each place answers once, under its own index. Were that ever not so (the miscompile
+        // in Result+Awaiting.swift made every index 0), a result would be credited to the
+        // wrong account: search nowhere rather than there.
+        guard results.map(\.0) == Array(targets.indices) else {
+            let error = AWSError.internalMismatch("search")
+            return SearchOutcome(resolution: .notFound(nearMisses: []), searched: [], unsearched: targets.map { ($0.label, error) })
+        }
 
         var found: [ResourceRef] = []
         var seen = Set<String>()

@@ -196,7 +196,7 @@ public actor Engine {
         }
         var desired: Int?
         if let scale {
-            switch try await scaleTarget(scale, resource, client: place.client) {
+            switch try await scaleTarget(scale, resource, client: place.client, m) {
             case .success(let count): desired = count
             case .failure(let refusal): return [Reply(.error, m.text(refusal.key, refusal.arguments))]
             }
@@ -527,7 +527,7 @@ public actor Engine {
     /// The count a scale asks for, from "to 4" or "+2" on what is desired now, checked against
     /// what the resource allows (an Auto Scaling group's MinSize and MaxSize).
     private func scaleTarget(_ change: ScaleChange, _ resource: ResourceRef,
-                             client: AWSClient) async throws -> Result<Int, EngineError> {
+                             client: AWSClient, _ m: Messages) async throws -> Result<Int, EngineError> {
         let label = resource.label
         let current: Int
         var bounds: ClosedRange<Int>?
@@ -551,9 +551,10 @@ public actor Engine {
         case .absolute(let n): (n, false)
         case .delta(let d): current.addingReportingOverflow(d)
         }
-        guard !overflow, wanted <= GrammarLimits.count else {
-            return .failure(EngineError(key: "scale.above_limit", arguments: ["resource": label, "current": String(current),
-                                                                              "max": String(GrammarLimits.count)]))
+        // A resource already past the limit may still be scaled down.
+        guard !overflow, wanted <= GrammarLimits.count || wanted <= current else {
+            return .failure(EngineError(key: "scale.above_limit", arguments: ["resource": label, "current": m.number(current),
+                                                                              "max": m.number(GrammarLimits.count)]))
         }
         guard wanted >= 0 else {
             return .failure(EngineError(key: "scale.negative", arguments: ["resource": label, "count": String(wanted), "current": String(current)]))
@@ -626,8 +627,12 @@ public actor Engine {
                 }
             }
             return await group.reduce(into: [(Int, Result<T, AWSError>)]()) { $0.append($1) }
+        }.sorted { $0.0 < $1.0 }
+        // One answer per place, under its own index, or none is used (see ResourceSearch.resolve).
+        guard results.map(\.0) == Array(places.indices) else {
+            return places.map { ($0, .failure(AWSError.internalMismatch("each place"))) }
         }
-        return results.sorted { $0.0 < $1.0 }.map { (places[$0.0], $0.1) }
+        return results.map { (places[$0.0], $0.1) }
     }
 
     /// When no place answered: an error naming each place with its error; nil when one did.

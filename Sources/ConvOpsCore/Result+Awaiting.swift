@@ -29,7 +29,7 @@
 ///     group.addTask { let result = await Result { () async throws(E) in try await f() }; return (index, result) }
 ///
 /// `SourceRulesTests` fails the suite if the tuple-around-await shape comes back.
-extension Result where Failure: Error {
+extension Result {
     public init(awaiting body: () async throws(Failure) -> Success) async {
         do throws(Failure) {
             let value = try await body()

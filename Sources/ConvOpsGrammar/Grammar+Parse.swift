@@ -121,14 +121,21 @@ extension Grammar {
             return .failure(ParseFailure(reason: .ambiguous(intents),
                 message: catalog.text("grammar.ambiguous", ["intents": names.joined(separator: ", ")]),
                 suggestions: names, locale: grammar.locale))
-        case .outOfRange(let rule, let slot, let typed):
-            if rule.intent.risk == .mutating, analysis.notARequest != nil {
-                return .failure(noMatch(text, ["help"], grammar, catalog))
+        case .outOfRange(let rule, let slot, let type, let typed):
+            // "don't scale api to 99999": what decides is that it is not a request. A question
+            // ("scale api to 99999?") is told the limit.
+            if rule.intent.risk == .mutating, let why = analysis.notARequest, why != .question {
+                let message = catalog.text("grammar.not_a_request.\(why.rawValue)", ["intent": rule.intent.rawValue, "target": "",
+                                                                                    "canonical": rule.usage])
+                return .failure(ParseFailure(reason: .notARequest(rule.intent, why), message: message,
+                                             suggestions: why == .negation ? [] : [rule.usage], locale: grammar.locale))
             }
-            let type = rule.program.slots.first { $0.name == slot }?.type ?? .count
+            // Echo at most 40 characters of what was typed: 60,000 nines must not make an
+            // answer longer than a chat message may be.
+            let shown = typed.count > 40 ? String(typed.prefix(40)) + "…" : typed
             return .failure(ParseFailure(reason: .outOfRange(rule.intent, slot: slot),
                 message: catalog.text("grammar.out_of_range.\(type.rawValue)", [
-                    "value": typed, "intent": rule.intent.rawValue, "max_count": GrammarLimits.count.formatted,
+                    "value": shown, "intent": rule.intent.rawValue, "max_count": catalog.number(GrammarLimits.count),
                     "max_days": String(GrammarLimits.lookBackSeconds / 86_400)]),
                 suggestions: [rule.usage], locale: grammar.locale))
         case .missingSlot(let rule, let slot):
@@ -276,8 +283,8 @@ extension Grammar {
         case parsed(ParsedCommand, CompiledRule)
         case ambiguous([IntentKind])
         case missingSlot(CompiledRule, String)
-        /// The rule matched, but a number in it is past `GrammarLimits`: the slot and what was typed.
-        case outOfRange(CompiledRule, String, String)
+        /// The rule matched, but a number in it is past `GrammarLimits`: the slot, its type and what was typed.
+        case outOfRange(CompiledRule, String, SlotType, String)
         case noMatch
     }
 
@@ -338,8 +345,8 @@ extension Grammar {
         }
         if best.intent != nil {
             let rule = grammar.rules[Int(best.index)]
-            if let (slot, typed) = outOfRange(rule.program, best.captures, tokens, grammar, text) {
-                return .outOfRange(rule, slot, typed)
+            if let (slot, type, typed) = outOfRange(rule.program, best.captures, tokens, grammar, text) {
+                return .outOfRange(rule, slot, type, typed)
             }
             var slots = values(rule.program, best.captures, tokens, grammar, text)
             for q in qualifiers where !slots.contains(where: { $0.name == q.name }) { slots.append(q) }
@@ -381,7 +388,7 @@ extension Grammar {
     /// The first captured count, delta or duration past `GrammarLimits`: its slot name and the
     /// words as typed. Matching takes numbers of any size so that these are refused by name.
     func outOfRange(_ program: Program, _ captures: Captures, _ tokens: [Token], _ grammar: LocaleGrammar,
-                    _ text: TokenizedText) -> (String, String)? {
+                    _ text: TokenizedText) -> (String, SlotType, String)? {
         for i in 0..<program.slots.count {
             let capture = captures[i]
             guard capture.start >= 0 else { continue }
@@ -400,7 +407,7 @@ extension Grammar {
             default:
                 within = true
             }
-            if !within { return (slot.name, text.display(span)) }
+            if !within { return (slot.name, slot.type, text.display(span)) }
         }
         return nil
     }

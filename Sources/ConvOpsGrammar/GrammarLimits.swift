@@ -6,16 +6,3 @@ public enum GrammarLimits {
     /// How far back `logs` reads.
     public static let lookBackSeconds = 90 * 86_400
 }
-
-extension Int {
-    /// 10000 → "10,000": digits grouped by three, with no locale data loaded.
-    var formatted: String {
-        let digits = String(magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return self < 0 ? "-" + out : out
-    }
-}

@@ -45,6 +45,19 @@ public struct Messages: Sendable {
 
     /// The message for `key` with `{name}` placeholders filled in. A missing key renders as
     /// the key itself so nothing is silently dropped; `Grammar.load` checks keys up front.
+    /// 10000 as this locale writes it: "10,000" in English, "10.000" in German (the locale's
+    /// `number.group_separator`), with no locale data loaded.
+    public func number(_ n: Int) -> String {
+        let separator = table["number.group_separator"] ?? ","
+        let digits = String(n.magnitude)
+        var out = n < 0 ? "-" : ""
+        for (i, c) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out += separator }
+            out.append(c)
+        }
+        return out
+    }
+
     public func text(_ key: String, _ arguments: [String: String] = [:]) -> String {
         guard let parts = segments[key] else { return key }
         if arguments.isEmpty { return table[key]! }

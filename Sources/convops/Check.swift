@@ -15,7 +15,7 @@ struct Check: AsyncParsableCommand {
         emit("grammar:  ok (\(runtime.grammar.locales.joined(separator: ", ")))")
         emit("database: \(c.databasePath) (schema \(runtime.store.schemaVersion))")
         emit("region:   \(c.aws.region)\(c.aws.endpoint.map { " via \($0)" } ?? "")")
-        emit("core dumps: \(CoreDumps.state)")
+        emit("cores:    \(CoreDumps.state(environment: context.environment))")
         do {
             emit("aws:      ok, acting as \(try await runtime.aws.callerIdentity())")
         } catch {

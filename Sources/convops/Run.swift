@@ -29,6 +29,7 @@ struct Run: AsyncParsableCommand {
             source.resume()
             return source
         }
+        if !CoreDumps.off { context.logger.warning("convops.core_dumps", metadata: ["state": "\(CoreDumps.state(environment: context.environment))"]) }
         emit("convops: connecting to Slack")
         let reason = await slack.run()
         withExtendedLifetime(signals) {}

@@ -55,11 +55,18 @@ actor SeededMoto {
     static let shared = SeededMoto()
     private var servers: [String: Task<MotoServer, Error>] = [:]
 
-    func get(_ suite: String = #fileID) async throws -> MotoServer {
+    /// `also`: a Python script run once with the endpoint after the demo account is seeded
+    /// (more resources for one suite); a failure fails every test that asks.
+    func get(_ suite: String = #fileID, also extra: String? = nil) async throws -> MotoServer {
         if let task = servers[suite] { return try await task.value }
         let task = Task {
             let moto = try await MotoServer.start()
             try await moto.seedSampleAccount(repositoryRoot: repositoryRoot)
+            if let extra {
+                let python = ProcessInfo.processInfo.environment["CONVOPS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+                let seeded = try await Subprocess.run("/usr/bin/env", [python, "-c", extra, moto.endpoint])
+                guard seeded.status == 0 else { throw TestSupportError("seeding \(suite) failed: \(seeded.stderr.suffix(1500))") }
+            }
             return moto
         }
         servers[suite] = task

@@ -19,14 +19,7 @@ import Testing
         """
 
     static func moto() async throws -> MotoServer {
-        let moto = try await SeededMoto.shared.get("ShippedBinaryTests")
-        // Seeding twice fails on the launch template's name: seed once per server.
-        try await Seeded.once(moto.endpoint) {
-            let python = ProcessInfo.processInfo.environment["CONVOPS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
-            let seeded = try await Subprocess.run("/usr/bin/env", [python, "-c", group, moto.endpoint])
-            #expect(seeded.status == 0, "\(seeded.stderr)")
-        }
-        return moto
+        try await SeededMoto.shared.get("ShippedBinaryTests", also: group)
     }
 
     @Test func theDemoInTheConsole() async throws {
@@ -54,17 +47,20 @@ import Testing
         let result = try await convops(["chat", "--as", "alice"], stdin: script + "\n", environment: scenario.environment)
         #expect(result.status == 0, "binary \(convopsBinary) exited \(result.status): \(result.stderr.suffix(3000))")
         let out = result.stdout
-        #expect(out.contains("web-1"), "\(out)")
+        // The status question, asked first and last: the process answered every line between.
+        #expect(out.components(separatedBy: ") is running — EC2 instance in eu-west-1.").count == 3, "\(out)")
+        #expect(out.contains("convops: web-1 (i-"))
         #expect(out.contains("what:   reboot EC2 instance web-1 (i-"))
         #expect(out.contains("was rebooted (as arn:aws:sts::123456789012:user/moto)."))
         #expect(out.contains("what:   stop EC2 instance web-2 (i-"))
         #expect(out.contains("what:   start EC2 instance web-2 (i-"))
         #expect(out.contains("calls:  autoscaling:SetDesiredCapacity AutoScalingGroupName=web-asg DesiredCapacity=3"))
         // Numbers too large for any limit are refused by name, in the person's language.
-        #expect(out.contains("I can look back at most 90 days"))
-        #expect(out.contains("„999999 wochen“ liegt außerhalb") || out.contains("höchstens 90 Tage"))
-        #expect(out.contains("I can scale to at most 10,000"))
-        #expect(out.contains("I can change a count by at most 10,000"))
+        #expect(out.contains("I can look back at most 90 days (and at least a second), and “since 999999 weeks” is outside that."))
+        #expect(out.contains("I can look back at most 90 days (and at least a second), and “last 600000h” is outside that."))
+        #expect(out.contains("Ich kann höchstens 90 Tage (und mindestens eine Sekunde) zurückschauen, und „seit 999999 wochen“ liegt außerhalb."))
+        #expect(out.contains("I can scale to at most 10,000, and “2147483648” is more than that."))
+        #expect(out.contains("I can change a count by at most 10,000 at once, and “+99999999999999999999” is more than that."))
         let bodies = try await moto.recordedBodies()
         #expect(bodies.filter { $0.contains("Action=RebootInstances") }.count == 1)
         #expect(bodies.filter { $0.contains("Action=StopInstances") }.count == 1)
@@ -129,25 +125,32 @@ extension ShippedBinaryTests {
         defer { scenario.remove() }
         let off = try await convops(["check"], environment: scenario.environment)
         #expect(off.status == 0, "\(off.stderr.suffix(2000))")
-        #expect(off.stdout.contains("core dumps: off\n"), "\(off.stdout)")
+        #expect(off.stdout.contains("cores:    off\n"), "\(off.stdout)")
         let on = try await convops(["check"], environment: scenario.environment.merging(["CONVOPS_ALLOW_CORE_DUMPS": "1"]) { $1 })
-        #expect(on.stdout.contains("core dumps: ON"), "\(on.stdout)")
+        #expect(on.stdout.contains("cores:    allowed (CONVOPS_ALLOW_CORE_DUMPS=1)"), "\(on.stdout)")
     }
 }
 
-/// Runs a seeding step once per moto endpoint, however many tests ask.
-actor Seeded {
-    static let shared = Seeded()
-    private var done: [String: Task<Void, Error>] = [:]
-
-    static func once(_ key: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await shared.run(key, body)
-    }
-
-    private func run(_ key: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        if let task = done[key] { return try await task.value }
-        let task = Task { try await body() }
-        done[key] = task
-        try await task.value
+extension ShippedBinaryTests {
+    /// curl follows http_proxy and friends from the environment, for loopback too: a variable
+    /// set on the host would send every call, tokens and signatures included, to its proxy.
+    /// ConvOps uses the proxy it is configured with, or none.
+    @Test func proxyVariablesFromTheEnvironmentAreIgnored() async throws {
+        let moto = try await Self.moto()
+        let scenario = try Scenario(moto: moto)
+        defer { scenario.remove() }
+        let deadPort = try FreePort.pick()
+        var env = scenario.environment
+        for name in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"] {
+            env[name] = "http://127.0.0.1:\(deadPort)"
+        }
+        let plan = try await convops(["plan", "restart web-1"], environment: env)
+        #expect(plan.status == 0, "\(plan.stdout) \(plan.stderr.suffix(2000))")
+        #expect(plan.stdout.contains("calls:  ec2:RebootInstances InstanceIds=i-"))
+        env["CONVOPS_PROXY"] = "http://user:secret@proxy.internal:3128"
+        let refused = try await convops(["plan", "restart web-1"], environment: env)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("CONVOPS_PROXY (proxy) must be a proxy URL"))
+        #expect(!refused.stderr.contains("secret"))
     }
 }
