@@ -4,4 +4,8 @@
 
 // LWS_PRE is a function-like macro: the headroom lws_write needs before the payload.
 static const size_t convops_lws_pre = LWS_PRE;
+
+// SSL_OP_NO_* are built by a cast macro (SSL_OP_BIT): the protocols below TLS 1.2, as one
+// value for ssl_options_set and ssl_client_options_set, so neither side offers them.
+static const long convops_lws_tls_below_1_2 = (long)(SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);
 #endif

@@ -38,7 +38,7 @@ public struct Runtime: Sendable {
         let store = try store(configuration, environment: environment)
         var egress = EgressPolicy.production
         if let endpoint = configuration.aws.endpoint { egress = egress.allowing(endpoint: endpoint) }
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: egress), logger: logger)
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: egress, proxy: configuration.proxy), logger: logger)
         // The bot's own identity, in the SDKs' order; target accounts are reached from it by
         // sts:AssumeRole, per person.
         let (credentials, source) = CredentialChain.provider(environment: environment, configuration: configuration.aws, http: http)
@@ -67,9 +67,9 @@ extension Runtime {
         }
         var egress = EgressPolicy.production.allowing(endpoint: configuration.slackAPIURL)
         if let endpoint = configuration.aws.endpoint { egress = egress.allowing(endpoint: endpoint) }
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: egress), logger: logger)
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: egress, proxy: configuration.proxy), logger: logger)
         let api = SlackWebAPI(http: http, baseURL: configuration.slackAPIURL, botToken: botToken, appToken: appToken, logger: logger)
-        let loopback = URLComponents(string: configuration.slackAPIURL)?.host.map { $0 == "localhost" || $0.hasPrefix("127.") } ?? false
+        let loopback = URLComponents(string: configuration.slackAPIURL)?.host.map(EgressPolicy.isLoopback) ?? false
         let socket = try SocketModeClient(api: api, options: .init(connections: configuration.slackConnections, allowLoopback: loopback),
                                           logger: logger)
         return SlackChannel(engine: engine, store: store, api: api, socket: socket,

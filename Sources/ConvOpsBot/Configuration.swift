@@ -33,6 +33,9 @@ public struct Configuration: Sendable {
     /// Which CloudWatch Logs group holds a resource's logs, by resource name or id (config
     /// file `log_groups`); ECS services default to /ecs/SERVICE without an entry.
     public var logGroups: [String: String] = [:]
+    /// The outbound HTTPS proxy (config file `proxy`, CONVOPS_PROXY), or none. The usual
+    /// `https_proxy` variables are ignored: where tokens go is configured, not inherited.
+    public var proxy: String?
 
     public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
     public var localesDirectory: String { (home as NSString).appendingPathComponent("locales") }
@@ -45,7 +48,7 @@ public struct Configuration: Sendable {
         ("region", "AWS_REGION"), ("endpoint_url", "AWS_ENDPOINT_URL"),
         ("slack_api_url", "SLACK_API_URL"), ("slack_connections", "SLACK_CONNECTIONS"),
         ("slack_approval_channel", "SLACK_APPROVAL_CHANNEL"), ("wait_poll_seconds", "CONVOPS_WAIT_POLL_SECONDS"),
-        ("wait_timeout_seconds", "CONVOPS_WAIT_TIMEOUT_SECONDS"),
+        ("wait_timeout_seconds", "CONVOPS_WAIT_TIMEOUT_SECONDS"), ("proxy", "CONVOPS_PROXY"),
     ]
 
     public static func load(environment env: [String: String], currentDirectory: String) throws(ConfigurationError) -> Configuration {
@@ -129,6 +132,14 @@ public struct Configuration: Sendable {
                 throw ConfigurationError("SLACK_CONNECTIONS (slack_connections) must be a whole number from 1 to 10, not '\(raw)'")
             }
             configuration.slackConnections = n
+        }
+        if let proxy = value("proxy", "CONVOPS_PROXY") {
+            guard let c = URLComponents(string: proxy), c.scheme == "http" || c.scheme == "https", let host = c.host, !host.isEmpty,
+                  c.user == nil, c.password == nil else {
+                // Never echo the value: it may carry a password.
+                throw ConfigurationError("CONVOPS_PROXY (proxy) must be a proxy URL such as http://proxy.internal:3128, without a user or password")
+            }
+            configuration.proxy = proxy
         }
         if let channel = value("slack_approval_channel", "SLACK_APPROVAL_CHANNEL") {
             guard channel.allSatisfy({ $0.isUppercase || $0.isNumber }), let first = channel.first, "CGD".contains(first) else {

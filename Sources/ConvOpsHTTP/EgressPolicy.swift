@@ -1,25 +1,36 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where outbound calls may go. Our promise is that nothing leaves the customer's account
 /// except calls to Slack, WhatsApp and AWS; this is where the code keeps it.
 public struct EgressPolicy: Sendable, Hashable {
-    /// Exact host names, or suffixes starting with a dot (".amazonaws.com").
+    /// Exact host names, or suffixes starting with a dot (".slack.com").
     public var allowedHosts: [String]
-    /// Whether loopback hosts (127.0.0.0/8, ::1, localhost) may be called, over plain http too.
-    /// For local emulators and tests; off by default.
+    /// AWS service endpoint prefixes that may be called as `PREFIX.REGION.amazonaws.com`
+    /// (`.amazonaws.com.cn` in China). Only these: a plain `.amazonaws.com` suffix would admit
+    /// hosts anyone can own (S3 website buckets, API Gateway stages, load balancers).
+    public var awsServices: Set<String>
+    /// Whether loopback addresses (127.0.0.0/8, ::1, localhost) may be called, over plain http
+    /// too. For local emulators and tests; off by default.
     public var allowLoopback: Bool
     /// Link-local credential endpoints inside the instance or task (EC2's IMDS at
     /// 169.254.169.254, ECS's at 169.254.170.2): plain http by design, never leaving the host.
     public var metadataHosts: [String] = []
 
-    public init(allowedHosts: [String], allowLoopback: Bool = false) {
+    public init(allowedHosts: [String], awsServices: Set<String> = [], allowLoopback: Bool = false) {
         self.allowedHosts = allowedHosts.map { $0.lowercased() }
+        self.awsServices = awsServices
         self.allowLoopback = allowLoopback
     }
 
     /// The link-local hosts AWS serves credentials from; only these may be added with
     /// `allowingMetadata`.
     public static let linkLocalCredentialHosts: Set<String> = ["169.254.169.254", "169.254.170.2", "169.254.170.23", "fd00:ec2::254", "[fd00:ec2::254]"]
+
+    /// The AWS services ConvOps calls (the endpoint prefixes of `AWSService`, and SNS for alerts).
+    public static let convopsAWSServices: Set<String> = ["ec2", "sts", "rds", "autoscaling", "monitoring", "ecs", "logs", "sqs", "sns"]
 
     /// Adds a credential endpoint's host: loopback, or one of AWS's link-local ones.
     public func allowingMetadata(endpoint: String) -> EgressPolicy {
@@ -31,12 +42,9 @@ public struct EgressPolicy: Sendable, Hashable {
         return copy
     }
 
-    /// AWS, Slack and WhatsApp (Meta's Graph API), nothing else.
-    public static let production = EgressPolicy(allowedHosts: [
-        ".amazonaws.com", ".amazonaws.com.cn", ".api.aws",
-        "slack.com", ".slack.com",
-        "graph.facebook.com",
-    ])
+    /// AWS's endpoints for the services we call, Slack and WhatsApp (Meta's Graph API), nothing else.
+    public static let production = EgressPolicy(allowedHosts: ["slack.com", ".slack.com", "graph.facebook.com"],
+                                                awsServices: convopsAWSServices)
 
     /// Adds the host of an endpoint the operator configured (AWS_ENDPOINT_URL, SLACK_API_URL).
     public func allowing(endpoint: String) -> EgressPolicy {
@@ -54,13 +62,52 @@ public struct EgressPolicy: Sendable, Hashable {
         }
         if metadataHosts.contains(host) { return nil }
         guard scheme == "https" else { return "only https is allowed beyond loopback (TLS 1.2 or later)" }
-        let allowed = allowedHosts.contains { pattern in
+        let allowed = isAWSEndpoint(host) || allowedHosts.contains { pattern in
             pattern.hasPrefix(".") ? host.hasSuffix(pattern) : host == pattern
         }
-        return allowed ? nil : "the host is not on the egress allowlist (AWS, Slack, WhatsApp, and configured endpoints)"
+        return allowed ? nil : "the host is not on the egress allowlist (AWS's endpoints for our services, Slack, WhatsApp, and configured endpoints)"
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    /// `ec2.eu-west-1.amazonaws.com`: a service of ours, a region-shaped middle, AWS's domain.
+    func isAWSEndpoint(_ host: String) -> Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        let domain: ArraySlice<Substring>
+        if parts.count == 4, parts[2] == "amazonaws", parts[3] == "com" {
+            domain = parts[..<2]
+        } else if parts.count == 5, parts[2] == "amazonaws", parts[3] == "com", parts[4] == "cn" {
+            domain = parts[..<2]
+        } else {
+            return false
+        }
+        return awsServices.contains(String(domain[domain.startIndex])) && Self.isRegion(domain[domain.startIndex + 1])
     }
+
+    /// `eu-west-1`, `us-gov-west-1`, `cn-north-1`: two letters, words of letters, one digit.
+    static func isRegion(_ s: Substring) -> Bool {
+        let words = s.split(separator: "-", omittingEmptySubsequences: false)
+        guard words.count >= 3, words[0].count == 2, let last = words.last, last.count == 1,
+              last.allSatisfy(\.isASCIIDigit) else { return false }
+        return words.dropLast().allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 >= "a" && $0 <= "z" } }
+    }
+
+    /// Loopback by address, not by spelling: `localhost`, an IPv4 address in 127.0.0.0/8 or
+    /// the IPv6 address ::1 (also as ::ffff:127.x.y.z). `127.evil.example` is a host name
+    /// anyone can register, not loopback.
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 {
+            return UInt32(bigEndian: v4.s_addr) >> 24 == 127
+        }
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, bare, &v6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: v6) { Array($0) }
+        if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }
+        return bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { self >= "0" && self <= "9" }
 }

@@ -12,10 +12,15 @@ public struct HTTPClientConfiguration: Sendable {
     /// Handles kept warm for reuse; each holds its own connection cache.
     public var maxIdleHandles: Int
     public var userAgent: String
+    /// The outbound proxy (`http://proxy.internal:3128`), or nil for none. Only this: curl
+    /// would otherwise follow `https_proxy` and friends from the environment, and send every
+    /// call, tokens included, wherever they point.
+    public var proxy: String?
 
     public init(connectTimeout: Duration = .seconds(5), totalTimeout: Duration = .seconds(30),
                 egress: EgressPolicy = .production, maxResponseBytes: Int = 16 << 20,
-                maxIdleHandles: Int = 8, userAgent: String = "convops/0.1") {
+                maxIdleHandles: Int = 8, userAgent: String = "convops/0.1", proxy: String? = nil) {
+        self.proxy = proxy
         self.connectTimeout = connectTimeout
         self.totalTimeout = totalTimeout
         self.egress = egress
@@ -118,6 +123,8 @@ public final class HTTPClient: Sendable {
         try handle.set(CURLOPT_URL, request.url)
         try handle.set(CURLOPT_PROTOCOLS_STR, "http,https")
         try handle.set(CURLOPT_FOLLOWLOCATION, 0)
+        // "" tells curl to use no proxy, whatever the environment says.
+        try handle.set(CURLOPT_PROXY, configuration.proxy ?? "")
         try handle.set(CURLOPT_NOSIGNAL, 1)
         try handle.set(CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
         try handle.set(CURLOPT_SSL_VERIFYPEER, 1)

@@ -1,3 +1,4 @@
+import ConvOpsHTTP
 import ConvOpsWebSocket
 import Foundation
 import Logging
@@ -277,8 +278,8 @@ public final class SocketModeClient: Sendable {
     /// wss:// to Slack, or (for the emulator) ws/wss to loopback when allowed.
     func isAllowed(_ url: String) -> Bool {
         guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), let host = c.host?.lowercased() else { return false }
-        let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1"
-        if loopback { return options.allowLoopback && (scheme == "ws" || scheme == "wss") }
+        // By address: "127.evil.example" is somebody's host name, not this machine.
+        if EgressPolicy.isLoopback(host) { return options.allowLoopback && (scheme == "ws" || scheme == "wss") }
         return scheme == "wss" && (host == "slack.com" || host.hasSuffix(".slack.com"))
     }
 

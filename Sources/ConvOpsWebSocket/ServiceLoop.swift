@@ -125,6 +125,10 @@ final class ServiceLoop: @unchecked Sendable {
         info.port = listen?.port ?? CONTEXT_PORT_NO_LISTEN
         info.iface = UnsafePointer(iface)
         info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
+        // TLS 1.2 or later, as curl is set for outbound HTTP: whatever the system's OpenSSL
+        // configuration allows, neither our clients nor our servers speak anything older.
+        info.ssl_client_options_set = convops_lws_tls_below_1_2
+        info.ssl_options_set = convops_lws_tls_below_1_2
         // Idle HTTP keep-alive on our server side: long enough that a busy test machine does not
         // close a connection between two requests of one client.
         info.keepalive_timeout = 60

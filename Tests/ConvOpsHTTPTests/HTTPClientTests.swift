@@ -1,4 +1,4 @@
-import ConvOpsHTTP
+@testable import ConvOpsHTTP
 import ConvOpsTestSupport
 import ConvOpsWebSocket
 import Foundation
@@ -96,6 +96,33 @@ import Testing
         let policy = EgressPolicy.production.allowing(endpoint: "https://vpce-123.ec2.example.internal")
         #expect(policy.allowedHosts.contains("vpce-123.ec2.example.internal"))
         #expect(EgressPolicy.production.allowing(endpoint: "http://127.0.0.1:5000").allowLoopback)
+    }
+
+    /// Loopback is an address, not a spelling; AWS is our services' endpoints, not the domain.
+    @Test func egressTellsLoopbackAndAWSEndpointsByWhatTheyAre() {
+        let policy = EgressPolicy.production
+        for host in ["127.evil.example", "127.0.0.1.nip.io", "localhost.evil.example", "1270.0.0.1", "127.1"] {
+            #expect(!EgressPolicy.isLoopback(host), "\(host)")
+        }
+        for host in ["127.0.0.1", "127.255.0.9", "localhost", "::1", "[::1]", "::ffff:127.0.0.1", "[0:0:0:0:0:0:0:1]"] {
+            #expect(EgressPolicy.isLoopback(host), "\(host)")
+        }
+        // A loopback-looking name is a name: refused, whatever allowLoopback says.
+        let tests = EgressPolicy(allowedHosts: [], allowLoopback: true)
+        #expect(tests.check(scheme: "http", host: "127.evil.example") != nil)
+        #expect(tests.check(scheme: "http", host: "127.0.0.1") == nil)
+        for host in ["ec2.eu-west-1.amazonaws.com", "sts.us-gov-west-1.amazonaws.com", "monitoring.eu-central-1.amazonaws.com",
+                     "logs.ap-southeast-2.amazonaws.com", "sqs.cn-north-1.amazonaws.com.cn", "ECS.EU-WEST-1.AMAZONAWS.COM"] {
+            #expect(policy.check(scheme: "https", host: host) == nil, "\(host)")
+        }
+        for host in ["evil.s3-website-eu-west-1.amazonaws.com", "evil.s3.amazonaws.com", "abc123.execute-api.eu-west-1.amazonaws.com",
+                     "evil-123.eu-west-1.elb.amazonaws.com", "s3.eu-west-1.amazonaws.com", "ec2.evil.amazonaws.com",
+                     "ec2.eu-west-1.amazonaws.com.evil.example", "amazonaws.com", "x.ec2.eu-west-1.amazonaws.com",
+                     "evil.api.aws", "evil.example", "slack.com.evil.example", "graph.facebook.com.evil.example"] {
+            #expect(policy.check(scheme: "https", host: host) != nil, "\(host)")
+        }
+        #expect(policy.check(scheme: "https", host: "wss-primary.slack.com") == nil)
+        #expect(policy.check(scheme: "https", host: "graph.facebook.com") == nil)
     }
 
     @Test func anOversizedResponseIsRefused() async throws {

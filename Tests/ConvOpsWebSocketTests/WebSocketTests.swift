@@ -87,6 +87,35 @@ func next(_ iterator: inout AsyncStream<WebSocketEvent>.Iterator, within seconds
         #expect(error?.kind == .connectFailed)
     }
 
+    /// A server that speaks only TLS 1.1 (openssl s_server, with the security level lowered
+    /// so OpenSSL 3 agrees to serve it) is refused in the handshake: the client never offers
+    /// anything below TLS 1.2, whatever the system's OpenSSL configuration allows.
+    @Test func refusesAServerThatSpeaksOnlyTLS11() async throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cert = try TestCertificate.make(in: dir)
+        let port = try FreePort.pick()
+        let server = try RunningProcess("/usr/bin/openssl", ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", cert.certificatePath,
+                                                            "-key", cert.privateKeyPath, "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0", "-www"],
+                                        environment: ["PATH": "/usr/bin:/bin"])
+        defer { server.signal(SIGTERM) }
+        // Wait until it listens.
+        var listening = false
+        for _ in 0..<100 where !listening {
+            listening = (try? Subprocess.runBlocking("/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_1",
+                                                                          "-cipher", "DEFAULT:@SECLEVEL=0"], stdin: ""))?.stdout
+                .contains("Protocol  : TLSv1.1") ?? false
+            if !listening { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(listening, "openssl s_server did not come up with TLS 1.1")
+        let client = try WebSocketClient()
+        defer { client.shutdown() }
+        let error = await #expect(throws: WebSocketError.self) {
+            _ = try await client.connect(to: "wss://127.0.0.1:\(port)/", options: .init(allowSelfSigned: true))
+        }
+        #expect(error?.kind == .connectFailed)
+    }
+
     @Test func answersServerPingsAndGetsPongsForItsOwn() async throws {
         let log = ServerLog()
         let server = try echoServer(log: log)
