@@ -42,6 +42,10 @@ public struct DataKeys: @unchecked Sendable {
     }
 
     public static func fromFile(_ path: String) throws(DataKeyError) -> DataKeys {
+        if let mode = OwnerOnlyFile.openToOthers(path) {
+            throw DataKeyError("the key file \(path) can be read by others (mode \(String(mode, radix: 8))): run `chmod 600 \(path)` "
+                + "(for a mounted secret, set its mode to 0400 or 0600), then start again")
+        }
         guard let raw = FileManager.default.contents(atPath: path),
               let data = Data(base64Encoded: String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw DataKeyError("cannot read a base64 key from \(path)")
@@ -55,9 +59,10 @@ public struct DataKeys: @unchecked Sendable {
         guard !FileManager.default.fileExists(atPath: path) else { return try fromFile(path) }
         var bytes = SystemRandomNumberGenerator()
         let key = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &bytes) })
-        guard FileManager.default.createFile(atPath: path, contents: Data(key.base64EncodedString().utf8),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw DataKeyError("cannot create the key file \(path)")
+        do {
+            try OwnerOnlyFile.create(path, contents: Data(key.base64EncodedString().utf8))
+        } catch {
+            throw DataKeyError("cannot create the key file \(path): \(error.message)")
         }
         return try DataKeys(dataKey: key)
     }
@@ -65,11 +70,19 @@ public struct DataKeys: @unchecked Sendable {
     // MARK: Field encryption
 
     /// AES-256-GCM, a fresh random nonce each time; nonce, ciphertext and tag in one blob.
-    func seal(_ text: String) throws -> Data {
-        try AES.GCM.seal(Data(text.utf8), using: encryption).combined!
+    /// `context` names where the value lives (`people.display_name:p-…`) and is authenticated
+    /// with it, so a blob copied into another row or column no longer opens.
+    func seal(_ text: String, context: String) throws -> Data {
+        try AES.GCM.seal(Data(text.utf8), using: encryption, authenticating: Data(context.utf8)).combined!
     }
 
-    func open(_ blob: Data) throws -> String {
+    func open(_ blob: Data, context: String) throws -> String {
+        String(decoding: try AES.GCM.open(AES.GCM.SealedBox(combined: blob), using: encryption,
+                                          authenticating: Data(context.utf8)), as: UTF8.self)
+    }
+
+    /// Values an older convops sealed without a context (read once, to seal them again).
+    func openUnbound(_ blob: Data) throws -> String {
         String(decoding: try AES.GCM.open(AES.GCM.SealedBox(combined: blob), using: encryption), as: UTF8.self)
     }
 

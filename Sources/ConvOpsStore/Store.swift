@@ -27,13 +27,21 @@ public final class Store: @unchecked Sendable {
     public let path: String
 
     public init(path: String, keys: DataKeys) throws(StoreError) {
+        try OwnerOnlyFile.prepareDatabase(path)
         let db = try Database(path: path)
         try db.execute("PRAGMA journal_mode=WAL")
         // NORMAL in WAL mode survives a killed process (our crash model); FULL would also
-        // survive power loss at the cost of an fsync per commit.
+        // survive power loss at the cost of an fsync per commit (see `transition`).
         try db.execute("PRAGMA synchronous=NORMAL")
         try db.execute("PRAGMA foreign_keys=ON")
+        // Deleted rows (an erased person) are overwritten with zeros, not left in free pages.
+        try db.execute("PRAGMA secure_delete=ON")
         try Self.migrate(db)
+        do {
+            try db.transaction { try Self.bindSealedValues(db, keys) }
+        } catch {
+            throw StoreError(code: 0, operation: "bind sealed values to their rows", message: "\(error)")
+        }
         self.path = path
         self.keys = keys
         database = db
@@ -108,15 +116,16 @@ public final class Store: @unchecked Sendable {
     private func lookUpPseudonym(_ db: Database, _ person: Person, _ index: Data) throws -> String {
         let find = try db.prepare("SELECT pseudonym, display_name FROM people WHERE id_index = ?").bind([.blob(index)])
         if try find.step(), let pseudonym = find.text(0) {
-            if let stored = find.blob(1), (try? keys.open(stored)) != person.name {
+            if let stored = find.blob(1), (try? keys.open(stored, context: Self.nameContext(pseudonym))) != person.name {
                 try db.prepare("UPDATE people SET display_name = ? WHERE pseudonym = ?")
-                    .bind([.blob(try keys.seal(person.name)), .text(pseudonym)]).run()
+                    .bind([.blob(try keys.seal(person.name, context: Self.nameContext(pseudonym))), .text(pseudonym)]).run()
             }
             return pseudonym
         }
         let pseudonym = "p-" + (0..<16).map { _ in String(UInt8.random(in: 0...15), radix: 16) }.joined()
         try db.prepare("INSERT INTO people (pseudonym, id_index, chat_id, display_name, created_at) VALUES (?, ?, ?, ?, ?)")
-            .bind([.text(pseudonym), .blob(index), .blob(try keys.seal(person.id)), .blob(try keys.seal(person.name)),
+            .bind([.text(pseudonym), .blob(index), .blob(try keys.seal(person.id, context: Self.idContext(pseudonym))),
+                   .blob(try keys.seal(person.name, context: Self.nameContext(pseudonym))),
                    .real(Date().timeIntervalSince1970)]).run()
         return pseudonym
     }
@@ -131,10 +140,32 @@ public final class Store: @unchecked Sendable {
         let s = try db.prepare("SELECT chat_id, display_name FROM people WHERE pseudonym = ?").bind([.text(pseudonym)])
         guard try s.step(), let id = s.blob(0), let name = s.blob(1) else { return nil }
         do {
-            return Person(id: try keys.open(id), name: try keys.open(name))
+            return Person(id: try keys.open(id, context: Self.idContext(pseudonym)), name: try keys.open(name, context: Self.nameContext(pseudonym)))
         } catch {
             throw StoreError(code: 0, operation: "decrypt personal data", message:
-                "the data key does not open this database's personal data: set CONVOPS_DATA_KEY (or the key file) to the key it was written with")
+                "the data key does not open this database's personal data (or the row was moved or edited): set CONVOPS_DATA_KEY (or the key file) to the key it was written with")
+        }
+    }
+
+    /// Where a sealed value lives, authenticated with it (AES-GCM associated data).
+    static func idContext(_ pseudonym: String) -> String { "people.chat_id:\(pseudonym)" }
+    static func nameContext(_ pseudonym: String) -> String { "people.display_name:\(pseudonym)" }
+
+    /// Seals again, bound to their row and column, the values an older convops sealed unbound.
+    /// Runs at open; a value that opens bound is left alone.
+    static func bindSealedValues(_ db: Database, _ keys: DataKeys) throws {
+        let rows = try db.prepare("SELECT pseudonym, chat_id, display_name FROM people")
+        var legacy: [(String, String, String)] = []
+        while try rows.step() {
+            guard let pseudonym = rows.text(0), let id = rows.blob(1), let name = rows.blob(2) else { continue }
+            if (try? keys.open(id, context: idContext(pseudonym))) != nil { continue }
+            guard let plainID = try? keys.openUnbound(id), let plainName = try? keys.openUnbound(name) else { continue }
+            legacy.append((pseudonym, plainID, plainName))
+        }
+        for (pseudonym, id, name) in legacy {
+            try db.prepare("UPDATE people SET chat_id = ?, display_name = ? WHERE pseudonym = ?")
+                .bind([.blob(try keys.seal(id, context: idContext(pseudonym))), .blob(try keys.seal(name, context: nameContext(pseudonym))),
+                       .text(pseudonym)]).run()
         }
     }
 
@@ -167,6 +198,23 @@ public final class Store: @unchecked Sendable {
     /// Returns false (and writes nothing) when the stored state is no longer `expected`:
     /// someone else's event won the race. `actor` is the person who decided, nil for the bot.
     public func transition(_ request: Request, from expected: RequestState, decision: AuditDecision, actor: Person?) throws -> Bool {
+        // The move to `executing` is the promise that an AWS call may be out: it must survive
+        // power loss too, so that recovery reports outcome_unknown rather than a plan that
+        // seems never to have run. One fsync, for that commit only.
+        if request.state == .executing { return try durably { try self.transitionNow(request, from: expected, decision: decision, actor: actor) } }
+        return try transitionNow(request, from: expected, decision: decision, actor: actor)
+    }
+
+    /// Runs `body` with synchronous=FULL (outside any transaction, where SQLite allows it).
+    private func durably<T>(_ body: () throws -> T) throws -> T {
+        try withConnection { db in
+            try db.execute("PRAGMA synchronous=FULL")
+            defer { try? db.execute("PRAGMA synchronous=NORMAL") }
+            return try body()
+        }
+    }
+
+    private func transitionNow(_ request: Request, from expected: RequestState, decision: AuditDecision, actor: Person?) throws -> Bool {
         try write { db in
             let approver = try request.approver.map { try self.pseudonym(db, $0) }
             try db.prepare("""
