@@ -265,6 +265,10 @@ final class ServerHandler: ServiceLoopDelegate, @unchecked Sendable {
         Task {
             let response = await handler(request)
             loop.enqueue { [self] in
+                // A retired server's vhost is gone, and with it every wsi an exchange still holds
+                // (its close callbacks never reach us: the delegate is detached first). A
+                // response that comes back after that has nowhere to go.
+                guard !table.closed else { exchanges.removeAll(); return }
                 guard let exchange = exchanges[id], let wsi = exchange.wsi else { return } // client went away
                 exchange.response = response
                 lws_callback_on_writable(wsi)

@@ -72,47 +72,45 @@ enum FuzzInput {
 }
 
 @Suite struct GrammarFuzzTests {
-    /// 1,000,000 inputs, in chunks run in parallel. Nothing may crash, every result must be
+    /// 1,000,000 inputs, in 16 seeded chunks. Nothing may crash, every result must be
     /// well formed, and parsing must not depend on anything but the text.
     @Test func aMillionRandomAndMutatedInputs() async {
         let lines = CorpusLine.all.map(\.text)
         let chunks = 16, perChunk = 62_500
-        // CPU-bound for a minute: run it on one thread of its own, neither Swift's cooperative
-        // pool nor GCD's workers, and only one core, so the loopback servers and HTTP clients of
-        // the other tests (running at the same time) still answer in time on a 2-core machine.
-        let results = await withCheckedContinuation { (done: CheckedContinuation<[(Int, Int, [String])], Never>) in
-            Thread {
-                let box = ResultsBox(count: chunks)
-                for chunk in 0..<chunks {
-                    var rng = SplitMix64(seed: 0xC0FFEE &+ UInt64(chunk))
-                    var parsed = 0, large = 0
-                    var problems: [String] = []
-                    for n in 0..<perChunk {
-                        let input: String
-                        switch n % 10 {
-                        case 0...3: input = FuzzInput.random(&rng)
-                        case 9 where n % 500 == 9: input = FuzzInput.large(&rng); large += 1
-                        default: input = FuzzInput.mutate(lines.randomElement(using: &rng)!, &rng)
-                        }
-                        let locale: String? = n % 3 == 0 ? nil : (n % 3 == 1 ? "en" : "de")
-                        switch grammar.parse(input, locale: locale) {
-                        case .success(let p):
-                            parsed += 1
-                            if p.intent.risk == .mutating, p.command.intent.target == nil, problems.count < 5 {
-                                problems.append("mutating intent without a target for \(input.debugDescription)")
-                            }
-                        case .failure(let f):
-                            if f.message.isEmpty, problems.count < 5 { problems.append("empty message for \(input.debugDescription)") }
-                        }
-                        // Determinism, on a sample: the same text parses the same way again.
-                        if n % 1_000 == 0, "\(grammar.parse(input, locale: locale))" != "\(grammar.parse(input, locale: locale))", problems.count < 5 {
-                            problems.append("not deterministic for \(input.debugDescription)")
-                        }
+        // CPU-bound for a minute: run it on the one thread CPU-bound tests share
+        // (OwnThreadExecutor), neither Swift's cooperative pool nor a second busy thread, so the
+        // loopback servers and HTTP clients of the other tests still answer in time on 2 cores.
+        let results: [(Int, Int, [String])] = await onOwnThread {
+            var all: [(Int, Int, [String])] = []
+            for chunk in 0..<chunks {
+                var rng = SplitMix64(seed: 0xC0FFEE &+ UInt64(chunk))
+                var parsed = 0, large = 0
+                var problems: [String] = []
+                for n in 0..<perChunk {
+                    let input: String
+                    switch n % 10 {
+                    case 0...3: input = FuzzInput.random(&rng)
+                    case 9 where n % 500 == 9: input = FuzzInput.large(&rng); large += 1
+                    default: input = FuzzInput.mutate(lines.randomElement(using: &rng)!, &rng)
                     }
-                    box.set(chunk, (parsed, large, problems))
+                    let locale: String? = n % 3 == 0 ? nil : (n % 3 == 1 ? "en" : "de")
+                    switch grammar.parse(input, locale: locale) {
+                    case .success(let p):
+                        parsed += 1
+                        if p.intent.risk == .mutating, p.command.intent.target == nil, problems.count < 5 {
+                            problems.append("mutating intent without a target for \(input.debugDescription)")
+                        }
+                    case .failure(let f):
+                        if f.message.isEmpty, problems.count < 5 { problems.append("empty message for \(input.debugDescription)") }
+                    }
+                    // Determinism, on a sample: the same text parses the same way again.
+                    if n % 1_000 == 0, "\(grammar.parse(input, locale: locale))" != "\(grammar.parse(input, locale: locale))", problems.count < 5 {
+                        problems.append("not deterministic for \(input.debugDescription)")
+                    }
                 }
-                done.resume(returning: box.all)
-            }.start()
+                all.append((parsed, large, problems))
+            }
+            return all
         }
         let problems = results.flatMap(\.2)
         #expect(problems.isEmpty, "\(problems)")
@@ -134,13 +132,4 @@ enum FuzzInput {
             }
         }
     }
-}
-
-/// Per-chunk results written by GCD workers, each to its own slot, read after they all finish.
-final class ResultsBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [(Int, Int, [String])]
-    init(count: Int) { slots = Array(repeating: (0, 0, []), count: count) }
-    func set(_ i: Int, _ value: (Int, Int, [String])) { lock.withLock { slots[i] = value } }
-    var all: [(Int, Int, [String])] { lock.withLock { slots } }
 }
