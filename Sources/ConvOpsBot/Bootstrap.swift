@@ -30,7 +30,8 @@ public struct Runtime: Sendable {
     }
 
     public static func store(_ configuration: Configuration, environment: [String: String]) throws -> Store {
-        try Store(path: configuration.databasePath, keys: try dataKeys(configuration, environment: environment))
+        try Store(path: configuration.databasePath, keys: try dataKeys(configuration, environment: environment),
+                  digestFile: configuration.auditDigestFile)
     }
 
     public static func start(_ configuration: Configuration, environment: [String: String], logger: Logger) throws -> Runtime {

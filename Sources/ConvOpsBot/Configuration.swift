@@ -16,6 +16,18 @@ public struct Configuration: Sendable {
     public var dataKeyFile: String
     /// Who may do what; without a `policy` section in the config file, one person may do all.
     public var policy: AccessPolicy
+    /// Where the policy comes from. `convops run` serves a whole workspace, so it refuses to
+    /// start on `.none`; `.open` is the config's explicit `"mode": "open"`.
+    public var policySource: PolicySource = .none
+
+    public enum PolicySource: Sendable, Hashable {
+        /// No `policy` section and no `"mode": "open"`: the console's one person may do all.
+        case none
+        /// `"mode": "open"`: everyone may do everything, without approval. Said at start and by `check`.
+        case open
+        /// The config's `policy` section.
+        case configured
+    }
     public var aws: AWSConfiguration
     /// Slack's Web API base (SLACK_API_URL), Socket Mode connections to hold, the approvers'
     /// channel. The tokens are read from the environment only, when `convops run` starts.
@@ -36,6 +48,10 @@ public struct Configuration: Sendable {
     /// The outbound HTTPS proxy (config file `proxy`, CONVOPS_PROXY), or none. The usual
     /// `https_proxy` variables are ignored: where tokens go is configured, not inherited.
     public var proxy: String?
+    /// The signed audit digests (config `audit_digest_file`, CONVOPS_AUDIT_DIGEST_FILE); nil:
+    /// `<db>.digests`. Put it where the database's writer can append but an attacker with the
+    /// database alone cannot reach (another volume, a WORM mount).
+    public var auditDigestFile: String?
 
     public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
     public var localesDirectory: String { (home as NSString).appendingPathComponent("locales") }
@@ -48,7 +64,8 @@ public struct Configuration: Sendable {
         ("region", "AWS_REGION"), ("endpoint_url", "AWS_ENDPOINT_URL"),
         ("slack_api_url", "SLACK_API_URL"), ("slack_connections", "SLACK_CONNECTIONS"),
         ("slack_approval_channel", "SLACK_APPROVAL_CHANNEL"), ("wait_poll_seconds", "CONVOPS_WAIT_POLL_SECONDS"),
-        ("wait_timeout_seconds", "CONVOPS_WAIT_TIMEOUT_SECONDS"), ("proxy", "CONVOPS_PROXY"),
+        ("wait_timeout_seconds", "CONVOPS_WAIT_TIMEOUT_SECONDS"), ("proxy", "CONVOPS_PROXY"), ("mode", "CONVOPS_MODE"),
+        ("audit_digest_file", "CONVOPS_AUDIT_DIGEST_FILE"),
     ]
 
     public static func load(environment env: [String: String], currentDirectory: String) throws(ConfigurationError) -> Configuration {
@@ -56,10 +73,14 @@ public struct Configuration: Sendable {
         var policy = AccessPolicy.openSolo
         var accounts: [TargetAccount] = []
         var logGroups: [String: String] = [:]
+        var hasPolicy = false
         if let path = env["CONVOPS_CONFIG"], !path.isEmpty {
             let (values, objects) = try readFile(path)
             file = values
-            if let policyObject = objects["policy"] { policy = try PolicyFile.parse(policyObject, source: path) }
+            if let policyObject = objects["policy"] {
+                policy = try PolicyFile.parse(policyObject, source: path)
+                hasPolicy = true
+            }
             if let accountsObject = objects["accounts"] { accounts = try parseAccounts(accountsObject, source: path) }
             if let groupsObject = objects["log_groups"] { logGroups = try parseLogGroups(groupsObject, source: path) }
         }
@@ -102,6 +123,16 @@ public struct Configuration: Sendable {
         }
         var configuration = Configuration(home: home, databasePath: db, locale: value("locale", "CONVOPS_LOCALE") ?? "en",
                                           retentionDays: retention, dataKeyFile: keyFile, policy: policy, aws: aws)
+        configuration.policySource = hasPolicy ? .configured : .none
+        if let mode = value("mode", "CONVOPS_MODE") {
+            guard mode == "open" else {
+                throw ConfigurationError("mode (CONVOPS_MODE) can only be \"open\" (everyone may do everything, without approval); for anything else write a `policy` section, not '\(mode)'")
+            }
+            guard !hasPolicy else {
+                throw ConfigurationError("the config has both \"mode\": \"open\" and a `policy` section: keep one (open lets everyone do everything)")
+            }
+            configuration.policySource = .open
+        }
         configuration.logGroups = logGroups
         configuration.accounts = accounts.map { account in
             var a = account
@@ -133,6 +164,7 @@ public struct Configuration: Sendable {
             }
             configuration.slackConnections = n
         }
+        configuration.auditDigestFile = value("audit_digest_file", "CONVOPS_AUDIT_DIGEST_FILE")
         if let proxy = value("proxy", "CONVOPS_PROXY") {
             guard let c = URLComponents(string: proxy), c.scheme == "http" || c.scheme == "https", let host = c.host, !host.isEmpty,
                   c.user == nil, c.password == nil else {

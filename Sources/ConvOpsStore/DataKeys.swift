@@ -13,6 +13,8 @@ public struct DataKeys: @unchecked Sendable {
     let index: SymmetricKey
     /// HMAC-SHA256 signing the audit checkpoints that retention leaves behind.
     let checkpoint: SymmetricKey
+    /// The seed of the Ed25519 key that signs audit digests (`DigestKeys`).
+    let digestSeed: SymmetricKey
 
     public init(dataKey: Data) throws(DataKeyError) {
         guard dataKey.count == 32 else {
@@ -25,6 +27,7 @@ public struct DataKeys: @unchecked Sendable {
         encryption = derive("convops.personal-data.aes-256-gcm")
         index = derive("convops.personal-data.index")
         checkpoint = derive("convops.audit.checkpoint")
+        digestSeed = derive("convops.audit.digest.ed25519")
     }
 
     /// From CONVOPS_DATA_KEY, else the file CONVOPS_DATA_KEY_FILE names. With neither, nil.

@@ -18,9 +18,10 @@ final class Database {
     /// Prepared statements by SQL text, reused (reset and rebound) instead of prepared again.
     private var statements: [String: Statement] = [:]
 
-    init(path: String) throws(StoreError) {
+    /// `readOnly`: for an auditor's check, which must change nothing (and needs no key).
+    init(path: String, readOnly: Bool = false) throws(StoreError) {
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"

@@ -25,8 +25,14 @@ public final class Store: @unchecked Sendable {
     private var depth = 0
     let keys: DataKeys
     public let path: String
+    /// The signed digests of the audit head, outside the database (`<db>.digests` by default).
+    let digests: AuditDigestFile
+    /// Why the last attempt to sign the audit head failed, if it did (`convops check` says it).
+    public internal(set) var digestProblem: String?
 
-    public init(path: String, keys: DataKeys) throws(StoreError) {
+    /// `digestFile`: where the signed audit digests go (default `<path>.digests`); one is
+    /// written every `digestInterval` audit entries, after retention, and by `signAuditHead`.
+    public init(path: String, keys: DataKeys, digestFile: String? = nil, digestInterval: Int = 100) throws(StoreError) {
         try OwnerOnlyFile.prepareDatabase(path)
         let db = try Database(path: path)
         try db.execute("PRAGMA journal_mode=WAL")
@@ -39,6 +45,9 @@ public final class Store: @unchecked Sendable {
         try Self.migrate(db)
         do {
             try db.transaction { try Self.bindSealedValues(db, keys) }
+            digests = try AuditDigestFile(path: digestFile ?? path + ".digests", interval: digestInterval, keys: try DigestKeys(keys))
+        } catch let error as StoreError {
+            throw error
         } catch {
             throw StoreError(code: 0, operation: "bind sealed values to their rows", message: "\(error)")
         }
@@ -313,38 +322,46 @@ public final class Store: @unchecked Sendable {
     /// the signed retention checkpoint when older entries were purged.
     public func verifyAudit() throws -> AuditVerification {
         try read { db in
-            var previous = AuditChain.genesis
-            var lastSeq: Int64 = 0
-            let cp = try db.prepare("SELECT seq, hash, at_ms, signature FROM audit_checkpoint WHERE id = 1")
-            if try cp.step() {
-                let seq = cp.integer(0), hash = cp.text(1) ?? "", at = cp.integer(2), signature = cp.text(3) ?? ""
-                guard self.keys.sign(AuditChain.checkpointText(seq: seq, hash: hash, atMilliseconds: at)) == signature else {
-                    return .broken(seq: seq, reason: "the retention checkpoint's signature does not match (wrong data key, or it was altered)")
-                }
-                previous = hash
-                lastSeq = seq
+            try Self.verifyChain(db) { seq, hash, at, signature in
+                self.keys.sign(AuditChain.checkpointText(seq: seq, hash: hash, atMilliseconds: at)) == signature
             }
-            let start = lastSeq
-            let s = try db.prepare("SELECT * FROM audit ORDER BY seq")
-            var count = 0
-            var previousHash = Array(previous.utf8)
-            while try s.step() {
-                let seq = s.integer(0)
-                if seq != lastSeq + 1 {
-                    return .broken(seq: seq, reason: seq <= lastSeq ? "it is covered by the checkpoint but still present" : "entry \(lastSeq + 1) is missing")
-                }
-                // Straight from SQLite's buffers: no Strings or Dates per entry.
-                let links = s.withBytes(9) { $0.map { $0.elementsEqual(previousHash) } ?? false }
-                if !links { return .broken(seq: seq, reason: "does not link to the entry before it") }
-                let computed = AuditChain.hash(row: s)
-                let matches = s.withBytes(10) { $0.map { $0.elementsEqual(computed) } ?? false }
-                if !matches { return .broken(seq: seq, reason: "its content was changed") }
-                previousHash = computed
-                lastSeq = seq
-                count += 1
-            }
-            return .intact(entries: count, from: start)
         }
+    }
+
+    /// The chain walk. `checkpointSigned` checks the retention checkpoint's HMAC; nil without
+    /// the data key (an auditor's check), where the signed digests vouch for the checkpoint.
+    static func verifyChain(_ db: Database, checkpointSigned: ((Int64, String, Int64, String) -> Bool)?) throws -> AuditVerification {
+        var previous = AuditChain.genesis
+        var lastSeq: Int64 = 0
+        let cp = try db.prepare("SELECT seq, hash, at_ms, signature FROM audit_checkpoint WHERE id = 1")
+        if try cp.step() {
+            let seq = cp.integer(0), hash = cp.text(1) ?? "", at = cp.integer(2), signature = cp.text(3) ?? ""
+            if let checkpointSigned, !checkpointSigned(seq, hash, at, signature) {
+                return .broken(seq: seq, reason: "the retention checkpoint's signature does not match (wrong data key, or it was altered)")
+            }
+            previous = hash
+            lastSeq = seq
+        }
+        let start = lastSeq
+        let s = try db.prepare("SELECT * FROM audit ORDER BY seq")
+        var count = 0
+        var previousHash = Array(previous.utf8)
+        while try s.step() {
+            let seq = s.integer(0)
+            if seq != lastSeq + 1 {
+                return .broken(seq: seq, reason: seq <= lastSeq ? "it is covered by the checkpoint but still present" : "entry \(lastSeq + 1) is missing")
+            }
+            // Straight from SQLite's buffers: no Strings or Dates per entry.
+            let links = s.withBytes(9) { $0.map { $0.elementsEqual(previousHash) } ?? false }
+            if !links { return .broken(seq: seq, reason: "does not link to the entry before it") }
+            let computed = AuditChain.hash(row: s)
+            let matches = s.withBytes(10) { $0.map { $0.elementsEqual(computed) } ?? false }
+            if !matches { return .broken(seq: seq, reason: "its content was changed") }
+            previousHash = computed
+            lastSeq = seq
+            count += 1
+        }
+        return .intact(entries: count, from: start)
     }
 
     /// Retention: deletes audit entries (and finished requests) older than `cutoff`, after
@@ -352,7 +369,9 @@ public final class Store: @unchecked Sendable {
     /// Returns how many audit entries went.
     @discardableResult
     public func purge(olderThan cutoff: Date) throws -> Int {
-        try write { db in
+        // Retention moves the checkpoint; the digest that follows signs where it moved to.
+        defer { try? signAuditHead() }
+        return try write { db in
             let last = try db.prepare("SELECT seq, hash FROM audit WHERE at_ms < ? ORDER BY seq DESC LIMIT 1")
                 .bind([.integer(AuditChain.milliseconds(cutoff))])
             guard try last.step() else { return 0 }
@@ -470,7 +489,9 @@ public final class Store: @unchecked Sendable {
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         try withConnection { db in
             do {
-                return try db.transaction { try body(db) }
+                let result = try db.transaction { try body(db) }
+                if digests.pending >= digests.interval, depth == 1 { signHead(db) }
+                return result
             } catch {
                 // Rolled back: what we remembered may not be in the file.
                 tail = nil
@@ -510,6 +531,7 @@ public final class Store: @unchecked Sendable {
 
     func appendAudit(_ db: Database, at: Date, actor: String, action: String, target: String, decision: AuditDecision,
                      principal: String?, outcome: String?, requestID: String?) throws {
+        digests.pending += 1
         let (lastSeq, previous) = try chainTail(db)
         // The tail is read from the file: a row edited to Int64.max must not trap the writer.
         let (seq, overflow) = lastSeq.addingReportingOverflow(1)
@@ -531,7 +553,7 @@ public final class Store: @unchecked Sendable {
 
     /// The last entry's seq and hash (or the checkpoint's, or the start), remembered between
     /// appends: this process is the only writer.
-    private func chainTail(_ db: Database) throws -> (Int64, String) {
+    func chainTail(_ db: Database) throws -> (Int64, String) {
         if let tail { return tail }
         let last = try db.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
         if try last.step() { return (last.integer(0), last.text(1) ?? AuditChain.genesis) }

@@ -6,7 +6,12 @@ import Foundation
 
 struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read, export and verify the audit log.",
-                                                    subcommands: [List.self, Show.self, Export.self, Verify.self])
+                                                    subcommands: [List.self, Show.self, Export.self, Verify.self, PublicKey.self])
+
+    /// Signs the audit head as the process stops; a failure is said, not fatal.
+    static func signHead(_ store: Store) {
+        do { try store.signAuditHead() } catch { Context.fail("the audit head was not signed: \(error)") }
+    }
 
     static func store(_ context: Context) throws -> Store {
         do {
@@ -96,12 +101,31 @@ struct Audit: AsyncParsableCommand {
     }
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the hash chain; exit 1 naming the first bad entry.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chain and the signed digests; exit 1 naming what is wrong.",
+            discussion: "With --public-key, no data key is needed: the database is opened read-only, as an auditor would.")
+        @Option(help: "The Ed25519 public key (base64) from `convops audit public-key`: verify without the data key.")
+        var publicKey: String?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let store = try Audit.store(try Context(global))
-            switch try store.verifyAudit() {
+            let context = try Context(global)
+            let chain: Store.AuditVerification, digests: DigestVerification
+            do {
+                if let publicKey {
+                    (chain, digests) = try Store.verifyAudit(databasePath: context.configuration.databasePath,
+                                                             digestFile: context.configuration.auditDigestFile, publicKey: publicKey)
+                } else {
+                    let store = try Audit.store(context)
+                    (chain, digests) = (try store.verifyAudit(), try store.verifyDigests())
+                }
+            } catch let error as ExitCode {
+                throw error
+            } catch {
+                Context.fail("\(error)")
+                throw Exit.setup
+            }
+            switch chain {
             case .intact(let count, let from):
                 emit(from == 0 ? "ok: \(count) entries, chain intact"
                                : "ok: \(count) entries after the retention checkpoint at entry \(from), chain intact")
@@ -109,6 +133,27 @@ struct Audit: AsyncParsableCommand {
                 emit("broken at entry \(seq): \(reason)")
                 throw Exit.refused
             }
+            switch digests {
+            case .none:
+                emit("signed: no digest yet (one is written every 100 entries and when convops stops)")
+            case .intact(let count, let to, let at, let unsigned):
+                emit("signed: up to entry \(to) at \(Audit.timestamp(at)) (\(count) digest\(count == 1 ? "" : "s"), all valid)"
+                     + (unsigned > 0 ? "; \(unsigned) newer entries not yet signed" : ""))
+            case .broken(let reason):
+                emit("broken: \(reason)")
+                throw Exit.refused
+            }
+        }
+    }
+
+    struct PublicKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "public-key",
+            abstract: "Print the Ed25519 public key that verifies the audit digests (give it to your auditors).")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let store = try Audit.store(try Context(global))
+            emit(store.auditPublicKey)
         }
     }
 }

@@ -16,6 +16,12 @@ struct Check: AsyncParsableCommand {
         emit("database: \(c.databasePath) (schema \(runtime.store.schemaVersion))")
         emit("region:   \(c.aws.region)\(c.aws.endpoint.map { " via \($0)" } ?? "")")
         emit("cores:    \(CoreDumps.state(environment: context.environment))")
+        emit("digests:  \(runtime.store.auditDigestPath)" + (runtime.store.digestProblem.map { " — NOT SIGNING: \($0)" } ?? ""))
+        switch c.policySource {
+        case .configured: emit("policy:   \(c.policy.rules.count) rules, mode \(c.policy.mode.rawValue)")
+        case .open: emit("policy:   OPEN (\"mode\": \"open\"): everyone may do everything, without approval")
+        case .none: emit("policy:   none: the console's one person may do everything; `convops run` refuses to start without one")
+        }
         do {
             emit("aws:      ok, acting as \(try await runtime.aws.callerIdentity())")
         } catch {

@@ -20,6 +20,17 @@ struct Run: AsyncParsableCommand {
             Context.fail("\(error)")
             throw Exit.setup
         }
+        switch context.configuration.policySource {
+        case .none:
+            // A workspace is many people: nobody gets everything by default.
+            Context.fail(Self.noPolicy)
+            throw Exit.setup
+        case .open:
+            context.logger.warning("convops.policy_open", metadata: ["policy.mode": "open"])
+            Context.fail("warning: \"mode\": \"open\" — everyone in the workspace may do everything, without approval")
+        case .configured:
+            break
+        }
         // Stop on SIGTERM/SIGINT: close the sockets with a close frame, so Slack forgets them
         // at once instead of counting ghosts toward the app's 10.
         let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
@@ -33,6 +44,7 @@ struct Run: AsyncParsableCommand {
         emit("convops: connecting to Slack")
         let reason = await slack.run()
         withExtendedLifetime(signals) {}
+        Audit.signHead(runtime.store)
         if reason == ConnectionMachine.shutDownReason {
             emit("convops: stopped")
             return
@@ -40,4 +52,21 @@ struct Run: AsyncParsableCommand {
         Context.fail("stopped: \(reason)")
         throw Exit.setup
     }
+
+    static let noPolicy = """
+        convops run needs a policy: without one, every member of the workspace could restart, stop and scale anything, with no approval.
+        Put a `policy` section in the config file CONVOPS_CONFIG names (see “The policy” in the README). A minimal one, with your Slack user ids:
+
+        {"policy": {
+          "mode": "team",
+          "groups": {"oncall": ["U0YOURID1", "U0YOURID2"]},
+          "rules": [
+            {"who": ["*"], "intents": ["status", "alarms", "logs", "help", "whoami", "cancel"]},
+            {"who": ["group:oncall"], "intents": ["*"], "environments": ["*"]}
+          ],
+          "approval": {"risks": ["mutating"], "environments": ["prod"], "approvers": ["group:oncall"]}
+        }}
+
+        To let everyone do everything anyway, say so: {"mode": "open"}.
+        """
 }

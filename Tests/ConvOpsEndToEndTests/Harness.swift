@@ -29,8 +29,14 @@ struct Scenario {
     let environment: [String: String]
     var database: String { directory + "/convops.db" }
 
-    init(moto: MotoServer?, endpoint: String? = nil, extra: [String: String] = [:]) throws {
+    /// `config`: a config file's JSON, written into the scenario's folder and named by CONVOPS_CONFIG.
+    init(moto: MotoServer?, endpoint: String? = nil, extra: [String: String] = [:], config: String? = nil) throws {
         directory = try makeTemporaryDirectory("e2e")
+        var extra = extra
+        if let config {
+            try config.write(toFile: directory + "/convops.json", atomically: true, encoding: .utf8)
+            extra["CONVOPS_CONFIG"] = directory + "/convops.json"
+        }
         var env: [String: String] = [
             "CONVOPS_DB": directory + "/convops.db",
             "CONVOPS_HOME": repositoryRoot,
@@ -48,6 +54,9 @@ struct Scenario {
         try Store(path: database, keys: try DataKeys.fromFile(database + ".key"))
     }
 }
+
+/// `convops run` refuses to start without a policy: the explicit "everyone may do everything".
+let openMode = #"{"mode": "open"}"#
 
 /// One moto server per test suite, seeded with the demo account: suites run in parallel, and
 /// moto's request recorder is global to a server, so sharing one would mix their counts.

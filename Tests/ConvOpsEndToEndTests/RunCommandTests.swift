@@ -18,7 +18,7 @@ extension SlackEndToEnd {
         let emulator = try SlackEmulator()
         defer { emulator.shutdown() }
         emulator.addUser("U111", name: "Alice")
-        let scenario = try Scenario(moto: moto)
+        let scenario = try Scenario(moto: moto, config: openMode)
         defer { scenario.remove() }
         let process = try RunningProcess(convopsBinary, ["run"], environment: environment(emulator, scenario), currentDirectory: repositoryRoot)
         try await emulator.wait("two sockets from convops run", timeout: .seconds(30)) { emulator.openSockets.count == 2 }
@@ -67,11 +67,44 @@ extension SlackEndToEnd {
     @Test func aRevokedBotTokenStopsWithTheReason() async throws {
         let emulator = try SlackEmulator()
         defer { emulator.shutdown() }
-        let scenario = try Scenario(moto: nil)
+        let scenario = try Scenario(moto: nil, config: openMode)
         defer { scenario.remove() }
         let result = try await convops(["run"], environment: environment(emulator, scenario, extra: ["SLACK_BOT_TOKEN": "xoxb-revoked"]))
         #expect(result.status == 2)
         #expect(result.stderr.contains("Slack refused the token for auth.test (invalid_auth)"))
+    }
+
+    /// Without a policy every member of the workspace could do everything: `run` refuses, and
+    /// prints a policy to paste, which works as printed. `"mode": "open"` is the explicit way
+    /// out, and is said at start and by `check`.
+    @Test func runRefusesToStartWithoutAPolicyAndSaysWhatToPaste() async throws {
+        let emulator = try SlackEmulator()
+        defer { emulator.shutdown() }
+        let bare = try Scenario(moto: nil)
+        defer { bare.remove() }
+        let refused = try await convops(["run"], environment: environment(emulator, bare))
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("convops run needs a policy: without one, every member of the workspace could restart"))
+        #expect(emulator.openSockets.isEmpty)
+        // The printed policy is a working config file.
+        let text = refused.stderr
+        let start = try #require(text.range(of: #"{"policy""#))
+        let end = try #require(text.range(of: "}}", range: start.upperBound..<text.endIndex))
+        let json = String(text[start.lowerBound..<end.upperBound])
+        let pasted = try Scenario(moto: nil, config: json)
+        defer { pasted.remove() }
+        let check = try await convops(["check"], environment: pasted.environment)
+        #expect(check.stdout.contains("policy:   2 rules, mode team"), "\(check.stdout) \(check.stderr)")
+
+        let open = try Scenario(moto: nil, config: openMode)
+        defer { open.remove() }
+        let openCheck = try await convops(["check"], environment: open.environment)
+        #expect(openCheck.stdout.contains("policy:   OPEN (\"mode\": \"open\"): everyone may do everything, without approval"))
+        let both = try Scenario(moto: nil, config: #"{"mode": "open", "policy": {"mode": "solo", "rules": [{"who": ["*"], "intents": ["status"]}]}}"#)
+        defer { both.remove() }
+        let conflict = try await convops(["check"], environment: both.environment)
+        #expect(conflict.status == 2)
+        #expect(conflict.stderr.contains("both \"mode\": \"open\" and a `policy` section"))
     }
 }
 }

@@ -76,7 +76,7 @@ import Testing
         let emulator = try SlackEmulator()
         defer { emulator.shutdown() }
         emulator.addUser("U111", name: "Alice")
-        let scenario = try Scenario(moto: moto)
+        let scenario = try Scenario(moto: moto, config: #"{"policy": {"mode": "solo", "rules": [{"who": ["U111"], "intents": ["*"], "environments": ["*"]}]}}"#)
         defer { scenario.remove() }
         var env = scenario.environment.merging(["SLACK_API_URL": emulator.apiURL, "SLACK_APP_TOKEN": SlackEmulator.appToken,
                                                 "SLACK_BOT_TOKEN": SlackEmulator.botToken]) { $1 }
