@@ -68,6 +68,15 @@ public struct AccessPolicy: Sendable, Hashable {
         self.warning = warning
     }
 
+    /// The mutating intents a rule for everyone (`*`) grants with no approval to stand in the
+    /// way: what `convops run` and `check` warn about, since it is "open" under another name.
+    public var changesAnyoneMayMakeUnapproved: [IntentKind] {
+        let everyone = rules.filter { $0.who.contains("*") }.flatMap(\.intents)
+        let mutating = Set(everyone.filter { $0.risk == .mutating })
+        guard mode == .solo || approval == nil || approval?.risks.contains(.mutating) != true else { return [] }
+        return IntentKind.allCases.filter(mutating.contains)
+    }
+
     /// With no policy configured: one person, everyone may do everything. For the embedded
     /// demo; a team deployment configures a policy file.
     public static let openSolo = AccessPolicy(mode: .solo, rules: [Rule(who: ["*"], intents: Set(IntentKind.allCases))])

@@ -57,6 +57,7 @@ public struct EgressPolicy: Sendable, Hashable {
     /// Nil when the call may go ahead, otherwise why not.
     func check(scheme: String, host: String) -> String? {
         let host = host.lowercased()
+        guard Self.isPlainHost(host) else { return "the host name has characters no host name has (\(host.debugDescription))" }
         if Self.isLoopback(host) {
             return allowLoopback ? nil : "loopback hosts are not allowed outside tests and local emulators"
         }
@@ -88,6 +89,17 @@ public struct EgressPolicy: Sendable, Hashable {
         guard words.count >= 3, words[0].count == 2, let last = words.last, last.count == 1,
               last.allSatisfy(\.isASCIIDigit) else { return false }
         return words.dropLast().allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 >= "a" && $0 <= "z" } }
+    }
+
+    /// Letters, digits, dots and hyphens, or an IP address. Foundation decodes `%00` and other
+    /// escapes in a URL's host, so `evil.example%00.slack.com` would end in `.slack.com` here
+    /// and connect to `evil.example` in C: such a host is no host.
+    public static func isPlainHost(_ host: String) -> Bool {
+        guard !host.isEmpty, host.utf8.count <= 253 else { return false }
+        if host.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x2D }) { return true }
+        var v6 = in6_addr()
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        return inet_pton(AF_INET6, bare, &v6) == 1
     }
 
     /// Loopback by address, not by spelling: `localhost`, an IPv4 address in 127.0.0.0/8 or

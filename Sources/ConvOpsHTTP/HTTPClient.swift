@@ -123,8 +123,12 @@ public final class HTTPClient: Sendable {
         try handle.set(CURLOPT_URL, request.url)
         try handle.set(CURLOPT_PROTOCOLS_STR, "http,https")
         try handle.set(CURLOPT_FOLLOWLOCATION, 0)
-        // "" tells curl to use no proxy, whatever the environment says.
+        // "" tells curl to use no proxy, whatever the environment says. With a proxy, loopback
+        // and the link-local credential endpoints still go direct: their tokens are for this host.
         try handle.set(CURLOPT_PROXY, configuration.proxy ?? "")
+        if configuration.proxy != nil {
+            try handle.set(CURLOPT_NOPROXY, "127.0.0.0/8,::1,localhost,169.254.169.254,169.254.170.2,169.254.170.23,fd00:ec2::254")
+        }
         try handle.set(CURLOPT_NOSIGNAL, 1)
         try handle.set(CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
         try handle.set(CURLOPT_SSL_VERIFYPEER, 1)

@@ -277,7 +277,8 @@ public final class SocketModeClient: Sendable {
 
     /// wss:// to Slack, or (for the emulator) ws/wss to loopback when allowed.
     func isAllowed(_ url: String) -> Bool {
-        guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), let host = c.host?.lowercased() else { return false }
+        guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), let host = c.host?.lowercased(),
+              EgressPolicy.isPlainHost(host), c.percentEncodedHost?.contains("%") != true else { return false }
         // By address: "127.evil.example" is somebody's host name, not this machine.
         if EgressPolicy.isLoopback(host) { return options.allowLoopback && (scheme == "ws" || scheme == "wss") }
         return scheme == "wss" && (host == "slack.com" || host.hasSuffix(".slack.com"))

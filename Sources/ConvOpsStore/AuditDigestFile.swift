@@ -23,11 +23,9 @@ final class AuditDigestFile: @unchecked Sendable {
         self.path = path
         self.interval = max(1, interval)
         self.keys = keys
-        let lines = try Self.lines(path)
-        if let line = lines.last {
-            guard let digest = AuditDigest(line: line) else {
-                throw StoreError(code: 0, operation: "read \(path)", message: "its last line is not a signed digest: the file was edited; run `convops audit verify`")
-            }
+        // A garbled file must not keep convops from starting (anyone who can append a byte
+        // could): it is read again, and refused, when signing; `verify` reports it.
+        if let line = (try? Self.lines(path))?.last, let digest = AuditDigest(line: line) {
             last = (digest, AuditDigest.lineHash(line))
         }
     }
@@ -43,7 +41,8 @@ final class AuditDigestFile: @unchecked Sendable {
     /// Signs the database's current head, unless the newest digest already says it. Refuses
     /// (and so leaves the evidence as it is) when the log no longer holds the entry the newest
     /// digest signed: a shortened or rewritten log is never signed over.
-    func sign(_ db: Database, head: (seq: Int64, hash: String)) throws(StoreError) {
+    /// `checkpointSigned` checks the retention checkpoint's HMAC (the store has the key).
+    func sign(_ db: Database, checkpointSigned: (Int64, String, Int64, String) -> Bool) throws(StoreError) {
         // Another process on the same database (a `convops chat` beside `convops run`) may have
         // appended since: chain to what the file ends with now, under an exclusive lock.
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -57,18 +56,39 @@ final class AuditDigestFile: @unchecked Sendable {
             }
             last = (digest, AuditDigest.lineHash(line))
         }
+        // Read the head and the checkpoint from the file itself, in one snapshot: another
+        // process may have appended since this one cached its tail.
+        try db.execute("BEGIN")
+        defer { try? db.execute("COMMIT") }
         let checkpoint = try Self.checkpoint(db)
+        let head = try Self.head(db) ?? (checkpoint.seq, checkpoint.hash)
         // Nothing was ever logged: nothing to sign.
         if last == nil, head.seq == 0, checkpoint.seq == 0 { pending = 0; return }
+        func refuse(_ why: String) -> StoreError {
+            StoreError(code: 0, operation: "sign the audit head", message: "\(why); not signing over it; run `convops audit verify`")
+        }
+        if checkpoint.seq > 0 {
+            let cp = try db.prepare("SELECT seq, hash, at_ms, signature FROM audit_checkpoint WHERE id = 1")
+            guard try cp.step(), checkpointSigned(cp.integer(0), cp.text(1) ?? "", cp.integer(2), cp.text(3) ?? "") else {
+                throw refuse("the retention checkpoint's signature does not match")
+            }
+        }
+        // Where the part not yet signed starts: the newest signed head while the log still
+        // holds it, else the checkpoint. Every entry after it must link and hash right.
+        var start = (seq: checkpoint.seq, hash: checkpoint.hash)
         if let last = last?.digest {
             if last.headSeq == head.seq, last.headHash == head.hash, last.checkpointSeq == checkpoint.seq { pending = 0; return }
+            guard checkpoint.seq >= last.checkpointSeq else { throw refuse("the retention checkpoint moved back") }
             if last.headSeq > checkpoint.seq {
                 let held = try Self.hash(db, seq: last.headSeq)
                 guard head.seq >= last.headSeq, held == last.headHash else {
-                    throw StoreError(code: 0, operation: "sign the audit head", message:
-                        "the audit log no longer holds entry \(last.headSeq) as the newest digest signed it (it was shortened, rolled back or rewritten); not signing over it; run `convops audit verify`")
+                    throw refuse("the audit log no longer holds entry \(last.headSeq) as the newest digest signed it (it was shortened, rolled back or rewritten)")
                 }
+                start = (last.headSeq, last.headHash)
             }
+        }
+        guard try Self.chainHolds(db, after: start.seq, hash: start.hash) else {
+            throw refuse("entries after \(start.seq) do not link or hash right (they were edited)")
         }
         var digest = AuditDigest(headSeq: head.seq, headHash: head.hash, atMilliseconds: AuditChain.milliseconds(Date()),
                                  checkpointSeq: checkpoint.seq, checkpointHash: checkpoint.hash,
@@ -95,6 +115,27 @@ final class AuditDigestFile: @unchecked Sendable {
         return try cp.step() ? (cp.integer(0), cp.text(1) ?? "") : (0, AuditChain.genesis)
     }
 
+    static func head(_ db: Database) throws(StoreError) -> (seq: Int64, hash: String)? {
+        let s = try db.prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        return try s.step() ? (s.integer(0), s.text(1) ?? "") : nil
+    }
+
+    /// Whether the entries after `seq` run on from it without a gap, each linking to the one
+    /// before and hashing to what it says.
+    static func chainHolds(_ db: Database, after seq: Int64, hash: String) throws(StoreError) -> Bool {
+        let s = try db.prepare("SELECT * FROM audit WHERE seq > ? ORDER BY seq").bind([.integer(seq)])
+        var previous = Array(hash.utf8)
+        var expected = seq + 1
+        while try s.step() {
+            guard s.integer(0) == expected, s.withBytes(9, { $0.map { $0.elementsEqual(previous) } ?? false }) else { return false }
+            let computed = AuditChain.hash(row: s)
+            guard s.withBytes(10, { $0.map { $0.elementsEqual(computed) } ?? false }) else { return false }
+            previous = computed
+            expected += 1
+        }
+        return true
+    }
+
     static func hash(_ db: Database, seq: Int64) throws(StoreError) -> String? {
         let s = try db.prepare("SELECT hash FROM audit WHERE seq = ?").bind([.integer(seq)])
         return try s.step() ? s.text(0) : nil
@@ -115,7 +156,14 @@ enum AuditDigestCheck {
     /// Checks the digest lines against the public key and against the log in `db`.
     static func verify(_ db: Database, lines: [String], publicKey: Curve25519.Signing.PublicKey,
                        path: String) throws(StoreError) -> DigestVerification {
-        guard !lines.isEmpty else { return .none }
+        let checkpoint = try AuditDigestFile.checkpoint(db)
+        let last = try db.prepare("SELECT MAX(seq) FROM audit")
+        let maxSeq: Int64 = try last.step() ? last.integer(0) : 0
+        guard !lines.isEmpty else {
+            if maxSeq == 0, checkpoint.seq == 0 { return .none }
+            return .broken(reason: "the log has entries but \(path) holds no signed digest (it was deleted or emptied; "
+                + "a log from before signed digests is signed the first time convops stops: stop it once, then verify again)")
+        }
         var previous = AuditChain.genesis
         var digests: [AuditDigest] = []
         for (n, line) in lines.enumerated() {
@@ -127,12 +175,12 @@ enum AuditDigestCheck {
             guard digest.previous == previous else {
                 return .broken(reason: "digest \(n + 1) of \(path) does not follow the one before it (digests were removed or reordered)")
             }
+            if let before = digests.last, digest.checkpointSeq < before.checkpointSeq || digest.headSeq < before.headSeq {
+                return .broken(reason: "digest \(n + 1) of \(path) goes back (head or checkpoint earlier than the digest before)")
+            }
             previous = AuditDigest.lineHash(line)
             digests.append(digest)
         }
-        let checkpoint = try AuditDigestFile.checkpoint(db)
-        let last = try db.prepare("SELECT MAX(seq) FROM audit")
-        let maxSeq: Int64 = try last.step() ? last.integer(0) : 0
         let end = max(maxSeq, checkpoint.seq)
         for digest in digests.reversed() where digest.headSeq > checkpoint.seq {
             let when = Self.time(digest.atMilliseconds)
@@ -147,13 +195,12 @@ enum AuditDigestCheck {
             }
         }
         let newest = digests[digests.count - 1]
-        // Retention moves the checkpoint and then signs; a checkpoint newer than every digest,
-        // or one the newest digest does not name, was not left by retention.
-        if checkpoint.seq > newest.checkpointSeq, checkpoint.seq > newest.headSeq {
-            return .broken(reason: "the retention checkpoint (entry \(checkpoint.seq)) is newer than every signed digest")
-        }
-        if checkpoint.seq == newest.checkpointSeq, checkpoint.hash != newest.checkpointHash {
-            return .broken(reason: "the retention checkpoint is not the one the newest digest signed")
+        // Retention moves the checkpoint and signs right after: the checkpoint in the file must
+        // be the one the newest digest names. (Without the data key its HMAC can't be checked,
+        // so this is what keeps a raised checkpoint from hiding deleted entries.)
+        if checkpoint.seq != newest.checkpointSeq || checkpoint.hash != newest.checkpointHash {
+            return .broken(reason: "the retention checkpoint (entry \(checkpoint.seq)) is not the one the newest digest signed "
+                + "(entry \(newest.checkpointSeq)): entries were deleted under a forged checkpoint")
         }
         return .intact(digests: digests.count, signedTo: newest.headSeq,
                        at: Date(timeIntervalSince1970: Double(newest.atMilliseconds) / 1000), unsigned: max(0, end - newest.headSeq))

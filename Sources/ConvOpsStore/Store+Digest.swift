@@ -14,8 +14,9 @@ extension Store {
     /// Under the store's lock, after a commit.
     func signHead(_ db: Database) {
         do {
-            let (seq, hash) = try chainTail(db)
-            try digests.sign(db, head: (seq, hash))
+            try digests.sign(db) { seq, hash, at, signature in
+                self.keys.sign(AuditChain.checkpointText(seq: seq, hash: hash, atMilliseconds: at)) == signature
+            }
             digestProblem = nil
         } catch let error as StoreError {
             digestProblem = error.message

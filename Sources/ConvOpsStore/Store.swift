@@ -54,6 +54,10 @@ public final class Store: @unchecked Sendable {
         self.path = path
         self.keys = keys
         database = db
+        // Statements stepped while opening (PRAGMA user_version, the reseal's SELECT) would
+        // otherwise hold a read snapshot for ever: after another process wrote, every write of
+        // this connection would fail with SQLITE_BUSY_SNAPSHOT.
+        db.resetStatements()
     }
 
     static func migrate(_ db: Database) throws(StoreError) {
@@ -163,12 +167,16 @@ public final class Store: @unchecked Sendable {
     /// Seals again, bound to their row and column, the values an older convops sealed unbound.
     /// Runs at open; a value that opens bound is left alone.
     static func bindSealedValues(_ db: Database, _ keys: DataKeys) throws {
-        let rows = try db.prepare("SELECT pseudonym, chat_id, display_name FROM people")
+        let rows = try db.prepare("SELECT pseudonym, chat_id, display_name, id_index FROM people")
         var legacy: [(String, String, String)] = []
         while try rows.step() {
-            guard let pseudonym = rows.text(0), let id = rows.blob(1), let name = rows.blob(2) else { continue }
+            guard let pseudonym = rows.text(0), let id = rows.blob(1), let name = rows.blob(2), let index = rows.blob(3) else { continue }
             if (try? keys.open(id, context: idContext(pseudonym))) != nil { continue }
             guard let plainID = try? keys.openUnbound(id), let plainName = try? keys.openUnbound(name) else { continue }
+            // An unbound value copied in from another row (or an old backup) is not sealed again
+            // here, where it would be bound to the wrong person: the row's own lookup key must
+            // be the chat id's. Such a row stays unbound, and fails to open, as it should.
+            guard keys.indexKey(plainID) == index else { continue }
             legacy.append((pseudonym, plainID, plainName))
         }
         for (pseudonym, id, name) in legacy {

@@ -18,7 +18,10 @@ struct Check: AsyncParsableCommand {
         emit("cores:    \(CoreDumps.state(environment: context.environment))")
         emit("digests:  \(runtime.store.auditDigestPath)" + (runtime.store.digestProblem.map { " — NOT SIGNING: \($0)" } ?? ""))
         switch c.policySource {
-        case .configured: emit("policy:   \(c.policy.rules.count) rules, mode \(c.policy.mode.rawValue)")
+        case .configured:
+            let open = c.policy.changesAnyoneMayMakeUnapproved
+            emit("policy:   \(c.policy.rules.count) rule\(c.policy.rules.count == 1 ? "" : "s"), mode \(c.policy.mode.rawValue)"
+                 + (open.isEmpty ? "" : "; everyone (*) may \(open.map(\.rawValue).joined(separator: ", ")) without approval"))
         case .open: emit("policy:   OPEN (\"mode\": \"open\"): everyone may do everything, without approval")
         case .none: emit("policy:   none: the console's one person may do everything; `convops run` refuses to start without one")
         }

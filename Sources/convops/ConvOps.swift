@@ -13,6 +13,11 @@ struct ConvOps: AsyncParsableCommand {
     /// Hardening comes before anything reads a token or a key.
     static func main() async {
         CoreDumps.disable(environment: ProcessInfo.processInfo.environment)
+        // Where tokens go is configured (CONVOPS_PROXY), never inherited: libwebsockets would
+        // follow http_proxy for the Socket Mode connection, and curl NO_PROXY past CONVOPS_PROXY.
+        for name in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"] {
+            unsetenv(name)
+        }
         await main(nil)
     }
 }

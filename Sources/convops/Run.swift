@@ -29,7 +29,10 @@ struct Run: AsyncParsableCommand {
             context.logger.warning("convops.policy_open", metadata: ["policy.mode": "open"])
             Context.fail("warning: \"mode\": \"open\" — everyone in the workspace may do everything, without approval")
         case .configured:
-            break
+            let open = context.configuration.policy.changesAnyoneMayMakeUnapproved
+            if !open.isEmpty {
+                Context.fail("warning: the policy lets everyone (*) \(open.map(\.rawValue).joined(separator: ", ")) without approval")
+            }
         }
         // Stop on SIGTERM/SIGINT: close the sockets with a close frame, so Slack forgets them
         // at once instead of counting ghosts toward the app's 10.

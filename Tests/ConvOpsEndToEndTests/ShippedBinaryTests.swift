@@ -82,6 +82,9 @@ import Testing
                                                 "SLACK_BOT_TOKEN": SlackEmulator.botToken]) { $1 }
         env["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         env["HOME"] = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
+        // An inherited proxy goes nowhere (libwebsockets would follow http_proxy for Socket Mode).
+        let deadProxy = "http://127.0.0.1:\(try FreePort.pick())"
+        for name in ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "ALL_PROXY"] { env[name] = deadProxy }
         let process = try RunningProcess(convopsBinary, ["run"], environment: env, currentDirectory: repositoryRoot)
         try await emulator.wait("two sockets from convops run", timeout: .seconds(30)) { emulator.openSockets.count == 2 }
         try await moto.startRecording()

@@ -121,6 +121,10 @@ import Testing
                      "evil.api.aws", "evil.example", "slack.com.evil.example", "graph.facebook.com.evil.example"] {
             #expect(policy.check(scheme: "https", host: host) != nil, "\(host)")
         }
+        // Foundation decodes %00 in a host; C stops at the NUL: such a host is no host.
+        for host in ["evil.example\u{0}.slack.com", "evil.example/.slack.com", "ec2.eu-west-1.amazonaws.com\u{0}", "a b.slack.com", ""] {
+            #expect(policy.check(scheme: "https", host: host) != nil, "\(host.debugDescription)")
+        }
         #expect(policy.check(scheme: "https", host: "wss-primary.slack.com") == nil)
         #expect(policy.check(scheme: "https", host: "graph.facebook.com") == nil)
     }

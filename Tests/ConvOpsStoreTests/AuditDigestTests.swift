@@ -31,18 +31,18 @@ import Testing
         guard case .intact(1, 9, _, 3) = try store.verifyDigests() else { Issue.record("\(try store.verifyDigests())"); return }
     }
 
-    @Test func deletingTheNewestEntriesOrAllOfThemIsCaught() throws {
+    @Test func deletingTheNewestEntriesOrAllOfThemIsCaught() async throws {
         let db = try TempDatabase()
         defer { db.remove() }
         _ = try signedLog(db)
-        _ = try db.tamper(Self.dropTriggers + "DELETE FROM audit WHERE seq > 6")
+        try await db.tampering(Self.dropTriggers + "DELETE FROM audit WHERE seq > 6")
         let store = try db.open()
         // The chain alone still verifies: that was the finding.
         #expect(try store.verifyAudit() == .intact(entries: 6, from: 0))
         guard case .broken(let reason) = try store.verifyDigests() else { Issue.record("not caught"); return }
         #expect(reason.contains("truncated or rolled back"), "\(reason)")
         #expect(reason.contains("signed entries up to 9, and the log ends at 6"))
-        _ = try db.tamper(Self.dropTriggers + "DELETE FROM audit")
+        try await db.tampering(Self.dropTriggers + "DELETE FROM audit")
         guard case .broken(let all) = try db.open().verifyDigests() else { Issue.record("not caught"); return }
         #expect(all.contains("the log ends at 0"))
         // And it is never signed over.
@@ -65,7 +65,7 @@ import Testing
         #expect(reason.contains("truncated or rolled back"), "\(reason)")
     }
 
-    @Test func aRewrittenChainThatVerifiesAgainIsCaught() throws {
+    @Test func aRewrittenChainThatVerifiesAgainIsCaught() async throws {
         let db = try TempDatabase()
         defer { db.remove() }
         let store = try signedLog(db)
@@ -73,7 +73,7 @@ import Testing
         var entry = try #require(try store.auditEntries(limit: 1).last)
         entry.target = "ec2-instance i-0innocent (nothing) eu-west-1"
         entry.hash = AuditChain.hash(entry)
-        _ = try db.tamper(Self.dropTriggers + "UPDATE audit SET target = '\(entry.target)', hash = '\(entry.hash)' WHERE seq = 9")
+        try await db.tampering(Self.dropTriggers + "UPDATE audit SET target = '\(entry.target)', hash = '\(entry.hash)' WHERE seq = 9")
         let reopened = try db.open()
         #expect(try reopened.verifyAudit() == .intact(entries: 9, from: 0))
         guard case .broken(let reason) = try reopened.verifyDigests() else { Issue.record("not caught"); return }
@@ -130,5 +130,75 @@ import Testing
         let (chain, digests) = try Store.verifyAudit(databasePath: db.path, digestFile: nil, publicKey: store.auditPublicKey)
         #expect(chain == .intact(entries: 3, from: 9))
         guard case .intact = digests else { Issue.record("\(digests)"); return }
+    }
+
+    /// Without the data key the checkpoint's HMAC can't be checked: raising the checkpoint to
+    /// hide deleted entries must still fail, against the digests.
+    @Test func aForgedCheckpointThatHidesDeletedEntriesIsCaughtWithoutTheDataKey() async throws {
+        let db = try TempDatabase()
+        defer { db.remove() }
+        let store = try signedLog(db)
+        let key = store.auditPublicKey
+        let ninth = try #require(try store.auditEntries(limit: 1).last)
+        try await db.tampering(Self.dropTriggers + """
+            INSERT INTO audit_checkpoint (id, seq, hash, at_ms, signature) VALUES (1, 9, '\(ninth.hash)', 0, 'forged')
+              ON CONFLICT(id) DO UPDATE SET seq = 9, hash = '\(ninth.hash)', signature = 'forged';
+            DELETE FROM audit;
+            """)
+        let (chain, digests) = try Store.verifyAudit(databasePath: db.path, digestFile: nil, publicKey: key)
+        #expect(chain == .intact(entries: 0, from: 9))
+        guard case .broken(let reason) = digests else { Issue.record("a forged checkpoint passed: \(digests)"); return }
+        #expect(reason.contains("not the one the newest digest signed"), "\(reason)")
+        // With the key, the HMAC fails too, and the signer will not sign it.
+        let reopened = try db.open()
+        guard case .broken = try reopened.verifyAudit() else { Issue.record("keyed verify passed"); return }
+        #expect(throws: StoreError.self) { try reopened.signAuditHead() }
+    }
+
+    @Test func aDeletedDigestFileIsReportedNotTakenForANewLog() throws {
+        let db = try TempDatabase()
+        defer { db.remove() }
+        _ = try signedLog(db)
+        try FileManager.default.removeItem(atPath: db.path + ".digests")
+        guard case .broken(let reason) = try db.open().verifyDigests() else { Issue.record("not caught"); return }
+        #expect(reason.contains("holds no signed digest (it was deleted or emptied"), "\(reason)")
+        // A garbled file does not stop the store from opening; verify names it.
+        try "{not a digest\n".write(toFile: db.path + ".digests", atomically: true, encoding: .utf8)
+        let store = try db.open()
+        guard case .broken(let garbled) = try store.verifyDigests() else { Issue.record("garbled file passed"); return }
+        #expect(garbled.contains("line 1 of"))
+        #expect(throws: StoreError.self) { try store.signAuditHead() }
+    }
+
+    /// Entries written after the newest digest and edited before the next one (a crash, then
+    /// an edit, then a restart) are not signed over.
+    @Test func editedEntriesAfterTheNewestDigestAreNeverSigned() async throws {
+        let db = try TempDatabase()
+        defer { db.remove() }
+        let store = try signedLog(db)
+        try runOneRequest(store, id: "r4")
+        var entry = try #require(try store.auditEntries(limit: 3).first)   // entry 10, not yet signed
+        entry.target = "ec2-instance i-0innocent (nothing) eu-west-1"
+        entry.hash = AuditChain.hash(entry)
+        try await db.tampering(Self.dropTriggers + "UPDATE audit SET target = '\(entry.target)', hash = '\(entry.hash)' WHERE seq = 10")
+        let error = #expect(throws: StoreError.self) { try db.open().signAuditHead() }
+        #expect(error?.message.contains("entries after 9 do not link or hash right") == true, "\(String(describing: error))")
+    }
+
+    /// Two processes on one database (run and chat) chain their digests one after the other.
+    @Test func twoStoresOnOneDatabaseKeepOneChainOfDigests() throws {
+        let db = try TempDatabase()
+        defer { db.remove() }
+        let first = try db.open(), second = try db.open()
+        var step = 0
+        do {
+            step = 1; try runOneRequest(first, id: "r1")
+            step = 2; try first.signAuditHead()
+            step = 3; try runOneRequest(second, id: "r2")
+            step = 4; try second.signAuditHead()
+            step = 5; try runOneRequest(second, id: "r3")
+            step = 6; try first.signAuditHead()
+        } catch { Issue.record("step \(step): \(error)"); return }
+        guard case .intact(3, 9, _, 0) = try first.verifyDigests() else { Issue.record("\(try first.verifyDigests())"); return }
     }
 }

@@ -49,20 +49,20 @@ import Testing
         #expect(try mode(db.path) == 0o600)
     }
 
-    @Test func aSealedValueMovedToAnotherRowNoLongerOpens() throws {
+    @Test func aSealedValueMovedToAnotherRowNoLongerOpens() async throws {
         let db = try TempDatabase()
         defer { db.remove() }
         let store = try db.open()
         let a = try store.pseudonym(for: alice), b = try store.pseudonym(for: bob)
         // Someone with the file copies Alice's sealed name into Bob's row.
-        _ = try db.tamper("UPDATE people SET display_name = (SELECT display_name FROM people WHERE pseudonym = '\(a)') WHERE pseudonym = '\(b)'")
+        try await db.tampering("UPDATE people SET display_name = (SELECT display_name FROM people WHERE pseudonym = '\(a)') WHERE pseudonym = '\(b)'")
         let reopened = try db.open()
         #expect(try reopened.person(pseudonym: a)?.name == "Alice Liddell")
         let error = #expect(throws: StoreError.self) { try reopened.person(pseudonym: b) }
         #expect(error?.message.contains("moved or edited") == true)
     }
 
-    @Test func valuesSealedByAnOlderConvopsAreBoundAtOpen() throws {
+    @Test func valuesSealedByAnOlderConvopsAreBoundAtOpen() async throws {
         let db = try TempDatabase()
         defer { db.remove() }
         let store = try db.open()
@@ -70,7 +70,7 @@ import Testing
         let keys = try DataKeys(dataKey: keyData)
         // Write Alice's row the way the previous version did: sealed without a context.
         let id = try AESLegacy.seal(alice.id, keys), name = try AESLegacy.seal(alice.name, keys)
-        _ = try db.tamper("UPDATE people SET chat_id = X'\(id.hex)', display_name = X'\(name.hex)' WHERE pseudonym = '\(a)'")
+        try await db.tampering("UPDATE people SET chat_id = X'\(id.hex)', display_name = X'\(name.hex)' WHERE pseudonym = '\(a)'")
         let reopened = try db.open()
         #expect(try reopened.person(pseudonym: a) == alice)
         // And now it is bound: it no longer opens unbound.
@@ -95,18 +95,33 @@ import Testing
         }
     }
 
-    @Test func aTamperedSchemaVersionOrAuditSequenceIsANamedError() throws {
+    @Test func aTamperedSchemaVersionOrAuditSequenceIsANamedError() async throws {
         let db = try TempDatabase()
         defer { db.remove() }
         try runOneRequest(try db.open(), id: "r1")
-        _ = try db.tamper("PRAGMA user_version = -1")
+        try await db.tampering("PRAGMA user_version = -1")
         let version = #expect(throws: StoreError.self) { try db.open() }
         #expect(version?.message.contains("which no convops writes: the file was edited") == true)
-        _ = try db.tamper("PRAGMA user_version = \(Migrations.all.count)")
-        _ = try db.tamper("DROP TRIGGER IF EXISTS audit_append_only_update; DROP TRIGGER IF EXISTS audit_append_only_delete; UPDATE audit SET seq = 9223372036854775807 WHERE seq = (SELECT MAX(seq) FROM audit)")
+        try await db.tampering("PRAGMA user_version = \(Migrations.all.count)")
+        try await db.tampering("DROP TRIGGER IF EXISTS audit_append_only_update; DROP TRIGGER IF EXISTS audit_append_only_delete; UPDATE audit SET seq = 9223372036854775807 WHERE seq = (SELECT MAX(seq) FROM audit)")
         let store = try db.open()
         let seq = #expect(throws: (any Error).self) { try store.insert(request("r2")) }
         #expect("\(seq.map { "\($0)" } ?? "")".contains("claims sequence number 9223372036854775807"))
+    }
+
+    /// A pre-upgrade (unbound) value copied from one person's row into another's is not
+    /// sealed again under the wrong person at open: it stays unopenable.
+    @Test func anUnboundValueMovedFromAnotherRowIsNotLaundered() async throws {
+        let db = try TempDatabase()
+        defer { db.remove() }
+        let store = try db.open()
+        let a = try store.pseudonym(for: alice), b = try store.pseudonym(for: bob)
+        let keys = try DataKeys(dataKey: keyData)
+        let id = try AESLegacy.seal(alice.id, keys), name = try AESLegacy.seal(alice.name, keys)
+        try await db.tampering("UPDATE people SET chat_id = X'\(id.hex)', display_name = X'\(name.hex)' WHERE pseudonym = '\(b)'")
+        let reopened = try db.open()
+        #expect(try reopened.person(pseudonym: a) == alice)
+        #expect(throws: StoreError.self) { try reopened.person(pseudonym: b) }
     }
 }
 

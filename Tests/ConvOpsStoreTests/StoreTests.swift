@@ -1,5 +1,6 @@
 import ConvOpsCore
 @testable import ConvOpsStore
+import ConvOpsTestSupport
 import Foundation
 import Testing
 
@@ -28,6 +29,17 @@ struct TempDatabase {
     func open(key: Data = keyData) throws -> Store { try Store(path: path, keys: try DataKeys(dataKey: key)) }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// As `tamper`, awaited on a thread of its own rather than blocking one of the cooperative
+    /// pool's two: Python can take seconds to start while every suite runs at once, and the
+    /// loopback servers of other tests need the pool meanwhile.
+    @discardableResult
+    func tampering(_ sql: String) async throws -> Subprocess.Result {
+        let result = try await Subprocess.run("/usr/bin/env", ["python3", "-c",
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()", path, sql])
+        guard result.status == 0 else { throw TestSupportError("the tampering SQL failed: \(result.stderr)") }
+        return result
+    }
 
     /// Runs SQL from outside our code, as someone with the file would (python's sqlite3).
     func tamper(_ sql: String) throws -> (status: Int32, stderr: String) {
