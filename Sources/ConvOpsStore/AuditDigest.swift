@@ -52,9 +52,15 @@ public struct AuditDigest: Sendable, Hashable {
               let at = (object["at_ms"] as? NSNumber)?.int64Value,
               let checkpointSeq = (object["checkpoint_seq"] as? NSNumber)?.int64Value,
               let checkpointHash = object["checkpoint_hash"] as? String,
-              let previous = object["previous"] as? String, let signature = object["signature"] as? String else { return nil }
+              let previous = object["previous"] as? String, let signature = object["signature"] as? String,
+              [headHash, checkpointHash, previous].allSatisfy(Self.isHash) else { return nil }
         self.init(headSeq: headSeq, headHash: headHash, atMilliseconds: at, checkpointSeq: checkpointSeq,
                   checkpointHash: checkpointHash, previous: previous, signature: signature)
+    }
+
+    /// 64 lowercase hex digits: nothing in a signed field can split the signed text.
+    static func isHash(_ s: String) -> Bool {
+        s.utf8.count == 64 && s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
     }
 
     static func lineHash(_ line: String) -> String {

@@ -62,6 +62,9 @@ final class AuditDigestFile: @unchecked Sendable {
         defer { try? db.execute("COMMIT") }
         let checkpoint = try Self.checkpoint(db)
         let head = try Self.head(db) ?? (checkpoint.seq, checkpoint.hash)
+        guard AuditDigest.isHash(head.hash), AuditDigest.isHash(checkpoint.hash) else {
+            throw StoreError(code: 0, operation: "sign the audit head", message: "a hash in the log is not 64 hex digits (the file was edited); run `convops audit verify`")
+        }
         // Nothing was ever logged: nothing to sign.
         if last == nil, head.seq == 0, checkpoint.seq == 0 { pending = 0; return }
         func refuse(_ why: String) -> StoreError {

@@ -19,6 +19,9 @@ enum OwnerOnlyFile {
             written += n
         }
         guard fsync(fd) == 0 else { throw failure("sync \(path)") }
+        // And the directory entry, so the file (a key) survives power loss with the data it protects.
+        let dir = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_CLOEXEC)
+        if dir >= 0 { _ = fsync(dir); close(dir) }
     }
 
     /// Makes sure the database file and its WAL and shared-memory files are 0600 (SQLite
@@ -37,6 +40,9 @@ enum OwnerOnlyFile {
             guard lstat(file, &info) == 0 else { continue }
             guard info.st_mode & S_IFMT == S_IFREG else {
                 throw StoreError(code: 0, operation: "open \(file)", message: "it is not a regular file (a link or a device); refusing to use it")
+            }
+            guard info.st_uid == geteuid() else {
+                throw StoreError(code: 0, operation: "open \(file)", message: "it belongs to another user (uid \(info.st_uid)); refusing to use it")
             }
             if info.st_mode & 0o077 != 0, chmod(file, 0o600) != 0 { throw failure("chmod 600 \(file)") }
         }
