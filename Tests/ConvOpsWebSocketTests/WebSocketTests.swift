@@ -25,8 +25,9 @@ func echoServer(log: ServerLog, _ configuration: WebServer.Configuration = WebSe
     })
 }
 
-/// The next event, or nil after `seconds`.
-func next(_ iterator: inout AsyncStream<WebSocketEvent>.Iterator, within seconds: Double = 5) async -> WebSocketEvent? {
+/// The next event, or nil after `seconds`. It returns as soon as the event comes; the bound is
+/// generous because the whole suite shares two cores (an echo once took over 5 s, 34 s into a run).
+func next(_ iterator: inout AsyncStream<WebSocketEvent>.Iterator, within seconds: Double = 20) async -> WebSocketEvent? {
     nonisolated(unsafe) var it = iterator
     let result = await withTaskGroup(of: WebSocketEvent?.self) { group in
         group.addTask { await it.next() }
