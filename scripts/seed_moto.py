@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Seed a moto_server with the sample account the demo and the end-to-end tests use:
 EC2 instances tagged web-1, web-2 and worker-1 in one region (eu-west-1 by default).
+web-1 is tagged Environment=prod, web-2 Environment=staging; worker-1 has no environment
+tag, so the policy treats its environment as unknown.
 
 Usage: seed_moto.py ENDPOINT_URL [REGION]
 Idempotent: instances whose Name already exists are not created again.
@@ -10,6 +12,7 @@ import sys
 import boto3
 
 SAMPLE = ["web-1", "web-2", "worker-1"]
+ENVIRONMENTS = {"web-1": "prod", "web-2": "staging"}
 
 
 def main() -> int:
@@ -30,9 +33,11 @@ def main() -> int:
     for name in SAMPLE:
         if name in existing:
             continue
+        tags = [{"Key": "Name", "Value": name}]
+        if name in ENVIRONMENTS:
+            tags.append({"Key": "Environment", "Value": ENVIRONMENTS[name]})
         ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro",
-                          TagSpecifications=[{"ResourceType": "instance",
-                                              "Tags": [{"Key": "Name", "Value": name}]}])
+                          TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])
     print("seeded " + ", ".join(SAMPLE) + " in " + region)
     return 0
 

@@ -11,8 +11,12 @@ public struct TargetAccount: Sendable, Hashable {
     public var regions: [String]
     /// How long assumed credentials last: 900–3600 seconds.
     public var durationSeconds: Int
+    /// The environment of what lives here ("prod"), unless a resource's tag says otherwise.
+    public var environment: String?
 
-    public init(alias: String, roleARN: String, externalID: String?, regions: [String], durationSeconds: Int = 900) {
+    public init(alias: String, roleARN: String, externalID: String?, regions: [String], durationSeconds: Int = 900,
+                environment: String? = nil) {
+        self.environment = environment
         self.alias = alias
         self.roleARN = roleARN
         self.externalID = externalID

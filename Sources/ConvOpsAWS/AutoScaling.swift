@@ -5,6 +5,7 @@ public struct AutoScalingGroup: Sendable, Hashable {
     public var maxSize: Int
     public var desiredCapacity: Int
     public var instanceIDs: [String]
+    public var tags: [String: String] = [:]
 }
 
 /// The Auto Scaling operations ConvOps uses (query protocol, API 2011-01-01).
@@ -22,10 +23,14 @@ public struct AutoScaling: Sendable {
                 throw AWSError(kind: .malformedResponse, operation: "autoscaling:DescribeAutoScalingGroups", code: "", message: "no AutoScalingGroups")
             }
             for g in list.all("member") {
-                out.append(AutoScalingGroup(name: g.string("AutoScalingGroupName") ?? "", arn: g.string("AutoScalingGroupARN"),
-                                            minSize: Int(g.string("MinSize") ?? "") ?? 0, maxSize: Int(g.string("MaxSize") ?? "") ?? 0,
-                                            desiredCapacity: Int(g.string("DesiredCapacity") ?? "") ?? 0,
-                                            instanceIDs: g["Instances"]?.all("member").compactMap { $0.string("InstanceId") } ?? []))
+                var group = AutoScalingGroup(name: g.string("AutoScalingGroupName") ?? "", arn: g.string("AutoScalingGroupARN"),
+                                             minSize: Int(g.string("MinSize") ?? "") ?? 0, maxSize: Int(g.string("MaxSize") ?? "") ?? 0,
+                                             desiredCapacity: Int(g.string("DesiredCapacity") ?? "") ?? 0,
+                                             instanceIDs: g["Instances"]?.all("member").compactMap { $0.string("InstanceId") } ?? [])
+                for tag in g["Tags"]?.all("member") ?? [] {
+                    if let key = tag.string("Key"), let value = tag.string("Value") { group.tags[key] = value }
+                }
+                out.append(group)
             }
         }
         return out

@@ -7,6 +7,7 @@ public struct EC2Instance: Sendable, Hashable {
     public var state: String
     public var type: String
     public var availabilityZone: String?
+    public var tags: [String: String] = [:]
 }
 
 /// The EC2 operations ConvOps uses (ec2 query protocol, API 2016-11-15).
@@ -35,9 +36,13 @@ public struct EC2: Sendable {
                     guard let id = item.string("instanceId") else {
                         throw AWSError(kind: .malformedResponse, operation: "ec2:DescribeInstances", code: "", message: "an instance without instanceId")
                     }
-                    let name = item["tagSet"]?.all("item").first { $0.string("key") == "Name" }?.string("value")
-                    instances.append(EC2Instance(id: id, name: name, state: item.string("instanceState", "name") ?? "unknown",
-                                                 type: item.string("instanceType") ?? "", availabilityZone: item.string("placement", "availabilityZone")))
+                    var tags: [String: String] = [:]
+                    for tag in item["tagSet"]?.all("item") ?? [] {
+                        if let key = tag.string("key"), let value = tag.string("value") { tags[key] = value }
+                    }
+                    instances.append(EC2Instance(id: id, name: tags["Name"], state: item.string("instanceState", "name") ?? "unknown",
+                                                 type: item.string("instanceType") ?? "", availabilityZone: item.string("placement", "availabilityZone"),
+                                                 tags: tags))
                 }
             }
         }

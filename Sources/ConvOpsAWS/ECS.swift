@@ -10,6 +10,8 @@ public struct ECSService: Sendable, Hashable {
     public var pendingCount: Int
     /// Deployments still rolling (a steady service has one, PRIMARY, completed).
     public var deployments: [Deployment]
+    /// The service's tags (asked for with include TAGS).
+    public var tags: [String: String] = [:]
 
     public struct Deployment: Sendable, Hashable {
         public var id: String
@@ -45,7 +47,8 @@ public struct ECS: Sendable {
         var out: [ECSService] = []
         for start in stride(from: 0, to: services.count, by: 10) {
             let batch = Array(services[start..<min(start + 10, services.count)])
-            let answer = try await client.json(.ecs, action: "DescribeServices", body: ["cluster": cluster, "services": batch], region: region)
+            let answer = try await client.json(.ecs, action: "DescribeServices", body: ["cluster": cluster, "services": batch, "include": ["TAGS"]],
+                                           region: region)
             for item in answer["services"] as? [[String: Any]] ?? [] { out.append(try Self.service(item)) }
         }
         return out
@@ -87,8 +90,12 @@ public struct ECS: Sendable {
                                   desiredCount: $0["desiredCount"] as? Int ?? 0, runningCount: $0["runningCount"] as? Int ?? 0,
                                   rolloutState: $0["rolloutState"] as? String)
         }
-        return ECSService(arn: arn, name: name, clusterARN: item["clusterArn"] as? String ?? "", status: item["status"] as? String ?? "",
-                          desiredCount: item["desiredCount"] as? Int ?? 0, runningCount: item["runningCount"] as? Int ?? 0,
-                          pendingCount: item["pendingCount"] as? Int ?? 0, deployments: deployments)
+        var service = ECSService(arn: arn, name: name, clusterARN: item["clusterArn"] as? String ?? "", status: item["status"] as? String ?? "",
+                                 desiredCount: item["desiredCount"] as? Int ?? 0, runningCount: item["runningCount"] as? Int ?? 0,
+                                 pendingCount: item["pendingCount"] as? Int ?? 0, deployments: deployments)
+        for tag in item["tags"] as? [[String: Any]] ?? [] {
+            if let key = tag["key"] as? String, let value = tag["value"] as? String { service.tags[key] = value }
+        }
+        return service
     }
 }

@@ -5,6 +5,8 @@ public struct RDSInstance: Sendable, Hashable {
     public var status: String
     public var engine: String
     public var instanceClass: String
+    /// The instance's TagList.
+    public var tags: [String: String] = [:]
 }
 
 /// The RDS operations ConvOps uses (query protocol, API 2014-10-31).
@@ -37,7 +39,12 @@ public struct RDS: Sendable {
     }
 
     static func instance(_ x: XMLTree) -> RDSInstance {
-        RDSInstance(id: x.string("DBInstanceIdentifier") ?? "", arn: x.string("DBInstanceArn"), status: x.string("DBInstanceStatus") ?? "unknown",
-                    engine: x.string("Engine") ?? "", instanceClass: x.string("DBInstanceClass") ?? "")
+        var instance = RDSInstance(id: x.string("DBInstanceIdentifier") ?? "", arn: x.string("DBInstanceArn"),
+                                   status: x.string("DBInstanceStatus") ?? "unknown", engine: x.string("Engine") ?? "",
+                                   instanceClass: x.string("DBInstanceClass") ?? "")
+        for tag in x["TagList"]?.all("Tag") ?? [] {
+            if let key = tag.string("Key"), let value = tag.string("Value") { instance.tags[key] = value }
+        }
+        return instance
     }
 }

@@ -19,10 +19,13 @@ public struct ResourceResolver: Sendable {
     let inventory: InventoryCache?
     /// The regions this account may be looked at in (nil: any well-formed region).
     let allowedRegions: [String]?
+    /// Tag keys (lowercased) that name an environment: kept on the resources found.
+    let environmentTagKeys: Set<String>
     let logger: Logger
 
     public init(ec2: EC2, region: String, inventory: InventoryCache? = nil, allowedRegions: [String]? = nil,
-                logger: Logger = Logger(label: "convops.resolver")) {
+                environmentTagKey: String = ResourceEnvironment.defaultTagKey, logger: Logger = Logger(label: "convops.resolver")) {
+        self.environmentTagKeys = ResourceEnvironment.tagKeys(configured: environmentTagKey)
         self.ec2 = ec2
         self.region = region
         self.inventory = inventory
@@ -70,7 +73,7 @@ public struct ResourceResolver: Sendable {
             let text = mention.text
             var found = try await cached(cache, "ec2-name:\(region):\(text)") { () throws(AWSError) in
                 try await ec2.describeInstances(filters: [("tag:Name", [text]), ("instance-state-name", Self.liveStates)], region: region)
-                    .map { Self.ref($0, region) }
+                    .map { ref($0, region) }
             }
             for kind in [ResourceKind.ecsService, .rdsInstance, .autoScalingGroup] {
                 found += try await all(kind, region: region, cache: cache).filter { $0.name == text }
@@ -108,7 +111,7 @@ public struct ResourceResolver: Sendable {
 
     private func instances(ids: [String], region: String) async throws(AWSError) -> [ResourceRef] {
         do {
-            return try await ec2.describeInstances(ids: ids, region: region).filter { $0.state != "terminated" }.map { Self.ref($0, region) }
+            return try await ec2.describeInstances(ids: ids, region: region).filter { $0.state != "terminated" }.map { ref($0, region) }
         } catch where error.kind == .notFound {
             return []
         }
@@ -122,7 +125,7 @@ public struct ResourceResolver: Sendable {
                 switch kind {
                 case .ec2Instance:
                     return try await ec2.describeInstances(filters: [("instance-state-name", Self.liveStates)], region: region)
-                        .map { Self.ref($0, region) }
+                        .map { ref($0, region) }
                 case .ecsService:
                     let ecs = ECS(client: client)
                     var out: [ResourceRef] = []
@@ -131,18 +134,21 @@ public struct ResourceResolver: Sendable {
                         guard !arns.isEmpty else { continue }
                         for s in try await ecs.describeServices(cluster: cluster, services: arns, region: region) {
                             out.append(ResourceRef(kind: .ecsService, id: s.arn, name: s.name, region: region,
-                                                   state: "\(s.runningCount)/\(s.desiredCount) tasks running", container: cluster))
+                                                   state: "\(s.runningCount)/\(s.desiredCount) tasks running", container: cluster,
+                                                   environmentTags: environmentTags(s.tags)))
                         }
                     }
                     return out
                 case .rdsInstance:
                     return try await RDS(client: client).describeDBInstances(region: region).map {
-                        ResourceRef(kind: .rdsInstance, id: $0.id, name: $0.id, region: region, state: $0.status)
+                        ResourceRef(kind: .rdsInstance, id: $0.id, name: $0.id, region: region, state: $0.status,
+                                    environmentTags: environmentTags($0.tags))
                     }
                 case .autoScalingGroup:
                     return try await AutoScaling(client: client).describeGroups(region: region).map {
                         ResourceRef(kind: .autoScalingGroup, id: $0.arn ?? $0.name, name: $0.name, region: region,
-                                    state: "\($0.desiredCapacity) desired (\($0.minSize)–\($0.maxSize))")
+                                    state: "\($0.desiredCapacity) desired (\($0.minSize)–\($0.maxSize))",
+                                    environmentTags: environmentTags($0.tags))
                     }
                 }
             }
@@ -152,8 +158,13 @@ public struct ResourceResolver: Sendable {
         }
     }
 
-    static func ref(_ i: EC2Instance, _ region: String) -> ResourceRef {
-        ResourceRef(kind: .ec2Instance, id: i.id, name: i.name, region: region, state: i.state)
+    func ref(_ i: EC2Instance, _ region: String) -> ResourceRef {
+        ResourceRef(kind: .ec2Instance, id: i.id, name: i.name, region: region, state: i.state, environmentTags: environmentTags(i.tags))
+    }
+
+    /// Only the tags that name an environment travel on: the rest may name people ("Owner").
+    func environmentTags(_ tags: [String: String]) -> [String: String] {
+        tags.filter { environmentTagKeys.contains($0.key.lowercased()) }
     }
 
     private func cached(_ cache: InventoryCache?, _ key: String,

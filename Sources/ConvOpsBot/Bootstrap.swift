@@ -51,7 +51,8 @@ public struct Runtime: Sendable {
                             locale: configuration.locale, roles: roles,
                             waitPollInterval: .milliseconds(Int(configuration.waitPollSeconds * 1000)),
                             waitTimeout: .milliseconds(Int(configuration.waitTimeoutSeconds * 1000)),
-                            logGroups: configuration.logGroups, logger: logger)
+                            logGroups: configuration.logGroups, environmentTag: configuration.environmentTag,
+                            ownEnvironment: configuration.environment, logger: logger)
         return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine)
     }
 }
@@ -75,7 +76,8 @@ extension Runtime {
                                           logger: logger)
         return SlackChannel(engine: engine, store: store, api: api, socket: socket,
                             messages: grammar.messages(for: configuration.locale),
-                            options: .init(approvalChannel: configuration.slackApprovalChannel, retentionDays: configuration.retentionDays),
+                            options: .init(approvalChannel: configuration.slackApprovalChannel, retentionDays: configuration.retentionDays,
+                                           sharedLogChannels: configuration.sharedLogChannels),
                             logger: logger)
     }
 }

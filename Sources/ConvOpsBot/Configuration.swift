@@ -52,6 +52,12 @@ public struct Configuration: Sendable {
     /// `<db>.digests`. Put it where the database's writer can append but an attacker with the
     /// database alone cannot reach (another volume, a WORM mount).
     public var auditDigestFile: String?
+    /// The tag naming a resource's environment (also read: `environment`, `env`, any case).
+    public var environmentTag: String = ResourceEnvironment.defaultTagKey
+    /// The environment of the bot's own account when no `accounts` are configured.
+    public var environment: String?
+    /// Channels that show log lines and error details to everyone (`channels.<id>.share_logs`).
+    public var sharedLogChannels: Set<String> = []
 
     public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
     public var localesDirectory: String { (home as NSString).appendingPathComponent("locales") }
@@ -65,7 +71,8 @@ public struct Configuration: Sendable {
         ("slack_api_url", "SLACK_API_URL"), ("slack_connections", "SLACK_CONNECTIONS"),
         ("slack_approval_channel", "SLACK_APPROVAL_CHANNEL"), ("wait_poll_seconds", "CONVOPS_WAIT_POLL_SECONDS"),
         ("wait_timeout_seconds", "CONVOPS_WAIT_TIMEOUT_SECONDS"), ("proxy", "CONVOPS_PROXY"), ("mode", "CONVOPS_MODE"),
-        ("audit_digest_file", "CONVOPS_AUDIT_DIGEST_FILE"),
+        ("audit_digest_file", "CONVOPS_AUDIT_DIGEST_FILE"), ("environment_tag", "CONVOPS_ENVIRONMENT_TAG"),
+        ("environment", "CONVOPS_ENVIRONMENT"),
     ]
 
     public static func load(environment env: [String: String], currentDirectory: String) throws(ConfigurationError) -> Configuration {
@@ -73,6 +80,7 @@ public struct Configuration: Sendable {
         var policy = AccessPolicy.openSolo
         var accounts: [TargetAccount] = []
         var logGroups: [String: String] = [:]
+        var sharedLogChannels: Set<String> = []
         var hasPolicy = false
         if let path = env["CONVOPS_CONFIG"], !path.isEmpty {
             let (values, objects) = try readFile(path)
@@ -83,6 +91,7 @@ public struct Configuration: Sendable {
             }
             if let accountsObject = objects["accounts"] { accounts = try parseAccounts(accountsObject, source: path) }
             if let groupsObject = objects["log_groups"] { logGroups = try parseLogGroups(groupsObject, source: path) }
+            if let channelsObject = objects["channels"] { sharedLogChannels = try parseChannels(channelsObject, source: path) }
         }
         func value(_ fileKey: String, _ envKey: String) -> String? {
             if let v = env[envKey], !v.isEmpty { return v }
@@ -134,6 +143,7 @@ public struct Configuration: Sendable {
             configuration.policySource = .open
         }
         configuration.logGroups = logGroups
+        configuration.sharedLogChannels = sharedLogChannels
         configuration.accounts = accounts.map { account in
             var a = account
             if a.regions.isEmpty { a.regions = [aws.region] }
@@ -165,6 +175,22 @@ public struct Configuration: Sendable {
             configuration.slackConnections = n
         }
         configuration.auditDigestFile = value("audit_digest_file", "CONVOPS_AUDIT_DIGEST_FILE")
+        if let tag = value("environment_tag", "CONVOPS_ENVIRONMENT_TAG") {
+            // AWS tag keys: 1–128 characters; keep to the plain ones people use for this.
+            guard tag.count <= 128, !tag.isEmpty, tag.allSatisfy({ $0.isLetter || $0.isNumber || "_-.:/".contains($0) }) else {
+                throw ConfigurationError("CONVOPS_ENVIRONMENT_TAG (environment_tag) must be a tag key such as Environment, not '\(tag)'")
+            }
+            configuration.environmentTag = tag
+        }
+        if let name = value("environment", "CONVOPS_ENVIRONMENT") {
+            guard Self.isEnvironmentName(name) else {
+                throw ConfigurationError("CONVOPS_ENVIRONMENT (environment) must be a short environment name such as prod, not '\(name)'")
+            }
+            guard accounts.isEmpty else {
+                throw ConfigurationError("environment (CONVOPS_ENVIRONMENT) is for the bot's own account; with `accounts`, give each account its own \"environment\"")
+            }
+            configuration.environment = name
+        }
         if let proxy = value("proxy", "CONVOPS_PROXY") {
             guard let c = URLComponents(string: proxy), c.scheme == "http" || c.scheme == "https", let host = c.host, !host.isEmpty,
                   c.user == nil, c.password == nil else {
@@ -178,6 +204,8 @@ public struct Configuration: Sendable {
                 throw ConfigurationError("SLACK_APPROVAL_CHANNEL (slack_approval_channel) must be a channel id such as C0123ABCD (right-click the channel → Copy link), not '\(channel)'")
             }
             configuration.slackApprovalChannel = channel
+            // Approvers decide there too.
+            configuration.policy.approvalChannels.insert(channel)
         }
         return configuration
     }
@@ -190,7 +218,7 @@ public struct Configuration: Sendable {
         var out: [TargetAccount] = []
         for (i, entry) in list.enumerated() {
             let at = "\(source): accounts[\(i)]"
-            let known: Set<String> = ["alias", "role_arn", "external_id", "regions", "duration_seconds"]
+            let known: Set<String> = ["alias", "role_arn", "external_id", "regions", "duration_seconds", "environment"]
             if let unknown = entry.keys.first(where: { !known.contains($0) }) {
                 throw ConfigurationError("\(at): unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
             }
@@ -214,9 +242,39 @@ public struct Configuration: Sendable {
             guard (900...3600).contains(duration) else {
                 throw ConfigurationError("\(at): 'duration_seconds' must be from 900 to 3600 (the role allows at most an hour), not \(duration)")
             }
-            out.append(TargetAccount(alias: alias, roleARN: role, externalID: external, regions: regions, durationSeconds: duration))
+            let environment = entry["environment"] as? String
+            if entry["environment"] != nil, !(environment.map(isEnvironmentName) ?? false) {
+                throw ConfigurationError("\(at): 'environment' must be a short environment name such as prod or staging")
+            }
+            out.append(TargetAccount(alias: alias, roleARN: role, externalID: external, regions: regions, durationSeconds: duration,
+                                     environment: environment))
         }
         return out
+    }
+
+    /// `channels`: `{"C0123ABCD": {"share_logs": true}}`: the channels that see log lines and
+    /// error details in the thread; everywhere else only the asker sees them.
+    static func parseChannels(_ object: Any, source: String) throws(ConfigurationError) -> Set<String> {
+        guard let map = object as? [String: Any] else {
+            throw ConfigurationError("\(source): 'channels' must be an object from channel ids to settings, such as {\"C0123ABCD\": {\"share_logs\": true}}")
+        }
+        var out: Set<String> = []
+        for (channel, value) in map {
+            guard let settings = value as? [String: Any] else { throw ConfigurationError("\(source): channels.\(channel) must be an object") }
+            if let unknown = settings.keys.first(where: { $0 != "share_logs" }) {
+                throw ConfigurationError("\(source): channels.\(channel): unknown key '\(unknown)' (known: share_logs)")
+            }
+            guard let share = settings["share_logs"] as? Bool else {
+                throw ConfigurationError("\(source): channels.\(channel).share_logs must be true or false")
+            }
+            if share { out.insert(channel) }
+        }
+        return out
+    }
+
+    /// "prod", "staging-eu": what an environment tag or an account's `environment` may say.
+    static func isEnvironmentName(_ s: String) -> Bool {
+        !s.isEmpty && s.count <= 64 && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
     }
 
     /// `log_groups`: `{"web-1": "/var/log/web", "orders-db": "/aws/rds/instance/orders-db/postgresql"}`.
@@ -237,7 +295,7 @@ public struct Configuration: Sendable {
     }
 
     /// The file's plain keys as strings, and its structured sections (policy, accounts, log_groups).
-    static let sections: Set<String> = ["policy", "accounts", "log_groups"]
+    static let sections: Set<String> = ["policy", "accounts", "log_groups", "channels"]
 
     private static func readFile(_ path: String) throws(ConfigurationError) -> ([String: String], [String: Any]) {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -73,7 +73,8 @@ public struct ConsoleChannel: Sendable {
             if words.first?.lowercased() == messages.text("console.confirm_word"), words.count <= 2, dryRun {
                 replies = [Reply(.info, messages.text("dry_run.decision"))]
             } else if words.first?.lowercased() == messages.text("console.confirm_word"), words.count <= 2 {
-                replies = await engine.confirm(by: person, requestID: words.count == 2 ? words[1] : nil, locale: messages.locale)
+                replies = await engine.confirm(by: person, requestID: words.count == 2 ? words[1] : nil,
+                                               from: Origin(channel: Self.channelID), locale: messages.locale)
             } else {
                 replies = await engine.handle(InboundMessage(text: line, person: person, channel: Self.channelID, dryRun: dryRun))
             }

@@ -39,7 +39,7 @@ extension Engine {
 
     /// Alarms in the asked-for state (ALARM unless said otherwise), in every place at once.
     func alarms(_ state: AlarmStateFilter, _ q: Qualifiers, message: InboundMessage, _ m: Messages) async throws -> [Reply] {
-        let places = try places(for: .alarms, q, person: message.person, channel: message.channel)
+        let places = try places(for: .alarms, q, message: message, overview: true)
         let filter = state == .any ? nil : state.rawValue
         let results = await inEachPlace(places) { (place) throws(AWSError) in
             try await CloudWatch(client: place.client).describeAlarms(state: filter, region: place.region)
@@ -73,7 +73,7 @@ extension Engine {
     /// `filter` (a CloudWatch Logs filter pattern) when given.
     func logs(_ target: ResourceMention, since: Int, filter: String?, _ q: Qualifiers,
               message: InboundMessage, _ m: Messages) async throws -> [Reply] {
-        let places = try places(for: .logs, q, person: message.person, channel: message.channel)
+        let places = try places(for: .logs, q, message: message)
         let outcome = await search(places).resolve(target)
         guard case .found(let ref) = outcome.resolution else {
             return [resolutionProblem(outcome, mention: target, places: places, m)]
@@ -116,7 +116,9 @@ extension Engine {
         lines += shown.map { event in
             m.text("logs.line", ["time": Self.clockTime(event.timestamp), "message": Self.oneLine(event.message)])
         }
-        return [Reply(.info, lines.joined(separator: "\n"))] + unsearchedNote(outcome.unsearched, m)
+        var answer = Reply(.info, lines.joined(separator: "\n"))
+        answer.isDetail = true
+        return [answer] + unsearchedNote(outcome.unsearched, m)
     }
 
     /// How many events a logs answer reads at most, to show the newest of them.

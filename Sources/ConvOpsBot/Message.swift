@@ -8,13 +8,33 @@ public struct InboundMessage: Sendable {
     public var locale: String?
     /// A preview (`convops plan`): resolve and show the exact calls, store and run nothing.
     public var dryRun: Bool
+    /// How the person belongs to the workspace: only full members are "everyone" in the policy.
+    public var standing: Standing
 
-    public init(text: String, person: Person, channel: String, locale: String? = nil, dryRun: Bool = false) {
+    public init(text: String, person: Person, channel: String, locale: String? = nil, dryRun: Bool = false,
+                standing: Standing = .member) {
+        self.standing = standing
         self.text = text
         self.person = person
         self.channel = channel
         self.locale = locale
         self.dryRun = dryRun
+    }
+}
+
+extension InboundMessage {
+    var origin: Origin { Origin(channel: channel, standing: standing) }
+}
+
+/// Where a person's decision came from: the channel they typed or clicked in, and how they
+/// belong to the workspace. The policy check needs both.
+public struct Origin: Sendable, Hashable {
+    public var channel: String
+    public var standing: Standing
+
+    public init(channel: String, standing: Standing = .member) {
+        self.channel = channel
+        self.standing = standing
     }
 }
 
@@ -31,6 +51,8 @@ public struct Reply: Sendable, Hashable {
     public var kind: Kind
     public var text: String
     public var requestID: String?
+    /// Details for the asker alone (log lines): channels show them privately where they can.
+    public var isDetail = false
 
     public init(_ kind: Kind, _ text: String, requestID: String? = nil) {
         self.kind = kind

@@ -28,6 +28,10 @@ enum MessageKey {
         "account.no_region", "alarms.in_state", "dry_run.decision",
         "status.checks", "status.cpu", "status.cpu_none", "status.alarms", "status.no_alarms", "status.unavailable",
         "alarms.any_state", "alarms.none", "alarms.header", "alarms.line", "alarms.more",
+        "plan.environment.tag", "plan.environment.account", "plan.environment.own", "plan.environment.unknown",
+        "plan.environment.conflicting", "plan.approval.required", "plan.approval.none", "policy.where_unknown", "policy.other_channel",
+        "resolve.other_environment", "resolve.none_in_environment", "request.approved_running", "request.none_awaiting_approval",
+        "request.which_approval", "account.no_environment", "slack.field_environment",
         "logs.no_group", "logs.group_missing", "logs.matching", "logs.none", "logs.at_least", "logs.header", "logs.line",
     ]
 }

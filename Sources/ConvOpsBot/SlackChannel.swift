@@ -19,8 +19,13 @@ public final class SlackChannel: Sendable {
         public var approvalChannel: String?
         public var sweepInterval: Duration
         public var retentionDays: Int
+        /// Channels where log lines and error details are shown to everyone (config
+        /// `channels.<id>.share_logs`); elsewhere only the person who asked sees them.
+        public var sharedLogChannels: Set<String>
 
-        public init(approvalChannel: String? = nil, sweepInterval: Duration = .seconds(1), retentionDays: Int = 365) {
+        public init(approvalChannel: String? = nil, sweepInterval: Duration = .seconds(1), retentionDays: Int = 365,
+                    sharedLogChannels: Set<String> = []) {
+            self.sharedLogChannels = sharedLogChannels
             self.approvalChannel = approvalChannel
             self.sweepInterval = sweepInterval
             self.retentionDays = retentionDays
@@ -34,7 +39,9 @@ public final class SlackChannel: Sendable {
     let options: Options
     let logger: Logger
     let m: Messages
-    private let botUserID = Mutex<String?>(nil)
+    /// Who the bot is and where it lives (auth.test): every envelope is checked against it.
+    private let identity = Mutex<SlackIdentity?>(nil)
+    private var botUserID: String? { identity.withLock { $0?.userID } }
 
     public init(engine: Engine, store: Store, api: SlackWebAPI, socket: SocketModeClient, messages: Messages,
                 options: Options = Options(), logger: Logger = Logger(label: "convops.slack")) {
@@ -51,8 +58,9 @@ public final class SlackChannel: Sendable {
     public func run() async -> String {
         do {
             let me = try await api.authTest()
-            botUserID.withLock { $0 = me.userID }
-            logger.info("slack.auth", metadata: ["slack.bot_user": "\(me.userID)", "slack.team": "\(me.team ?? "-")"])
+            identity.withLock { $0 = me }
+            logger.info("slack.auth", metadata: ["slack.bot_user": "\(me.userID)", "slack.team": "\(me.teamID ?? "-")",
+                                                 "slack.app": "\(me.appID ?? "-")"])
         } catch {
             // A bad bot token would fail every reply: stop before taking any request.
             if error.isFatalForToken { return error.description }
@@ -93,8 +101,8 @@ public final class SlackChannel: Sendable {
     enum Context: Sendable {
         /// A slash command: answers privately through its response_url.
         case slash(channel: String, user: String, responseURL: String?)
-        /// A mention or DM: answers in the thread (or the DM).
-        case message(channel: String, threadTS: String?)
+        /// A mention or DM: answers in the thread (or the DM); details only to the asker.
+        case message(channel: String, user: String, threadTS: String?)
         /// A click: refusals privately to the clicker.
         case click(channel: String, user: String)
         /// The bot's own events (expiry, recovery): cards only, warnings in the card's thread.
@@ -102,27 +110,45 @@ public final class SlackChannel: Sendable {
 
         var channel: String? {
             switch self {
-            case .slash(let c, _, _), .message(let c, _), .click(let c, _): c
+            case .slash(let c, _, _), .message(let c, _, _), .click(let c, _): c
             case .system: nil
             }
         }
     }
 
     func handle(_ envelope: Envelope) async {
-        switch SlackInbound.read(envelope) {
+        let inbound = SlackInbound.read(envelope)
+        if case .ignored = inbound {} else {
+            // Another workspace, another app, another organisation: acknowledged (the socket
+            // did), recorded as refused, and dropped unanswered.
+            guard let me = await ownIdentity() else {
+                logger.warning("slack.envelope_dropped", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.detail": "auth.test has not answered"])
+                return
+            }
+            if let why = SlackOrigin.of(envelope).mismatch(with: me) {
+                let user = inbound.userID ?? "unknown"
+                await engine.recordRefusal(action: "slack.\(envelope.type)", target: "-", by: Person(id: user, name: user),
+                                           why: "envelope from elsewhere: \(why)", requestID: nil)
+                logger.warning("slack.envelope_refused", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.detail": "\(why)"])
+                return
+            }
+        }
+        switch inbound {
         case .slashCommand(let command):
-            let person = await person(command.userID, fallback: command.userName)
+            let (person, standing) = await person(command.userID, fallback: command.userName)
             let text = command.text.trimmingCharacters(in: .whitespacesAndNewlines)
             let context = Context.slash(channel: command.channelID, user: command.userID, responseURL: command.responseURL)
             let replies = await engine.handle(InboundMessage(text: text.isEmpty ? "help" : Self.unescape(text),
-                                                             person: person, channel: command.channelID))
+                                                             person: person, channel: command.channelID, standing: standing))
             for reply in replies { await deliver(reply, to: context) }
         case .message(let message):
-            guard message.userID != botUserID.withLock({ $0 }) else { return }
-            let person = await person(message.userID, fallback: message.userID)
+            guard message.userID != botUserID else { return }
+            let (person, standing) = await person(message.userID, fallback: message.userID)
             let text = Self.stripMentions(message.text)
-            let context = Context.message(channel: message.channelID, threadTS: message.isDirect ? nil : (message.threadTS ?? message.ts))
-            let replies = await engine.handle(InboundMessage(text: text.isEmpty ? "help" : text, person: person, channel: message.channelID))
+            let context = Context.message(channel: message.channelID, user: message.userID,
+                                          threadTS: message.isDirect ? nil : (message.threadTS ?? message.ts))
+            let replies = await engine.handle(InboundMessage(text: text.isEmpty ? "help" : text, person: person, channel: message.channelID,
+                                                             standing: standing))
             for reply in replies { await deliver(reply, to: context) }
         case .blockAction(let action):
             await click(action)
@@ -132,7 +158,7 @@ public final class SlackChannel: Sendable {
     }
 
     private func click(_ action: SlackInbound.BlockAction) async {
-        let person = await person(action.userID, fallback: action.userName)
+        let (person, standing) = await person(action.userID, fallback: action.userName)
         let channel = action.channelID ?? ""
         let context = Context.click(channel: channel, user: action.userID)
         guard let id = BlockKit.ActionID(rawValue: action.actionID), let button = Self.button(id) else {
@@ -164,7 +190,8 @@ public final class SlackChannel: Sendable {
             await say(m.text("slack.forged"), to: context)
             return
         }
-        let replies = await engine.click(button, requestID: action.value, by: person, progress: { [self] reply in
+        let replies = await engine.click(button, requestID: action.value, by: person, from: Origin(channel: channel, standing: standing),
+                                         progress: { [self] reply in
             await deliver(reply, to: context)
         })
         for reply in replies { await deliver(reply, to: context) }
@@ -191,8 +218,9 @@ public final class SlackChannel: Sendable {
                 await post(reply.text, channel: card.channel, threadTS: card.ts)
             }
         default:
-            // Refusals, duplicates and races: only for the person who clicked or typed.
-            await say(reply.text, to: context)
+            // Answers go where they were asked; refusals and errors (they may carry ARNs)
+            // and log lines only to the person who asked.
+            await say(reply.text, to: context, privately: reply.kind == .error || reply.isDetail)
         }
     }
 
@@ -205,7 +233,7 @@ public final class SlackChannel: Sendable {
         card.blocks.insert(["type": "context", "elements": [["type": "mrkdwn", "text": .string(BlockKit.escape(footer))]]],
                            at: card.blocks.count - 1)
         do {
-            let threadTS: String? = if case .message(_, let t) = context { t } else { nil }
+            let threadTS: String? = if case .message(_, _, let t) = context { t } else { nil }
             let ts = try await api.postMessage(channel: channel, card, threadTS: threadTS)
             try store.recordMessage(MessageRef(role: .request, channel: channel, ts: ts), for: request.id)
         } catch let error as SlackAPIError {
@@ -249,8 +277,10 @@ public final class SlackChannel: Sendable {
         }
     }
 
-    /// Says text to whoever the context is about, privately where it can.
-    private func say(_ text: String, to context: Context) async {
+    /// Says text to whoever the context is about. In a thread, status answers are for the
+    /// thread; errors and details (`privately`, log lines) only for the asker, unless the
+    /// channel shares them.
+    private func say(_ text: String, to context: Context, privately: Bool = false) async {
         let message = BlockKit.text(text)
         do {
             switch context {
@@ -260,8 +290,12 @@ public final class SlackChannel: Sendable {
                 } else {
                     try await api.postEphemeral(channel: channel, user: user, message)
                 }
-            case .message(let channel, let threadTS):
-                _ = try await api.postMessage(channel: channel, message, threadTS: threadTS)
+            case .message(let channel, let user, let threadTS):
+                if privately, threadTS != nil, !options.sharedLogChannels.contains(channel) {
+                    try await api.postEphemeral(channel: channel, user: user, message, threadTS: threadTS)
+                } else {
+                    _ = try await api.postMessage(channel: channel, message, threadTS: threadTS)
+                }
             case .click(let channel, let user):
                 try await api.postEphemeral(channel: channel, user: user, message)
             case .system:
@@ -282,10 +316,32 @@ public final class SlackChannel: Sendable {
 
     // MARK: Helpers
 
-    /// The person behind a Slack user id, named from users.info (cached) when it answers.
-    private func person(_ id: String, fallback: String) async -> Person {
-        let name = (try? await api.user(id).name) ?? fallback
-        return Person(id: id, name: name)
+    /// The person behind a Slack user id, named from users.info (cached), and how they belong
+    /// here: guests (restricted accounts) and people of other organisations are not
+    /// "everyone". When users.info does not answer, they count as outsiders (fail closed).
+    private func person(_ id: String, fallback: String) async -> (Person, Standing) {
+        guard let user = try? await api.user(id) else {
+            logger.notice("slack.user_unknown", metadata: ["slack.user": "\(id)"])
+            return (Person(id: id, name: fallback), .external)
+        }
+        let me = identity.withLock { $0 }
+        let sameOrganisation = me?.enterpriseID != nil && user.enterpriseID == me?.enterpriseID
+        let standing: Standing = if user.isStranger || (user.teamID != nil && user.teamID != me?.teamID && !sameOrganisation) {
+            .external
+        } else if user.isRestricted {
+            .guest
+        } else {
+            .member
+        }
+        return (Person(id: id, name: user.name), standing)
+    }
+
+    /// The bot's identity, asking auth.test again if it did not answer at start.
+    private func ownIdentity() async -> SlackIdentity? {
+        if let known = identity.withLock({ $0 }) { return known }
+        guard let me = try? await api.authTest() else { return nil }
+        identity.withLock { $0 = me }
+        return me
     }
 
     var labels: BlockKitLabels {

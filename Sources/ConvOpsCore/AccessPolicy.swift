@@ -56,6 +56,8 @@ public struct AccessPolicy: Sendable, Hashable {
     public var expiry: TimeInterval
     /// How long before expiry the requester is warned.
     public var warning: TimeInterval
+    /// Channels where approvals are asked for besides the request's own (Slack's approval channel).
+    public var approvalChannels: Set<String> = []
 
     public init(mode: Mode, groups: [String: [String]] = [:], rules: [Rule], channelCaps: [String: Set<IntentKind>] = [:],
                 approval: Approval? = nil, expiry: TimeInterval = 600, warning: TimeInterval = 120) {
@@ -81,38 +83,44 @@ public struct AccessPolicy: Sendable, Hashable {
     /// demo; a team deployment configures a policy file.
     public static let openSolo = AccessPolicy(mode: .solo, rules: [Rule(who: ["*"], intents: Set(IntentKind.allCases))])
 
-    /// Whether `person` may run `kind` here, with these qualifiers.
-    public func allows(_ person: String, _ kind: IntentKind, environment: String?, account: String?, channel: String) -> Bool {
+    /// Whether `person` may run `kind` here: in this account, for a resource in this environment.
+    /// Environment rules never match an unknown environment (fail closed); `.any` asks
+    /// whether the person could run it somewhere, before anything is resolved.
+    public func allows(_ person: String, _ kind: IntentKind, environment: EnvironmentScope, account: String?, channel: String,
+                       standing: Standing = .member) -> Bool {
         if let cap = channelCaps[channel], !cap.contains(kind) { return false }
         return rules.contains { rule in
-            rule.intents.contains(kind) && matches(rule.who, person)
+            rule.intents.contains(kind) && matches(rule.who, person, standing)
                 && covers(rule.environments, environment) && covers(rule.accounts, account)
         }
     }
 
     /// The intents `person` may run in `channel` (for help).
-    public func intents(for person: String, channel: String) -> Set<IntentKind> {
-        Set(IntentKind.allCases.filter { kind in
-            if let cap = channelCaps[channel], !cap.contains(kind) { return false }
-            return rules.contains { $0.intents.contains(kind) && matches($0.who, person) }
-        })
+    public func intents(for person: String, channel: String, standing: Standing = .member) -> Set<IntentKind> {
+        Set(IntentKind.allCases.filter { allows(person, $0, environment: .any, account: nil, channel: channel, standing: standing) })
     }
 
-    /// Whether a request needs a second person before it runs.
-    public func requiresApproval(risk: Risk, environment: String?) -> Bool {
-        guard mode == .team, let approval else { return false }
-        return approval.risks.contains(risk) && covers(approval.environments, environment)
+    /// Whether a request needs a second person before it runs. An approval rule that names
+    /// environments requires approval for a resource whose environment is unknown.
+    public func requiresApproval(risk: Risk, environment: ResourceEnvironment) -> Bool {
+        guard mode == .team, let approval, approval.risks.contains(risk) else { return false }
+        if approval.environments.isEmpty || approval.environments.contains("*") { return true }
+        guard let name = environment.name else { return true }
+        return approval.environments.contains { ResourceEnvironment.normalized($0) == name }
     }
 
-    /// Whether `person` may approve or reject requests (never their own: the machine checks that).
-    public func mayApprove(_ person: String) -> Bool {
+    /// Whether `person` is an approver (never of their own requests: the machine checks that).
+    public func mayApprove(_ person: String, standing: Standing = .member) -> Bool {
         guard let approval else { return false }
-        return matches(approval.approvers, person)
+        return matches(approval.approvers, person, standing)
     }
 
-    func matches(_ who: [String], _ person: String) -> Bool {
+    /// Everyone (`*`) means the workspace's own full members: guests and people from other
+    /// organisations count only where the policy names them, directly or in a group.
+    func matches(_ who: [String], _ person: String, _ standing: Standing) -> Bool {
         who.contains { entry in
-            if entry == "*" || entry == person { return true }
+            if entry == "*" { return standing == .member }
+            if entry == person { return true }
             if entry.hasPrefix("group:") { return groups[String(entry.dropFirst(6))]?.contains(person) ?? false }
             return false
         }
@@ -123,4 +131,35 @@ public struct AccessPolicy: Sendable, Hashable {
         guard let value else { return false }
         return list.contains(value)
     }
+
+    func covers(_ list: [String], _ scope: EnvironmentScope) -> Bool {
+        if list.isEmpty || list.contains("*") { return true }
+        switch scope {
+        case .any: return true
+        case .unknown: return false
+        case .known(let name): return list.contains { ResourceEnvironment.normalized($0) == ResourceEnvironment.normalized(name) }
+        }
+    }
+}
+
+/// The environment a policy question is about.
+public enum EnvironmentScope: Sendable, Hashable {
+    /// Before a resource is resolved: could the person do this in some environment?
+    case any
+    case known(String)
+    /// The resource's environment could not be told: only rules for every environment match.
+    case unknown
+
+    public init(_ environment: ResourceEnvironment) {
+        self = environment.name.map { .known($0) } ?? .unknown
+    }
+}
+
+/// How a person belongs to the chat workspace. Only full members are "everyone".
+public enum Standing: String, Sendable, Hashable, Codable, CaseIterable {
+    case member
+    /// A guest or restricted account of the workspace.
+    case guest
+    /// Someone from another organisation (a Slack Connect channel).
+    case external
 }

@@ -8,8 +8,13 @@ public struct Plan: Sendable, Hashable, Codable {
     public var apiCalls: [APICall]
     /// For a scale: the count to set (already worked out from a "+2").
     public var desiredCount: Int?
+    /// The environment the resource lives in, as the policy decided on it (nil in rows
+    /// stored before it was recorded: treated as unknown).
+    public var environment: ResourceEnvironment?
 
-    public init(action: PlannedAction, resource: ResourceRef, risk: Risk, apiCalls: [APICall], desiredCount: Int? = nil) {
+    public init(action: PlannedAction, resource: ResourceRef, risk: Risk, apiCalls: [APICall], desiredCount: Int? = nil,
+                environment: ResourceEnvironment? = nil) {
+        self.environment = environment
         self.action = action
         self.resource = resource
         self.risk = risk

@@ -64,7 +64,8 @@ public struct Request: Sendable, Hashable, Codable, Identifiable {
     public var outcome: Outcome?
     /// Fixed when the request is made: a second person must approve it before it runs.
     public var approvalRequired = false
-    /// The environment the request was made for ("prod"), if one was named.
+    /// The environment the resource lives in ("prod"), nil when unknown: the same as
+    /// `plan.environment`, kept in its own column for queries.
     public var environment: String?
 
     public init(id: String, plan: Plan, requester: Person, channel: String, createdAt: Date,

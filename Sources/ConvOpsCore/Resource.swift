@@ -50,9 +50,13 @@ public struct ResourceRef: Sendable, Hashable, Codable {
     public var state: String?
     /// What holds it: an ECS service's cluster.
     public var container: String?
+    /// The resource's environment tags (only those: other tags may name people), as AWS
+    /// returned them; nil when not read.
+    public var environmentTags: [String: String]?
 
     public init(kind: ResourceKind, id: String, name: String?, region: String,
-                account: String? = nil, state: String? = nil, container: String? = nil) {
+                account: String? = nil, state: String? = nil, container: String? = nil, environmentTags: [String: String]? = nil) {
+        self.environmentTags = environmentTags
         self.kind = kind
         self.id = id
         self.name = name

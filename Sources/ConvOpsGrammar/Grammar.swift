@@ -75,6 +75,9 @@ public final class Grammar: Sendable {
     let helpKeys: [IntentKind: String]
     public let messages: [String: Messages]
     public let defaultLocale: String
+    /// Every locale's words for an environment, lowercased, to its canonical name
+    /// ("production" → "prod"): tags are read with the same words people type.
+    public let environmentNames: [String: String]
 
     public var locales: [String] { messages.keys.sorted() }
 
@@ -82,7 +85,8 @@ public final class Grammar: Sendable {
     public var ruleCount: Int { localeGrammars.values.reduce(0) { $0 + $1.rules.count } }
 
     init(localeGrammars: [String: LocaleGrammar], vocabulary: Vocabulary, slotWords: SlotWords, helpKeys: [IntentKind: String],
-         messages: [String: Messages], defaultLocale: String) {
+         messages: [String: Messages], defaultLocale: String, environmentNames: [String: String] = [:]) {
+        self.environmentNames = environmentNames
         self.localeGrammars = localeGrammars
         orderedLocales = localeGrammars.values.sorted { a, b in
             a.locale == defaultLocale || (b.locale != defaultLocale && a.locale < b.locale)
@@ -251,9 +255,17 @@ public final class Grammar: Sendable {
                                              unanchored: unanchored,
                                              suggestions: SuggestionIndex(sortedWords, vocabulary))
         }
+        var environmentNames: [String: String] = [:]
+        for (_, lexicon) in lexicons.sorted(by: { $0.key < $1.key }) {
+            for (canonical, synonyms) in lexicon.environments {
+                for word in [canonical] + synonyms where environmentNames[word.lowercased()] == nil {
+                    environmentNames[word.lowercased()] = canonical.lowercased()
+                }
+            }
+        }
         let grammar = Grammar(localeGrammars: compiled, vocabulary: vocabulary, slotWords: slotWords,
                               helpKeys: declarations.mapValues { $0.helpKey ?? "" },
-                              messages: messages, defaultLocale: defaultLocale)
+                              messages: messages, defaultLocale: defaultLocale, environmentNames: environmentNames)
         let overlaps = grammar.overlapDiagnostics()
         guard overlaps.isEmpty else { throw GrammarLoadError(overlaps) }
         return grammar

@@ -81,3 +81,50 @@ public enum SlackInbound: Sendable, Hashable {
         }
     }
 }
+
+extension SlackInbound {
+    /// The Slack user behind the event, when there is one.
+    public var userID: String? {
+        switch self {
+        case .slashCommand(let c): c.userID
+        case .message(let m): m.userID
+        case .blockAction(let a): a.userID
+        case .ignored: nil
+        }
+    }
+}
+
+/// Which workspace, app and organisation an envelope says it comes from. Each envelope's
+/// payload is checked against the bot's own (auth.test) before anything else is read.
+public struct SlackOrigin: Sendable, Hashable {
+    public var teamID: String?
+    public var appID: String?
+    public var enterpriseID: String?
+
+    public init(teamID: String?, appID: String?, enterpriseID: String?) {
+        self.teamID = teamID
+        self.appID = appID
+        self.enterpriseID = enterpriseID
+    }
+
+    /// Slash commands and events carry `team_id`; interactive payloads a `team` object.
+    public static func of(_ envelope: Envelope) -> SlackOrigin {
+        let p = envelope.payload
+        return SlackOrigin(teamID: p["team_id"]?.string ?? p["team"]?["id"]?.string,
+                           appID: p["api_app_id"]?.string,
+                           enterpriseID: p["enterprise_id"]?.string ?? p["enterprise"]?["id"]?.string)
+    }
+
+    /// Why an envelope is not from this bot's workspace, app and organisation; nil when it is.
+    /// The team must match; the app and organisation wherever the bot's identity names them
+    /// (an envelope naming an organisation the bot is not in is refused too).
+    public func mismatch(with identity: SlackIdentity) -> String? {
+        guard let home = identity.teamID else { return "the bot's own workspace is not known (auth.test)" }
+        guard teamID == home else { return "team_id \(teamID ?? "missing") is not \(home)" }
+        if let app = identity.appID, appID != app { return "api_app_id \(appID ?? "missing") is not \(app)" }
+        if enterpriseID != identity.enterpriseID {
+            return "enterprise_id \(enterpriseID ?? "none") is not \(identity.enterpriseID ?? "none")"
+        }
+        return nil
+    }
+}

@@ -9,6 +9,24 @@ public struct SlackUser: Sendable, Hashable {
     public var id: String
     public var name: String
     public var isBot: Bool
+    /// The workspace the account belongs to (another one for Slack Connect users).
+    public var teamID: String?
+    /// The organisation of an Enterprise Grid account.
+    public var enterpriseID: String?
+    /// A guest: `is_restricted` (multi-channel) or `is_ultra_restricted` (single-channel).
+    public var isRestricted = false
+    /// Slack's flag for someone outside the organisation seen in a shared channel.
+    public var isStranger = false
+}
+
+/// Who the bot is, and which workspace and app its envelopes must come from (auth.test).
+public struct SlackIdentity: Sendable, Hashable {
+    public var userID: String
+    public var botID: String?
+    public var team: String?
+    public var teamID: String?
+    public var appID: String?
+    public var enterpriseID: String?
 }
 
 /// The Web API methods ConvOps uses, over the shared libcurl client. Errors come back as
@@ -55,12 +73,14 @@ public final class SlackWebAPI: Sendable {
     }
 
     /// The bot's own identity: its user id (to strip mentions and ignore itself).
-    public func authTest() async throws(SlackAPIError) -> (userID: String, botID: String?, team: String?) {
+    public func authTest() async throws(SlackAPIError) -> SlackIdentity {
         let answer = try await call("auth.test", [:])
         guard let user = answer["user_id"]?.string else {
             throw SlackAPIError(method: "auth.test", code: "invalid_response", detail: "no user_id")
         }
-        return (user, answer["bot_id"]?.string, answer["team"]?.string)
+        return SlackIdentity(userID: user, botID: answer["bot_id"]?.string, team: answer["team"]?.string,
+                             teamID: answer["team_id"]?.string, appID: answer["app_id"]?.string,
+                             enterpriseID: answer["enterprise_id"]?.string)
     }
 
     /// Posts a message; returns its ts (what chat.update needs).
@@ -82,10 +102,11 @@ public final class SlackWebAPI: Sendable {
         _ = try await call("chat.update", body, channel: channel)
     }
 
-    public func postEphemeral(channel: String, user: String, _ message: SlackMessage) async throws(SlackAPIError) {
+    public func postEphemeral(channel: String, user: String, _ message: SlackMessage, threadTS: String? = nil) async throws(SlackAPIError) {
         var body = message.body
         body["channel"] = .string(channel)
         body["user"] = .string(user)
+        if let threadTS { body["thread_ts"] = .string(threadTS) }
         _ = try await call("chat.postEphemeral", body, channel: channel)
     }
 
@@ -119,7 +140,10 @@ public final class SlackWebAPI: Sendable {
         }
         let display = u["profile"]?["display_name"]?.string.flatMap { $0.isEmpty ? nil : $0 }
             ?? u["real_name"]?.string.flatMap { $0.isEmpty ? nil : $0 } ?? u["name"]?.string ?? uid
-        let user = SlackUser(id: uid, name: display, isBot: u["is_bot"]?.bool ?? false)
+        let user = SlackUser(id: uid, name: display, isBot: u["is_bot"]?.bool ?? false, teamID: u["team_id"]?.string,
+                             enterpriseID: u["enterprise_user"]?["enterprise_id"]?.string,
+                             isRestricted: u["is_restricted"]?.bool == true || u["is_ultra_restricted"]?.bool == true,
+                             isStranger: u["is_stranger"]?.bool == true)
         users.withLock { $0[id] = (user, now) }
         return user
     }

@@ -62,6 +62,8 @@ public final class SlackEmulator: Sendable {
         var errors: [String: String] = [:]
         var channelErrors: [String: String] = [:]
         var users: [String: String] = [:]
+        /// users.info fields that differ from a full member of T111 (guests, Slack Connect users).
+        var userFields: [String: [String: JSON]] = [:]
         var onConnect: String?
         var nextEnvelope = 1
         var roundRobin = 0
@@ -106,6 +108,20 @@ public final class SlackEmulator: Sendable {
     public func failChannel(_ channel: String, with error: String?) { state.withLock { $0.channelErrors[channel] = error } }
 
     public func addUser(_ id: String, name: String) { state.withLock { $0.users[id] = name } }
+
+    /// A guest (`is_restricted`) or someone of another workspace (`team_id`, `is_stranger`).
+    public func addUser(_ id: String, name: String, restricted: Bool = false, ultraRestricted: Bool = false,
+                        team: String = SlackEmulator.teamID, stranger: Bool = false) {
+        state.withLock {
+            $0.users[id] = name
+            $0.userFields[id] = ["is_restricted": .bool(restricted), "is_ultra_restricted": .bool(ultraRestricted),
+                                 "team_id": .string(team), "is_stranger": .bool(stranger)]
+        }
+    }
+
+    /// The emulated workspace and app, as auth.test and every envelope name them.
+    public static let teamID = "T111"
+    public static let appID = "A111"
 
     /// After every hello, send this disconnect reason at once (for `too_many_websockets`).
     public func disconnectNewSockets(reason: String?) { state.withLock { $0.onConnect = reason } }
@@ -382,7 +398,7 @@ public final class SlackEmulator: Sendable {
             return Self.answer(ok.setting("url", .string("ws://127.0.0.1:\(port)/link/?ticket=\(ticket)&app_id=A111")))
         case "auth.test":
             return Self.answer(["ok": true, "user_id": .string(Self.botUserID), "bot_id": "BBOT000001", "team": "Emulated",
-                                "team_id": "T111", "user": "convops"])
+                                "team_id": .string(Self.teamID), "app_id": .string(Self.appID), "user": "convops"])
         case "chat.postMessage":
             guard let channel = body["channel"]?.string else { return Self.answer(["ok": false, "error": "channel_not_found"]) }
             let ts = nextTS()
@@ -418,10 +434,12 @@ public final class SlackEmulator: Sendable {
             guard let name = state.withLock({ $0.users[id] }) else {
                 return Self.answer((try? SlackFixtures.json("webapi_users_info_error__api_docs.json")) ?? ["ok": false, "error": "user_not_found"])
             }
-            let ok = (try? SlackFixtures.json("webapi_users_info_ok__api_docs.json")) ?? ["ok": true, "user": [:]]
-            return Self.answer(ok.setting(path: ["user", "id"], .string(id)).setting(path: ["user", "name"], .string(name.lowercased()))
+            var ok = (try? SlackFixtures.json("webapi_users_info_ok__api_docs.json")) ?? ["ok": true, "user": [:]]
+            ok = ok.setting(path: ["user", "id"], .string(id)).setting(path: ["user", "name"], .string(name.lowercased()))
                 .setting(path: ["user", "real_name"], .string(name)).setting(path: ["user", "profile", "display_name"], .string(name))
-                .setting(path: ["user", "profile", "real_name"], .string(name)))
+                .setting(path: ["user", "profile", "real_name"], .string(name)).setting(path: ["user", "team_id"], .string(Self.teamID))
+            for entry in state.withLock({ $0.userFields[id] }) ?? [:] { ok = ok.setting(path: ["user", entry.key], entry.value) }
+            return Self.answer(ok)
         default:
             return Self.answer(["ok": false, "error": "unknown_method"])
         }

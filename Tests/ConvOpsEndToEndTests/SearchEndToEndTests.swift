@@ -105,8 +105,8 @@ import Testing
         try await w.moto.startRecording()
         let out = try await chat("alice", "restart api-1\nconfirm\n", w)
         let api = w.ids["api-1"]!
-        #expect(out.contains("convops:   what:   reboot EC2 instance api-1 (\(api))"), "\(out)")
-        #expect(out.contains("convops:   where:  prod/eu-central-1"))
+        #expect(out.contains("convops:   what:     reboot EC2 instance api-1 (\(api))"), "\(out)")
+        #expect(out.contains("convops:   where:    prod/eu-central-1"))
         #expect(out.contains("convops: Done: api-1 (\(api)) was rebooted (as arn:aws:sts::111111111111:assumed-role/convops/convops-p-"))
         // One reboot, signed for eu-central-1 with prod's assumed-role credentials.
         let reboots = try await w.moto.recordedBodies().filter { $0.contains("Action=RebootInstances") }
@@ -123,7 +123,7 @@ import Testing
         #expect(out.contains("convops: • EC2 instance \(w.ids["web-1/prod"]!) in prod/eu-west-1 (running)"))
         #expect(out.contains("convops: • EC2 instance \(w.ids["web-1/staging"]!) in staging/eu-west-1 (running)"))
         // Naming the account settles it.
-        #expect(out.contains("convops:   what:   reboot EC2 instance web-1 (\(w.ids["web-1/staging"]!))"))
+        #expect(out.contains("convops:   what:     reboot EC2 instance web-1 (\(w.ids["web-1/staging"]!))"))
     }
 
     @Test func nearMissesComeFromEveryPlace() async throws {
@@ -138,7 +138,7 @@ import Testing
         // Sam may act in staging only: prod's api-1 is not even looked for.
         let out = try await chat("sam", "restart api-1\nrestart web-1\ncancel\n", w)
         #expect(out.contains("convops: I can't find anything called “api-1” in staging/eu-west-1"), "\(out)")
-        #expect(out.contains("convops:   what:   reboot EC2 instance web-1 (\(w.ids["web-1/staging"]!))"))
+        #expect(out.contains("convops:   what:     reboot EC2 instance web-1 (\(w.ids["web-1/staging"]!))"))
         #expect(!out.contains("prod/"))
     }
 
@@ -199,7 +199,7 @@ import Testing
         let out = result.stdout
         #expect(out.contains("convops: I found api-1 (\(w.ids["api-1"]!)) in prod/eu-central-1, but I couldn't look everywhere, and another “api-1” may live where I couldn't; nothing was planned."), "\(out)")
         #expect(out.contains("convops: I couldn't look in lab/eu-west-9: "))
-        #expect(out.contains("convops:   where:  prod/eu-central-1"))
+        #expect(out.contains("convops:   where:    prod/eu-central-1"))
         #expect(out.contains("convops: api-1 (\(w.ids["api-1"]!)) is running — EC2 instance in prod/eu-central-1."))
         #expect(out.contains("convops: Alarms in state ALARM in prod/eu-west-1, prod/eu-central-1 (1):"))
         #expect(out.contains("convops: “arn:aws:ec2:eu-west-1:999999999999:instance/i-0123456789abcdef0” names an account or region I may not look in for you"))
@@ -215,7 +215,7 @@ import Testing
         let result = try await convops(["chat", "--dry-run", "--as", "alice"], stdin: "restart api-1\nconfirm\n", environment: s.environment)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("convops: Dry run: restart api-1"), "\(result.stdout)")
-        #expect(result.stdout.contains("calls:  ec2:RebootInstances InstanceIds=\(w.ids["api-1"]!)"))
+        #expect(result.stdout.contains("calls:    ec2:RebootInstances InstanceIds=\(w.ids["api-1"]!)"))
         #expect(result.stdout.contains("Nothing was stored or run."))
         #expect(result.stdout.contains("convops: This is a dry run: nothing is confirmed, approved, rejected or cancelled here."))
         let store = try s.store()

@@ -50,11 +50,11 @@ import Testing
         // The status question, asked first and last: the process answered every line between.
         #expect(out.components(separatedBy: ") is running — EC2 instance in eu-west-1.").count == 3, "\(out)")
         #expect(out.contains("convops: web-1 (i-"))
-        #expect(out.contains("what:   reboot EC2 instance web-1 (i-"))
+        #expect(out.contains("what:     reboot EC2 instance web-1 (i-"))
         #expect(out.contains("was rebooted (as arn:aws:sts::123456789012:user/moto)."))
-        #expect(out.contains("what:   stop EC2 instance web-2 (i-"))
-        #expect(out.contains("what:   start EC2 instance web-2 (i-"))
-        #expect(out.contains("calls:  autoscaling:SetDesiredCapacity AutoScalingGroupName=web-asg DesiredCapacity=3"))
+        #expect(out.contains("what:     stop EC2 instance web-2 (i-"))
+        #expect(out.contains("what:     start EC2 instance web-2 (i-"))
+        #expect(out.contains("calls:    autoscaling:SetDesiredCapacity AutoScalingGroupName=web-asg DesiredCapacity=3"))
         // Numbers too large for any limit are refused by name, in the person's language.
         #expect(out.contains("I can look back at most 90 days (and at least a second), and “since 999999 weeks” is outside that."))
         #expect(out.contains("I can look back at most 90 days (and at least a second), and “last 600000h” is outside that."))
@@ -68,7 +68,7 @@ import Testing
         #expect(bodies.filter { $0.contains("Action=SetDesiredCapacity") && $0.contains("DesiredCapacity=3") }.count == 1)
         let plan = try await convops(["plan", "restart web-1"], environment: scenario.environment)
         #expect(plan.status == 0, "\(plan.stderr.suffix(2000))")
-        #expect(plan.stdout.contains("calls:  ec2:RebootInstances InstanceIds=i-"))
+        #expect(plan.stdout.contains("calls:    ec2:RebootInstances InstanceIds=i-"))
     }
 
     @Test func aSlashCommandAConfirmClickAndTheCardUpdatedUnderConvopsRun() async throws {
@@ -149,7 +149,7 @@ extension ShippedBinaryTests {
         }
         let plan = try await convops(["plan", "restart web-1"], environment: env)
         #expect(plan.status == 0, "\(plan.stdout) \(plan.stderr.suffix(2000))")
-        #expect(plan.stdout.contains("calls:  ec2:RebootInstances InstanceIds=i-"))
+        #expect(plan.stdout.contains("calls:    ec2:RebootInstances InstanceIds=i-"))
         env["CONVOPS_PROXY"] = "http://user:secret@proxy.internal:3128"
         let refused = try await convops(["plan", "restart web-1"], environment: env)
         #expect(refused.status == 2)

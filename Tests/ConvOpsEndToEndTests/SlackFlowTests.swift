@@ -67,7 +67,7 @@ extension SlackEndToEnd {
         try await moto.startRecording()
         let e = rig.emulator
 
-        try e.slashCommand("restart web-2 in prod", user: "U111")
+        try e.slashCommand("restart web-1", user: "U111")
         let card = try await rig.waitForCard(.confirm)
         // A production change asks once more before it is confirmed.
         let confirmButton = rig.message(card.ts)?.blocks.array?.last?["elements"]?[0]
@@ -76,7 +76,7 @@ extension SlackEndToEnd {
         try e.click("convops.confirm", value: card.value, user: "U111", messageTS: card.ts)
         let approval = try await rig.waitForCard(.approve, in: "CAPPROVE1")
         #expect(approval.value == card.value)
-        #expect(rig.message(approval.ts)?.text == "Approval needed: Alice wants to restart web-2 (plan \(card.value))")
+        #expect(rig.message(approval.ts)?.text == "Approval needed: Alice wants to restart web-1 (plan \(card.value))")
         #expect(rig.message(card.ts)?.text.contains("needs a second person to approve it") == true)
         #expect(!rig.hasButtons(card.ts))
 
