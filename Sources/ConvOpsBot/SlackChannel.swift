@@ -203,7 +203,7 @@ public final class SlackChannel: Sendable {
     /// person it is for.
     func deliver(_ reply: Reply, to context: Context) async {
         guard let id = reply.requestID, let request = await engine.request(id: id) else {
-            await say(reply.text, to: context)
+            await say(reply.text, to: context, privately: reply.kind == .error || reply.isDetail)
             return
         }
         switch reply.kind {

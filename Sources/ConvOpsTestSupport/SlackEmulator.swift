@@ -35,6 +35,7 @@ public final class SlackEmulator: Sendable {
         public var channel: String
         public var user: String?
         public var text: String
+        public var threadTS: String?
     }
 
     public struct Socket: Sendable {
@@ -166,11 +167,14 @@ public final class SlackEmulator: Sendable {
 
     /// Delivers `/convops TEXT`; returns the envelope id.
     @discardableResult
-    public func slashCommand(_ text: String, user: String = "U111", channel: String = "C111", socket: Int? = nil) throws -> String {
+    /// `team` and `app`: what the envelope claims to come from (another workspace, another app).
+    public func slashCommand(_ text: String, user: String = "U111", channel: String = "C111", socket: Int? = nil,
+                             team: String = SlackEmulator.teamID, app: String = SlackEmulator.appID) throws -> String {
         let id = newEnvelopeID()
         var payload = try SlackFixtures.json("socket_envelope_slash_commands__python_sdk.json")["payload"] ?? [:]
         for (k, v) in ["command": "/convops", "text": text, "user_id": user, "user_name": user.lowercased(),
-                       "channel_id": channel, "response_url": "http://127.0.0.1:\(port)/response/\(id)"] {
+                       "channel_id": channel, "response_url": "http://127.0.0.1:\(port)/response/\(id)",
+                       "team_id": team, "api_app_id": app] {
             payload = payload.setting(k, .string(v))
         }
         try deliver(envelope(id, "slash_commands", payload, acceptsResponse: true), id: id, type: "slash_commands", socket: socket)
@@ -199,7 +203,7 @@ public final class SlackEmulator: Sendable {
     /// event (`retry`) gets a new envelope id and retry_attempt, as Slack sends them.
     @discardableResult
     public func mention(_ text: String, user: String = "U222", channel: String = "C111", eventID: String? = nil,
-                        retry: Int = 0, socket: Int? = nil) throws -> String {
+                        retry: Int = 0, socket: Int? = nil, enterprise: String? = nil) throws -> String {
         let id = newEnvelopeID()
         let eventID = eventID ?? "Ev\(id.replacingOccurrences(of: "-", with: "").prefix(10))"
         var envelope = try SlackFixtures.json("socket_envelope_events_api_app_mention__python_sdk.json")
@@ -208,6 +212,7 @@ public final class SlackEmulator: Sendable {
             .setting(path: ["event", "text"], .string("<@\(Self.botUserID)> \(text)"))
             .setting(path: ["event", "user"], .string(user)).setting(path: ["event", "channel"], .string(channel))
             .setting(path: ["event", "ts"], .string(nextTS()))
+        if let enterprise { payload = payload.setting("enterprise_id", .string(enterprise)) }
         envelope = envelope.setting("envelope_id", .string(id)).setting("payload", payload)
             .setting("retry_attempt", .number(Double(retry))).setting("retry_reason", .string(retry > 0 ? "timeout" : ""))
         try deliver(envelope.text, id: id, type: "events_api", socket: socket)
@@ -425,7 +430,7 @@ public final class SlackEmulator: Sendable {
         case "chat.postEphemeral":
             state.withLock {
                 $0.ephemerals.append(Ephemeral(channel: body["channel"]?.string ?? "", user: body["user"]?.string,
-                                               text: body["text"]?.string ?? ""))
+                                               text: body["text"]?.string ?? "", threadTS: body["thread_ts"]?.string))
             }
             let ok = (try? SlackFixtures.json("webapi_chat_postEphemeral_ok__api_docs.json")) ?? ["ok": true]
             return Self.answer(ok.setting("message_ts", .string(nextTS())))
