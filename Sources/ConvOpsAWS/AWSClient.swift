@@ -110,6 +110,11 @@ public final class AWSClient: Sendable {
             let object = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any]
             guard (200..<300).contains(response.status) else {
                 if let object { throw Self.jsonError(object, status: response.status, operation: operation) }
+                // An error in the query protocol's XML shape (moto answers JSON services' IAM denials so).
+                if let tree = XMLTree.parse(response.body) { throw Self.queryError(tree, status: response.status, operation: operation) }
+                if response.status == 403 {
+                    throw AWSError(kind: .accessDenied, operation: operation, code: "HTTP403", message: "HTTP 403 (access denied)")
+                }
                 let kind: AWSError.Kind = response.status == 429 ? .throttled : response.status >= 500 ? .serviceUnavailable : .malformedResponse
                 throw AWSError(kind: kind, operation: operation, code: "HTTP\(response.status)", message: "HTTP \(response.status)")
             }

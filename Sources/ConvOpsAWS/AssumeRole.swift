@@ -40,6 +40,21 @@ public enum AssumeRole {
         return String(("convops-" + clean(id) + (name.isEmpty ? "" : "-" + name)).prefix(64))
     }
 
+    /// `text` with every session name of this person (`convops-<id>` and whatever handle
+    /// followed it, under any display name they had) replaced: what AWS's error messages and
+    /// ARNs say of a person, before it is stored.
+    public static func maskingSessions(in text: String, id: String, with replacement: String) -> String {
+        let prefix = "convops-" + clean(id)
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-")
+        var out = ""
+        var rest = Substring(text)
+        while let range = rest.range(of: prefix) {
+            out += rest[..<range.lowerBound] + replacement
+            rest = rest[range.upperBound...].drop { allowed.contains($0) }
+        }
+        return out + rest
+    }
+
     static func clean(_ text: String) -> String {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-")
         var cleaned = String(text.map { allowed.contains($0) ? $0 : "-" })
@@ -91,12 +106,16 @@ public final class AssumedRoles: Sendable {
         return accounts.first { $0.alias.lowercased() == alias.lowercased() || $0.accountID == alias }
     }
 
-    /// The client acting in `account` for this person (cached by their stable id).
+    /// The client acting in `account` for this person, cached by their stable id and the
+    /// session name: a new display name gets a new session, so CloudTrail shows the name of now.
     public func client(for account: TargetAccount, personID: String, handle: String) -> AWSClient {
         let session = AssumeRole.sessionName(for: handle, id: personID)
-        let key = "\(account.alias)\u{0}\(personID)"
+        let person = "\(account.alias)\u{0}\(personID)\u{0}"
+        let key = person + session
         return clients.withLock { clients in
             if let existing = clients[key] { return existing }
+            // The session under an older name is not kept.
+            for old in clients.keys where old.hasPrefix(person) { clients[old] = nil }
             let base = self.base
             let provider = TemporaryCredentialsProvider(clock: clock, source: "sts:AssumeRole \(account.roleARN)") { () async throws(AWSError) in
                 var parameters = [("RoleArn", account.roleARN), ("RoleSessionName", session),

@@ -129,20 +129,18 @@ extension Engine {
         }
         do {
             let place = try workspace(plan.resource.account, region: plan.resource.region, for: request.requester)
-            var result = await Executor(client: place.client, inventory: place.inventory, pollInterval: waitPollInterval,
+            let result = await Executor(client: place.client, inventory: place.inventory, pollInterval: waitPollInterval,
                                         waitTimeout: waitTimeout)
                 .execute(plan, progress: step)
-            // CloudTrail names the person (the role session); our audit log keeps their
-            // pseudonym in its place, so erasing the person leaves nothing behind here.
-            if place.alias != nil, let principal = result.principal, let pseudonym = try? store.pseudonym(for: request.requester) {
-                result.principal = principal.replacingOccurrences(of: "/" + AssumeRole.sessionName(for: request.requester.name, id: request.requester.id),
-                                                                  with: "/convops-" + pseudonym)
-            }
             outcome = result
         } catch {
             outcome = Outcome(succeeded: false, summary: "\(error)", principal: nil)
         }
-        guard case .transition(let done, let decision, _) = RequestMachine.apply(.finished(outcome), to: request, policy: requestPolicy(request), now: clock.now()) else {
+        // CloudTrail names the person (the role session), and so do AWS's error messages
+        // ("User: …/convops-U024BE7LH-alice is not authorized"): what we store keeps their
+        // pseudonym in its place, so erasing the person leaves nothing behind here.
+        let stored = scrubbed(outcome, of: request.requester)
+        guard case .transition(let done, let decision, _) = RequestMachine.apply(.finished(stored), to: request, policy: requestPolicy(request), now: clock.now()) else {
             return []
         }
         do {
@@ -151,6 +149,17 @@ extension Engine {
             logger.error("engine.outcome_not_stored", metadata: ["request.id": "\(request.id)", "error": "\(error)"])
         }
         return collected.all + [stateReply(done, m)]
+    }
+
+    /// An outcome with every session name of `person` replaced by their pseudonym's.
+    func scrubbed(_ outcome: Outcome, of person: Person) -> Outcome {
+        guard let pseudonym = try? store.pseudonym(for: person) else {
+            return Outcome(succeeded: outcome.succeeded, summary: "(not stored: the person's pseudonym could not be read)", principal: nil)
+        }
+        var out = outcome
+        out.summary = AssumeRole.maskingSessions(in: outcome.summary, id: person.id, with: "convops-" + pseudonym)
+        out.principal = outcome.principal.map { AssumeRole.maskingSessions(in: $0, id: person.id, with: "convops-" + pseudonym) }
+        return out
     }
 
     /// Marks pending requests past their deadline as expired; returns what to announce.
