@@ -15,14 +15,19 @@ public struct Logs: Sendable {
     /// Timestamps at or past this many milliseconds (the year 33658) are not times.
     static let latestTimestamp = 1e15
 
-    /// Events of a log group since `start`, matching `pattern` when given, at most `limit`,
-    /// following nextToken.
+    /// The most of one event's message that is kept (an event may be 256 KB).
+    public static let messageBytesKept = 2_048
+
+    /// Events of a log group since `start`, matching `pattern` when given, at most `limit`
+    /// events and about `byteLimit` bytes of messages, following nextToken. Each message is
+    /// kept to its first `messageBytesKept` bytes.
     public func filterLogEvents(group: String, since start: Date, pattern: String? = nil, limit: Int = 50,
-                                region: String? = nil) async throws(AWSError) -> [LogEvent] {
+                                byteLimit: Int = 1 << 20, region: String? = nil) async throws(AWSError) -> [LogEvent] {
         var body: [String: Any] = ["logGroupName": group, "startTime": Int64(start.timeIntervalSince1970 * 1000),
                                    "limit": min(10_000, max(1, limit))]
         if let pattern, !pattern.isEmpty { body["filterPattern"] = pattern }
         var out: [LogEvent] = []
+        var bytes = 0
         var token: String?
         var walk = PageWalk("logs:FilterLogEvents")
         repeat {
@@ -33,11 +38,16 @@ public struct Logs: Sendable {
                 // Milliseconds since 1970; a time no clock can show (NaN, ±1e300) is left out.
                 let ms = (e["timestamp"] as? NSNumber)?.doubleValue ?? 0
                 guard ms.isFinite, abs(ms) < Self.latestTimestamp else { continue }
-                out.append(LogEvent(timestamp: Date(timeIntervalSince1970: ms / 1000), message: e["message"] as? String ?? "",
+                var message = e["message"] as? String ?? ""
+                if message.utf8.count > Self.messageBytesKept {
+                    message = String(decoding: message.utf8.prefix(Self.messageBytesKept), as: UTF8.self) + "…"
+                }
+                bytes += message.utf8.count
+                out.append(LogEvent(timestamp: Date(timeIntervalSince1970: ms / 1000), message: message,
                                     stream: e["logStreamName"] as? String ?? ""))
             }
             token = try walk.next(answer["nextToken"] as? String)
-        } while token != nil && out.count < limit
+        } while token != nil && out.count < limit && bytes < byteLimit
         return Array(out.prefix(limit))
     }
 }

@@ -52,7 +52,9 @@ public struct ResourceResolver: Sendable {
         let candidates = try await candidates(mention, region: region, fresh: fresh)
         switch candidates.count {
         case 1: return .found(candidates[0])
-        case 0: return .notFound(nearMisses: try await scoredNearMisses(mention.text, region: region, fresh: fresh).map(\.name))
+        // "Did you mean" comes from the inventory cache even for a fresh lookup: a stream of
+        // misspelt names must not scan every kind of resource again each time.
+        case 0: return .notFound(nearMisses: try await scoredNearMisses(mention.text, region: region, fresh: false).map(\.name))
         default: return .ambiguous(candidates.sorted { ($0.kind.rawValue, $0.id) < ($1.kind.rawValue, $1.id) })
         }
     }

@@ -26,7 +26,9 @@ extension Engine {
         case .approve: .approve(by: person)
         case .reject: .reject(by: person)
         }
-        return await decide(event, on: requestID, from: origin, messages(locale), progress: progress)
+        return await admitted(person, locale: locale) {
+            await self.decide(event, on: requestID, from: origin, self.messages(locale), progress: progress)
+        }
     }
 
     /// Records an attempt a channel refused before it reached a request (a forged or stale

@@ -122,7 +122,7 @@ extension Engine {
     }
 
     /// How many events a logs answer reads at most, to show the newest of them.
-    static let logEventsRead = 10_000
+    static let logEventsRead = 1_000
 
     /// The configured log group (by name, then id), or the ECS console's default, /ecs/NAME.
     func logGroup(for ref: ResourceRef) -> String? {

@@ -36,12 +36,16 @@ public actor Engine {
     let environmentTag: String
     /// The bot's own account's environment, when no `accounts` are configured.
     let ownEnvironment: String?
+    /// Per-person and global bounds on what is being worked on.
+    var admission: Admission
 
     public init(grammar: Grammar, store: Store, aws: AWSClient, clock: any WallClock = SystemClock(),
                 access: AccessPolicy = .openSolo, locale: String = "en", roles: AssumedRoles? = nil,
                 waitPollInterval: Duration = .seconds(5), waitTimeout: Duration = .seconds(600),
                 logGroups: [String: String] = [:], environmentTag: String = ResourceEnvironment.defaultTagKey,
-                ownEnvironment: String? = nil, logger: Logger = Logger(label: "convops.engine")) {
+                ownEnvironment: String? = nil, limits: Admission.Limits = Admission.Limits(),
+                logger: Logger = Logger(label: "convops.engine")) {
+        self.admission = Admission(limits: limits)
         self.logGroups = logGroups
         self.waitPollInterval = waitPollInterval
         self.waitTimeout = waitTimeout
@@ -66,6 +70,30 @@ public actor Engine {
 
     /// Handles one message and returns what to say, in order.
     public func handle(_ message: InboundMessage) async -> [Reply] {
+        guard message.text.count <= admission.limits.messageLength else {
+            return [Reply(.error, messages(message.locale).text("limits.too_long", ["n": String(message.text.count),
+                                                                                   "max": String(admission.limits.messageLength)]))]
+        }
+        return await admitted(message.person, locale: message.locale) { await self.answer(message) }
+    }
+
+    /// Runs `body` if the person (and everyone together) is within the limits, else says why not.
+    func admitted(_ person: Person, locale: String?, _ body: () async -> [Reply]) async -> [Reply] {
+        if let refusal = admission.enter(person.id, now: clock.now()) {
+            logger.notice("engine.limited", metadata: ["limit": "\(refusal)"])
+            let m = messages(locale)
+            let text = switch refusal {
+            case .busy(let n): m.text("limits.busy", ["n": String(n)])
+            case .rate(let n, let seconds): m.text("limits.rate", ["n": String(n), "seconds": String(seconds)])
+            case .full(let n): m.text("limits.full", ["n": String(n)])
+            }
+            return [Reply(.error, text)]
+        }
+        defer { admission.leave(person.id) }
+        return await body()
+    }
+
+    private func answer(_ message: InboundMessage) async -> [Reply] {
         switch grammar.parse(message.text, locale: message.locale) {
         case .failure(let failure):
             let m = messages(failure.locale)
