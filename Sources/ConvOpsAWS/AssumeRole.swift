@@ -44,7 +44,8 @@ public enum AssumeRole {
     /// followed it, under any display name they had) replaced: what AWS's error messages and
     /// ARNs say of a person, before it is stored.
     public static func maskingSessions(in text: String, id: String, with replacement: String) -> String {
-        let prefix = "convops-" + clean(id)
+        // Cut as the session name is: a long id fills the 64 characters on its own.
+        let prefix = String(("convops-" + clean(id)).prefix(64))
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-")
         var out = ""
         var rest = Substring(text)

@@ -17,12 +17,14 @@ public struct Logs: Sendable {
 
     /// The most of one event's message that is kept (an event may be 256 KB).
     public static let messageBytesKept = 2_048
+    /// About how many bytes of messages one read keeps.
+    public static let bytesKept = 1 << 20
 
     /// Events of a log group since `start`, matching `pattern` when given, at most `limit`
     /// events and about `byteLimit` bytes of messages, following nextToken. Each message is
     /// kept to its first `messageBytesKept` bytes.
     public func filterLogEvents(group: String, since start: Date, pattern: String? = nil, limit: Int = 50,
-                                byteLimit: Int = 1 << 20, region: String? = nil) async throws(AWSError) -> [LogEvent] {
+                                byteLimit: Int = Logs.bytesKept, region: String? = nil) async throws(AWSError) -> [LogEvent] {
         var body: [String: Any] = ["logGroupName": group, "startTime": Int64(start.timeIntervalSince1970 * 1000),
                                    "limit": min(10_000, max(1, limit))]
         if let pattern, !pattern.isEmpty { body["filterPattern"] = pattern }

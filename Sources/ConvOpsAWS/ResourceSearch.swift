@@ -87,7 +87,8 @@ public struct ResourceSearch: Sendable {
         case 1:
             return SearchOutcome(resolution: .found(found[0]), searched: labels, unsearched: unsearched)
         case 0:
-            let near = searched.isEmpty ? [] : await nearMisses(mention.text, in: searched, fresh: fresh)
+            // From the inventory cache even for a fresh lookup: misspelt names must not rescan everything.
+            let near = searched.isEmpty ? [] : await nearMisses(mention.text, in: searched, fresh: false)
             return SearchOutcome(resolution: .notFound(nearMisses: near), searched: labels, unsearched: unsearched)
         default:
             let sorted = found.sorted {

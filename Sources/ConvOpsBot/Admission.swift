@@ -52,6 +52,8 @@ public struct Admission: Sendable {
         let left = inFlight[person, default: 1] - 1
         inFlight[person] = left > 0 ? left : nil
         // Forget people who have been quiet for a minute, so the table stays small.
-        if recent.count > 10_000 { recent = [:] }
+        if recent.count > 10_000, let newest = recent.values.compactMap(\.last).max() {
+            recent = recent.filter { newest.timeIntervalSince($0.value.last ?? .distantPast) < 60 }
+        }
     }
 }

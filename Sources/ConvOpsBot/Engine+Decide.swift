@@ -58,7 +58,9 @@ extension Engine {
             }
             id = only.id
         }
-        return await decide(.confirm(by: person), on: id, from: origin, m, progress: progress)
+        return await admitted(person, locale: locale) {
+            await self.decide(.confirm(by: person), on: id, from: origin, m, progress: progress)
+        }
     }
 
     /// Applies an event to a request: policy (for a person's decision), machine, store, effect.
@@ -77,7 +79,16 @@ extension Engine {
                     return [Reply(.error, denialText(denial, m, requestID: id), requestID: id)]
                 }
             }
-            switch RequestMachine.apply(event, to: request, policy: requestPolicy(request), now: clock.now()) {
+            let result = RequestMachine.apply(event, to: request, policy: requestPolicy(request), now: clock.now())
+            // Before a person's decision moves a plan on toward running: the resource must still be
+            // where it was when planned (a tag changed, a resource recreated under the name).
+            if case .transition(_, _, let effects) = result, !effects.isEmpty, let person = actor(of: event),
+               let moved = await movedSincePlanned(request, m) {
+                audit(refusal: request.plan.action.rawValue, target: request.plan.resource.auditTarget, by: person,
+                      why: "the resource's environment changed since the plan", requestID: id)
+                return [Reply(.error, moved, requestID: id)]
+            }
+            switch result {
             case .refused(let refusal):
                 if let person = actor(of: event) {
                     audit(refusal: request.plan.action.rawValue, target: request.plan.resource.auditTarget, by: person,
@@ -108,6 +119,32 @@ extension Engine {
             logger.error("engine.decide_failed", metadata: ["request.id": "\(id)", "error": "\(error)", "correlation_id": "\(correlation)"])
             return [Reply(.error, m.text("error.internal", ["id": correlation]), requestID: id)]
         }
+    }
+
+    /// Why the plan may no longer run as planned, or nil when its resource is still the one
+    /// planned, in the same environment. Read fresh from AWS; a read that fails refuses.
+    func movedSincePlanned(_ request: Request, _ m: Messages) async -> String? {
+        let planned = request.plan.resource
+        let then = request.plan.environment ?? .unknown
+        let found: [ResourceRef]
+        do {
+            let place = try workspace(planned.account, region: planned.region, for: request.requester)
+            found = try await place.resolver.candidates(ResourceMention(planned.id), region: planned.region, fresh: true)
+                .filter { $0.id == planned.id && $0.kind == planned.kind }
+        } catch {
+            return m.text("request.unverified", ["id": request.id, "resource": planned.label, "error": "\(error)"])
+        }
+        guard var now = found.first else {
+            return m.text("request.resource_gone", ["id": request.id, "resource": planned.label])
+        }
+        // The resolver of one place does not name its account; the plan does.
+        now.account = planned.account
+        let environment = self.environment(of: now)
+        guard environment.name == then.name, environment.accountDefault == then.accountDefault else {
+            return m.text("request.environment_changed", ["id": request.id, "resource": planned.label,
+                                                          "now": environmentText(environment, m), "then": environmentText(then, m)])
+        }
+        return nil
     }
 
     static func decision(of event: RequestEvent) -> Decision? {
@@ -258,8 +295,11 @@ extension Engine {
     }
 
     /// The machine's policy for one request: its own approval flag, the configured expiry.
+    /// A row stored before environments were recorded (or under another policy) needs approval
+    /// if either its flag or where its resource lives says so.
     func requestPolicy(_ request: Request) -> RequestPolicy {
-        RequestPolicy(approvalRequired: request.approvalRequired, expiry: access.expiry)
+        let now = access.requiresApproval(risk: request.plan.risk, environment: request.plan.environment ?? .unknown)
+        return RequestPolicy(approvalRequired: request.approvalRequired || now, expiry: access.expiry)
     }
 
     /// Records a refused attempt in the audit log (who tried what, and why it was refused).

@@ -78,6 +78,7 @@ extension Engine {
         guard case .found(let ref) = outcome.resolution else {
             return [resolutionProblem(outcome, mention: target, places: places, m)]
         }
+        if let refused = refusal(.logs, on: ref, message, m) { return [refused] }
         guard let group = logGroup(for: ref) else {
             return [Reply(.error, m.text("logs.no_group", ["resource": ref.label, "name": ref.name ?? ref.id]))]
         }
@@ -99,7 +100,8 @@ extension Engine {
                 return [Reply(.error, m.text("logs.group_missing", ["group": group, "where": place.label, "name": ref.name ?? ref.id]))]
             case .failure(let error): throw error
             }
-            guard events.count >= Self.logEventsRead, seconds > 60 else { break }
+            // Full (by count or by bytes): the newest lines may be past what was read.
+            guard Self.isFull(events), seconds > 60 else { break }
             seconds = max(60, seconds / 10)
         }
         // Streams interleave: order the lines by time before taking the newest.
@@ -110,7 +112,7 @@ extension Engine {
                 + unsearchedNote(outcome.unsearched, m)
         }
         let shown = events.suffix(Self.answerLines)
-        let count = events.count >= Self.logEventsRead ? m.text("logs.at_least", ["n": String(events.count)]) : String(events.count)
+        let count = Self.isFull(events) ? m.text("logs.at_least", ["n": String(events.count)]) : String(events.count)
         var lines = [m.text("logs.header", ["resource": ref.label, "group": group, "since": window, "matching": matching,
                                             "shown": String(shown.count), "count": count])]
         lines += shown.map { event in
@@ -123,6 +125,10 @@ extension Engine {
 
     /// How many events a logs answer reads at most, to show the newest of them.
     static let logEventsRead = 1_000
+
+    static func isFull(_ events: [LogEvent]) -> Bool {
+        events.count >= logEventsRead || events.reduce(0) { $0 + $1.message.utf8.count } >= Logs.bytesKept
+    }
 
     /// The configured log group (by name, then id), or the ECS console's default, /ecs/NAME.
     func logGroup(for ref: ResourceRef) -> String? {

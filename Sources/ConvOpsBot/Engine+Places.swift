@@ -42,8 +42,11 @@ extension Engine {
     /// resource of the same name may live there.
     func unsearchedNote(_ unsearched: [(place: String, error: AWSError)], _ m: Messages) -> [Reply] {
         guard !unsearched.isEmpty else { return [] }
-        return [Reply(.info, unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) }
-            .joined(separator: "\n"))]
+        // AWS's errors name roles and sessions: for the asker only.
+        var note = Reply(.info, unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) }
+            .joined(separator: "\n"))
+        note.isDetail = true
+        return [note]
     }
 
     /// Where a request acts: the bot's own account, or a configured one through a role assumed
@@ -69,9 +72,20 @@ extension Engine {
     /// person may use for this intent; in the named region, or in each of the account's regions.
     /// `overview` (status of everything, alarms): a typed environment keeps the accounts in it
     /// (and those that name none, whose resources may be tagged so).
+    /// An overview reads a whole account: only accounts whose environment the person may read.
     func places(for intent: IntentKind, _ q: Qualifiers, message: InboundMessage, overview: Bool = false) throws -> [Workspace] {
         let person = message.person
-        guard let roles else { return [try workspace(nil, region: q.region, for: person)] }
+        func mayRead(_ alias: String?, _ environment: String?) -> Bool {
+            let place = environment.map { EnvironmentScope.known(canonicalEnvironment($0)) } ?? .unknown
+            return access.allows(person.id, intent, environment: place, account: alias, channel: message.channel, standing: message.standing)
+        }
+        guard let roles else {
+            // Instances of an overview are each checked where they live; alarms belong to the account.
+            if overview, intent == .alarms, !mayRead(nil, ownEnvironment) {
+                throw EngineError(key: "policy.denied", arguments: ["intent": intent.rawValue, "where": ""])
+            }
+            return [try workspace(nil, region: q.region, for: person)]
+        }
         if q.account != nil {
             guard q.region == nil, let account = roles.account(q.account), account.regions.count > 1 else {
                 return [try workspace(q.account, region: q.region, for: person)]
@@ -81,6 +95,10 @@ extension Engine {
         var out: [Workspace] = []
         var usable = roles.accounts.filter {
             access.allows(person.id, intent, environment: .any, account: $0.alias, channel: message.channel, standing: message.standing)
+        }
+        if overview, intent == .alarms {
+            usable = usable.filter { mayRead($0.alias, $0.environment) }
+            if usable.isEmpty { throw EngineError(key: "policy.denied", arguments: ["intent": intent.rawValue, "where": ""]) }
         }
         if overview, let typed = q.environment {
             let wanted = canonicalEnvironment(typed)

@@ -78,8 +78,7 @@ extension Engine {
         let found = ResourceEnvironment.of(tags: resource.environmentTags ?? [:], tagKey: environmentTag,
                                            account: resource.account ?? "",
                                            accountEnvironment: accountEnvironment)
-        guard let name = found.name else { return found }
-        return ResourceEnvironment(name: grammar.environmentNames[name] ?? name, source: found.source)
+        return found.canonical(grammar.environmentNames)
     }
 
     /// A typed environment narrows what a name finds; it is never the authority. "restart
@@ -119,6 +118,7 @@ extension Engine {
         case .account(let alias): m.text("plan.environment.account", ["name": environment.name ?? "-", "account": alias])
         case .unknown: m.text("plan.environment.unknown", ["key": environmentTag])
         case .conflicting(let values): m.text("plan.environment.conflicting", ["values": values.joined(separator: ", ")])
+        case .unreadable(let key): m.text("plan.environment.unreadable", ["key": key])
         }
     }
 

@@ -57,7 +57,8 @@ public actor Engine {
         for account in roles?.accounts ?? [] { inventories[account.alias] = InventoryCache(clock: clock) }
         self.inventories = inventories
         self.clock = clock
-        self.access = access
+        // The policy's environments under the names tags and typed words are read as.
+        self.access = access.canonicalizingEnvironments(grammar.environmentNames)
         self.logger = logger
         self.defaultLocale = locale
         self.environmentTag = environmentTag
@@ -70,8 +71,9 @@ public actor Engine {
 
     /// Handles one message and returns what to say, in order.
     public func handle(_ message: InboundMessage) async -> [Reply] {
-        guard message.text.count <= admission.limits.messageLength else {
-            return [Reply(.error, messages(message.locale).text("limits.too_long", ["n": String(message.text.count),
+        // Bytes, not characters: one character may carry any number of combining marks.
+        guard message.text.utf8.count <= admission.limits.messageLength else {
+            return [Reply(.error, messages(message.locale).text("limits.too_long", ["n": String(message.text.utf8.count),
                                                                                    "max": String(admission.limits.messageLength)]))]
         }
         return await admitted(message.person, locale: message.locale) { await self.answer(message) }
@@ -158,6 +160,7 @@ public actor Engine {
             guard case .found(let ref) = found.resolution else {
                 return [resolutionProblem(found, mention: target, places: places, m)]
             }
+            if let refused = refusal(.status, on: ref, message, m) { return [refused] }
             let place = try workspace(ref.account, region: ref.region, for: message.person)
             let health = await ResourceHealth.read(ref, client: place.client, now: clock.now())
             return [Reply(.info, statusText(ref, health, m))] + unsearchedNote(found.unsearched, m)
@@ -172,7 +175,14 @@ public actor Engine {
             var sections: [String] = []
             for (place, answer) in results {
                 // "status in prod": the instances that live in prod, by the same rule plans use.
-                let result = answer.map { $0.filter { typed == nil || environment(of: $0, in: place).name == typed } }
+                let result = answer.map {
+                    $0.filter { instance in
+                        let environment = environment(of: instance, in: place)
+                        return (typed == nil || environment.name == typed)
+                            && access.check(Attempt(.run(.status, account: place.alias, environment: environment), by: message.person,
+                                                    standing: message.standing, in: message.channel)) == nil
+                    }
+                }
                 switch result {
                 case .success(let instances) where instances.isEmpty:
                     sections.append(m.text("status.none", ["region": place.label]))
@@ -219,6 +229,13 @@ public actor Engine {
         case .history:
             return [Reply(.info, m.text("intent.not_available", ["intent": command.intent.kind.rawValue]))]
         }
+    }
+
+    /// The policy's answer for a read about a resolved resource, where it lives; nil: allowed.
+    func refusal(_ intent: IntentKind, on ref: ResourceRef, _ message: InboundMessage, _ m: Messages) -> Reply? {
+        guard let denial = access.check(Attempt(.run(intent, account: ref.account, environment: environment(of: ref)),
+                                                by: message.person, standing: message.standing, in: message.channel)) else { return nil }
+        return Reply(.error, denialText(denial, m))
     }
 
     /// What the person is told when the policy refuses them.

@@ -32,7 +32,8 @@ enum MessageKey {
         "plan.environment.conflicting", "plan.approval.required", "plan.approval.none", "policy.where_unknown", "policy.other_channel",
         "resolve.other_environment", "resolve.none_in_environment", "request.approved_running", "request.none_awaiting_approval",
         "request.which_approval", "account.no_environment", "slack.field_environment",
-        "limits.too_long", "limits.busy", "limits.rate", "limits.full",
+        "plan.environment.unreadable", "request.unverified", "request.resource_gone",
+        "request.environment_changed", "limits.too_long", "limits.busy", "limits.rate", "limits.full",
         "logs.no_group", "logs.group_missing", "logs.matching", "logs.none", "logs.at_least", "logs.header", "logs.line",
     ]
 }

@@ -209,6 +209,18 @@ public final class SlackChannel: Sendable {
         switch reply.kind {
         case .plan where request.state == .awaitingConfirmation && context.channel != nil:
             await postPlan(request, reply: reply, in: context)
+        case .outcome where request.state == .failed:
+            // AWS's error names roles and sessions: the cards say it failed, the requester reads why.
+            await updateCards(request, status: m.text("slack.failed_card", ["canonical": request.plan.canonicalText,
+                                                                           "resource": request.plan.resource.label,
+                                                                           "requester": request.requester.name]))
+            if let card = (try? store.messages(for: id))?.first(where: { $0.role == .request }) {
+                do {
+                    try await api.postEphemeral(channel: card.channel, user: request.requester.id, BlockKit.text(reply.text), threadTS: card.ts)
+                } catch {
+                    logger.warning("slack.reply_failed", metadata: ["slack.error": "\(error)"])
+                }
+            }
         case .progress, .outcome:
             await updateCards(request, status: reply.text)
             if request.state == .awaitingApproval { await postApproval(request) }
@@ -325,8 +337,8 @@ public final class SlackChannel: Sendable {
             return (Person(id: id, name: fallback), .external)
         }
         let me = identity.withLock { $0 }
-        let sameOrganisation = me?.enterpriseID != nil && user.enterpriseID == me?.enterpriseID
-        let standing: Standing = if user.isStranger || (user.teamID != nil && user.teamID != me?.teamID && !sameOrganisation) {
+        // Another workspace is outside, even one of the same Enterprise Grid organisation.
+        let standing: Standing = if user.isStranger || user.teamID == nil || user.teamID != me?.teamID {
             .external
         } else if user.isRestricted {
             .guest

@@ -59,6 +59,9 @@ extension AccessPolicy {
             allows(who, kind, environment: environment, account: account, channel: channel, standing: standing)
         }
         switch attempt.act {
+        case .ask(.cancel, _):
+            // Stopping one's own plan is never refused, typed or clicked (the machine checks it is theirs).
+            return nil
         case .ask(let kind, let account):
             return may(kind, .any, account, attempt.channel) ? nil : .notAllowed(kind, environment: nil)
         case .run(let kind, let account, let environment):

@@ -102,11 +102,25 @@ public struct AccessPolicy: Sendable, Hashable {
 
     /// Whether a request needs a second person before it runs. An approval rule that names
     /// environments requires approval for a resource whose environment is unknown.
+    /// A tag that names another environment than the account's adds approvals, never removes one.
     public func requiresApproval(risk: Risk, environment: ResourceEnvironment) -> Bool {
         guard mode == .team, let approval, approval.risks.contains(risk) else { return false }
         if approval.environments.isEmpty || approval.environments.contains("*") { return true }
         guard let name = environment.name else { return true }
-        return approval.environments.contains { ResourceEnvironment.normalized($0) == name }
+        let named = Set(approval.environments.map(ResourceEnvironment.normalized))
+        return named.contains(name) || environment.accountDefault.map(named.contains) == true
+    }
+
+    /// The policy with every environment it names under the grammar's canonical name
+    /// ("production" → "prod"), the names resources' environments are read under.
+    public func canonicalizingEnvironments(_ names: [String: String]) -> AccessPolicy {
+        func canonical(_ list: [String]) -> [String] {
+            list.map { $0 == "*" ? $0 : names[ResourceEnvironment.normalized($0)] ?? ResourceEnvironment.normalized($0) }
+        }
+        var out = self
+        out.rules = rules.map { var r = $0; r.environments = canonical(r.environments); return r }
+        if var a = approval { a.environments = canonical(a.environments); out.approval = a }
+        return out
     }
 
     /// Whether `person` is an approver (never of their own requests: the machine checks that).

@@ -121,7 +121,8 @@ public struct SlackOrigin: Sendable, Hashable {
     public func mismatch(with identity: SlackIdentity) -> String? {
         guard let home = identity.teamID else { return "the bot's own workspace is not known (auth.test)" }
         guard teamID == home else { return "team_id \(teamID ?? "missing") is not \(home)" }
-        if let app = identity.appID, appID != app { return "api_app_id \(appID ?? "missing") is not \(app)" }
+        guard let app = identity.appID else { return "the bot's own app is not known (auth.test, bots.info)" }
+        guard appID == app else { return "api_app_id \(appID ?? "missing") is not \(app)" }
         if enterpriseID != identity.enterpriseID {
             return "enterprise_id \(enterpriseID ?? "none") is not \(identity.enterpriseID ?? "none")"
         }

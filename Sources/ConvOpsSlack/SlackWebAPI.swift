@@ -78,9 +78,13 @@ public final class SlackWebAPI: Sendable {
         guard let user = answer["user_id"]?.string else {
             throw SlackAPIError(method: "auth.test", code: "invalid_response", detail: "no user_id")
         }
+        var appID = answer["app_id"]?.string
+        // Older answers leave app_id out; the bot's own record has it (bots.info, users:read).
+        if appID == nil, let bot = answer["bot_id"]?.string {
+            appID = try await call("bots.info", ["bot": .string(bot)])["bot"]?["app_id"]?.string
+        }
         return SlackIdentity(userID: user, botID: answer["bot_id"]?.string, team: answer["team"]?.string,
-                             teamID: answer["team_id"]?.string, appID: answer["app_id"]?.string,
-                             enterpriseID: answer["enterprise_id"]?.string)
+                             teamID: answer["team_id"]?.string, appID: appID, enterpriseID: answer["enterprise_id"]?.string)
     }
 
     /// Posts a message; returns its ts (what chat.update needs).

@@ -404,6 +404,8 @@ public final class SlackEmulator: Sendable {
         case "auth.test":
             return Self.answer(["ok": true, "user_id": .string(Self.botUserID), "bot_id": "BBOT000001", "team": "Emulated",
                                 "team_id": .string(Self.teamID), "app_id": .string(Self.appID), "user": "convops"])
+        case "bots.info":
+            return Self.answer(["ok": true, "bot": ["id": .string(body["bot"]?.string ?? ""), "app_id": .string(Self.appID), "name": "convops"]])
         case "chat.postMessage":
             guard let channel = body["channel"]?.string else { return Self.answer(["ok": false, "error": "channel_not_found"]) }
             let ts = nextTS()

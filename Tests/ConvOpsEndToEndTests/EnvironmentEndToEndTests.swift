@@ -122,6 +122,58 @@ import Testing
         #expect(approve.contains("More than one plan here is waiting for approval:"), "\(approve)")
     }
 
+    /// The policy's words for environments are the grammar's: "production" is prod. Reads are
+    /// held to where the resource lives too.
+    @Test func policyEnvironmentsAreReadAsPeopleWriteThemAndBindReadsToo() async throws {
+        let moto = try await SeededMoto.shared.get()
+        let policy = """
+            {"policy": {"mode": "team", "groups": {"leads": ["console:bob"]},
+              "rules": [{"who": ["*"], "intents": ["status", "logs"], "environments": ["Stage"]},
+                        {"who": ["*"], "intents": ["restart", "approve", "reject", "cancel"]}],
+              "approval": {"risks": ["mutating"], "environments": ["Production"], "approvers": ["group:leads"]}}}
+            """
+        let s = try Scenario(moto: moto, config: policy)
+        defer { s.remove() }
+        try await moto.startRecording()
+        let out = try await convops(["chat", "--as", "alice"], stdin: "restart web-1\nconfirm\nstatus web-1\nstatus web-2\nlogs web-1\n",
+                                    environment: s.environment).stdout
+        #expect(out.contains("convops:   approval: a second person must approve after you confirm"), "\(out)")
+        #expect(out.contains("now needs a second person to approve it."))
+        #expect(try await moto.recordedBodies().filter { $0.contains("Action=RebootInstances") }.isEmpty)
+        #expect(out.contains("convops: You may not status in prod"), "\(out)")
+        #expect(out.contains("convops: You may not logs in prod"), "\(out)")
+        #expect(out.contains(#/convops: web-2 \(i-[0-9a-f]{17}\) is running/#), "\(out)")
+    }
+
+    /// Retagged between the plan and the confirmation: the plan no longer runs as planned.
+    @Test func aResourceRetaggedAfterThePlanIsNotRun() async throws {
+        let moto = try await SeededMoto.shared.get()
+        let s = try Scenario(moto: moto, config: "{\(Self.readmePolicy)}")
+        defer { s.remove() }
+        let plan = try await convops(["chat", "--as", "alice"], stdin: "restart web-2\n", environment: s.environment).stdout
+        #expect(plan.contains("convops:   env:      staging, from tag Environment"), "\(plan)")
+        func retag(_ value: String) async throws {
+            let script = """
+                import boto3, sys
+                ec2 = boto3.client("ec2", region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="testing", aws_secret_access_key="testing")
+                ids = [i["InstanceId"] for r in ec2.describe_instances(Filters=[{"Name": "tag:Name", "Values": ["web-2"]}])["Reservations"] for i in r["Instances"]]
+                ec2.create_tags(Resources=ids, Tags=[{"Key": "Environment", "Value": sys.argv[2]}])
+                """
+            let python = ProcessInfo.processInfo.environment["CONVOPS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+            let out = try await Subprocess.run("/usr/bin/env", [python, "-c", script, moto.endpoint, value])
+            #expect(out.status == 0, "\(out.stderr)")
+        }
+        try await retag("prod")
+        try await moto.startRecording()
+        let confirm = try await convops(["chat", "--as", "alice"], stdin: "confirm\n", environment: s.environment).stdout
+        try await retag("staging")
+        #expect(confirm.contains("now lives in prod, from tag Environment;"), "\(confirm)")
+        #expect(confirm.contains("was made when it was in staging, from tag Environment. Nothing was done"))
+        #expect(try await moto.recordedBodies().filter { $0.contains("Action=RebootInstances") }.isEmpty)
+        let refused = try s.store().auditEntries(limit: 10).last
+        #expect(refused?.decision == .refused && refused?.outcome == "the resource's environment changed since the plan")
+    }
+
     @Test func badEnvironmentSettingsStopStartWithWhatToFix() async throws {
         let cases = [
             (#"{"accounts": [{"alias": "prod", "role_arn": "arn:aws:iam::123456789012:role/x", "external_id": "e1", "environment": "prod ; drop"}]}"#,

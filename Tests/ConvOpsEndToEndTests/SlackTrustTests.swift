@@ -101,7 +101,7 @@ import Testing
         #expect(c999.contains { $0.contains("No plan made in this channel is waiting for approval.") }, "\(c999)")
         #expect(c999.contains { $0.contains("Plan \(card.value) was made in another channel; decide on it there.") }, "\(c999)")
         #expect(try await moto.recordedBodies().filter { $0.contains("Action=RebootInstances") }.isEmpty)
-        // In the approval channel, a bare "approve" approves the one plan and says which.
+        // In the approval channel, a bare "approve" approves the one plan waiting there.
         try e.mention("approve", user: "U222", channel: "CAPPROVE1")
         try await e.wait("the outcome") { rig.message(card.ts)?.text.contains("was rebooted") == true }
         #expect(try await moto.recordedBodies().filter { $0.contains("Action=RebootInstances") }.count == 1)
