@@ -70,7 +70,7 @@ let package = Package(
 
         // Loopback servers and process launchers that the tests (and the demo) drive.
         .target(name: "ConvOpsTestSupport", dependencies: [
-            "ConvOpsWebSocket", "ConvOpsHTTP", "ConvOpsSlack",
+            "ConvOpsWebSocket", "ConvOpsHTTP", "ConvOpsSlack", "ConvOpsCore",
         ], resources: [.copy("SlackFixtures")]),
 
         .testTarget(name: "ConvOpsCoreTests", dependencies: ["ConvOpsCore"]),
@@ -84,6 +84,9 @@ let package = Package(
                                                              .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ConvOpsSlackTests", dependencies: ["ConvOpsSlack", "ConvOpsTestSupport",
                                                              .product(name: "Logging", package: "swift-log")]),
+        // The planner's and the request service's rules with fakes and a manual clock: no moto, no sockets.
+        .testTarget(name: "ConvOpsBotTests", dependencies: ["ConvOpsBot", "ConvOpsCore", "ConvOpsStore", "ConvOpsAWS", "ConvOpsHTTP",
+                                                           "ConvOpsGrammar", "ConvOpsTestSupport"]),
         .testTarget(name: "ConvOpsEndToEndTests", dependencies: ["convops", "ConvOpsBot", "ConvOpsSlack", "ConvOpsStore",
                                                                 "ConvOpsTestSupport"]),
     ],

@@ -33,8 +33,8 @@ extension Engine {
 
     /// Records an attempt a channel refused before it reached a request (a forged or stale
     /// button), so the audit log shows who tried what.
-    public func recordRefusal(action: String, target: String, by person: Person, why: String, requestID: String?) {
-        audit(refusal: action, target: target, by: person, why: why, requestID: requestID)
+    public func recordRefusal(action: String, target: String, by person: Person, why: String, requestID: String?) async {
+        await audit(refusal: action, target: target, by: person, why: why, requestID: requestID)
     }
 
     /// A request as stored, for channels that render it (Block Kit cards).
@@ -63,159 +63,97 @@ extension Engine {
         }
     }
 
-    /// Applies an event to a request: policy (for a person's decision), machine, store, effect.
+    /// Applies an event to a request through the request service (policy, machine, store),
+    /// runs what it says to run, and puts what happened into words.
     /// `origin` is where a person decided; nil for the bot's own events.
     func decide(_ event: RequestEvent, on id: String, from origin: Origin?, _ m: Messages, progress: Progress? = nil) async -> [Reply] {
-        do {
-            guard let request = try store.request(id: id) else {
-                return [Reply(.error, m.text("request.not_found", ["id": id]))]
-            }
-            if let person = actor(of: event), let decision = Self.decision(of: event) {
-                let attempt = Attempt(.decide(decision, on: request), by: person, standing: origin?.standing ?? .member,
-                                      in: origin?.channel ?? request.channel)
-                if let denial = access.check(attempt) {
-                    audit(refusal: decision == .confirm ? request.plan.action.rawValue : decision.rawValue,
-                          target: request.plan.resource.auditTarget, by: person, why: denial.auditReason, requestID: id)
-                    return [Reply(.error, denialText(denial, m, requestID: id), requestID: id)]
-                }
-            }
-            let result = RequestMachine.apply(event, to: request, policy: requestPolicy(request), now: clock.now())
-            // Before a person's decision moves a plan on toward running: the resource must still be
-            // where it was when planned (a tag changed, a resource recreated under the name).
-            if case .transition(_, _, let effects) = result, !effects.isEmpty, let person = actor(of: event),
-               let moved = await movedSincePlanned(request, m) {
-                audit(refusal: request.plan.action.rawValue, target: request.plan.resource.auditTarget, by: person,
-                      why: "the resource's environment changed since the plan", requestID: id)
-                return [Reply(.error, moved, requestID: id)]
-            }
-            switch result {
-            case .refused(let refusal):
-                if let person = actor(of: event) {
-                    audit(refusal: request.plan.action.rawValue, target: request.plan.resource.auditTarget, by: person,
-                          why: "\(refusal)", requestID: id)
-                }
-                return [Reply(.error, refusalText(refusal, request, m), requestID: id)]
-            case .duplicate:
-                return [Reply(.info, m.text("request.duplicate", ["id": id, "state": request.state.rawValue]), requestID: id)]
-            case .transition(let next, let decision, let effects):
-                guard try store.transition(next, from: request.state, decision: decision, actor: actor(of: event)) else {
-                    // Another event won the race; tell the person what the request is now.
-                    let now = try store.request(id: id)
-                    return [Reply(.info, m.text("refusal.race", ["id": id, "state": now?.state.rawValue ?? "unknown"]), requestID: id)]
-                }
-                var replies: [Reply] = []
-                let stepReply = stateReply(next, m, decision: decision)
-                let executes = effects.contains { if case .execute = $0 { true } else { false } }
-                if executes, let progress { await progress(stepReply) } else { replies.append(stepReply) }
-                for effect in effects {
-                    if case .execute(let plan) = effect {
-                        replies += await execute(plan, request: next, m, progress: progress)
-                    }
-                }
-                return replies
-            }
-        } catch {
-            let correlation = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-            logger.error("engine.decide_failed", metadata: ["request.id": "\(id)", "error": "\(error)", "correlation_id": "\(correlation)"])
+        switch await requests.decide(event, on: id, from: origin) {
+        case .notFound(let id):
+            return [Reply(.error, m.text("request.not_found", ["id": id]))]
+        case .denied(let request, let denial):
+            return [Reply(.error, denialText(denial, m, requestID: request.id), requestID: request.id)]
+        case .refused(let request, let refusal):
+            return [Reply(.error, refusalText(refusal, request, m), requestID: request.id)]
+        case .changed(let request, let change):
+            return [Reply(.error, changeText(change, request, m), requestID: request.id)]
+        case .duplicate(let request):
+            return [Reply(.info, m.text("request.duplicate", ["id": request.id, "state": request.state.rawValue]), requestID: request.id)]
+        case .raced(let request, let state):
+            return [Reply(.info, m.text("refusal.race", ["id": request.id, "state": state?.rawValue ?? "unknown"]), requestID: request.id)]
+        case .failed(let correlation):
             return [Reply(.error, m.text("error.internal", ["id": correlation]), requestID: id)]
+        case .moved(let next, let decision, let effects):
+            var replies: [Reply] = []
+            let stepReply = stateReply(next, m, decision: decision)
+            let executes = effects.contains { if case .execute = $0 { true } else { false } }
+            if executes, let progress { await progress(stepReply) } else { replies.append(stepReply) }
+            for effect in effects {
+                if case .execute(let plan) = effect {
+                    // Steps as they happen: to the channel's progress callback, or (console) in order before the outcome.
+                    let collected = ReplyLog()
+                    let step: Executor.Progress = { text in
+                        let reply = Reply(.progress, m.text("request.progress", ["id": next.id, "canonical": plan.canonicalText, "step": text]),
+                                          requestID: next.id)
+                        if let progress { await progress(reply) } else { collected.append(reply) }
+                    }
+                    let done = await requests.execute(next, progress: step)
+                    replies += collected.all + [stateReply(done, m)]
+                }
+            }
+            return replies
         }
     }
 
-    /// Why the plan may no longer run as planned, or nil when its resource is still the one
-    /// planned, in the same environment. Read fresh from AWS; a read that fails refuses.
-    func movedSincePlanned(_ request: Request, _ m: Messages) async -> String? {
+    func changeText(_ change: RequestService.Change, _ request: Request, _ m: Messages) -> String {
+        let label = request.plan.resource.label
+        return switch change {
+        case .gone: m.text("request.resource_gone", ["id": request.id, "resource": label])
+        case .unverified(let error): m.text("request.unverified", ["id": request.id, "resource": label, "error": error])
+        case .moved(let now, let then):
+            m.text("request.environment_changed", ["id": request.id, "resource": label, "now": environmentText(now, m),
+                                                   "then": environmentText(then, m)])
+        }
+    }
+
+    /// Where the request's resource lives now, read fresh from AWS (the service's `locate`).
+    func locate(_ request: Request) async throws -> ResourceEnvironment? {
         let planned = request.plan.resource
-        let then = request.plan.environment ?? .unknown
-        let found: [ResourceRef]
-        do {
-            let place = try workspace(planned.account, region: planned.region, for: request.requester)
-            found = try await place.resolver.candidates(ResourceMention(planned.id), region: planned.region, fresh: true)
-                .filter { $0.id == planned.id && $0.kind == planned.kind }
-        } catch {
-            return m.text("request.unverified", ["id": request.id, "resource": planned.label, "error": "\(error)"])
-        }
-        guard var now = found.first else {
-            return m.text("request.resource_gone", ["id": request.id, "resource": planned.label])
-        }
+        let place = try workspace(planned.account, region: planned.region, for: request.requester)
+        let found = try await place.resolver.candidates(ResourceMention(planned.id), region: planned.region, fresh: true)
+            .filter { $0.id == planned.id && $0.kind == planned.kind }
+        guard var now = found.first else { return nil }
         // The resolver of one place does not name its account; the plan does.
         now.account = planned.account
-        let environment = self.environment(of: now)
-        guard environment.name == then.name, environment.accountDefault == then.accountDefault else {
-            return m.text("request.environment_changed", ["id": request.id, "resource": planned.label,
-                                                          "now": environmentText(environment, m), "then": environmentText(then, m)])
-        }
-        return nil
+        return environment(of: now)
     }
 
-    static func decision(of event: RequestEvent) -> Decision? {
-        switch event {
-        case .confirm: .confirm
-        case .cancel: .cancel
-        case .approve: .approve
-        case .reject: .reject
-        case .expire, .finished, .interrupted: nil
-        }
-    }
-
-    private func execute(_ plan: Plan, request: Request, _ m: Messages, progress: Progress?) async -> [Reply] {
-        let outcome: Outcome
-        // Steps as they happen: to the channel's progress callback, or (console) in order before the outcome.
-        let collected = ReplyLog()
-        let step: Executor.Progress = { text in
-            let reply = Reply(.progress, m.text("request.progress", ["id": request.id, "canonical": plan.canonicalText, "step": text]),
-                              requestID: request.id)
-            if let progress { await progress(reply) } else { collected.append(reply) }
-        }
+    /// Runs a plan's AWS calls as the requester (the service's `execute`).
+    func run(_ request: Request, progress: @escaping Executor.Progress) async -> Outcome {
         do {
-            let place = try workspace(plan.resource.account, region: plan.resource.region, for: request.requester)
-            let result = await Executor(client: place.client, inventory: place.inventory, pollInterval: waitPollInterval,
-                                        waitTimeout: waitTimeout)
-                .execute(plan, progress: step)
-            outcome = result
+            let place = try workspace(request.plan.resource.account, region: request.plan.resource.region, for: request.requester)
+            return await Executor(client: place.client, inventory: place.inventory, pollInterval: waitPollInterval, waitTimeout: waitTimeout)
+                .execute(request.plan, progress: progress)
         } catch {
-            outcome = Outcome(succeeded: false, summary: "\(error)", principal: nil)
+            return Outcome(succeeded: false, summary: "\(error)", principal: nil)
         }
-        // CloudTrail names the person (the role session), and so do AWS's error messages
-        // ("User: …/convops-U024BE7LH-alice is not authorized"): what we store keeps their
-        // pseudonym in its place, so erasing the person leaves nothing behind here.
-        let stored = scrubbed(outcome, of: request.requester)
-        guard case .transition(let done, let decision, _) = RequestMachine.apply(.finished(stored), to: request, policy: requestPolicy(request), now: clock.now()) else {
-            return []
-        }
-        do {
-            _ = try store.transition(done, from: .executing, decision: decision, actor: nil)
-        } catch {
-            logger.error("engine.outcome_not_stored", metadata: ["request.id": "\(request.id)", "error": "\(error)"])
-        }
-        return collected.all + [stateReply(done, m)]
-    }
-
-    /// An outcome with every session name of `person` replaced by their pseudonym's.
-    func scrubbed(_ outcome: Outcome, of person: Person) -> Outcome {
-        guard let pseudonym = try? store.pseudonym(for: person) else {
-            return Outcome(succeeded: outcome.succeeded, summary: "(not stored: the person's pseudonym could not be read)", principal: nil)
-        }
-        var out = outcome
-        out.summary = AssumeRole.maskingSessions(in: outcome.summary, id: person.id, with: "convops-" + pseudonym)
-        out.principal = outcome.principal.map { AssumeRole.maskingSessions(in: $0, id: person.id, with: "convops-" + pseudonym) }
-        return out
     }
 
     /// Marks pending requests past their deadline as expired; returns what to announce.
     public func sweep() async -> [Reply] {
         let m = messages(nil)
-        guard let due = try? store.requests(in: [.awaitingConfirmation, .awaitingApproval]) else { return [] }
+        let (expired, expiring) = await requests.sweep()
         var replies: [Reply] = []
-        let now = clock.now()
-        for request in due {
-            if request.expiresAt <= now {
-                replies += await decide(.expire, on: request.id, from: nil, m)
+        for result in expired {
+            if case .moved(let request, _, _) = result {
                 warned.remove(request.id)
-            } else if request.expiresAt.timeIntervalSince(now) <= access.warning, warned.insert(request.id).inserted {
-                let seconds = Int(request.expiresAt.timeIntervalSince(now).rounded())
-                replies.append(Reply(.info, m.text("request.expiring", ["id": request.id, "canonical": request.plan.canonicalText,
-                                                                        "seconds": String(seconds)]), requestID: request.id))
+                replies.append(stateReply(request, m))
             }
+        }
+        let now = clock.now()
+        for request in expiring where warned.insert(request.id).inserted {
+            let seconds = Int(request.expiresAt.timeIntervalSince(now).rounded())
+            replies.append(Reply(.info, m.text("request.expiring", ["id": request.id, "canonical": request.plan.canonicalText,
+                                                                    "seconds": String(seconds)]), requestID: request.id))
         }
         return replies
     }
@@ -239,10 +177,9 @@ extension Engine {
     /// outcome. They are marked so and reported, never re-run.
     public func recover() async -> [Reply] {
         let m = messages(nil)
-        guard let executing = try? store.requests(in: [.executing]) else { return [] }
         var replies: [Reply] = []
-        for request in executing {
-            replies += await decide(.interrupted, on: request.id, from: nil, m)
+        for (request, result) in await requests.interrupted() {
+            if case .moved(let marked, _, _) = result { replies.append(stateReply(marked, m)) }
             // Say what AWS shows now, so the requester can judge; never run it again.
             let resource = request.plan.resource
             let state: String
@@ -295,30 +232,12 @@ extension Engine {
     }
 
     /// The machine's policy for one request: its own approval flag, the configured expiry.
-    /// A row stored before environments were recorded (or under another policy) needs approval
-    /// if either its flag or where its resource lives says so.
-    func requestPolicy(_ request: Request) -> RequestPolicy {
-        let now = access.requiresApproval(risk: request.plan.risk, environment: request.plan.environment ?? .unknown)
-        return RequestPolicy(approvalRequired: request.approvalRequired || now, expiry: access.expiry)
-    }
 
     /// Records a refused attempt in the audit log (who tried what, and why it was refused).
-    func audit(refusal action: String, target: String, by person: Person, why: String, requestID: String?) {
-        do {
-            try store.append([Store.AuditEvent(at: clock.now(), actor: person, action: action, target: target,
-                                               decision: .refused, outcome: why, requestID: requestID)])
-        } catch {
-            logger.error("audit.refusal_not_recorded", metadata: ["error": "\(error)"])
-        }
+    func audit(refusal action: String, target: String, by person: Person, why: String, requestID: String?) async {
+        await requests.refuse(action: action, target: target, by: person, why: why, requestID: requestID)
     }
 
-    /// Who made a decision: the person, or nil for the bot's own (expiry, execution, recovery).
-    func actor(of event: RequestEvent) -> Person? {
-        switch event {
-        case .confirm(let p), .cancel(let p), .approve(let p), .reject(let p): p
-        case .expire, .finished, .interrupted: nil
-        }
-    }
 }
 
 /// Progress lines gathered while a plan runs, for channels without a progress callback.

@@ -27,7 +27,7 @@ extension Engine {
         // The policy decides on where the resource is.
         if let denial = access.check(Attempt(.run(intent, account: resource.account, environment: environment),
                                              by: message.person, standing: message.standing, in: message.channel)) {
-            audit(refusal: intent.rawValue, target: resource.auditTarget, by: message.person, why: denial.auditReason, requestID: nil)
+            await audit(refusal: intent.rawValue, target: resource.auditTarget, by: message.person, why: denial.auditReason, requestID: nil)
             return [Reply(.error, denialText(denial, m))]
         }
         let place = try workspace(resource.account, region: resource.region, for: message.person)
@@ -60,9 +60,7 @@ extension Engine {
                               createdAt: now, expiresAt: now.addingTimeInterval(access.expiry))
         request.environment = environment.name
         request.approvalRequired = approvalRequired
-        try store.insert(request)
-        logger.info("request.created", metadata: ["request.id": "\(request.id)", "request.action": "\(action.rawValue)",
-                                                  "request.environment": "\(environment.name ?? "unknown")"])
+        try await requests.create(request)
         arguments["id"] = request.id
         arguments["name"] = resource.name ?? "-"
         arguments["instance"] = resource.id

@@ -38,13 +38,22 @@ public actor Engine {
     let ownEnvironment: String?
     /// Per-person and global bounds on what is being worked on.
     var admission: Admission
+    /// Test fakes for the request service's AWS reads and calls; nil: the real ones.
+    let hooks: RequestService.Hooks?
+    /// The only code that moves requests: policy check, machine, store, then effects.
+    lazy var requests = RequestService(
+        store: store, access: access, clock: clock,
+        hooks: hooks ?? RequestService.Hooks(locate: { [unowned self] in try await self.locate($0) },
+                                             execute: { [unowned self] in await self.run($0, progress: $1) }),
+        logger: logger)
 
     public init(grammar: Grammar, store: Store, aws: AWSClient, clock: any WallClock = SystemClock(),
                 access: AccessPolicy = .openSolo, locale: String = "en", roles: AssumedRoles? = nil,
                 waitPollInterval: Duration = .seconds(5), waitTimeout: Duration = .seconds(600),
                 logGroups: [String: String] = [:], environmentTag: String = ResourceEnvironment.defaultTagKey,
                 ownEnvironment: String? = nil, limits: Admission.Limits = Admission.Limits(),
-                logger: Logger = Logger(label: "convops.engine")) {
+                hooks: RequestService.Hooks? = nil, logger: Logger = Logger(label: "convops.engine")) {
+        self.hooks = hooks
         self.admission = Admission(limits: limits)
         self.logGroups = logGroups
         self.waitPollInterval = waitPollInterval
@@ -121,7 +130,7 @@ public actor Engine {
             }
             if denials.count == accounts.count, let denial = denials.first {
                 if parsed.intent.risk == .mutating {
-                    audit(refusal: parsed.intent.rawValue, target: parsed.command.intent.target?.text ?? "-", by: message.person,
+                    await audit(refusal: parsed.intent.rawValue, target: parsed.command.intent.target?.text ?? "-", by: message.person,
                           why: denial.auditReason, requestID: nil)
                 }
                 return [Reply(.error, denialText(denial, pm))]
