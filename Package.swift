@@ -74,7 +74,7 @@ let package = Package(
         ], resources: [.copy("SlackFixtures")]),
 
         .testTarget(name: "ConvOpsCoreTests", dependencies: ["ConvOpsCore"]),
-        .testTarget(name: "ConvOpsGrammarTests", dependencies: ["ConvOpsGrammar", .product(name: "PropertyBased", package: "swift-property-based")],
+        .testTarget(name: "ConvOpsGrammarTests", dependencies: ["ConvOpsGrammar", "ConvOpsTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
                     resources: [.copy("Corpus")]),
         .testTarget(name: "ConvOpsHTTPTests", dependencies: ["ConvOpsHTTP", "ConvOpsTestSupport"]),
         .testTarget(name: "ConvOpsWebSocketTests", dependencies: ["ConvOpsWebSocket", "ConvOpsTestSupport"]),

@@ -15,6 +15,23 @@ public struct Logs: Sendable {
     /// Timestamps at or past this many milliseconds (the year 33658) are not times.
     static let latestTimestamp = 1e15
 
+    /// CreateLogStream; a stream that already exists is fine.
+    public func createLogStream(group: String, stream: String, region: String? = nil) async throws(AWSError) {
+        do {
+            _ = try await client.json(.logs, action: "CreateLogStream", body: ["logGroupName": group, "logStreamName": stream],
+                                      region: region, idempotent: true)
+        } catch where error.code == "ResourceAlreadyExistsException" {
+            return
+        }
+    }
+
+    /// PutLogEvents, in order (no sequence token: CloudWatch Logs stopped asking for one in 2023).
+    public func putLogEvents(group: String, stream: String, events: [(at: Date, message: String)], region: String? = nil) async throws(AWSError) {
+        let items: [[String: Any]] = events.map { ["timestamp": Int64($0.at.timeIntervalSince1970 * 1000), "message": $0.message] }
+        _ = try await client.json(.logs, action: "PutLogEvents", body: ["logGroupName": group, "logStreamName": stream, "logEvents": items],
+                                  region: region, idempotent: false)
+    }
+
     /// The most of one event's message that is kept (an event may be 256 KB).
     public static let messageBytesKept = 2_048
     /// About how many bytes of messages one read keeps.

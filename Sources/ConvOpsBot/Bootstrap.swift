@@ -14,6 +14,8 @@ public struct Runtime: Sendable {
     public let store: Store
     public let aws: AWSClient
     public let engine: Engine
+    /// The CloudWatch Logs copy of the audit digests, when configured.
+    public let digestShipper: DigestShipper?
 
     public static func grammar(_ configuration: Configuration) throws(GrammarLoadError) -> Grammar {
         try Grammar.load(commandsDirectory: configuration.commandsDirectory, localesDirectory: configuration.localesDirectory,
@@ -29,14 +31,20 @@ public struct Runtime: Sendable {
         return try DataKeys.createFile(configuration.dataKeyFile)
     }
 
-    public static func store(_ configuration: Configuration, environment: [String: String]) throws -> Store {
+    public static func store(_ configuration: Configuration, environment: [String: String],
+                             digestSink: (@Sendable (String) -> Void)? = nil) throws -> Store {
         try Store(path: configuration.databasePath, keys: try dataKeys(configuration, environment: environment),
-                  digestFile: configuration.auditDigestFile)
+                  digestFile: configuration.auditDigestFile, digestSink: digestSink)
+    }
+
+    /// Signs the audit head and sends what the digest copy still holds: as the process stops.
+    public func finishAudit() async throws {
+        try store.signAuditHead()
+        await digestShipper?.finish()
     }
 
     public static func start(_ configuration: Configuration, environment: [String: String], logger: Logger) throws -> Runtime {
         let grammar = try grammar(configuration)
-        let store = try store(configuration, environment: environment)
         var egress = EgressPolicy.production
         if let endpoint = configuration.aws.endpoint { egress = egress.allowing(endpoint: endpoint) }
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: egress, proxy: configuration.proxy), logger: logger)
@@ -45,6 +53,11 @@ public struct Runtime: Sendable {
         let (credentials, source) = CredentialChain.provider(environment: environment, configuration: configuration.aws, http: http)
         logger.info("aws.credentials", metadata: ["aws.source": "\(source.rawValue)"])
         let aws = AWSClient(configuration: configuration.aws, credentials: credentials, http: http, logger: logger)
+        // The digests' second copy goes out with the bot's own identity, to its own account.
+        let shipper = configuration.auditDigestLogGroup.map { DigestShipper(logs: Logs(client: aws), group: $0, logger: logger) }
+        var sink: (@Sendable (String) -> Void)?
+        if let shipper { sink = { line in shipper.send(line) } }
+        let store = try Runtime.store(configuration, environment: environment, digestSink: sink)
         let roles = configuration.accounts.isEmpty ? nil : AssumedRoles(base: aws, accounts: configuration.accounts)
         let engine = Engine(grammar: grammar, store: store, aws: aws,
                             access: configuration.policy,
@@ -53,7 +66,7 @@ public struct Runtime: Sendable {
                             waitTimeout: .milliseconds(Int(configuration.waitTimeoutSeconds * 1000)),
                             logGroups: configuration.logGroups, environmentTag: configuration.environmentTag,
                             ownEnvironment: configuration.environment, logger: logger)
-        return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine)
+        return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine, digestShipper: shipper)
     }
 }
 

@@ -52,6 +52,8 @@ public struct Configuration: Sendable {
     /// `<db>.digests`. Put it where the database's writer can append but an attacker with the
     /// database alone cannot reach (another volume, a WORM mount).
     public var auditDigestFile: String?
+    /// A CloudWatch Logs group in the bot's own account that gets a copy of every digest.
+    public var auditDigestLogGroup: String?
     /// The tag naming a resource's environment (also read: `environment`, `env`, any case).
     public var environmentTag: String = ResourceEnvironment.defaultTagKey
     /// The environment of the bot's own account when no `accounts` are configured.
@@ -72,7 +74,7 @@ public struct Configuration: Sendable {
         ("slack_approval_channel", "SLACK_APPROVAL_CHANNEL"), ("wait_poll_seconds", "CONVOPS_WAIT_POLL_SECONDS"),
         ("wait_timeout_seconds", "CONVOPS_WAIT_TIMEOUT_SECONDS"), ("proxy", "CONVOPS_PROXY"), ("mode", "CONVOPS_MODE"),
         ("audit_digest_file", "CONVOPS_AUDIT_DIGEST_FILE"), ("environment_tag", "CONVOPS_ENVIRONMENT_TAG"),
-        ("environment", "CONVOPS_ENVIRONMENT"),
+        ("environment", "CONVOPS_ENVIRONMENT"), ("audit_digest_log_group", "CONVOPS_AUDIT_DIGEST_LOG_GROUP"),
     ]
 
     public static func load(environment env: [String: String], currentDirectory: String) throws(ConfigurationError) -> Configuration {
@@ -175,6 +177,13 @@ public struct Configuration: Sendable {
             configuration.slackConnections = n
         }
         configuration.auditDigestFile = value("audit_digest_file", "CONVOPS_AUDIT_DIGEST_FILE")
+        if let group = value("audit_digest_log_group", "CONVOPS_AUDIT_DIGEST_LOG_GROUP") {
+            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-/.#")
+            guard (1...512).contains(group.count), group.allSatisfy(allowed.contains) else {
+                throw ConfigurationError("CONVOPS_AUDIT_DIGEST_LOG_GROUP (audit_digest_log_group) must be a log group name such as /convops/audit (letters, digits and _ - / . #), not '\(group)'")
+            }
+            configuration.auditDigestLogGroup = group
+        }
         if let tag = value("environment_tag", "CONVOPS_ENVIRONMENT_TAG") {
             // AWS tag keys: 1–128 characters; keep to the plain ones people use for this.
             guard tag.count <= 128, !tag.isEmpty, tag.allSatisfy({ $0.isLetter || $0.isNumber || "_-.:/".contains($0) }) else {

@@ -42,6 +42,9 @@ public final class SlackChannel: Sendable {
     /// Who the bot is and where it lives (auth.test): every envelope is checked against it.
     private let identity = Mutex<SlackIdentity?>(nil)
     private var botUserID: String? { identity.withLock { $0?.userID } }
+    /// Envelopes being handled now; past `envelopesInFlight` new ones are dropped.
+    private let inFlight = Mutex(0)
+    static let envelopesInFlight = 256
 
     public init(engine: Engine, store: Store, api: SlackWebAPI, socket: SocketModeClient, messages: Messages,
                 options: Options = Options(), logger: Logger = Logger(label: "convops.slack")) {
@@ -82,8 +85,22 @@ public final class SlackChannel: Sendable {
         let consumer = Task { [self] in
             await withDiscardingTaskGroup { group in
                 for await envelope in socket.envelopes {
-                    // Each envelope on its own: a slow AWS call must not hold up the next click.
-                    group.addTask { await self.handle(envelope) }
+                    // Each envelope on its own: a slow AWS call must not hold up the next click. A
+                    // flood beyond the bound is dropped (already acknowledged), not queued without end.
+                    let admitted = inFlight.withLock { n -> Bool in
+                        guard n < Self.envelopesInFlight else { return false }
+                        n += 1
+                        return true
+                    }
+                    guard admitted else {
+                        logger.warning("slack.envelope_shed", metadata: ["slack.envelope_id": "\(envelope.id)",
+                                                                         "limit": "\(Self.envelopesInFlight)"])
+                        continue
+                    }
+                    group.addTask {
+                        defer { self.inFlight.withLock { $0 -= 1 } }
+                        await self.handle(envelope)
+                    }
                 }
             }
         }

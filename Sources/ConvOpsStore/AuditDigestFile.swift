@@ -42,7 +42,9 @@ final class AuditDigestFile: @unchecked Sendable {
     /// (and so leaves the evidence as it is) when the log no longer holds the entry the newest
     /// digest signed: a shortened or rewritten log is never signed over.
     /// `checkpointSigned` checks the retention checkpoint's HMAC (the store has the key).
-    func sign(_ db: Database, checkpointSigned: (Int64, String, Int64, String) -> Bool) throws(StoreError) {
+    /// Returns the digest line written; nil when there was nothing to sign.
+    @discardableResult
+    func sign(_ db: Database, checkpointSigned: (Int64, String, Int64, String) -> Bool) throws(StoreError) -> String? {
         // Another process on the same database (a `convops chat` beside `convops run`) may have
         // appended since: chain to what the file ends with now, under an exclusive lock.
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -66,7 +68,7 @@ final class AuditDigestFile: @unchecked Sendable {
             throw StoreError(code: 0, operation: "sign the audit head", message: "a hash in the log is not 64 hex digits (the file was edited); run `convops audit verify`")
         }
         // Nothing was ever logged: nothing to sign.
-        if last == nil, head.seq == 0, checkpoint.seq == 0 { pending = 0; return }
+        if last == nil, head.seq == 0, checkpoint.seq == 0 { pending = 0; return nil }
         func refuse(_ why: String) -> StoreError {
             StoreError(code: 0, operation: "sign the audit head", message: "\(why); not signing over it; run `convops audit verify`")
         }
@@ -80,7 +82,7 @@ final class AuditDigestFile: @unchecked Sendable {
         // holds it, else the checkpoint. Every entry after it must link and hash right.
         var start = (seq: checkpoint.seq, hash: checkpoint.hash)
         if let last = last?.digest {
-            if last.headSeq == head.seq, last.headHash == head.hash, last.checkpointSeq == checkpoint.seq { pending = 0; return }
+            if last.headSeq == head.seq, last.headHash == head.hash, last.checkpointSeq == checkpoint.seq { pending = 0; return nil }
             guard checkpoint.seq >= last.checkpointSeq else { throw refuse("the retention checkpoint moved back") }
             if last.headSeq > checkpoint.seq {
                 let held = try Self.hash(db, seq: last.headSeq)
@@ -103,6 +105,7 @@ final class AuditDigestFile: @unchecked Sendable {
         try append(line + "\n", to: fd)
         last = (digest, AuditDigest.lineHash(line))
         pending = 0
+        return line
     }
 
     private func append(_ text: String, to fd: Int32) throws(StoreError) {

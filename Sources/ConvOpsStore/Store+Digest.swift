@@ -14,9 +14,10 @@ extension Store {
     /// Under the store's lock, after a commit.
     func signHead(_ db: Database) {
         do {
-            try digests.sign(db) { seq, hash, at, signature in
+            let line = try digests.sign(db) { seq, hash, at, signature in
                 self.keys.sign(AuditChain.checkpointText(seq: seq, hash: hash, atMilliseconds: at)) == signature
             }
+            if let line { digestSink?(line) }
             digestProblem = nil
         } catch let error as StoreError {
             digestProblem = error.message

@@ -25,6 +25,7 @@ public final class Store: @unchecked Sendable {
     private var depth = 0
     let keys: DataKeys
     public let path: String
+    let digestSink: (@Sendable (String) -> Void)?
     /// The signed digests of the audit head, outside the database (`<db>.digests` by default).
     let digests: AuditDigestFile
     /// Why the last attempt to sign the audit head failed, if it did (`convops check` says it).
@@ -32,7 +33,10 @@ public final class Store: @unchecked Sendable {
 
     /// `digestFile`: where the signed audit digests go (default `<path>.digests`); one is
     /// written every `digestInterval` audit entries, after retention, and by `signAuditHead`.
-    public init(path: String, keys: DataKeys, digestFile: String? = nil, digestInterval: Int = 100) throws(StoreError) {
+    /// `digestSink`: given every digest line once it is in the file (a copy kept elsewhere).
+    public init(path: String, keys: DataKeys, digestFile: String? = nil, digestInterval: Int = 100,
+                digestSink: (@Sendable (String) -> Void)? = nil) throws(StoreError) {
+        self.digestSink = digestSink
         try OwnerOnlyFile.prepareDatabase(path)
         let db = try Database(path: path)
         try db.execute("PRAGMA journal_mode=WAL")

@@ -8,9 +8,10 @@ struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Read, export and verify the audit log.",
                                                     subcommands: [List.self, Show.self, Export.self, Verify.self, PublicKey.self])
 
-    /// Signs the audit head as the process stops; a failure is said, not fatal.
-    static func signHead(_ store: Store) {
-        do { try store.signAuditHead() } catch { Context.fail("the audit head was not signed: \(error)") }
+    /// Signs the audit head as the process stops, and sends the digests' copy; a failure is
+    /// said, not fatal.
+    static func signHead(_ runtime: Runtime) async {
+        do { try await runtime.finishAudit() } catch { Context.fail("the audit head was not signed: \(error)") }
     }
 
     static func store(_ context: Context) throws -> Store {

@@ -23,6 +23,6 @@ struct Chat: AsyncParsableCommand {
                                      interactive: interactive, retentionDays: context.configuration.retentionDays, dryRun: dryRun,
                                      output: { emit($0) })
         await console.run(as: name, lines: ConsoleChannel.standardInputLines())
-        Audit.signHead(runtime.store)
+        await Audit.signHead(runtime)
     }
 }

@@ -47,7 +47,7 @@ struct Run: AsyncParsableCommand {
         emit("convops: connecting to Slack")
         let reason = await slack.run()
         withExtendedLifetime(signals) {}
-        Audit.signHead(runtime.store)
+        await Audit.signHead(runtime)
         if reason == ConnectionMachine.shutDownReason {
             emit("convops: stopped")
             return

@@ -9,37 +9,11 @@ import Testing
 @Suite(.serialized) struct IAMModeTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    static let setup = """
-        import boto3, json, sys, urllib.request
-        kw = dict(region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="testing", aws_secret_access_key="testing")
-        iam = boto3.client("iam", **kw)
-        policy = open(sys.argv[2]).read()
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/convops-bot"},
-                 "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "ext-4711"}}}]}
-        iam.create_role(RoleName="convops", AssumeRolePolicyDocument=json.dumps(trust))
-        iam.put_role_policy(RoleName="convops", PolicyName="convops", PolicyDocument=policy)
-        iam.create_user(UserName="convops-bot")
-        iam.put_user_policy(UserName="convops-bot", PolicyName="assume", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-             "Resource": "arn:aws:iam::123456789012:role/convops"}]}))
-        key = iam.create_access_key(UserName="convops-bot")["AccessKey"]
-        ec2 = boto3.client("ec2", **kw)
-        ami = ec2.describe_images()["Images"][0]["ImageId"]
-        ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, InstanceType="t3.micro",
-                          TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "web-1"}]}])
-        urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/moto-api/reset-auth", data=b"0", method="POST",
-                                                     headers={"Content-Type": "text/plain"}))
-        print(json.dumps({"id": key["AccessKeyId"], "secret": key["SecretAccessKey"]}))
-        """
-
     @Test func theShippedPolicyAllowsWhatConvOpsDoesAndNothingElse() async throws {
         let moto = try await MotoServer.start()
         defer { moto.stop() }
-        let python = ProcessInfo.processInfo.environment["CONVOPS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
-        let out = try await Subprocess.run("/usr/bin/env", [python, "-c", Self.setup, moto.endpoint, Self.root + "/deploy/iam-policy.json"])
-        guard out.status == 0, let key = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: String] else {
-            throw TestSupportError("IAM setup failed: \(out.stderr.suffix(1500))")
-        }
+        let policy = try String(contentsOfFile: Self.root + "/deploy/iam-policy.json", encoding: .utf8)
+        let key = try await moto.enableIAM(rolePolicy: policy, externalID: "ext-4711")
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
         func client(_ credentials: AWSCredentials) -> AWSClient {
             AWSClient(configuration: AWSConfiguration(endpoint: moto.endpoint), credentials: StaticCredentialsProvider(credentials), http: http,
@@ -47,11 +21,11 @@ import Testing
         }
 
         // A wrong secret is refused.
-        let wrong = client(AWSCredentials(accessKeyID: key["id"]!, secretAccessKey: "not-the-secret"))
+        let wrong = client(AWSCredentials(accessKeyID: key.id, secretAccessKey: "not-the-secret"))
         await #expect { try await EC2(client: wrong).describeInstances() } throws: { ($0 as? AWSError)?.kind == .authFailure }
 
         // The bot's user may assume the role, with the ExternalId, and nothing else.
-        let bot = client(AWSCredentials(accessKeyID: key["id"]!, secretAccessKey: key["secret"]!))
+        let bot = client(AWSCredentials(accessKeyID: key.id, secretAccessKey: key.secret))
         await #expect { try await EC2(client: bot).describeInstances() } throws: {
             // moto answers AuthFailure here where EC2 says UnauthorizedOperation: refused either way.
             [.accessDenied, .authFailure].contains(($0 as? AWSError)?.kind)

@@ -62,13 +62,7 @@ import Testing
 
     /// prod's account says "prod", staging's says "staging"; a tag on a resource wins.
     static let seed = """
-        import boto3, json, sys
-        ep = sys.argv[1]
-        base = dict(endpoint_url=ep, aws_access_key_id="testing", aws_secret_access_key="testing")
-        creds = boto3.client("sts", region_name="eu-west-1", **base).assume_role(
-            RoleArn="arn:aws:iam::111111111111:role/convops", RoleSessionName="seed", ExternalId="seed-id")["Credentials"]
-        prod = dict(endpoint_url=ep, aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                    aws_session_token=creds["SessionToken"])
+        \(twoAccountsPreamble)
         def instance(kw, name, tags=()):
             ec2 = boto3.client("ec2", region_name="eu-west-1", **kw)
             ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]

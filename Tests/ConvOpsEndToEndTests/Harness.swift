@@ -82,3 +82,16 @@ actor SeededMoto {
         return try await task.value
     }
 }
+
+/// The start of a seeding script for two accounts in one moto: `base` is moto's default
+/// account (123456789012), `prod` is 111111111111, reached through a role assumed there
+/// (moto keeps what each makes apart). `ep` is the endpoint.
+let twoAccountsPreamble = """
+    import boto3, json, sys
+    ep = sys.argv[1]
+    base = dict(endpoint_url=ep, aws_access_key_id="testing", aws_secret_access_key="testing")
+    creds = boto3.client("sts", region_name="eu-west-1", **base).assume_role(
+        RoleArn="arn:aws:iam::111111111111:role/convops", RoleSessionName="seed", ExternalId="seed-id")["Credentials"]
+    prod = dict(endpoint_url=ep, aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"])
+    """

@@ -10,13 +10,8 @@ import Testing
     /// prod is account 111111111111 (moto keeps resources made under a role assumed there
     /// apart); staging is moto's default account.
     static let seed = """
-        import boto3, datetime, json, sys
-        ep = sys.argv[1]
-        base = dict(endpoint_url=ep, aws_access_key_id="testing", aws_secret_access_key="testing")
-        creds = boto3.client("sts", region_name="eu-west-1", **base).assume_role(
-            RoleArn="arn:aws:iam::111111111111:role/convops", RoleSessionName="seed", ExternalId="seed-id")["Credentials"]
-        prod = dict(endpoint_url=ep, aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                    aws_session_token=creds["SessionToken"])
+        \(twoAccountsPreamble)
+        import datetime
         staging = base
         def instance(kw, region, name):
             ec2 = boto3.client("ec2", region_name=region, **kw)

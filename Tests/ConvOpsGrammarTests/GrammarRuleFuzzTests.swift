@@ -1,5 +1,6 @@
 import ConvOpsCore
 @testable import ConvOpsGrammar
+import ConvOpsTestSupport
 import Foundation
 import PropertyBased
 import Testing

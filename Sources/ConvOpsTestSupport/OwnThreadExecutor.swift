@@ -5,9 +5,9 @@ import Synchronization
 /// Swift's cooperative pool, which has only two threads on a 2-core machine: a fuzz holding
 /// both for a minute starves every loopback server and HTTP client of the tests running at
 /// the same time (seen on a fresh clone: ten of them timed out).
-final class OwnThreadExecutor: TaskExecutor, @unchecked Sendable {
+public final class OwnThreadExecutor: TaskExecutor, @unchecked Sendable {
     // @unchecked: `jobs` is only touched under its Mutex; the thread is started once in init.
-    static let shared = OwnThreadExecutor()
+    public static let shared = OwnThreadExecutor()
 
     private let jobs = Mutex<[UnownedJob]>([])
     private let ready = DispatchSemaphore(value: 0)
@@ -18,7 +18,7 @@ final class OwnThreadExecutor: TaskExecutor, @unchecked Sendable {
         thread.start()
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
         jobs.withLock { $0.append(unowned) }
         ready.signal()
@@ -34,6 +34,6 @@ final class OwnThreadExecutor: TaskExecutor, @unchecked Sendable {
 }
 
 /// Runs `body` with its tasks on `OwnThreadExecutor`.
-func onOwnThread<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
+public func onOwnThread<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
     try await withTaskExecutorPreference(OwnThreadExecutor.shared) { try await body() }
 }
