@@ -19,10 +19,8 @@ extension Store {
             }
             if let line { digestSink?(line) }
             digestProblem = nil
-        } catch let error as StoreError {
-            digestProblem = error.message
         } catch {
-            digestProblem = "\(error)"
+            digestProblem = error.message
         }
     }
 
