@@ -30,7 +30,9 @@ extension RetryTests {
         let plan = Plan(action: .redeployService, resource: resource, risk: .mutating,
                         apiCalls: Executor.apiCalls(for: .redeployService, resource: resource))
         let steps = Mutex([String]())
-        let outcome = await Executor(client: client(stub), pollInterval: .milliseconds(10), waitTimeout: .seconds(10))
+        // The deadline is far: this checks the steps, and a busy pool on 2 cores has made a
+        // five-call walk take over 10 s.
+        let outcome = await Executor(client: client(stub), pollInterval: .milliseconds(10), waitTimeout: .seconds(60))
             .execute(plan) { step in steps.withLock { $0.append(step) } }
         #expect(outcome.succeeded, "\(outcome.summary)")
         #expect(outcome.summary == "steady")
