@@ -1,0 +1,60 @@
+import ConvOpsCore
+import Crypto
+import Foundation
+
+/// A person's data, exported and erased; and the anonymous counters.
+extension Store {
+    /// Everything the store holds about one person, decrypted, for `convops data export`.
+    public struct PersonData: Sendable, Codable {
+        public var person: Person
+        public var pseudonym: String
+        public var requests: [Request]
+        public var audit: [AuditEntry]
+    }
+
+    public func export(chatID: String) throws -> PersonData? {
+        try read { db in
+            let find = try db.prepare("SELECT pseudonym FROM people WHERE id_index = ?").bind([.blob(keys.indexKey(chatID))])
+            guard try find.step(), let pseudonym = find.text(0), let person = try self.person(db, pseudonym) else { return nil }
+            var requests: [Request] = []
+            let r = try db.prepare("SELECT * FROM requests WHERE requester = ? OR approver = ? ORDER BY created_at")
+                .bind([.text(pseudonym), .text(pseudonym)])
+            while try r.step() { requests.append(try self.request(db, from: r)) }
+            var audit: [AuditEntry] = []
+            let a = try db.prepare("SELECT * FROM audit WHERE actor = ? ORDER BY seq").bind([.text(pseudonym)])
+            while try a.step() { audit.append(Self.auditEntry(from: a)) }
+            return PersonData(person: person, pseudonym: pseudonym, requests: requests, audit: audit)
+        }
+    }
+
+    /// Erases a person: their encrypted record goes; requests and audit entries keep only the
+    /// pseudonym, which nothing can link back to them any more. The hash chain is untouched.
+    /// Returns the pseudonym, or nil if the store never knew the person.
+    @discardableResult
+    public func erase(chatID: String) throws -> String? {
+        try write { db in
+            let find = try db.prepare("SELECT pseudonym FROM people WHERE id_index = ?").bind([.blob(keys.indexKey(chatID))])
+            guard try find.step(), let pseudonym = find.text(0) else { return nil }
+            try db.prepare("DELETE FROM people WHERE pseudonym = ?").bind([.text(pseudonym)]).run()
+            people[keys.indexKey(chatID)] = nil
+            return pseudonym
+        }
+    }
+
+    // MARK: Counters
+
+    /// Anonymous aggregates: how many of each action and decision, nothing about who.
+    public func counters() throws -> [String: Int] {
+        try read { db in
+            let s = try db.prepare("SELECT name, value FROM counters")
+            var out: [String: Int] = [:]
+            while try s.step() { out[s.text(0) ?? ""] = Int(s.integer(1)) }
+            return out
+        }
+    }
+
+    static func count(_ db: Database, _ name: String) throws {
+        try db.prepare("INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1")
+            .bind([.text(name)]).run()
+    }
+}
