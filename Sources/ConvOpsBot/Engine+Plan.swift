@@ -72,7 +72,13 @@ extension Engine {
     /// `environment`, else unknown. Tag values are read with the locale's words ("production"
     /// is prod), as a typed environment is.
     func environment(of resource: ResourceRef) -> ResourceEnvironment {
-        let accountEnvironment = roles == nil ? ownEnvironment : roles?.account(resource.account)?.environment
+        // `roles.account(nil)` would be the first account: a resource whose account is not
+        // known gets no account default rather than someone else's.
+        let accountEnvironment: String? = if let roles {
+            resource.account.flatMap { roles.account($0)?.environment }
+        } else {
+            ownEnvironment
+        }
         let found = ResourceEnvironment.of(tags: resource.environmentTags ?? [:], tagKey: environmentTag,
                                            account: resource.account ?? "",
                                            accountEnvironment: accountEnvironment)
