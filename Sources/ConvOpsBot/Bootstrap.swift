@@ -87,7 +87,7 @@ extension Runtime {
         let loopback = URLComponents(string: configuration.slackAPIURL)?.host.map(EgressPolicy.isLoopback) ?? false
         let socket = try SocketModeClient(api: api, options: .init(connections: configuration.slackConnections, allowLoopback: loopback),
                                           logger: logger)
-        return SlackChannel(engine: engine, store: store, api: api, socket: socket,
+        return SlackChannel(engine: engine, api: api, socket: socket,
                             messages: grammar.messages(for: configuration.locale),
                             options: .init(approvalChannel: configuration.slackApprovalChannel, retentionDays: configuration.retentionDays,
                                            sharedLogChannels: configuration.sharedLogChannels),

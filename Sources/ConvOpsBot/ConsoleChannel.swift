@@ -71,7 +71,7 @@ public struct ConsoleChannel: Sendable {
             let words = line.split(separator: " ").map(String.init)
             let replies: [Reply]
             if words.first?.lowercased() == messages.text("console.confirm_word"), words.count <= 2, dryRun {
-                replies = [Reply(.info, messages.text("dry_run.decision"))]
+                replies = [Reply.answer(messages.text("dry_run.decision"))]
             } else if words.first?.lowercased() == messages.text("console.confirm_word"), words.count <= 2 {
                 replies = await engine.confirm(by: person, requestID: words.count == 2 ? words[1] : nil,
                                                from: Origin(channel: Self.channelID), locale: messages.locale)

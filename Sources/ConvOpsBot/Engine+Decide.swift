@@ -18,8 +18,9 @@ extension Engine {
 
     /// A click on one of a request's buttons, checked like a typed decision: against the
     /// person clicking, the channel they clicked in, and where the request's resource lives.
-    public func click(_ button: Button, requestID: String, by person: Person, from origin: Origin, locale: String? = nil,
-                      progress: Progress? = nil) async -> [Reply] {
+    /// `card`: the message the button sat on; it must be the card recorded for that request.
+    public func click(_ button: Button, requestID: String, card: MessageRef, by person: Person, from origin: Origin,
+                      locale: String? = nil, progress: Progress? = nil) async -> [Reply] {
         let event: RequestEvent = switch button {
         case .confirm: .confirm(by: person)
         case .cancel: .cancel(by: person)
@@ -27,18 +28,20 @@ extension Engine {
         case .reject: .reject(by: person)
         }
         return await admitted(person, locale: locale) {
-            await self.decide(event, on: requestID, from: origin, self.messages(locale), progress: progress)
+            await self.decide(event, on: requestID, from: origin, card: card, self.messages(locale), progress: progress)
         }
     }
 
-    /// Records an attempt a channel refused before it reached a request (a forged or stale
-    /// button), so the audit log shows who tried what.
+    /// Records an attempt a channel refused before it reached a request (a button it does not
+    /// know), so the audit log shows who tried what.
     public func recordRefusal(action: String, target: String, by person: Person, why: String, requestID: String?) async {
         await audit(refusal: action, target: target, by: person, why: why, requestID: requestID)
     }
 
-    /// A request as stored, for channels that render it (Block Kit cards).
-    public func request(id: String) -> Request? { try? store.request(id: id) }
+    /// Records where a channel posted a request's card, before its buttons can be clicked.
+    public func record(card: MessageRef, for requestID: String) async throws {
+        try await requests.record(card: card, for: requestID)
+    }
 
     /// A typed confirmation: the named request, or the person's only plan waiting in this channel.
     public func confirm(by person: Person, requestID: String?, from origin: Origin, locale: String? = nil,
@@ -50,54 +53,62 @@ extension Engine {
         } else {
             let waiting = ((try? store.requests(in: [.awaitingConfirmation])) ?? [])
                 .filter { $0.requester.id == person.id && $0.channel == origin.channel }
-            guard let only = waiting.first else { return [Reply(.info, m.text("request.none_pending"))] }
+            guard let only = waiting.first else { return [.answer(m.text("request.none_pending"))] }
             // With two plans waiting, a bare "confirm" would be a guess: ask which one.
             guard waiting.count == 1 else {
                 let list = waiting.map { "\($0.id) (\($0.plan.canonicalText))" }.joined(separator: ", ")
-                return [Reply(.info, m.text("request.which", ["list": list, "word": m.text("console.confirm_word")]))]
+                return [.answer(m.text("request.which", ["list": list, "word": m.text("console.confirm_word")]))]
             }
             id = only.id
         }
         return await admitted(person, locale: locale) {
-            await self.decide(.confirm(by: person), on: id, from: origin, m, progress: progress)
+            await self.decide(.confirm(by: person), on: id, from: origin, self.messages(locale), progress: progress)
         }
     }
 
     /// Applies an event to a request through the request service (policy, machine, store),
-    /// runs what it says to run, and puts what happened into words.
+    /// runs every effect it returns, and puts what happened into words.
     /// `origin` is where a person decided; nil for the bot's own events.
-    func decide(_ event: RequestEvent, on id: String, from origin: Origin?, _ m: Messages, progress: Progress? = nil) async -> [Reply] {
-        switch await requests.decide(event, on: id, from: origin) {
+    func decide(_ event: RequestEvent, on id: String, from origin: Origin?, card: MessageRef? = nil, _ m: Messages,
+                progress: Progress? = nil) async -> [Reply] {
+        switch await requests.decide(event, on: id, from: origin, card: card) {
         case .notFound(let id):
-            return [Reply(.error, m.text("request.not_found", ["id": id]))]
+            return [.refused(m.text("request.not_found", ["id": id]))]
+        case .notOnItsCard:
+            return [.refused(m.text("request.not_its_card"))]
         case .denied(let request, let denial):
-            return [Reply(.error, denialText(denial, m, requestID: request.id), requestID: request.id)]
+            return [.refused(denialText(denial, m, requestID: request.id))]
         case .refused(let request, let refusal):
-            return [Reply(.error, refusalText(refusal, request, m), requestID: request.id)]
+            return [.refused(refusalText(refusal, request, m))]
         case .changed(let request, let change):
-            return [Reply(.error, changeText(change, request, m), requestID: request.id)]
+            return [.refused(changeText(change, request, m))]
         case .duplicate(let request):
-            return [Reply(.info, m.text("request.duplicate", ["id": request.id, "state": request.state.rawValue]), requestID: request.id)]
+            return [.answer(m.text("request.duplicate", ["id": request.id, "state": request.state.rawValue]))]
         case .raced(let request, let state):
-            return [Reply(.info, m.text("refusal.race", ["id": request.id, "state": state?.rawValue ?? "unknown"]), requestID: request.id)]
+            return [.answer(m.text("refusal.race", ["id": request.id, "state": state?.rawValue ?? "unknown"]))]
         case .failed(let correlation):
-            return [Reply(.error, m.text("error.internal", ["id": correlation]), requestID: id)]
+            return [.refused(m.text("error.internal", ["id": correlation]))]
         case .moved(let next, let decision, let effects):
+            // No effect: the request ended (cancelled, rejected, expired, outcome unknown).
+            guard !effects.isEmpty else { return [await news(next, m)] }
             var replies: [Reply] = []
-            let stepReply = stateReply(next, m, decision: decision)
-            let executes = effects.contains { if case .execute = $0 { true } else { false } }
-            if executes, let progress { await progress(stepReply) } else { replies.append(stepReply) }
             for effect in effects {
-                if case .execute(let plan) = effect {
+                switch effect {
+                case .askForApproval:
+                    replies.append(await update(.awaitingApproval, next, m.text("request.awaiting_approval", arguments(next, m))))
+                case .execute(let plan):
+                    let running = await news(next, m, decision: decision)
+                    if let progress { await progress(running) } else { replies.append(running) }
                     // Steps as they happen: to the channel's progress callback, or (console) in order before the outcome.
                     let collected = ReplyLog()
+                    let cards = await requests.cards(for: next.id)
                     let step: Executor.Progress = { text in
-                        let reply = Reply(.progress, m.text("request.progress", ["id": next.id, "canonical": plan.canonicalText, "step": text]),
-                                          requestID: next.id)
+                        let reply = Reply.request(RequestUpdate(.progress, next, cards: cards, text: m.text("request.progress", [
+                            "id": next.id, "canonical": plan.canonicalText, "step": text])))
                         if let progress { await progress(reply) } else { collected.append(reply) }
                     }
                     let done = await requests.execute(next, progress: step)
-                    replies += collected.all + [stateReply(done, m)]
+                    replies += collected.all + [await news(done, m)]
                 }
             }
             return replies
@@ -146,14 +157,14 @@ extension Engine {
         for result in expired {
             if case .moved(let request, _, _) = result {
                 warned.remove(request.id)
-                replies.append(stateReply(request, m))
+                replies.append(await news(request, m))
             }
         }
         let now = clock.now()
         for request in expiring where warned.insert(request.id).inserted {
             let seconds = Int(request.expiresAt.timeIntervalSince(now).rounded())
-            replies.append(Reply(.info, m.text("request.expiring", ["id": request.id, "canonical": request.plan.canonicalText,
-                                                                    "seconds": String(seconds)]), requestID: request.id))
+            replies.append(await update(.note, request, m.text("request.expiring", [
+                "id": request.id, "canonical": request.plan.canonicalText, "seconds": String(seconds)])))
         }
         return replies
     }
@@ -179,7 +190,11 @@ extension Engine {
         let m = messages(nil)
         var replies: [Reply] = []
         for (request, result) in await requests.interrupted() {
-            if case .moved(let marked, _, _) = result { replies.append(stateReply(marked, m)) }
+            var current = request
+            if case .moved(let marked, _, _) = result {
+                current = marked
+                replies.append(await news(marked, m))
+            }
             // Say what AWS shows now, so the requester can judge; never run it again.
             let resource = request.plan.resource
             let state: String
@@ -195,30 +210,38 @@ extension Engine {
             } catch {
                 state = m.text("request.state_unknown")
             }
-            replies.append(Reply(.info, m.text("request.reconciled", ["resource": resource.label, "state": state]), requestID: request.id))
+            replies.append(await update(.note, current, m.text("request.reconciled", ["resource": resource.label, "state": state])))
         }
         return replies
     }
 
-    func stateReply(_ r: Request, _ m: Messages, decision: AuditDecision? = nil) -> Reply {
-        let args = ["id": r.id, "resource": r.plan.resource.label, "canonical": r.plan.canonicalText,
-                    "region": r.plan.resource.region, "principal": r.outcome?.principal ?? "-",
-                    "approver": r.approver?.name ?? "-", "error": r.outcome?.summary ?? "",
-                    "done": m.text("outcome.\(r.plan.action.rawValue)")]
-        let (kind, key): (Reply.Kind, String) = switch r.state {
+    /// The request's news after a change: its step and the words for its state.
+    func news(_ r: Request, _ m: Messages, decision: AuditDecision? = nil) async -> Reply {
+        let (step, key): (RequestUpdate.Step, String) = switch r.state {
         // An approval names the plan it let through.
         case .executing where decision == .approved: (.progress, "request.approved_running")
         case .executing: (.progress, "request.executing")
-        case .succeeded: (.outcome, "request.succeeded")
-        case .failed: (.outcome, "request.failed")
-        case .cancelled: (.outcome, "request.cancelled")
-        case .expired: (.outcome, "request.expired")
-        case .outcomeUnknown: (.outcome, "request.outcome_unknown")
-        case .awaitingApproval: (.progress, "request.awaiting_approval")
-        case .rejected: (.outcome, "request.rejected")
-        case .awaitingConfirmation: (.plan, "request.duplicate")
+        case .succeeded: (.finished, "request.succeeded")
+        case .failed: (.finished, "request.failed")
+        case .cancelled: (.finished, "request.cancelled")
+        case .expired: (.finished, "request.expired")
+        case .outcomeUnknown: (.finished, "request.outcome_unknown")
+        case .awaitingApproval: (.awaitingApproval, "request.awaiting_approval")
+        case .rejected: (.finished, "request.rejected")
+        case .awaitingConfirmation: (.note, "request.duplicate")
         }
-        return Reply(kind, m.text(key, args), requestID: r.id)
+        return await update(step, r, m.text(key, arguments(r, m)))
+    }
+
+    func update(_ step: RequestUpdate.Step, _ r: Request, _ text: String) async -> Reply {
+        .request(RequestUpdate(step, r, cards: step == .planned ? [] : await requests.cards(for: r.id), text: text))
+    }
+
+    func arguments(_ r: Request, _ m: Messages) -> [String: String] {
+        ["id": r.id, "resource": r.plan.resource.label, "canonical": r.plan.canonicalText, "state": r.state.rawValue,
+         "region": r.plan.resource.region, "principal": r.outcome?.principal ?? "-",
+         "approver": r.approver?.name ?? "-", "error": r.outcome?.summary ?? "",
+         "done": m.text("outcome.\(r.plan.action.rawValue)")]
     }
 
     func refusalText(_ refusal: Refusal, _ r: Request, _ m: Messages) -> String {
@@ -230,8 +253,6 @@ extension Engine {
         case .notYetExpired: m.text("refusal.invalid_state", ["id": r.id, "state": r.state.rawValue, "event": "expire"])
         }
     }
-
-    /// The machine's policy for one request: its own approval flag, the configured expiry.
 
     /// Records a refused attempt in the audit log (who tried what, and why it was refused).
     func audit(refusal action: String, target: String, by person: Person, why: String, requestID: String?) async {

@@ -56,7 +56,7 @@ extension Engine {
         let searched = results.filter { if case .success = $0.1 { true } else { false } }.map(\.0.label).joined(separator: ", ")
         let stateWord = state == .any ? m.text("alarms.any_state") : m.text("alarms.in_state", ["state": state.rawValue])
         guard !found.isEmpty else {
-            return [Reply(.info, ([m.text("alarms.none", ["state": stateWord, "where": searched])] + failed).joined(separator: "\n"))]
+            return [Reply.answer(([m.text("alarms.none", ["state": stateWord, "where": searched])] + failed).joined(separator: "\n"))]
         }
         // Firing first, then by name: the ones to look at lead.
         found.sort { ($0.1.state == "ALARM" ? 0 : 1, $0.1.name, $0.0) < ($1.1.state == "ALARM" ? 0 : 1, $1.1.name, $1.0) }
@@ -66,7 +66,7 @@ extension Engine {
                                    "reason": alarm.reason.isEmpty ? "-" : alarm.reason])
         }
         if found.count > Self.answerLines { lines.append(m.text("alarms.more", ["n": String(found.count - Self.answerLines)])) }
-        return [Reply(.info, (lines + failed).joined(separator: "\n"))]
+        return [Reply.answer((lines + failed).joined(separator: "\n"))]
     }
 
     /// The newest log lines of a resource's log group since `since` seconds ago, matching
@@ -80,7 +80,7 @@ extension Engine {
         }
         if let refused = refusal(.logs, on: ref, message, m) { return [refused] }
         guard let group = logGroup(for: ref) else {
-            return [Reply(.error, m.text("logs.no_group", ["resource": ref.label, "name": ref.name ?? ref.id]))]
+            return [Reply.refused(m.text("logs.no_group", ["resource": ref.label, "name": ref.name ?? ref.id]))]
         }
         let place = try workspace(ref.account, region: ref.region, for: message.person)
         let now = clock.now()
@@ -97,7 +97,7 @@ extension Engine {
             switch read {
             case .success(let all): events = all
             case .failure(let error) where error.kind == .notFound:
-                return [Reply(.error, m.text("logs.group_missing", ["group": group, "where": place.label, "name": ref.name ?? ref.id]))]
+                return [Reply.refused(m.text("logs.group_missing", ["group": group, "where": place.label, "name": ref.name ?? ref.id]))]
             case .failure(let error): throw error
             }
             // Full (by count or by bytes): the newest lines may be past what was read.
@@ -108,7 +108,7 @@ extension Engine {
         events.sort { $0.timestamp < $1.timestamp }
         let window = Self.duration(seconds, m)
         guard !events.isEmpty else {
-            return [Reply(.info, m.text("logs.none", ["resource": ref.label, "group": group, "since": window, "matching": matching]))]
+            return [Reply.answer(m.text("logs.none", ["resource": ref.label, "group": group, "since": window, "matching": matching]))]
                 + unsearchedNote(outcome.unsearched, m)
         }
         let shown = events.suffix(Self.answerLines)
@@ -118,9 +118,7 @@ extension Engine {
         lines += shown.map { event in
             m.text("logs.line", ["time": Self.clockTime(event.timestamp), "message": Self.oneLine(event.message)])
         }
-        var answer = Reply(.info, lines.joined(separator: "\n"))
-        answer.isDetail = true
-        return [answer] + unsearchedNote(outcome.unsearched, m)
+        return [.detail(lines.joined(separator: "\n"))] + unsearchedNote(outcome.unsearched, m)
     }
 
     /// How many events a logs answer reads at most, to show the newest of them.

@@ -10,13 +10,13 @@ extension Engine {
         let region = outcome.searched.joined(separator: ", ")
         let failures = outcome.unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) }
         if outcome.searched.isEmpty, places.count == 1, outcome.unsearched.count == 1 {
-            return Reply(.error, m.text("error.aws", ["error": outcome.unsearched[0].error.description]))
+            return Reply.refused(m.text("error.aws", ["error": outcome.unsearched[0].error.description]))
         }
         if outcome.searched.isEmpty {
             // Nowhere to look: every place failed, or an ARN names an account or region that is
             // not one of this person's.
             let key = failures.isEmpty ? "resolve.no_place" : "resolve.none_searched"
-            return Reply(.error, ([m.text(key, ["name": mention.text, "places": places.map(\.label).joined(separator: ", ")])] + failures)
+            return Reply.refused(([m.text(key, ["name": mention.text, "places": places.map(\.label).joined(separator: ", ")])] + failures)
                 .joined(separator: "\n"))
         }
         var lines: [String]
@@ -33,9 +33,9 @@ extension Engine {
                                                   "where": Workspace.label($0.account, $0.region)])
             }
         case .found:
-            return Reply(.error, m.text("error.internal", ["id": "resolution"]))
+            return Reply.refused(m.text("error.internal", ["id": "resolution"]))
         }
-        return Reply(.error, (lines + failures).joined(separator: "\n"))
+        return Reply.refused((lines + failures).joined(separator: "\n"))
     }
 
     /// Places a search could not look in: the person hears of them before confirming, since a
@@ -43,10 +43,8 @@ extension Engine {
     func unsearchedNote(_ unsearched: [(place: String, error: AWSError)], _ m: Messages) -> [Reply] {
         guard !unsearched.isEmpty else { return [] }
         // AWS's errors name roles and sessions: for the asker only.
-        var note = Reply(.info, unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) }
-            .joined(separator: "\n"))
-        note.isDetail = true
-        return [note]
+        return [.detail(unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) }
+            .joined(separator: "\n"))]
     }
 
     /// Where a request acts: the bot's own account, or a configured one through a role assumed
@@ -165,14 +163,14 @@ extension Engine {
     /// When no place answered: an error naming each place with its error; nil when one did.
     static func allFailed<T>(_ results: [(Workspace, Result<T, AWSError>)], _ m: Messages) -> Reply? {
         if results.count == 1, case .failure(let error) = results[0].1 {
-            return Reply(.error, m.text("error.aws", ["error": error.description]))
+            return Reply.refused(m.text("error.aws", ["error": error.description]))
         }
         var failures: [String] = []
         for (place, result) in results {
             guard case .failure(let error) = result else { return nil }
             failures.append(m.text("resolve.unsearched", ["place": place.label, "error": error.description]))
         }
-        return Reply(.error, ([m.text("error.nowhere")] + failures).joined(separator: "\n"))
+        return Reply.refused(([m.text("error.nowhere")] + failures).joined(separator: "\n"))
     }
 
     func workspace(_ alias: String?, region: String?, for person: Person) throws -> Workspace {

@@ -18,7 +18,7 @@ extension Engine {
         // A change is planned only when every place was searched, or the person said where:
         // a "web-1" in the place we could not read may be the one they meant.
         if !outcome.unsearched.isEmpty, q.account == nil, q.region == nil {
-            return [Reply(.error, ([m.text("resolve.unsearched_refused", ["name": target.text, "resource": resource.label,
+            return [Reply.refused(([m.text("resolve.unsearched_refused", ["name": target.text, "resource": resource.label,
                                                                           "where": Workspace.label(resource.account, resource.region)])]
                                    + outcome.unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) })
                 .joined(separator: "\n"))]
@@ -28,20 +28,20 @@ extension Engine {
         if let denial = access.check(Attempt(.run(intent, account: resource.account, environment: environment),
                                              by: message.person, standing: message.standing, in: message.channel)) {
             await audit(refusal: intent.rawValue, target: resource.auditTarget, by: message.person, why: denial.auditReason, requestID: nil)
-            return [Reply(.error, denialText(denial, m))]
+            return [Reply.refused(denialText(denial, m))]
         }
         let place = try workspace(resource.account, region: resource.region, for: message.person)
         let notes = unsearchedNote(outcome.unsearched, m)
         // What the intent means depends on what the name turned out to be.
         guard let action = PlannedAction.forIntent(intent, on: resource.kind) else {
-            return [Reply(.error, m.text("intent.not_for_kind", ["intent": intent.rawValue, "kind": resource.kind.noun,
+            return [Reply.refused(m.text("intent.not_for_kind", ["intent": intent.rawValue, "kind": resource.kind.noun,
                                                                  "resource": resource.label]))]
         }
         var desired: Int?
         if let scale {
             switch try await scaleTarget(scale, resource, client: place.client, m) {
             case .success(let count): desired = count
-            case .failure(let refusal): return [Reply(.error, m.text(refusal.key, refusal.arguments))]
+            case .failure(let refusal): return [Reply.refused(m.text(refusal.key, refusal.arguments))]
             }
         }
         let plan = Plan(action: action, resource: resource, risk: action.intentKind.risk,
@@ -54,7 +54,7 @@ extension Engine {
             "calls": plan.apiCalls.map(\.description).joined(separator: "; "),
             "environment": environmentText(environment, m), "approval": approvalText(approvalRequired, m),
         ]
-        if message.dryRun { return [Reply(.info, m.text("plan.dry_run", arguments))] + notes }
+        if message.dryRun { return [Reply.answer(m.text("plan.dry_run", arguments))] + notes }
         let now = clock.now()
         var request = Request(id: Self.newRequestID(), plan: plan, requester: message.person, channel: message.channel,
                               createdAt: now, expiresAt: now.addingTimeInterval(access.expiry))
@@ -65,7 +65,7 @@ extension Engine {
         arguments["name"] = resource.name ?? "-"
         arguments["instance"] = resource.id
         arguments["expiry"] = Self.duration(access.expiry, m)
-        return [Reply(.plan, m.text("plan.prompt", arguments), requestID: request.id)] + notes
+        return [await update(.planned, request, m.text("plan.prompt", arguments))] + notes
     }
 
     /// Where a resource lives, for the policy: its environment tag, else its account's

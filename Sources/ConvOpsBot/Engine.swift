@@ -82,7 +82,7 @@ public actor Engine {
     public func handle(_ message: InboundMessage) async -> [Reply] {
         // Bytes, not characters: one character may carry any number of combining marks.
         guard message.text.utf8.count <= admission.limits.messageLength else {
-            return [Reply(.error, messages(message.locale).text("limits.too_long", ["n": String(message.text.utf8.count),
+            return [Reply.refused(messages(message.locale).text("limits.too_long", ["n": String(message.text.utf8.count),
                                                                                    "max": String(admission.limits.messageLength)]))]
         }
         return await admitted(message.person, locale: message.locale) { await self.answer(message) }
@@ -98,7 +98,7 @@ public actor Engine {
             case .rate(let n, let seconds): m.text("limits.rate", ["n": String(n), "seconds": String(seconds)])
             case .full(let n): m.text("limits.full", ["n": String(n)])
             }
-            return [Reply(.error, text)]
+            return [Reply.refused(text)]
         }
         defer { admission.leave(person.id) }
         return await body()
@@ -115,7 +115,7 @@ public actor Engine {
             if failure.reason != .empty, !isRefusal, !failure.suggestions.isEmpty {
                 text += " " + m.text("grammar.suggestions", ["suggestions": failure.suggestions.map { "“\($0)”" }.joined(separator: ", ")])
             }
-            return [Reply(.error, text)]
+            return [Reply.refused(text)]
         case .success(let parsed):
             logger.debug("engine.parsed", metadata: ["intent": "\(parsed.intent.rawValue)", "rule": "\(parsed.rule)"])
             // Answer in the language the person wrote in.
@@ -133,22 +133,22 @@ public actor Engine {
                     await audit(refusal: parsed.intent.rawValue, target: parsed.command.intent.target?.text ?? "-", by: message.person,
                           why: denial.auditReason, requestID: nil)
                 }
-                return [Reply(.error, denialText(denial, pm))]
+                return [Reply.refused(denialText(denial, pm))]
             }
             // A dry run decides nothing about stored requests.
             if message.dryRun, [.cancel, .approve, .reject].contains(parsed.intent) {
-                return [Reply(.info, pm.text("dry_run.decision"))]
+                return [Reply.answer(pm.text("dry_run.decision"))]
             }
             do {
                 return try await run(parsed.command, message: message, messages: pm)
             } catch let error as AWSError {
-                return [Reply(.error, pm.text("error.aws", ["error": error.description]))]
+                return [Reply.refused(pm.text("error.aws", ["error": error.description]))]
             } catch let error as EngineError {
-                return [Reply(.error, pm.text(error.key, error.arguments))]
+                return [Reply.refused(pm.text(error.key, error.arguments))]
             } catch {
                 let correlation = String(UInt32.random(in: 0...UInt32.max), radix: 36)
                 logger.error("engine.failure", metadata: ["error": "\(error)", "correlation_id": "\(correlation)"])
-                return [Reply(.error, pm.text("error.internal", ["id": correlation]))]
+                return [Reply.refused(pm.text("error.internal", ["id": correlation]))]
             }
         }
     }
@@ -161,7 +161,7 @@ public actor Engine {
             let lines = grammar.help(locale: m.locale).filter { mine.contains($0.intent) }.map {
                 m.text("help.line", ["usage": $0.usage.prefix(3).joined(separator: " | "), "text": $0.text])
             }
-            return [Reply(.info, ([m.text("help.header")] + lines).joined(separator: "\n"))]
+            return [Reply.answer(([m.text("help.header")] + lines).joined(separator: "\n"))]
         case .status(let target?):
             let places = try places(for: .status, command.qualifiers, message: message)
             let outcome = await search(places).resolve(target, fresh: true)
@@ -172,7 +172,7 @@ public actor Engine {
             if let refused = refusal(.status, on: ref, message, m) { return [refused] }
             let place = try workspace(ref.account, region: ref.region, for: message.person)
             let health = await ResourceHealth.read(ref, client: place.client, now: clock.now())
-            return [Reply(.info, statusText(ref, health, m))] + unsearchedNote(found.unsearched, m)
+            return [Reply.answer(statusText(ref, health, m))] + unsearchedNote(found.unsearched, m)
         case .status(nil):
             let places = try places(for: .status, command.qualifiers, message: message, overview: true)
             let results = await inEachPlace(places) { (place) throws(AWSError) in
@@ -204,7 +204,7 @@ public actor Engine {
                     sections.append(m.text("resolve.unsearched", ["place": place.label, "error": error.description]))
                 }
             }
-            return [Reply(.info, sections.joined(separator: "\n"))]
+            return [Reply.answer(sections.joined(separator: "\n"))]
         case .restart(let target), .stop(let target), .start(let target):
             return try await plan(command.intent.kind, target: target, scale: nil, command.qualifiers, message: message, m)
         case .scale(let target, let change):
@@ -213,7 +213,7 @@ public actor Engine {
             // Only this person's plans made in this channel: a bare "cancel" never reaches elsewhere.
             guard let request = try store.requests(in: [.awaitingConfirmation, .awaitingApproval])
                 .last(where: { $0.requester.id == message.person.id && $0.channel == message.channel }) else {
-                return [Reply(.info, m.text("request.none_pending"))]
+                return [Reply.answer(m.text("request.none_pending"))]
             }
             return await decide(.cancel(by: message.person), on: request.id, from: message.origin, m)
         case .approve(let id), .reject(let id):
@@ -223,20 +223,20 @@ public actor Engine {
             let here = try store.requests(in: [.awaitingApproval]).filter {
                 $0.channel == message.channel || access.approvalChannels.contains(message.channel)
             }
-            guard let only = here.first else { return [Reply(.info, m.text("request.none_awaiting_approval"))] }
+            guard let only = here.first else { return [Reply.answer(m.text("request.none_awaiting_approval"))] }
             guard here.count == 1 else {
                 let list = here.map { "\($0.id) (\($0.plan.canonicalText), \($0.requester.name))" }.joined(separator: ", ")
-                return [Reply(.info, m.text("request.which_approval", ["list": list, "word": command.intent.kind.rawValue]))]
+                return [Reply.answer(m.text("request.which_approval", ["list": list, "word": command.intent.kind.rawValue]))]
             }
             return await decide(event, on: only.id, from: message.origin, m)
         case .whoami:
-            return [Reply(.info, m.text("whoami", ["name": message.person.name, "id": message.person.id, "channel": message.channel]))]
+            return [Reply.answer(m.text("whoami", ["name": message.person.name, "id": message.person.id, "channel": message.channel]))]
         case .alarms(let state):
             return try await alarms(state, command.qualifiers, message: message, m)
         case .logs(let target, let since, let filter):
             return try await logs(target, since: since, filter: filter, command.qualifiers, message: message, m)
         case .history:
-            return [Reply(.info, m.text("intent.not_available", ["intent": command.intent.kind.rawValue]))]
+            return [Reply.answer(m.text("intent.not_available", ["intent": command.intent.kind.rawValue]))]
         }
     }
 
@@ -244,7 +244,7 @@ public actor Engine {
     func refusal(_ intent: IntentKind, on ref: ResourceRef, _ message: InboundMessage, _ m: Messages) -> Reply? {
         guard let denial = access.check(Attempt(.run(intent, account: ref.account, environment: environment(of: ref)),
                                                 by: message.person, standing: message.standing, in: message.channel)) else { return nil }
-        return Reply(.error, denialText(denial, m))
+        return Reply.refused(denialText(denial, m))
     }
 
     /// What the person is told when the policy refuses them.

@@ -1,4 +1,5 @@
 import ConvOpsCore
+import ConvOpsStore
 
 /// Something a person said to the bot, from any channel.
 public struct InboundMessage: Sendable {
@@ -38,25 +39,65 @@ public struct Origin: Sendable, Hashable {
     }
 }
 
-/// Something the bot says back. Channels render it (text in a terminal, Block Kit in Slack).
-public struct Reply: Sendable, Hashable {
-    public enum Kind: Sendable, Hashable {
-        case info
-        /// A plan waiting for Confirm or Cancel.
-        case plan
-        case progress
-        case outcome
-        case error
-    }
-    public var kind: Kind
-    public var text: String
-    public var requestID: String?
-    /// Details for the asker alone (log lines): channels show them privately where they can.
-    public var isDetail = false
+/// What the engine tells a channel, typed: a channel renders each case its own way (lines in a
+/// terminal, Block Kit cards in Slack) and never reads the store to find out what happened.
+public enum Reply: Sendable, Hashable {
+    /// An answer to what the person asked: help, status, whoami, alarms.
+    case answer(String)
+    /// Details for the asker alone where the channel can (log lines, places not searched).
+    case detail(String)
+    /// A refusal or an error: for the asker alone; it may name roles and ARNs.
+    case refused(String)
+    /// Something happened to a stored request: its card shows it.
+    case request(RequestUpdate)
 
-    public init(_ kind: Kind, _ text: String, requestID: String? = nil) {
-        self.kind = kind
-        self.text = text
-        self.requestID = requestID
+    public var text: String {
+        switch self {
+        case .answer(let t), .detail(let t), .refused(let t): t
+        case .request(let update): update.text
+        }
     }
+
+    /// A refusal or an error.
+    public var isRefusal: Bool {
+        if case .refused = self { true } else { false }
+    }
+
+    /// The request this reply is about, as stored after the change.
+    public var request: Request? {
+        if case .request(let update) = self { update.request } else { nil }
+    }
+}
+
+/// A request's news: the request as stored after the change, where its cards are, and the
+/// words for it in the person's language.
+public struct RequestUpdate: Sendable, Hashable {
+    public enum Step: Sendable, Hashable {
+        /// A new plan waiting for Confirm or Cancel: post its card.
+        case planned
+        /// Confirmed, now waiting for a second person: update the card, post the approval card.
+        case awaitingApproval
+        /// Running, or a step of the run.
+        case progress
+        /// Succeeded, failed, cancelled, rejected, expired or outcome unknown.
+        case finished
+        /// The bot's note about it (expiry near, what AWS shows after a restart): under its card.
+        case note
+    }
+
+    public var step: Step
+    public var request: Request
+    /// Where its cards were posted, as recorded (none yet for a new plan).
+    public var cards: [MessageRef]
+    public var text: String
+
+    public init(_ step: Step, _ request: Request, cards: [MessageRef], text: String) {
+        self.step = step
+        self.request = request
+        self.cards = cards
+        self.text = text
+    }
+
+    /// The card the requester sees.
+    public var card: MessageRef? { cards.first { $0.role == .request } }
 }

@@ -33,6 +33,9 @@ public actor RequestService {
     /// What a decision did.
     public enum Decided: Sendable {
         case notFound(String)
+        /// A click whose message is not the card recorded for that request in that role
+        /// (recorded in the audit log): a copied or made-up button.
+        case notOnItsCard(String)
         /// The policy refused the person (recorded in the audit log).
         case denied(Request, Denial)
         /// The request's state or its requester refused it (recorded).
@@ -70,10 +73,29 @@ public actor RequestService {
                                                   "request.environment": "\(request.environment ?? "unknown")"])
     }
 
+    /// Where a request's card went, recorded before its buttons can be clicked.
+    public func record(card: MessageRef, for id: String) throws {
+        try store.recordMessage(card, for: id)
+    }
+
+    /// Where a request's cards are, the requester's first.
+    public func cards(for id: String) -> [MessageRef] {
+        (try? store.messages(for: id)) ?? []
+    }
+
     /// Applies an event to a stored request. `origin` is where a person decided; nil for the
-    /// bot's own events (expiry, recovery).
-    public func decide(_ event: RequestEvent, on id: String, from origin: Origin?) async -> Decided {
+    /// bot's own events (expiry, recovery). `card`: the message a click came from, which must
+    /// be the card recorded for that request in that role.
+    public func decide(_ event: RequestEvent, on id: String, from origin: Origin?, card: MessageRef? = nil) async -> Decided {
         do {
+            if let card, !(try store.messages(for: id)).contains(card) {
+                if let person = Self.actor(of: event), let decision = Self.decision(of: event) {
+                    let known = try store.request(id: id) != nil
+                    refuse(action: decision.rawValue, target: id, by: person,
+                           why: "button not on that request's message", requestID: known ? id : nil)
+                }
+                return .notOnItsCard(id)
+            }
             guard let request = try store.request(id: id) else { return .notFound(id) }
             if let person = Self.actor(of: event), let decision = Self.decision(of: event) {
                 let attempt = Attempt(.decide(decision, on: request), by: person, standing: origin?.standing ?? .member,

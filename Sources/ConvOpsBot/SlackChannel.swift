@@ -33,7 +33,6 @@ public final class SlackChannel: Sendable {
     }
 
     let engine: Engine
-    let store: Store
     let api: SlackWebAPI
     let socket: SocketModeClient
     let options: Options
@@ -46,10 +45,9 @@ public final class SlackChannel: Sendable {
     private let inFlight = Mutex(0)
     static let envelopesInFlight = 256
 
-    public init(engine: Engine, store: Store, api: SlackWebAPI, socket: SocketModeClient, messages: Messages,
+    public init(engine: Engine, api: SlackWebAPI, socket: SocketModeClient, messages: Messages,
                 options: Options = Options(), logger: Logger = Logger(label: "convops.slack")) {
         self.engine = engine
-        self.store = store
         self.api = api
         self.socket = socket
         self.options = options
@@ -184,163 +182,22 @@ public final class SlackChannel: Sendable {
             await say(m.text("slack.unknown_button"), to: context)
             return
         }
-        // The button must sit on the card ConvOps posted for that very request: a value copied
-        // onto another message, or made up, is refused before anything is looked up.
-        let expectedRole: MessageRef.Role = (button == .approve || button == .reject) ? .approval : .request
-        func onItsCard() -> Bool {
-            guard Self.isRequestID(action.value) else { return false }
-            let refs = (try? store.messages(for: action.value)) ?? []
-            return refs.contains { $0.role == expectedRole && $0.channel == channel && $0.ts == action.messageTS }
-        }
-        // A click can beat us to recording where the card went (Slack shows it the moment it is
-        // posted): give the recording a moment before calling the click forged.
-        var matched = onItsCard()
-        let deadline = ContinuousClock.now + .seconds(3)
-        while !matched, Self.isRequestID(action.value), await engine.request(id: action.value) != nil, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-            matched = onItsCard()
-        }
-        guard matched else {
-            await engine.recordRefusal(action: button.rawValue, target: Self.isRequestID(action.value) ? action.value : "-",
-                                       by: person, why: "button not on that request's message",
-                                       requestID: Self.isRequestID(action.value) ? action.value : nil)
-            await say(m.text("slack.forged"), to: context)
+        // ConvOps's buttons carry a request id and nothing else.
+        guard Self.isRequestID(action.value) else {
+            await engine.recordRefusal(action: button.rawValue, target: "-", by: person, why: "button not on that request's message",
+                                       requestID: nil)
+            await say(m.text("request.not_its_card"), to: context)
             return
         }
-        let replies = await engine.click(button, requestID: action.value, by: person, from: Origin(channel: channel, standing: standing),
-                                         progress: { [self] reply in
+        // The request service checks that the button sits on the card recorded for that very
+        // request (cards are recorded before their buttons are added), then the policy.
+        let role: MessageRef.Role = (button == .approve || button == .reject) ? .approval : .request
+        let card = MessageRef(role: role, channel: channel, ts: action.messageTS ?? "")
+        let replies = await engine.click(button, requestID: action.value, card: card, by: person,
+                                         from: Origin(channel: channel, standing: standing), progress: { [self] reply in
             await deliver(reply, to: context)
         })
         for reply in replies { await deliver(reply, to: context) }
-    }
-
-    // MARK: Outbound
-
-    /// Shows one reply: a request's card is posted or updated; anything else is said to the
-    /// person it is for.
-    func deliver(_ reply: Reply, to context: Context) async {
-        guard let id = reply.requestID, let request = await engine.request(id: id) else {
-            await say(reply.text, to: context, privately: reply.kind == .error || reply.isDetail)
-            return
-        }
-        switch reply.kind {
-        case .plan where request.state == .awaitingConfirmation && context.channel != nil:
-            await postPlan(request, reply: reply, in: context)
-        case .outcome where request.state == .failed:
-            // AWS's error names roles and sessions: the cards say it failed, the requester reads why.
-            await updateCards(request, status: m.text("slack.failed_card", ["canonical": request.plan.canonicalText,
-                                                                           "resource": request.plan.resource.label,
-                                                                           "requester": request.requester.name]))
-            if let card = (try? store.messages(for: id))?.first(where: { $0.role == .request }) {
-                do {
-                    try await api.postEphemeral(channel: card.channel, user: request.requester.id, BlockKit.text(reply.text), threadTS: card.ts)
-                } catch {
-                    logger.warning("slack.reply_failed", metadata: ["slack.error": "\(error)"])
-                }
-            }
-        case .progress, .outcome:
-            await updateCards(request, status: reply.text)
-            if request.state == .awaitingApproval { await postApproval(request) }
-        case .info where context.channel == nil:
-            // The bot's own notices about a request (its expiry is near): under its card.
-            if let card = (try? store.messages(for: id))?.first(where: { $0.role == .request }) {
-                await post(reply.text, channel: card.channel, threadTS: card.ts)
-            }
-        default:
-            // Answers go where they were asked; refusals and errors (they may carry ARNs)
-            // and log lines only to the person who asked.
-            await say(reply.text, to: context, privately: reply.kind == .error || reply.isDetail)
-        }
-    }
-
-    private func postPlan(_ request: Request, reply: Reply, in context: Context) async {
-        guard let channel = context.channel else { return }
-        let headline = m.text("slack.plan_headline", ["requester": request.requester.name, "canonical": request.plan.canonicalText,
-                                                      "id": request.id])
-        var card = BlockKit.plan(request, headline: headline, highRisk: Self.isHighRisk(request), labels)
-        let footer = m.text("slack.plan_footer", ["expiry": Engine.duration(request.expiresAt.timeIntervalSince(request.createdAt), m)])
-        card.blocks.insert(["type": "context", "elements": [["type": "mrkdwn", "text": .string(BlockKit.escape(footer))]]],
-                           at: card.blocks.count - 1)
-        do {
-            let threadTS: String? = if case .message(_, _, let t) = context { t } else { nil }
-            let ts = try await api.postMessage(channel: channel, card, threadTS: threadTS)
-            try store.recordMessage(MessageRef(role: .request, channel: channel, ts: ts), for: request.id)
-        } catch let error as SlackAPIError {
-            logger.warning("slack.plan_not_posted", metadata: ["request.id": "\(request.id)", "slack.error": "\(error.code)"])
-            // The plan exists but nobody can click it: say so privately; it will expire.
-            await say(m.text("slack.post_failed", ["id": request.id, "error": error.description]), to: context)
-        } catch {
-            logger.error("slack.card_not_recorded", metadata: ["request.id": "\(request.id)", "error": "\(error)"])
-        }
-    }
-
-    private func postApproval(_ request: Request) async {
-        let refs = (try? store.messages(for: request.id)) ?? []
-        guard !refs.contains(where: { $0.role == .approval }) else { return }
-        let channel = options.approvalChannel ?? request.channel
-        let headline = m.text("slack.approval_headline", ["requester": request.requester.name,
-                                                          "canonical": request.plan.canonicalText, "id": request.id])
-        do {
-            let ts = try await api.postMessage(channel: channel, BlockKit.approval(request, headline: headline, labels))
-            try store.recordMessage(MessageRef(role: .approval, channel: channel, ts: ts), for: request.id)
-        } catch {
-            logger.error("slack.approval_not_posted", metadata: ["request.id": "\(request.id)", "error": "\(error)"])
-            if let card = refs.first(where: { $0.role == .request }) {
-                await post(m.text("slack.post_failed", ["id": request.id, "error": "\(error)"]), channel: card.channel, threadTS: card.ts)
-            }
-        }
-    }
-
-    /// Updates every card of the request: the status replaces the buttons once it is decided.
-    private func updateCards(_ request: Request, status: String) async {
-        let headline = m.text("slack.plan_headline", ["requester": request.requester.name, "canonical": request.plan.canonicalText,
-                                                      "id": request.id])
-        for ref in (try? store.messages(for: request.id)) ?? [] {
-            // An approval card keeps its buttons while the request still waits for approval.
-            if ref.role == .approval, request.state == .awaitingApproval { continue }
-            do {
-                try await api.update(channel: ref.channel, ts: ref.ts, BlockKit.status(request, headline: headline, status: status, labels))
-            } catch {
-                logger.warning("slack.card_not_updated", metadata: ["request.id": "\(request.id)", "slack.error": "\(error)"])
-            }
-        }
-    }
-
-    /// Says text to whoever the context is about. In a thread, status answers are for the
-    /// thread; errors and details (`privately`, log lines) only for the asker, unless the
-    /// channel shares them.
-    private func say(_ text: String, to context: Context, privately: Bool = false) async {
-        let message = BlockKit.text(text)
-        do {
-            switch context {
-            case .slash(let channel, let user, let responseURL):
-                if let responseURL {
-                    try await api.respond(to: responseURL, message)
-                } else {
-                    try await api.postEphemeral(channel: channel, user: user, message)
-                }
-            case .message(let channel, let user, let threadTS):
-                if privately, threadTS != nil, !options.sharedLogChannels.contains(channel) {
-                    try await api.postEphemeral(channel: channel, user: user, message, threadTS: threadTS)
-                } else {
-                    _ = try await api.postMessage(channel: channel, message, threadTS: threadTS)
-                }
-            case .click(let channel, let user):
-                try await api.postEphemeral(channel: channel, user: user, message)
-            case .system:
-                logger.notice("slack.system_notice", metadata: ["text": "\(text.prefix(200))"])
-            }
-        } catch {
-            logger.warning("slack.reply_failed", metadata: ["slack.error": "\(error)"])
-        }
-    }
-
-    private func post(_ text: String, channel: String, threadTS: String?) async {
-        do {
-            _ = try await api.postMessage(channel: channel, BlockKit.text(text), threadTS: threadTS)
-        } catch {
-            logger.warning("slack.reply_failed", metadata: ["slack.error": "\(error)"])
-        }
     }
 
     // MARK: Helpers

@@ -12,6 +12,12 @@ public struct SlackMessage: Sendable, Hashable {
         self.blocks = blocks
     }
 
+    /// The same message with its buttons left off (posted first, so that no click can come
+    /// before the card is recorded).
+    public var withoutButtons: SlackMessage {
+        SlackMessage(text: text, blocks: blocks.filter { $0["type"]?.string != "actions" })
+    }
+
     var body: [String: JSON] {
         var b: [String: JSON] = ["text": .string(text)]
         // Always send blocks, even none: chat.update keeps the old blocks (and buttons) otherwise.

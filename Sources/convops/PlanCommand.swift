@@ -26,6 +26,6 @@ struct PlanCommand: AsyncParsableCommand {
                                      channel: ConsoleChannel.channelID, dryRun: true)
         let replies = await runtime.engine.handle(message)
         for reply in replies { emit(reply.text) }
-        if replies.contains(where: { $0.kind == .error }) { throw Exit.refused }
+        if replies.contains(where: \.isRefusal) { throw Exit.refused }
     }
 }

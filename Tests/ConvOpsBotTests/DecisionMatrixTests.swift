@@ -40,7 +40,12 @@ import Testing
             case .approve: .approve
             case .reject: .reject
             }
-            _ = await engine.click(button, requestID: id, by: person, from: origin)
+            // A genuine card where they click (the card check has tests of its own): what is left
+            // to differ from typing is the policy.
+            let role: MessageRef.Role = decision == .approve || decision == .reject ? .approval : .request
+            let card = MessageRef(role: role, channel: origin.channel, ts: "1767225600.\(id)")
+            try? await engine.record(card: card, for: id)
+            _ = await engine.click(button, requestID: id, card: card, by: person, from: origin)
         case (.typed, .confirm):
             _ = await engine.confirm(by: person, requestID: id, from: origin)
         case (.typed, .cancel):

@@ -175,4 +175,35 @@ import Testing
         #expect(done.outcome?.principal == "arn:aws:sts::1:assumed-role/convops/convops-\(pseudonym)")
         #expect(try bot.store.auditEntries(requestID: r.id).last?.outcome?.contains("alice") == false)
     }
+
+    @Test func aClickCountsOnlyFromTheCardRecordedForThatRequestAndRole() async throws {
+        let bot = try Bot(policy: Self.policy)
+        defer { bot.remove() }
+        let r = try bot.request("rcard001", state: .awaitingConfirmation, environment: Self.staging, by: Self.alice, in: "C-ops", policy: Self.policy)
+        let other = try bot.request("rcard002", state: .awaitingConfirmation, environment: Self.staging, by: Self.alice, in: "C-ops", policy: Self.policy)
+        let requests = service(bot)
+        let card = MessageRef(role: .request, channel: "C-ops", ts: "1.1")
+        try await requests.record(card: card, for: r.id)
+        try await requests.record(card: MessageRef(role: .request, channel: "C-ops", ts: "1.2"), for: other.id)
+        let forged: [(String, MessageRef)] = [
+            (r.id, MessageRef(role: .request, channel: "C-ops", ts: "1.2")),       // another request's card
+            (r.id, MessageRef(role: .approval, channel: "C-ops", ts: "1.1")),      // its card, the other role
+            (r.id, MessageRef(role: .request, channel: "C-other", ts: "1.1")),     // the same ts in another channel
+            ("rnothere", card),                                                    // no such request
+        ]
+        for (id, ref) in forged {
+            guard case .notOnItsCard = await requests.decide(.confirm(by: Self.alice), on: id, from: Origin(channel: ref.channel), card: ref) else {
+                Issue.record("accepted \(id) from \(ref)")
+                continue
+            }
+        }
+        #expect(try bot.store.request(id: r.id)?.state == .awaitingConfirmation)
+        let refused = try bot.store.auditEntries(limit: 50).filter { $0.decision == .refused }
+        #expect(refused.count == forged.count)
+        #expect(refused.allSatisfy { $0.outcome == "button not on that request's message" })
+        guard case .moved(_, .confirmed, _) = await requests.decide(.confirm(by: Self.alice), on: r.id, from: Origin(channel: "C-ops"), card: card) else {
+            Issue.record("its own card was refused")
+            return
+        }
+    }
 }

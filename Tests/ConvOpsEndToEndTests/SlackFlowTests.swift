@@ -33,10 +33,14 @@ extension SlackEndToEnd {
         try await rig.emulator.wait("the card to show the outcome") { rig.message(card.ts)?.text.contains("Done:") == true }
         #expect(rig.emulator.acked(click))
         #expect(!rig.hasButtons(card.ts))
-        let versions = try #require(rig.message(card.ts)?.versions.map { $0["text"]?.string ?? "" })
-        #expect(versions.count == 3)
-        #expect(versions[1].contains("Confirmed. Running restart web-1"))
-        #expect(versions[2].contains("was rebooted (as arn:aws:sts::123456789012:user/moto)"))
+        let history = try #require(rig.message(card.ts)?.versions)
+        let versions = history.map { $0["text"]?.string ?? "" }
+        // Posted without buttons, recorded, then given its buttons: no click can come first.
+        #expect(versions.count == 4)
+        let hasButtons = history.map { ($0["blocks"]?.array ?? []).contains { $0["type"]?.string == "actions" } }
+        #expect(hasButtons == [false, true, false, false])
+        #expect(versions[2].contains("Confirmed. Running restart web-1"))
+        #expect(versions[3].contains("was rebooted (as arn:aws:sts::123456789012:user/moto)"))
 
         let reboots = try await moto.recordedBodies().filter { $0.contains("Action=RebootInstances") }
         #expect(reboots.count == 1)
@@ -203,8 +207,8 @@ extension SlackEndToEnd {
         try e.click("convops.confirm", value: card.value, user: "U111", messageTS: card.ts)
         try await e.wait("the outcome") { rig.message(card.ts)?.text.contains("was rebooted") == true }
         let versions = rig.message(card.ts)?.versions.compactMap { $0["text"]?.string } ?? []
-        #expect(versions.count == 3, "posted, running, done: \(versions)")
-        #expect(e.calls("chat.update").count == 5)
+        #expect(versions.count == 4, "posted, given buttons, running, done: \(versions)")
+        #expect(e.calls("chat.update").count == 6)
     }
 
     @Test func mentionsAndDirectMessagesAreAnsweredInPlace() async throws {
