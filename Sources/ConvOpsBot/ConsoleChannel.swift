@@ -36,19 +36,9 @@ public struct ConsoleChannel: Sendable {
         // A dry run touches no stored request: no recovery, no expiry, no retention purge.
         if !dryRun { for reply in await engine.recover() { say(reply) } }
         output(messages.text("console.welcome", ["name": person.name]))
-        let days = retentionDays
-        let sweeper = dryRun ? nil : Task {
-            // Retention at start, then once a day; expiry every `sweepInterval`.
-            await engine.purgeExpiredRecords(days: days)
-            var lastPurge = ContinuousClock.now
-            while !Task.isCancelled {
-                try? await Task.sleep(for: sweepInterval)
-                for reply in await engine.sweep() { say(reply) }
-                if ContinuousClock.now - lastPurge > .seconds(86_400) {
-                    await engine.purgeExpiredRecords(days: days)
-                    lastPurge = ContinuousClock.now
-                }
-            }
+        // Expiry every `sweepInterval`, retention at start and once a day.
+        let sweeper = dryRun ? nil : Task { [self] in
+            await Sweeper(engine: engine, interval: sweepInterval, retentionDays: retentionDays).run { say($0) }
         }
         defer { sweeper?.cancel() }
         prompt(person)

@@ -44,7 +44,7 @@ final class AuditDigestFile: @unchecked Sendable {
     /// `checkpointSigned` checks the retention checkpoint's HMAC (the store has the key).
     /// Returns the digest line written; nil when there was nothing to sign.
     @discardableResult
-    func sign(_ db: Database, checkpointSigned: (Int64, String, Int64, String) -> Bool) throws(StoreError) -> String? {
+    func sign(_ db: Database, at now: Date, checkpointSigned: (Int64, String, Int64, String) -> Bool) throws(StoreError) -> String? {
         // Another process on the same database (a `convops chat` beside `convops run`) may have
         // appended since: chain to what the file ends with now, under an exclusive lock.
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -95,7 +95,7 @@ final class AuditDigestFile: @unchecked Sendable {
         guard try Self.chainHolds(db, after: start.seq, hash: start.hash) else {
             throw refuse("entries after \(start.seq) do not link or hash right (they were edited)")
         }
-        var digest = AuditDigest(headSeq: head.seq, headHash: head.hash, atMilliseconds: AuditChain.milliseconds(Date()),
+        var digest = AuditDigest(headSeq: head.seq, headHash: head.hash, atMilliseconds: AuditChain.milliseconds(now),
                                  checkpointSeq: checkpoint.seq, checkpointHash: checkpoint.hash,
                                  previous: last?.lineHash ?? AuditChain.genesis)
         do { try keys.sign(&digest) } catch {

@@ -103,7 +103,7 @@ extension Store {
                 .bind([.integer(AuditChain.milliseconds(cutoff))])
             guard try last.step() else { return 0 }
             let seq = last.integer(0), hash = last.text(1) ?? ""
-            let now = AuditChain.milliseconds(Date())
+            let now = AuditChain.milliseconds(clock.now())
             let signature = keys.sign(AuditChain.checkpointText(seq: seq, hash: hash, atMilliseconds: now))
             try db.prepare("""
                 INSERT INTO audit_checkpoint (id, seq, hash, at_ms, signature) VALUES (1, ?, ?, ?, ?)

@@ -14,7 +14,7 @@ extension Store {
     /// Under the store's lock, after a commit.
     func signHead(_ db: Database) {
         do {
-            let line = try digests.sign(db) { seq, hash, at, signature in
+            let line = try digests.sign(db, at: clock.now()) { seq, hash, at, signature in
                 self.keys.sign(AuditChain.checkpointText(seq: seq, hash: hash, atMilliseconds: at)) == signature
             }
             if let line { digestSink?(line) }

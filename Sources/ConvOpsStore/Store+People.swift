@@ -32,7 +32,7 @@ extension Store {
         try db.prepare("INSERT INTO people (pseudonym, id_index, chat_id, display_name, created_at) VALUES (?, ?, ?, ?, ?)")
             .bind([.text(pseudonym), .blob(index), .blob(try keys.seal(person.id, context: Self.idContext(pseudonym))),
                    .blob(try keys.seal(person.name, context: Self.nameContext(pseudonym))),
-                   .real(Date().timeIntervalSince1970)]).run()
+                   .real(clock.now().timeIntervalSince1970)]).run()
         return pseudonym
     }
 

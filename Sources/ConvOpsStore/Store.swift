@@ -26,6 +26,8 @@ public final class Store: @unchecked Sendable {
     let keys: DataKeys
     public let path: String
     let digestSink: (@Sendable (String) -> Void)?
+    /// Where the store reads the time it writes down (a person's first sight, checkpoints, digests).
+    let clock: any WallClock
     /// The signed digests of the audit head, outside the database (`<db>.digests` by default).
     let digests: AuditDigestFile
     /// Why the last attempt to sign the audit head failed, if it did (`convops check` says it).
@@ -35,8 +37,9 @@ public final class Store: @unchecked Sendable {
     /// written every `digestInterval` audit entries, after retention, and by `signAuditHead`.
     /// `digestSink`: given every digest line once it is in the file (a copy kept elsewhere).
     public init(path: String, keys: DataKeys, digestFile: String? = nil, digestInterval: Int = 100,
-                digestSink: (@Sendable (String) -> Void)? = nil) throws(StoreError) {
+                digestSink: (@Sendable (String) -> Void)? = nil, clock: any WallClock = SystemClock()) throws(StoreError) {
         self.digestSink = digestSink
+        self.clock = clock
         try OwnerOnlyFile.prepareDatabase(path)
         let db = try Database(path: path)
         try db.execute("PRAGMA journal_mode=WAL")

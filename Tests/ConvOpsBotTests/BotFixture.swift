@@ -59,9 +59,9 @@ struct Bot {
 
     init(policy: AccessPolicy) throws {
         directory = try makeTemporaryDirectory("bot")
-        store = try Store(path: directory + "/convops.db", keys: try DataKeys(dataKey: Data(repeating: 7, count: 32)))
-        aws = FakeAWS()
         clock = ManualClock()
+        store = try Store(path: directory + "/convops.db", keys: try DataKeys(dataKey: Data(repeating: 7, count: 32)), clock: clock)
+        aws = FakeAWS()
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
         // Never called: the fakes stand in for every AWS read and call the decisions make.
         let client = AWSClient(configuration: AWSConfiguration(endpoint: "http://127.0.0.1:9"),
