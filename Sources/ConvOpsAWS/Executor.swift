@@ -8,108 +8,101 @@ public struct Executor: Sendable {
     /// How often a waiter looks, and how long it waits for the effect before it says so.
     let pollInterval: Duration
     let waitTimeout: Duration
+    /// What the waiters sleep on and measure their timeout with.
+    let clock: any Clock<Duration>
 
     /// Something to show while a plan runs ("web-1 is stopping").
     public typealias Progress = @Sendable (String) async -> Void
 
     public init(client: AWSClient, inventory: InventoryCache? = nil, pollInterval: Duration = .seconds(5),
-                waitTimeout: Duration = .seconds(600)) {
+                waitTimeout: Duration = .seconds(600), clock: any Clock<Duration> = ContinuousClock()) {
+        self.clock = clock
         self.client = client
         self.inventory = inventory
         self.pollInterval = pollInterval
         self.waitTimeout = waitTimeout
     }
 
-    /// The calls a plan will make, for the plan preview (and `--dry-run`).
+    /// The calls a plan will make, for the plan preview (and `--dry-run`): the action's one
+    /// list of operations, which `execute` runs as stored.
     public static func apiCalls(for action: PlannedAction, resource: ResourceRef, desiredCount: Int? = nil) -> [APICall] {
-        let cluster = resource.container ?? "-"
-        let count = desiredCount.map(String.init) ?? "?"
-        return switch action {
-        case .rebootInstance:
-            [APICall(service: "ec2", operation: "RebootInstances", parameters: ["InstanceIds": resource.id])]
-        case .stopInstance:
-            [APICall(service: "ec2", operation: "StopInstances", parameters: ["InstanceIds": resource.id])]
-        case .startInstance:
-            [APICall(service: "ec2", operation: "StartInstances", parameters: ["InstanceIds": resource.id])]
-        case .redeployService:
-            [APICall(service: "ecs", operation: "UpdateService", parameters: ["cluster": cluster, "service": resource.name ?? resource.id,
-                                                                              "forceNewDeployment": "true"])]
-        case .rebootDatabase:
-            [APICall(service: "rds", operation: "RebootDBInstance", parameters: ["DBInstanceIdentifier": resource.id])]
-        case .scaleService:
-            [APICall(service: "ecs", operation: "UpdateService", parameters: ["cluster": cluster, "service": resource.name ?? resource.id,
-                                                                              "desiredCount": count])]
-        case .scaleGroup:
-            [APICall(service: "autoscaling", operation: "SetDesiredCapacity",
-                     parameters: ["AutoScalingGroupName": resource.name ?? resource.id, "DesiredCapacity": count])]
-        }
+        AWSOperation.list(for: action, on: resource, desiredCount: desiredCount).map(\.call)
     }
 
-    /// Runs the plan. Never throws: a failure is an outcome, told in words a person can act on.
+    /// Runs the calls the stored plan lists, the ones its person confirmed, each followed to its
+    /// effect. Calls that are not what the plan's action makes (a row edited in the database)
+    /// run nothing. Never throws: a failure is an outcome, told in words a person can act on.
     /// The principal is the identity the calls ran as, for the audit log.
     public func execute(_ plan: Plan, progress: Progress? = nil) async -> Outcome {
+        let operations = plan.apiCalls.compactMap(AWSOperation.init)
+        guard !operations.isEmpty, operations.count == plan.apiCalls.count,
+              operations == AWSOperation.list(for: plan.action, on: plan.resource, desiredCount: plan.desiredCount) else {
+            return Outcome(succeeded: false, summary: "the stored plan's calls are not the ones \(plan.action.verb) makes on \(plan.resource.label), so nothing was called; make a new plan",
+                           principal: nil)
+        }
         let principal = try? await client.principal()
         defer { inventory?.invalidate() }
+        var summary = ""
         do {
-            switch plan.action {
-            case .rebootInstance:
-                try await EC2(client: client).rebootInstances(ids: [plan.resource.id], region: plan.resource.region)
-                return Outcome(succeeded: true, summary: "rebooted", principal: principal)
-            case .stopInstance, .startInstance:
-                let ec2 = EC2(client: client)
-                let stopping = plan.action == .stopInstance
-                let ids = [plan.resource.id]
-                let now = stopping ? try await ec2.stopInstances(ids: ids, region: plan.resource.region)
-                    : try await ec2.startInstances(ids: ids, region: plan.resource.region)
-                let target = stopping ? "stopped" : "running"
-                let reached = try await waitForState(target, id: plan.resource.id, region: plan.resource.region,
-                                                     first: now[plan.resource.id], label: plan.resource.label, progress: progress)
-                guard reached else {
-                    return Outcome(succeeded: false, summary: "\(plan.resource.label) was asked to \(plan.action.verb) but is not \(target) after \(waitTimeout); look at it in the EC2 console before trying again",
-                                   principal: principal)
+            for operation in operations {
+                switch try await run(operation, on: plan.resource, progress: progress) {
+                case .done(let said): summary = said
+                case .unconfirmed(let why): return Outcome(succeeded: false, summary: why, principal: principal)
                 }
-                return Outcome(succeeded: true, summary: target, principal: principal)
-            case .redeployService, .scaleService:
-                let ecs = ECS(client: client)
-                let cluster = plan.resource.container ?? ""
-                let service = plan.resource.name ?? plan.resource.id
-                _ = try await ecs.updateService(cluster: cluster, service: service,
-                                                desiredCount: plan.action == .scaleService ? plan.desiredCount : nil,
-                                                forceNewDeployment: plan.action == .redeployService, region: plan.resource.region)
-                guard try await waitForSteadyService(cluster: cluster, service: service, region: plan.resource.region,
-                                                     label: plan.resource.label, progress: progress) else {
-                    return Outcome(succeeded: false, summary: "\(plan.resource.label) did not reach a steady state within \(waitTimeout); its deployment may still be rolling: look at the service's events in the ECS console",
-                                   principal: principal)
-                }
-                return Outcome(succeeded: true, summary: "steady", principal: principal)
-            case .rebootDatabase:
-                let rds = RDS(client: client)
-                let first = try await rds.rebootDBInstance(id: plan.resource.id, region: plan.resource.region)
-                await progress?("\(plan.resource.label) is \(first.status)")
-                let deadline = ContinuousClock.now + waitTimeout
-                var status = first.status
-                while status != "available" {
-                    guard ContinuousClock.now < deadline else {
-                        return Outcome(succeeded: false, summary: "\(plan.resource.label) is still \(status) after \(waitTimeout)", principal: principal)
-                    }
-                    try? await Task.sleep(for: pollInterval)
-                    let now = try await rds.describeDBInstances(id: plan.resource.id, region: plan.resource.region).first?.status ?? "gone"
-                    if now != status { await progress?("\(plan.resource.label) is \(now)") }
-                    status = now
-                }
-                return Outcome(succeeded: true, summary: "available", principal: principal)
-            case .scaleGroup:
-                guard let desired = plan.desiredCount else {
-                    return Outcome(succeeded: false, summary: "the plan has no count to scale \(plan.resource.label) to; nothing was changed",
-                                   principal: principal)
-                }
-                let before = try await AutoScaling(client: client).setDesiredCapacity(group: plan.resource.name ?? plan.resource.id, to: desired,
-                                                                                     region: plan.resource.region)
-                await progress?("\(plan.resource.label): desired capacity \(before.desiredCapacity) → \(desired)")
-                return Outcome(succeeded: true, summary: "\(desired)", principal: principal)
             }
         } catch {
             return Outcome(succeeded: false, summary: error.description, principal: principal)
+        }
+        return Outcome(succeeded: true, summary: summary, principal: principal)
+    }
+
+    enum Step {
+        /// The call was made and its effect seen: one word for the outcome ("stopped").
+        case done(String)
+        /// The call was made; its effect did not show in time, or the resource went.
+        case unconfirmed(String)
+    }
+
+    func run(_ operation: AWSOperation, on resource: ResourceRef, progress: Progress?) async throws(AWSError) -> Step {
+        let region = resource.region, label = resource.label
+        switch operation {
+        case .rebootInstances(let id):
+            try await EC2(client: client).rebootInstances(ids: [id], region: region)
+            return .done("rebooted")
+        case .stopInstances(let id), .startInstances(let id):
+            let ec2 = EC2(client: client)
+            let stopping = if case .stopInstances = operation { true } else { false }
+            let now = stopping ? try await ec2.stopInstances(ids: [id], region: region) : try await ec2.startInstances(ids: [id], region: region)
+            let target = stopping ? "stopped" : "running"
+            guard try await waitForState(target, id: id, region: region, first: now[id], label: label, progress: progress) else {
+                return .unconfirmed("\(label) was asked to \(stopping ? "stop" : "start") but is not \(target) after \(waitTimeout); look at it in the EC2 console before trying again")
+            }
+            return .done(target)
+        case .updateService(let cluster, let service, let count, let force):
+            _ = try await ECS(client: client).updateService(cluster: cluster, service: service, desiredCount: count,
+                                                            forceNewDeployment: force, region: region)
+            guard try await waitForSteadyService(cluster: cluster, service: service, region: region, label: label, progress: progress) else {
+                return .unconfirmed("\(label) did not reach a steady state within \(waitTimeout); its deployment may still be rolling: look at the service's events in the ECS console")
+            }
+            return .done("steady")
+        case .rebootDBInstance(let id):
+            let rds = RDS(client: client)
+            let first = try await rds.rebootDBInstance(id: id, region: region)
+            await progress?("\(label) is \(first.status)")
+            let deadline = Deadline(after: waitTimeout, on: clock)
+            var status = first.status
+            while status != "available" {
+                guard !deadline.passed() else { return .unconfirmed("\(label) is still \(status) after \(waitTimeout)") }
+                try? await clock.sleep(for: pollInterval)
+                let now = try await rds.describeDBInstances(id: id, region: region).first?.status ?? "gone"
+                if now != status { await progress?("\(label) is \(now)") }
+                status = now
+            }
+            return .done("available")
+        case .setDesiredCapacity(let group, let desired):
+            let before = try await AutoScaling(client: client).setDesiredCapacity(group: group, to: desired, region: region)
+            await progress?("\(label): desired capacity \(before.desiredCapacity) → \(desired)")
+            return .done("\(desired)")
         }
     }
 
@@ -118,12 +111,12 @@ public struct Executor: Sendable {
     func waitForState(_ target: String, id: String, region: String, first: String?, label: String,
                       progress: Progress?) async throws(AWSError) -> Bool {
         let ec2 = EC2(client: client)
-        let deadline = ContinuousClock.now + waitTimeout
+        let deadline = Deadline(after: waitTimeout, on: clock)
         var last = first
         if let first { await progress?("\(label) is \(first)") }
         while last != target {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: pollInterval)
+            guard !deadline.passed() else { return false }
+            try? await clock.sleep(for: pollInterval)
             let state = try await ec2.describeInstances(ids: [id], region: region).first?.state ?? "gone"
             if state != last {
                 last = state
@@ -139,7 +132,7 @@ public struct Executor: Sendable {
     func waitForSteadyService(cluster: String, service: String, region: String, label: String,
                               progress: Progress?) async throws(AWSError) -> Bool {
         let ecs = ECS(client: client)
-        let deadline = ContinuousClock.now + waitTimeout
+        let deadline = Deadline(after: waitTimeout, on: clock)
         var last = ""
         while true {
             guard let s = try await ecs.describeServices(cluster: cluster, services: [service], region: region).first else { return false }
@@ -150,8 +143,18 @@ public struct Executor: Sendable {
                 await progress?("\(label): \(step)")
             }
             if s.deployments.count == 1 && s.runningCount == s.desiredCount { return true }
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: pollInterval)
+            guard !deadline.passed() else { return false }
+            try? await clock.sleep(for: pollInterval)
         }
+    }
+}
+
+/// A time limit on an injected clock.
+struct Deadline: Sendable {
+    let passed: @Sendable () -> Bool
+
+    init<C: Clock<Duration>>(after duration: Duration, on clock: C) {
+        let end = clock.now.advanced(by: duration)
+        passed = { clock.now >= end }
     }
 }

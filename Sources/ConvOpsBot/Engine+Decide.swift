@@ -142,7 +142,8 @@ extension Engine {
     func run(_ request: Request, progress: @escaping Executor.Progress) async -> Outcome {
         do {
             let place = try workspace(request.plan.resource.account, region: request.plan.resource.region, for: request.requester)
-            return await Executor(client: place.client, inventory: place.inventory, pollInterval: waitPollInterval, waitTimeout: waitTimeout)
+            return await Executor(client: place.client, inventory: place.inventory, pollInterval: waitPollInterval, waitTimeout: waitTimeout,
+                                  clock: delays)
                 .execute(request.plan, progress: progress)
         } catch {
             return Outcome(succeeded: false, summary: "\(error)", principal: nil)

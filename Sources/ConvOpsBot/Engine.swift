@@ -30,6 +30,8 @@ public actor Engine {
     /// How often a running plan looks at its effect (an instance reaching "stopped").
     let waitPollInterval: Duration
     let waitTimeout: Duration
+    /// What a running plan's waiters sleep on (a manual clock in tests).
+    let delays: any Clock<Duration>
     /// Log groups by resource name or id (config `log_groups`), for "logs web-1".
     let logGroups: [String: String]
     /// The tag that names a resource's environment (config `environment_tag`).
@@ -49,11 +51,12 @@ public actor Engine {
 
     public init(grammar: Grammar, store: Store, aws: AWSClient, clock: any WallClock = SystemClock(),
                 access: AccessPolicy = .openSolo, locale: String = "en", roles: AssumedRoles? = nil,
-                waitPollInterval: Duration = .seconds(5), waitTimeout: Duration = .seconds(600),
+                waitPollInterval: Duration = .seconds(5), waitTimeout: Duration = .seconds(600), delays: any Clock<Duration> = ContinuousClock(),
                 logGroups: [String: String] = [:], environmentTag: String = ResourceEnvironment.defaultTagKey,
                 ownEnvironment: String? = nil, limits: Admission.Limits = Admission.Limits(),
                 hooks: RequestService.Hooks? = nil, logger: Logger = Logger(label: "convops.engine")) {
         self.hooks = hooks
+        self.delays = delays
         self.admission = Admission(limits: limits)
         self.logGroups = logGroups
         self.waitPollInterval = waitPollInterval

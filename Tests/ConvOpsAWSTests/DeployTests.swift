@@ -1,3 +1,5 @@
+import ConvOpsAWS
+import ConvOpsCore
 import ConvOpsTestSupport
 import Foundation
 import Testing
@@ -24,6 +26,20 @@ import Testing
         let granted = Set(statements.flatMap { ($0["Action"] as? [String]) ?? [] })
         #expect(granted == Self.actions)
         #expect(!granted.contains { $0.contains("*") }, "no wildcard actions")
+    }
+
+    /// The same list the preview shows and the executor runs: each of its operations, with the
+    /// read that follows it to its effect, is granted.
+    @Test func thePolicyGrantsEveryOperationOfEveryPlannedAction() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.root + "/deploy/iam-policy.json"))
+        let policy = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let granted = Set(((policy["Statement"] as? [[String: Any]]) ?? []).flatMap { ($0["Action"] as? [String]) ?? [] })
+        for action in PlannedAction.allCases {
+            let resource = RetryTests.resource(for: action)
+            let needed = AWSOperation.list(for: action, on: resource, desiredCount: 2).flatMap(\.iamActions)
+            #expect(!needed.isEmpty, "\(action)")
+            #expect(Set(needed).isSubset(of: granted), "\(action) needs \(Set(needed).subtracting(granted).sorted())")
+        }
     }
 
     @Test func theRoleTemplateMatchesThePolicyAndRequiresTheExternalID() throws {

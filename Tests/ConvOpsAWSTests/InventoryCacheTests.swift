@@ -41,7 +41,8 @@ import Testing
         #expect(try await describes() == afterNearMiss + 1)
 
         // Our own reboot clears it.
-        let plan = Plan(action: .rebootInstance, resource: web1, risk: .mutating, apiCalls: [])
+        let plan = Plan(action: .rebootInstance, resource: web1, risk: .mutating,
+                        apiCalls: Executor.apiCalls(for: .rebootInstance, resource: web1))
         let outcome = await Executor(client: client, inventory: cache).execute(plan)
         #expect(outcome.succeeded)
         #expect(cache.count == 0)
