@@ -37,14 +37,18 @@ public final class SocketModeClient: Sendable {
     private let options: Options
     private let logger: Logger
     private let state: Mutex<State>
-    private let epoch = ContinuousClock.now
+    /// Time since start, and a sleep, on the injected clock: heartbeats, deadlines and backoff
+    /// are the machine's arithmetic on this time, so a manual clock runs them in no real time.
+    private let elapsed: @Sendable () -> Duration
+    private let sleep: @Sendable (Duration) async throws -> Void
     private let client: WebSocketClient
 
     struct State {
         var machine: ConnectionMachine
         var connections: [Int: WebSocketConnection] = [:]
-        var seen: [String: ContinuousClock.Instant] = [:]
-        var lastPrune = ContinuousClock.now
+        /// Envelope id → when it was seen (seconds on the clock).
+        var seen: [String: Double] = [:]
+        var lastPrune = 0.0
         var stopReason: String?
         var stopWaiters: [CheckedContinuation<String, Never>] = []
         var acked = 0
@@ -52,7 +56,8 @@ public final class SocketModeClient: Sendable {
         var unknown = 0
     }
 
-    public init(api: SlackWebAPI, options: Options = Options(), logger: Logger = Logger(label: "convops.slack")) throws {
+    public init(api: SlackWebAPI, options: Options = Options(), clock: any Clock<Duration> = ContinuousClock(), logger: Logger) throws {
+        (elapsed, sleep) = Self.timing(clock)
         self.api = api
         self.options = options
         self.logger = logger
@@ -71,7 +76,7 @@ public final class SocketModeClient: Sendable {
         apply(state.withLock { $0.machine.start(now: now()) })
         let ticker = Task { [self] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: options.tick)
+                do { try await sleep(options.tick) } catch { return }
                 apply(state.withLock { $0.machine.tick(now: now()) })
                 pruneSeen()
             }
@@ -96,6 +101,7 @@ public final class SocketModeClient: Sendable {
         // Give the close frames a moment, then let go of the vhost.
         let client = self.client
         Task {
+            // Real time: the close frames travel on the real network, whatever clock runs the machine.
             try? await Task.sleep(for: .milliseconds(300))
             client.shutdown()
         }
@@ -244,7 +250,7 @@ public final class SocketModeClient: Sendable {
             let fresh = state.withLock { s -> Bool in
                 let key = envelope.deliveryKey
                 if s.seen[key] != nil { s.duplicates += 1; return false }
-                s.seen[key] = .now
+                s.seen[key] = now
                 return true
             }
             if fresh {
@@ -262,17 +268,22 @@ public final class SocketModeClient: Sendable {
     }
 
     private func pruneSeen() {
-        let window = options.dedupeWindow
+        let window = Self.seconds(options.dedupeWindow)
+        let now = now()
         state.withLock { s in
-            guard ContinuousClock.now - s.lastPrune > .seconds(10) else { return }
-            s.lastPrune = .now
-            s.seen = s.seen.filter { ContinuousClock.now - $0.value < window }
+            guard now - s.lastPrune > 10 else { return }
+            s.lastPrune = now
+            s.seen = s.seen.filter { now - $0.value < window }
         }
     }
 
-    private func now() -> Double {
-        let d = ContinuousClock.now - epoch
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    private func now() -> Double { Self.seconds(elapsed()) }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+    static func timing<C: Clock<Duration>>(_ clock: C) -> (@Sendable () -> Duration, @Sendable (Duration) async throws -> Void) {
+        let start = clock.now
+        return ({ start.duration(to: clock.now) }, { try await clock.sleep(for: $0) })
     }
 
     /// wss:// to Slack, or (for the emulator) ws/wss to loopback when allowed.
