@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // ServiceGroup: start in order, stop in reverse on SIGTERM, with a bound.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Tests only (generators and shrinking for the grammar fuzz); pinned: a new version is a choice.
         .package(url: "https://github.com/x-sheep/swift-property-based", exact: "2.0.1"),
     ],
@@ -53,9 +55,11 @@ let package = Package(
         .target(name: "ConvOpsBot", dependencies: [
             "ConvOpsCore", "ConvOpsGrammar", "ConvOpsHTTP", "ConvOpsAWS", "ConvOpsStore", "ConvOpsSlack",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "convops", dependencies: [
-            "ConvOpsBot", "ConvOpsSlack", "CSystem",
+            "ConvOpsBot", "ConvOpsCore", "ConvOpsGrammar", "ConvOpsStore", "ConvOpsAWS", "CSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -84,11 +88,13 @@ let package = Package(
                                                              .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ConvOpsSlackTests", dependencies: ["ConvOpsSlack", "ConvOpsTestSupport",
                                                              .product(name: "Logging", package: "swift-log")]),
-        // The planner's and the request service's rules with fakes and a manual clock: no moto, no sockets.
+        // The planner's and the request service's rules with fakes and a manual clock: no moto (the
+        // drain tests use the Slack emulator on loopback).
         .testTarget(name: "ConvOpsBotTests", dependencies: ["ConvOpsBot", "ConvOpsCore", "ConvOpsStore", "ConvOpsAWS", "ConvOpsHTTP",
-                                                           "ConvOpsGrammar", "ConvOpsTestSupport"]),
+                                                           "ConvOpsGrammar", "ConvOpsSlack", "ConvOpsTestSupport"]),
         .testTarget(name: "ConvOpsEndToEndTests", dependencies: ["convops", "ConvOpsBot", "ConvOpsSlack", "ConvOpsStore",
-                                                                "ConvOpsTestSupport"]),
+                                                                "ConvOpsTestSupport",
+                                                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
     ],
     swiftLanguageModes: [.v6]
 )

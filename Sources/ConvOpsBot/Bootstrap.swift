@@ -89,8 +89,7 @@ extension Runtime {
                                           logger: logger)
         return SlackChannel(engine: engine, api: api, socket: socket,
                             messages: grammar.messages(for: configuration.locale),
-                            options: .init(approvalChannel: configuration.slackApprovalChannel, retentionDays: configuration.retentionDays,
-                                           sharedLogChannels: configuration.sharedLogChannels),
+                            options: .init(approvalChannel: configuration.slackApprovalChannel, sharedLogChannels: configuration.sharedLogChannels),
                             logger: logger)
     }
 }

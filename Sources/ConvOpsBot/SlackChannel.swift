@@ -17,18 +17,16 @@ public final class SlackChannel: Sendable {
     public struct Options: Sendable {
         /// Where approval requests go; nil: the channel the request was made in.
         public var approvalChannel: String?
-        public var sweepInterval: Duration
-        public var retentionDays: Int
+        /// How long stopping waits for the envelopes in hand (a running plan) before closing.
+        public var drain: Duration
         /// Channels where log lines and error details are shown to everyone (config
         /// `channels.<id>.share_logs`); elsewhere only the person who asked sees them.
         public var sharedLogChannels: Set<String>
 
-        public init(approvalChannel: String? = nil, sweepInterval: Duration = .seconds(1), retentionDays: Int = 365,
-                    sharedLogChannels: Set<String> = []) {
+        public init(approvalChannel: String? = nil, drain: Duration = .seconds(20), sharedLogChannels: Set<String> = []) {
             self.sharedLogChannels = sharedLogChannels
             self.approvalChannel = approvalChannel
-            self.sweepInterval = sweepInterval
-            self.retentionDays = retentionDays
+            self.drain = drain
         }
     }
 
@@ -46,7 +44,7 @@ public final class SlackChannel: Sendable {
     static let envelopesInFlight = 256
 
     public init(engine: Engine, api: SlackWebAPI, socket: SocketModeClient, messages: Messages,
-                options: Options = Options(), logger: Logger = Logger(label: "convops.slack")) {
+                options: Options = Options(), logger: Logger) {
         self.engine = engine
         self.api = api
         self.socket = socket
@@ -55,8 +53,9 @@ public final class SlackChannel: Sendable {
         m = messages
     }
 
-    /// Runs until the socket manager stops (shutdown or a fatal error); returns why.
-    public func run() async -> String {
+    /// Serves until the socket manager stops (`drain()`, `shutdown()` or a fatal error);
+    /// returns why. Expiry and retention are the `Sweeper`'s, which `announce`s through here.
+    public func serve() async -> String {
         do {
             let me = try await api.authTest()
             identity.withLock { $0 = me }
@@ -67,19 +66,7 @@ public final class SlackChannel: Sendable {
             if error.isFatalForToken { return error.description }
             logger.warning("slack.auth_test_failed", metadata: ["error": "\(error)"])
         }
-        for reply in await engine.recover() { await deliver(reply, to: .system) }
-        let sweeper = Task { [self] in
-            await engine.purgeExpiredRecords(days: options.retentionDays)
-            var lastPurge = ContinuousClock.now
-            while !Task.isCancelled {
-                try? await Task.sleep(for: options.sweepInterval)
-                for reply in await engine.sweep() { await deliver(reply, to: .system) }
-                if ContinuousClock.now - lastPurge > .seconds(86_400) {
-                    await engine.purgeExpiredRecords(days: options.retentionDays)
-                    lastPurge = .now
-                }
-            }
-        }
+        for reply in await engine.recover() { await announce(reply) }
         let consumer = Task { [self] in
             await withDiscardingTaskGroup { group in
                 for await envelope in socket.envelopes {
@@ -103,9 +90,33 @@ public final class SlackChannel: Sendable {
             }
         }
         let reason = await socket.run()
-        sweeper.cancel()
-        await consumer.value
+        // Not awaited: `drain` gave the work in hand its time. A run that outlasts it is not
+        // cancelled (its outcome would be a guess); it finishes, or the process exits under it
+        // and the next start marks it outcome unknown.
+        _ = consumer
         return reason
+    }
+
+    /// What the bot says on its own about a request (expired, expiring, found interrupted):
+    /// on the request's card, or under it.
+    public func announce(_ reply: Reply) async { await deliver(reply, to: .system) }
+
+    /// Stopping: takes no new envelopes (Slack keeps them), lets the ones in hand finish (a
+    /// running plan among them) for at most `options.drain`, then closes the sockets.
+    public func drain() async {
+        socket.stopIntake()
+        let deadline = ContinuousClock.now + options.drain
+        var busy = inFlight.withLock { $0 }
+        if busy > 0 { logger.notice("slack.draining", metadata: ["slack.in_flight": "\(busy)", "drain": "\(options.drain)"]) }
+        while busy > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+            busy = inFlight.withLock { $0 }
+        }
+        if busy > 0 {
+            // Left running, they are found at the next start and marked outcome unknown.
+            logger.warning("slack.drain_timed_out", metadata: ["slack.in_flight": "\(busy)"])
+        }
+        socket.shutdown()
     }
 
     public func shutdown() { socket.shutdown() }

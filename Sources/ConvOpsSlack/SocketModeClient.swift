@@ -42,6 +42,14 @@ public final class SocketModeClient: Sendable {
     private let elapsed: @Sendable () -> Duration
     private let sleep: @Sendable (Duration) async throws -> Void
     private let client: WebSocketClient
+    /// Cleared by `stopIntake()`: from then on envelopes are neither acknowledged nor handed on,
+    /// so Slack keeps them for the next process instead of hearing they were taken.
+    private let intake = Intake()
+
+    final class Intake: Sendable {
+        let open = Atomic<Bool>(true)
+        var isOpen: Bool { open.load(ordering: .acquiring) }
+    }
 
     struct State {
         var machine: ConnectionMachine
@@ -92,6 +100,13 @@ public final class SocketModeClient: Sendable {
         ticker.cancel()
         continuation.finish()
         return reason
+    }
+
+    /// Takes no more envelopes: the first step of stopping. The sockets stay open (and answer
+    /// pings) until `shutdown()`, so work in hand can finish.
+    public func stopIntake() {
+        intake.open.store(false, ordering: .releasing)
+        logger.info("slack.intake_stopped")
     }
 
     /// Closes every socket cleanly; `run()` returns.
@@ -174,7 +189,9 @@ public final class SocketModeClient: Sendable {
         do {
             // Acks leave from the socket's own thread the moment a frame is complete.
             let connection = try await client.connect(to: url, options: .init(allowSelfSigned: options.allowSelfSigned,
-                                                                              immediateReply: Envelope.immediateAck))
+                                                                              immediateReply: { [intake] frame in
+                intake.isOpen ? Envelope.immediateAck(frame) : nil
+            }))
             let stillWanted = state.withLock { s -> Bool in
                 guard let phase = s.machine.sockets[id]?.phase, phase != .closing, s.stopReason == nil else { return false }
                 s.connections[id] = connection
@@ -218,6 +235,12 @@ public final class SocketModeClient: Sendable {
 
     private func handle(_ text: String, id: Int, connection: WebSocketConnection) {
         let message = SocketModeMessage.decode(text)
+        if case .envelope(let envelope) = message, !intake.isOpen {
+            logger.notice("slack.envelope_left", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.detail": "stopping: not acknowledged, Slack keeps it"])
+            let at = now()
+            state.withLock { $0.machine.received(id, now: at) }
+            return
+        }
         if case .envelope(let envelope) = message {
             // Normally acknowledged already, on the socket's thread (`Envelope.immediateAck`).
             // Should that quick read have missed or misread the id, the ack goes now.

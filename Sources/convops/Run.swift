@@ -1,6 +1,5 @@
 import ArgumentParser
 import ConvOpsBot
-import ConvOpsSlack
 import Foundation
 
 struct Run: AsyncParsableCommand {
@@ -34,26 +33,21 @@ struct Run: AsyncParsableCommand {
                 Context.fail("warning: the policy lets everyone (*) \(open.map(\.rawValue).joined(separator: ", ")) without approval")
             }
         }
-        // Stop on SIGTERM/SIGINT: close the sockets with a close frame, so Slack forgets them
-        // at once instead of counting ghosts toward the app's 10.
-        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { slack.shutdown() }
-            source.resume()
-            return source
-        }
         if !CoreDumps.off { context.logger.warning("convops.core_dumps", metadata: ["state": "\(CoreDumps.state(environment: context.environment))"]) }
         emit("convops: connecting to Slack")
-        let reason = await slack.run()
-        withExtendedLifetime(signals) {}
-        await Audit.signHead(runtime)
-        if reason == ConnectionMachine.shutDownReason {
-            emit("convops: stopped")
-            return
+        // SIGTERM or SIGINT: Slack stops taking envelopes, work in hand finishes (within its
+        // bound), the sockets close with a close frame (Slack forgets them at once instead of
+        // counting ghosts toward the app's 10), the sweeper stops, the audit head is signed.
+        do {
+            try await runtime.services(slack: slack, logger: context.logger).run()
+        } catch let stopped as SlackStopped {
+            Context.fail("stopped: \(stopped.reason)")
+            throw Exit.setup
+        } catch {
+            Context.fail("stopped: \(error)")
+            throw Exit.setup
         }
-        Context.fail("stopped: \(reason)")
-        throw Exit.setup
+        emit("convops: stopped")
     }
 
     static let noPolicy = """

@@ -28,8 +28,26 @@ final class FakeAWS: Sendable {
         var unreadable = false
         var executed: [String] = []
         var outcome = Outcome(succeeded: true, summary: "rebooted", principal: "arn:aws:sts::123456789012:assumed-role/convops/ops")
+        /// Runs wait here until the test opens the gate.
+        var held = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+        var running = 0
     }
     let state = Mutex(State())
+
+    /// From now on, runs wait for `release()`.
+    func hold() { state.withLock { $0.held = true } }
+
+    func release() {
+        let waiting = state.withLock { s in
+            s.held = false
+            defer { s.waiting = [] }
+            return s.waiting
+        }
+        for w in waiting { w.resume() }
+    }
+
+    var running: Int { state.withLock { $0.running } }
 
     var hooks: RequestService.Hooks {
         RequestService.Hooks(
@@ -41,6 +59,16 @@ final class FakeAWS: Sendable {
             },
             execute: { [self] request, progress in
                 await progress("\(request.plan.resource.label) is rebooting")
+                state.withLock { $0.running += 1 }
+                defer { state.withLock { $0.running -= 1 } }
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let go = state.withLock { s -> Bool in
+                        guard s.held else { return true }
+                        s.waiting.append(c)
+                        return false
+                    }
+                    if go { c.resume() }
+                }
                 return state.withLock { s in
                     s.executed.append(request.id)
                     return s.outcome

@@ -5,6 +5,7 @@ import ConvOpsStore
 import ConvOpsTestSupport
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// A whole ConvOps in this process, talking to the Slack emulator and moto over real sockets:
 /// the same Runtime and SlackChannel as `convops run`.
@@ -13,7 +14,8 @@ struct SlackRig {
     let runtime: Runtime
     let channel: SlackChannel
     let scenario: Scenario
-    let task: Task<String, Never>
+    let services: ServiceGroup
+    let task: Task<Void, Never>
 
     static func start(moto: MotoServer, config: String? = nil, users: [String: String] = ["U111": "Alice", "U222": "Bob", "U333": "Carol"],
                       extra: [String: String] = [:]) async throws -> SlackRig {
@@ -34,14 +36,16 @@ struct SlackRig {
         logger.logLevel = ProcessInfo.processInfo.environment["CONVOPS_TEST_LOG"] == "1" ? .debug : .critical
         let runtime = try Runtime.start(configuration, environment: scenario.environment, logger: logger)
         let channel = try runtime.slack(environment: scenario.environment, logger: logger)
-        let task = Task { await channel.run() }
-        let rig = SlackRig(emulator: emulator, runtime: runtime, channel: channel, scenario: scenario, task: task)
+        // The services `convops run` runs (audit, sweeper, Slack), stopped by the test, not by a signal.
+        let services = runtime.services(slack: channel, signals: [], logger: logger)
+        let task = Task { do { try await services.run() } catch { logger.critical("services stopped: \(error)") } }
+        let rig = SlackRig(emulator: emulator, runtime: runtime, channel: channel, scenario: scenario, services: services, task: task)
         try await emulator.wait("two Socket Mode connections") { emulator.openSockets.count == 2 }
         return rig
     }
 
     func stop() async {
-        channel.shutdown()
+        await services.triggerGracefulShutdown()
         _ = await task.value
         emulator.shutdown()
         scenario.remove()
