@@ -75,6 +75,7 @@ let package = Package(
         // Loopback servers and process launchers that the tests (and the demo) drive.
         .target(name: "ConvOpsTestSupport", dependencies: [
             "ConvOpsWebSocket", "ConvOpsHTTP", "ConvOpsSlack", "ConvOpsCore",
+            .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("SlackFixtures")]),
 
         .testTarget(name: "ConvOpsCoreTests", dependencies: ["ConvOpsCore"]),

@@ -33,10 +33,10 @@ enum AWSBenchmark {
         let moto = try await MotoServer.start()
         defer { moto.stop() }
         try await moto.seedSampleAccount(repositoryRoot: repository)
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
         let client = AWSClient(configuration: AWSConfiguration(endpoint: moto.endpoint),
                                credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing")),
-                               http: http)
+                               http: http, logger: .quiet)
         let ec2 = EC2(client: client)
         for _ in 0..<20 { _ = try await ec2.describeInstances() }
         let oursStart = nanos()

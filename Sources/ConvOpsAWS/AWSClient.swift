@@ -10,13 +10,13 @@ public final class AWSClient: Sendable {
     let credentials: any CredentialsProvider
     let http: HTTPClient
     let clock: any WallClock
-    let logger: Logger
+    public let logger: Logger
     let retry: RetryPolicy
     let budget: RetryBudget
 
     public init(configuration: AWSConfiguration, credentials: any CredentialsProvider, http: HTTPClient,
                 clock: any WallClock = SystemClock(), retry: RetryPolicy = RetryPolicy(),
-                logger: Logger = Logger(label: "convops.aws")) {
+                logger: Logger) {
         self.configuration = configuration
         self.credentials = credentials
         self.http = http

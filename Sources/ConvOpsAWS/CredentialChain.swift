@@ -21,7 +21,7 @@ public enum CredentialChain {
             return (StaticCredentialsProvider(credentials), .environment)
         }
         if let tokenFile = value("AWS_WEB_IDENTITY_TOKEN_FILE"), let roleARN = value("AWS_ROLE_ARN") {
-            let sts = AWSClient(configuration: configuration, credentials: MissingCredentialsProvider(), http: http, clock: clock)
+            let sts = AWSClient(configuration: configuration, credentials: MissingCredentialsProvider(), http: http, clock: clock, logger: http.logger)
             let session = value("AWS_ROLE_SESSION_NAME") ?? "convops"
             return (TemporaryCredentialsProvider(clock: clock, source: "web identity") { () async throws(AWSError) in
                 try await WebIdentity.fetch(tokenFile: tokenFile, roleARN: roleARN, sessionName: session, sts: sts)
@@ -29,7 +29,7 @@ public enum CredentialChain {
         }
         if let url = ContainerCredentials.endpoint(env) {
             let http = HTTPClient(configuration: HTTPClientConfiguration(connectTimeout: .seconds(2), totalTimeout: .seconds(5),
-                                                                         egress: http.configuration.egress.allowingMetadata(endpoint: url)))
+                                                                         egress: http.configuration.egress.allowingMetadata(endpoint: url)), logger: http.logger)
             return (TemporaryCredentialsProvider(clock: clock, source: "the ECS container endpoint") { () async throws(AWSError) in
                 try await ContainerCredentials.fetch(url: url, environment: env, http: http)
             }, .container)
@@ -42,7 +42,7 @@ public enum CredentialChain {
         let timeout = value("AWS_METADATA_SERVICE_TIMEOUT").flatMap(Double.init).map { min(60, max(0.1, $0)) } ?? 1
         let imdsHTTP = HTTPClient(configuration: HTTPClientConfiguration(connectTimeout: .milliseconds(Int(timeout * 1000)),
                                                                          totalTimeout: .milliseconds(Int(timeout * 3000)),
-                                                                         egress: http.configuration.egress.allowingMetadata(endpoint: endpoint)))
+                                                                         egress: http.configuration.egress.allowingMetadata(endpoint: endpoint)), logger: http.logger)
         return (TemporaryCredentialsProvider(clock: clock, source: "EC2 instance metadata") { () async throws(AWSError) in
             try await InstanceMetadata.fetch(endpoint: endpoint, http: imdsHTTP)
         }, .instanceMetadata)

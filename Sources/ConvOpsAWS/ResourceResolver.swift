@@ -24,7 +24,7 @@ public struct ResourceResolver: Sendable {
     let logger: Logger
 
     public init(ec2: EC2, region: String, inventory: InventoryCache? = nil, allowedRegions: [String]? = nil,
-                environmentTagKey: String = ResourceEnvironment.defaultTagKey, logger: Logger = Logger(label: "convops.resolver")) {
+                environmentTagKey: String = ResourceEnvironment.defaultTagKey, logger: Logger) {
         self.environmentTagKeys = ResourceEnvironment.tagKeys(configured: environmentTagKey)
         self.ec2 = ec2
         self.region = region

@@ -30,7 +30,7 @@ public final class DigestShipper: Sendable {
                         break
                     } catch {
                         guard attempt < 3 else {
-                            logger.error("audit.digest_not_copied", metadata: ["aws.log_group": "\(group)", "error": "\(error)"])
+                            logger.error("audit.digest_not_copied", metadata: ["aws.log_group": "\(group)", "error.message": "\(error)"])
                             break
                         }
                         try? await Task.sleep(for: .milliseconds(200 * attempt))

@@ -180,7 +180,7 @@ extension Engine {
             if removed > 0 { logger.info("retention.purged", metadata: ["audit.entries": "\(removed)", "retention.days": "\(days)"]) }
             return removed
         } catch {
-            logger.error("retention.failed", metadata: ["error": "\(error)"])
+            logger.error("retention.failed", metadata: ["error.message": "\(error)"])
             return 0
         }
     }

@@ -59,7 +59,7 @@ extension Engine {
         var environmentTag: String
         var resolver: ResourceResolver {
             ResourceResolver(ec2: EC2(client: client), region: region, inventory: inventory, allowedRegions: allowedRegions,
-                             environmentTagKey: environmentTag)
+                             environmentTagKey: environmentTag, logger: client.logger)
         }
         var label: String { Self.label(alias, region) }
         /// `prod/eu-west-1`, or the region alone in the bot's own account.

@@ -54,7 +54,7 @@ public actor Engine {
                 waitPollInterval: Duration = .seconds(5), waitTimeout: Duration = .seconds(600), delays: any Clock<Duration> = ContinuousClock(),
                 logGroups: [String: String] = [:], environmentTag: String = ResourceEnvironment.defaultTagKey,
                 ownEnvironment: String? = nil, limits: Admission.Limits = Admission.Limits(),
-                hooks: RequestService.Hooks? = nil, logger: Logger = Logger(label: "convops.engine")) {
+                hooks: RequestService.Hooks? = nil, logger: Logger) {
         self.hooks = hooks
         self.delays = delays
         self.admission = Admission(limits: limits)
@@ -94,7 +94,7 @@ public actor Engine {
     /// Runs `body` if the person (and everyone together) is within the limits, else says why not.
     func admitted(_ person: Person, locale: String?, _ body: () async -> [Reply]) async -> [Reply] {
         if let refusal = admission.enter(person.id, now: clock.now()) {
-            logger.notice("engine.limited", metadata: ["limit": "\(refusal)"])
+            logger.notice("engine.limited", metadata: ["engine.limit": "\(refusal)"])
             let m = messages(locale)
             let text = switch refusal {
             case .busy(let n): m.text("limits.busy", ["n": String(n)])
@@ -120,7 +120,7 @@ public actor Engine {
             }
             return [Reply.refused(text)]
         case .success(let parsed):
-            logger.debug("engine.parsed", metadata: ["intent": "\(parsed.intent.rawValue)", "rule": "\(parsed.rule)"])
+            logger.debug("engine.parsed", metadata: ["request.intent": "\(parsed.intent.rawValue)", "grammar.rule": "\(parsed.rule)"])
             // Answer in the language the person wrote in.
             let pm = messages(parsed.locale)
             let q = parsed.command.qualifiers
@@ -150,7 +150,7 @@ public actor Engine {
                 return [Reply.refused(pm.text(error.key, error.arguments))]
             } catch {
                 let correlation = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-                logger.error("engine.failure", metadata: ["error": "\(error)", "correlation_id": "\(correlation)"])
+                logger.error("engine.failure", metadata: ["error.message": "\(error)", "error.correlation_id": "\(correlation)"])
                 return [Reply.refused(pm.text("error.internal", ["id": correlation]))]
             }
         }

@@ -127,7 +127,7 @@ public actor RequestService {
             }
         } catch {
             let correlation = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-            logger.error("requests.decide_failed", metadata: ["request.id": "\(id)", "error": "\(error)", "correlation_id": "\(correlation)"])
+            logger.error("requests.decide_failed", metadata: ["request.id": "\(id)", "error.message": "\(error)", "error.correlation_id": "\(correlation)"])
             return .failed(correlation: correlation)
         }
     }
@@ -143,7 +143,7 @@ public actor RequestService {
         do {
             _ = try store.transition(done, from: .executing, decision: decision, actor: nil)
         } catch {
-            logger.error("requests.outcome_not_stored", metadata: ["request.id": "\(request.id)", "error": "\(error)"])
+            logger.error("requests.outcome_not_stored", metadata: ["request.id": "\(request.id)", "error.message": "\(error)"])
         }
         return done
     }
@@ -179,7 +179,7 @@ public actor RequestService {
             try store.append([Store.AuditEvent(at: clock.now(), actor: person, action: action, target: target,
                                                decision: .refused, outcome: why, requestID: requestID)])
         } catch {
-            logger.error("audit.refusal_not_recorded", metadata: ["error": "\(error)"])
+            logger.error("audit.refusal_not_recorded", metadata: ["error.message": "\(error)"])
         }
     }
 

@@ -60,7 +60,7 @@ struct AuditService: Service {
         do {
             try await runtime.finishAudit()
         } catch {
-            logger.error("audit.not_signed_at_stop", metadata: ["error": "\(error)"])
+            logger.error("audit.not_signed_at_stop", metadata: ["error.message": "\(error)"])
         }
     }
 }

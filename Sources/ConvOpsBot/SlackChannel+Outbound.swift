@@ -95,7 +95,7 @@ extension SlackChannel {
             try await engine.record(card: MessageRef(role: role, channel: channel, ts: ts), for: request.id)
         } catch {
             // Unrecorded, its buttons would be refused: leave them off.
-            logger.error("slack.card_not_recorded", metadata: ["request.id": "\(request.id)", "error": "\(error)"])
+            logger.error("slack.card_not_recorded", metadata: ["request.id": "\(request.id)", "error.message": "\(error)"])
             return m.text("slack.card_not_recorded")
         }
         do {
@@ -146,7 +146,7 @@ extension SlackChannel {
             case .click(let channel, let user):
                 try await api.postEphemeral(channel: channel, user: user, message)
             case .system:
-                logger.notice("slack.system_notice", metadata: ["text": "\(text.prefix(200))"])
+                logger.notice("slack.system_notice", metadata: ["slack.text": "\(text.prefix(200))"])
             }
         } catch {
             logger.warning("slack.reply_failed", metadata: ["slack.error": "\(error)"])

@@ -64,7 +64,7 @@ public final class SlackChannel: Sendable {
         } catch {
             // A bad bot token would fail every reply: stop before taking any request.
             if error.isFatalForToken { return error.description }
-            logger.warning("slack.auth_test_failed", metadata: ["error": "\(error)"])
+            logger.warning("slack.auth_test_failed", metadata: ["error.message": "\(error)"])
         }
         for reply in await engine.recover() { await announce(reply) }
         let consumer = Task { [self] in
@@ -79,7 +79,7 @@ public final class SlackChannel: Sendable {
                     }
                     guard admitted else {
                         logger.warning("slack.envelope_shed", metadata: ["slack.envelope_id": "\(envelope.id)",
-                                                                         "limit": "\(Self.envelopesInFlight)"])
+                                                                         "engine.limit": "\(Self.envelopesInFlight)"])
                         continue
                     }
                     group.addTask {
@@ -107,7 +107,7 @@ public final class SlackChannel: Sendable {
         socket.stopIntake()
         let deadline = ContinuousClock.now + options.drain
         var busy = inFlight.withLock { $0 }
-        if busy > 0 { logger.notice("slack.draining", metadata: ["slack.in_flight": "\(busy)", "drain": "\(options.drain)"]) }
+        if busy > 0 { logger.notice("slack.draining", metadata: ["slack.in_flight": "\(busy)", "slack.drain": "\(options.drain)"]) }
         while busy > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
             busy = inFlight.withLock { $0 }

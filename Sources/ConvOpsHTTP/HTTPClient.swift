@@ -36,10 +36,10 @@ public struct HTTPClientConfiguration: Sendable {
 public final class HTTPClient: Sendable {
     public let configuration: HTTPClientConfiguration
     private let idle = Mutex<[EasyHandleBox]>([])
-    private let logger: Logger
+    public let logger: Logger
 
     public init(configuration: HTTPClientConfiguration = HTTPClientConfiguration(),
-                logger: Logger = Logger(label: "convops.http")) {
+                logger: Logger) {
         precondition(CurlGlobal.initialized, "curl_global_init failed")
         self.configuration = configuration
         self.logger = logger

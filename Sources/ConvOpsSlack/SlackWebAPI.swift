@@ -48,7 +48,7 @@ public final class SlackWebAPI: Sendable {
     static let userCacheTTL: Duration = .seconds(3600)
 
     public init(http: HTTPClient, baseURL: String = "https://slack.com/api/", botToken: SlackToken, appToken: SlackToken?,
-                maxRateLimitedAttempts: Int = 30, logger: Logger = Logger(label: "convops.slack")) {
+                maxRateLimitedAttempts: Int = 30, logger: Logger) {
         self.http = http
         self.baseURL = baseURL.hasSuffix("/") ? baseURL : baseURL + "/"
         self.botToken = botToken

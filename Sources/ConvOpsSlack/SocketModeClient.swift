@@ -206,7 +206,7 @@ public final class SocketModeClient: Sendable {
             logger.info("slack.socket.open", metadata: ["slack.socket": "\(id)"])
             await read(id, connection)
         } catch {
-            logger.warning("slack.socket.connect_failed", metadata: ["slack.socket": "\(id)", "error": "\(error)"])
+            logger.warning("slack.socket.connect_failed", metadata: ["slack.socket": "\(id)", "error.message": "\(error)"])
             apply(state.withLock { $0.machine.closed(id, now: now()) })
         }
     }
@@ -224,7 +224,7 @@ public final class SocketModeClient: Sendable {
             case .closed(let code, let reason):
                 logger.info("slack.socket.closed", metadata: ["slack.socket": "\(id)", "ws.code": "\(code)", "ws.reason": "\(reason)"])
             case .failed(let error):
-                logger.info("slack.socket.failed", metadata: ["slack.socket": "\(id)", "error": "\(error)"])
+                logger.info("slack.socket.failed", metadata: ["slack.socket": "\(id)", "error.message": "\(error)"])
             }
         }
         apply(state.withLock { s in

@@ -70,7 +70,7 @@ public final class MotoServer: @unchecked Sendable {
 
     private func waitUntilReady() async throws {
         let http = HTTPClient(configuration: HTTPClientConfiguration(connectTimeout: .seconds(1), totalTimeout: .seconds(3),
-                                                                     egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+                                                                     egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if let response = try? await http.execute(HTTPRequest(url: "\(endpoint)/moto-api/")), response.status == 200 { return }
@@ -98,7 +98,7 @@ public final class MotoServer: @unchecked Sendable {
 
     /// The form bodies of the recorded requests, decoded (`Action=RebootInstances&…`).
     public func recordedBodies() async throws -> [String] {
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
         let response = try await http.execute(HTTPRequest(url: "\(endpoint)/moto-api/recorder/download-recording"))
         return response.bodyText.split(separator: "\n").compactMap { line -> String? in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
@@ -110,7 +110,7 @@ public final class MotoServer: @unchecked Sendable {
 
     @discardableResult
     private func post(_ path: String) async throws -> HTTPResponse {
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
         return try await http.execute(HTTPRequest(method: .post, url: endpoint + path))
     }
 }

@@ -33,7 +33,7 @@ struct Run: AsyncParsableCommand {
                 Context.fail("warning: the policy lets everyone (*) \(open.map(\.rawValue).joined(separator: ", ")) without approval")
             }
         }
-        if !CoreDumps.off { context.logger.warning("convops.core_dumps", metadata: ["state": "\(CoreDumps.state(environment: context.environment))"]) }
+        if !CoreDumps.off { context.logger.warning("convops.core_dumps", metadata: ["process.core_dumps": "\(CoreDumps.state(environment: context.environment))"]) }
         emit("convops: connecting to Slack")
         // SIGTERM or SIGINT: Slack stops taking envelopes, work in hand finishes (within its
         // bound), the sockets close with a close frame (Slack forgets them at once instead of

@@ -9,7 +9,7 @@ import Testing
 
 /// Each credential source against a loopback stand-in (moto serves STS), and the refresh rule.
 @Suite struct CredentialChainTests {
-    static let loopback = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+    static let loopback = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
 
     /// Records what a stub endpoint was asked, under a lock.
     final class Log: Sendable {
@@ -57,7 +57,7 @@ import Testing
         #expect(credentials.principal?.contains(":assumed-role/convops-bot/convops-pod") == true)
         // The secret never prints.
         #expect(!"\(credentials)".contains(credentials.secretAccessKey))
-        let client = AWSClient(configuration: configuration, credentials: provider, http: Self.loopback)
+        let client = AWSClient(configuration: configuration, credentials: provider, http: Self.loopback, logger: .quiet)
         #expect(try await client.principal().contains("assumed-role/convops-bot"))
 
         // A missing token file says what is wrong.
@@ -174,7 +174,7 @@ import Testing
         defer { moto.stop() }
         let http = CredentialChainTests.loopback
         let base = AWSClient(configuration: AWSConfiguration(endpoint: moto.endpoint),
-                             credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing")), http: http)
+                             credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing")), http: http, logger: .quiet)
         let prod = TargetAccount(alias: "prod", roleARN: "arn:aws:iam::123456789012:role/convops", externalID: "ext-4711",
                                  regions: ["eu-west-1"], durationSeconds: 1200)
         let roles = AssumedRoles(base: base, accounts: [prod])

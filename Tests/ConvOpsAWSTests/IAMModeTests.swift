@@ -14,10 +14,10 @@ import Testing
         defer { moto.stop() }
         let policy = try String(contentsOfFile: Self.root + "/deploy/iam-policy.json", encoding: .utf8)
         let key = try await moto.enableIAM(rolePolicy: policy, externalID: "ext-4711")
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
         func client(_ credentials: AWSCredentials) -> AWSClient {
             AWSClient(configuration: AWSConfiguration(endpoint: moto.endpoint), credentials: StaticCredentialsProvider(credentials), http: http,
-                      retry: RetryPolicy(maxAttempts: 1))
+                      retry: RetryPolicy(maxAttempts: 1), logger: .quiet)
         }
 
         // A wrong secret is refused.

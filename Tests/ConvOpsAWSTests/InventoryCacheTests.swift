@@ -14,13 +14,13 @@ import Testing
         let moto = try await MotoServer.start()
         defer { moto.stop() }
         try await moto.seedSampleAccount(repositoryRoot: Self.root)
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
         let client = AWSClient(configuration: AWSConfiguration(endpoint: moto.endpoint),
                                credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing")),
-                               http: http)
+                               http: http, logger: .quiet)
         let clock = ManualClock()
         let cache = InventoryCache(ttl: 60, clock: clock)
-        let resolver = ResourceResolver(ec2: EC2(client: client), region: "eu-west-1", inventory: cache)
+        let resolver = ResourceResolver(ec2: EC2(client: client), region: "eu-west-1", inventory: cache, logger: .quiet)
         func describes() async throws -> Int { try await moto.recordedBodies().filter { $0.contains("Action=DescribeInstances") }.count }
 
         try await moto.startRecording()

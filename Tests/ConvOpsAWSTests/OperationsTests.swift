@@ -59,10 +59,10 @@ import Testing
         guard seeded.status == 0, let json = try JSONSerialization.jsonObject(with: Data(seeded.stdout.utf8)) as? [String: String] else {
             throw TestSupportError("seeding failed: \(seeded.stderr.suffix(1500))")
         }
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
         let client = AWSClient(configuration: AWSConfiguration(endpoint: moto.endpoint),
                                credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing")),
-                               http: http)
+                               http: http, logger: .quiet)
         return World(moto: moto, client: client, instance: json["instance"]!, queue: json["queue"]!)
     }
 

@@ -9,14 +9,14 @@ import Testing
 /// still found, and the place that could not be searched is named with its error.
 @Suite(.serialized) struct ResourceSearchTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    static let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+    static let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
 
     static func place(_ endpoint: String, account: String?, accountID: String? = nil, region: String = "eu-west-1",
                       regions: [String]? = nil) -> SearchPlace {
         let client = AWSClient(configuration: AWSConfiguration(region: region, endpoint: endpoint),
                                credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing")),
-                               http: http, retry: RetryPolicy(maxAttempts: 1))
-        return SearchPlace(resolver: ResourceResolver(ec2: EC2(client: client), region: region, allowedRegions: regions),
+                               http: http, retry: RetryPolicy(maxAttempts: 1), logger: .quiet)
+        return SearchPlace(resolver: ResourceResolver(ec2: EC2(client: client), region: region, allowedRegions: regions, logger: .quiet),
                            account: account, accountID: accountID)
     }
 

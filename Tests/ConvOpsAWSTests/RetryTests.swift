@@ -76,9 +76,9 @@ final class CountingCredentials: RefreshableCredentialsProvider {
 func client(_ stub: FaultStub, credentials: any CredentialsProvider = StaticCredentialsProvider(AWSCredentials(accessKeyID: "AKIDTEST", secretAccessKey: "s")),
             retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5))) -> AWSClient {
     let http = HTTPClient(configuration: HTTPClientConfiguration(connectTimeout: .seconds(1), totalTimeout: .seconds(3),
-                                                                 egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+                                                                 egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
     return AWSClient(configuration: AWSConfiguration(region: "eu-west-1", endpoint: "http://127.0.0.1:\(stub.server.port)"),
-                     credentials: credentials, http: http, retry: retry)
+                     credentials: credentials, http: http, retry: retry, logger: .quiet)
 }
 
 // Serialized: each test tears down its stub while keep-alive connections may still be open;

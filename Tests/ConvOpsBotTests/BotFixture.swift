@@ -90,15 +90,15 @@ struct Bot {
         clock = ManualClock()
         store = try Store(path: directory + "/convops.db", keys: try DataKeys(dataKey: Data(repeating: 7, count: 32)), clock: clock)
         aws = FakeAWS()
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)))
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
         // Never called: the fakes stand in for every AWS read and call the decisions make.
         let client = AWSClient(configuration: AWSConfiguration(endpoint: "http://127.0.0.1:9"),
                                credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "secret")),
-                               http: http)
+                               http: http, logger: .quiet)
         // The matrix makes thousands of decisions inside one manual minute: no rate limit here.
         var limits = Admission.Limits()
         limits.perPersonPerMinute = .max
-        engine = Engine(grammar: sharedGrammar, store: store, aws: client, clock: clock, access: policy, limits: limits, hooks: aws.hooks)
+        engine = Engine(grammar: sharedGrammar, store: store, aws: client, clock: clock, access: policy, limits: limits, hooks: aws.hooks, logger: .quiet)
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }

@@ -18,7 +18,7 @@ import Testing
                                       body: Data(echo.utf8))
         })
         defer { server.shutdown() }
-        let client = HTTPClient(configuration: loopback)
+        let client = HTTPClient(configuration: loopback, logger: .quiet)
         let response = try await client.execute(HTTPRequest(
             method: .post, url: "http://127.0.0.1:\(server.port)/api/chat.postMessage?a=1&b=two%20words",
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Amz-Target", "Svc.Op")],
@@ -32,7 +32,7 @@ import Testing
     @Test func keepsTheConnectionAliveAcrossRequests() async throws {
         let server = try WebServer(immediateHTTP: { _ in HTTPServerResponse(contentType: "text/plain", body: "ok") })
         defer { server.shutdown() }
-        let client = HTTPClient(configuration: loopback)
+        let client = HTTPClient(configuration: loopback, logger: .quiet)
         var reused: [Bool] = []
         for _ in 0..<5 {
             let response = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(server.port)/ping"))
@@ -50,7 +50,7 @@ import Testing
         defer { server.shutdown() }
         var config = loopback
         config.totalTimeout = .milliseconds(300)
-        let client = HTTPClient(configuration: config)
+        let client = HTTPClient(configuration: config, logger: .quiet)
         let error = await #expect(throws: HTTPError.self) {
             _ = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(server.port)/slow"))
         }
@@ -60,7 +60,7 @@ import Testing
 
     @Test func nothingListeningIsAConnectFailure() async throws {
         let port = try FreePort.pick()
-        let client = HTTPClient(configuration: loopback)
+        let client = HTTPClient(configuration: loopback, logger: .quiet)
         let error = await #expect(throws: HTTPError.self) {
             _ = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(port)/"))
         }
@@ -75,7 +75,7 @@ import Testing
         let server = try WebServer(WebServer.Configuration(certificatePath: cert.certificatePath, privateKeyPath: cert.privateKeyPath),
                                    http: { _ in HTTPServerResponse(contentType: "text/plain", body: "secret") })
         defer { server.shutdown() }
-        let client = HTTPClient(configuration: loopback)
+        let client = HTTPClient(configuration: loopback, logger: .quiet)
         let error = await #expect(throws: HTTPError.self) {
             _ = try await client.execute(HTTPRequest(url: "https://127.0.0.1:\(server.port)/"))
         }
@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func egressOutsideTheAllowlistIsRefusedBeforeAnyConnection() async throws {
-        let client = HTTPClient(configuration: HTTPClientConfiguration())
+        let client = HTTPClient(configuration: HTTPClientConfiguration(), logger: .quiet)
         for url in ["https://example.com/", "http://ec2.eu-west-1.amazonaws.com/", "http://127.0.0.1:9/"] {
             let error = await #expect(throws: HTTPError.self) { _ = try await client.execute(HTTPRequest(url: url)) }
             #expect(error?.kind == .egressDenied, "\(url)")
@@ -134,7 +134,7 @@ import Testing
         defer { server.shutdown() }
         var config = loopback
         config.maxResponseBytes = 100_000
-        let client = HTTPClient(configuration: config)
+        let client = HTTPClient(configuration: config, logger: .quiet)
         let error = await #expect(throws: HTTPError.self) {
             _ = try await client.execute(HTTPRequest(url: "http://127.0.0.1:\(server.port)/big"))
         }

@@ -30,9 +30,9 @@ let quiet: Logger = {
         static func start(connections: Int = 2, clock: ManualClock? = nil,
                           tune: (inout ConnectionMachine.Settings) -> Void = { _ in }) async throws -> Rig {
             let emulator = try SlackEmulator()
-            let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)))
+            let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)), logger: .quiet)
             let api = SlackWebAPI(http: http, baseURL: emulator.apiURL, botToken: SlackToken(SlackEmulator.botToken)!,
-                                  appToken: SlackToken(SlackEmulator.appToken))
+                                  appToken: SlackToken(SlackEmulator.appToken), logger: .quiet)
             var options = SocketModeClient.Options(connections: connections, tick: .milliseconds(100), allowLoopback: true)
             tune(&options.machine)
             let client = try SocketModeClient(api: api, options: options, clock: clock.map { $0.sleeps } ?? ContinuousClock(), logger: quiet)
@@ -182,9 +182,9 @@ let quiet: Logger = {
     @Test func aRevokedAppTokenStopsWithAReason() async throws {
         let emulator = try SlackEmulator()
         defer { emulator.shutdown() }
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)))
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)), logger: .quiet)
         let api = SlackWebAPI(http: http, baseURL: emulator.apiURL, botToken: SlackToken(SlackEmulator.botToken)!,
-                              appToken: SlackToken("xapp-1-revoked"))
+                              appToken: SlackToken("xapp-1-revoked"), logger: .quiet)
         let client = try SocketModeClient(api: api, options: .init(connections: 2, tick: .milliseconds(100), allowLoopback: true),
                                           logger: quiet)
         let reason = await client.run()
@@ -196,9 +196,9 @@ let quiet: Logger = {
         // Without allowLoopback, the emulator's ws://127.0.0.1 URL is refused before connecting.
         let emulator = try SlackEmulator()
         defer { emulator.shutdown() }
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)))
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)), logger: .quiet)
         let api = SlackWebAPI(http: http, baseURL: emulator.apiURL, botToken: SlackToken(SlackEmulator.botToken)!,
-                              appToken: SlackToken(SlackEmulator.appToken))
+                              appToken: SlackToken(SlackEmulator.appToken), logger: .quiet)
         let client = try SocketModeClient(api: api, options: .init(connections: 1, tick: .milliseconds(100)), logger: quiet)
         let reason = await client.run()
         #expect(reason.contains("returned a URL outside Slack (127.0.0.1)"))

@@ -22,8 +22,8 @@ import Testing
 /// The Web API client against the emulator, over real HTTP.
 @Suite struct SlackWebAPITests {
     func api(_ emulator: SlackEmulator, bot: String = SlackEmulator.botToken) -> SlackWebAPI {
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)))
-        return SlackWebAPI(http: http, baseURL: emulator.apiURL, botToken: SlackToken(bot)!, appToken: SlackToken(SlackEmulator.appToken))
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)), logger: .quiet)
+        return SlackWebAPI(http: http, baseURL: emulator.apiURL, botToken: SlackToken(bot)!, appToken: SlackToken(SlackEmulator.appToken), logger: .quiet)
     }
 
     @Test func aRateLimitStormDelaysButLosesNothingAndKeepsOrder() async throws {
