@@ -204,10 +204,5 @@ extension Engine {
         return m.text(n == 1 ? "duration.minute" : "duration.minutes", ["n": String(n)])
     }
 
-    /// Short, unguessable, easy to type: `r` and 7 characters of base 32.
-    static func newRequestID() -> String {
-        let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
-        var generator = SystemRandomNumberGenerator()
-        return "r" + String((0..<7).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
-    }
+    static func newRequestID() -> String { RequestID.new() }
 }

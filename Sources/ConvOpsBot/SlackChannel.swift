@@ -263,10 +263,7 @@ public final class SlackChannel: Sendable {
         }
     }
 
-    /// `r` and 7 characters of the engine's alphabet: anything else is not ours.
-    static func isRequestID(_ s: String) -> Bool {
-        s.count == 8 && s.first == "r" && s.dropFirst().allSatisfy { "abcdefghjkmnpqrstuvwxyz23456789".contains($0) }
-    }
+    static func isRequestID(_ s: String) -> Bool { RequestID.isValid(s) }
 
     /// "<@U0LAN0Z89> restart web-1" → "restart web-1"; Slack's &amp; &lt; &gt; undone.
     static func stripMentions(_ text: String) -> String {

@@ -1,3 +1,4 @@
+import ConvOpsCore
 import Foundation
 
 /// One text frame from Slack's Socket Mode server, typed. Unknown and malformed frames are

@@ -1,8 +1,6 @@
+import ConvOpsWebSocket
 import Foundation
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A loopback TCP port nothing listens on right now (the kernel's choice for port 0), and
 /// never one this process was given before: the port is free only until its user binds it,
@@ -20,21 +18,10 @@ public enum FreePort {
     }
 
     private static func kernelChoice() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestSupportError("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        do {
+            return Int(try WebServer.freePort("127.0.0.1"))
+        } catch {
+            throw TestSupportError("no free loopback port: \(error)")
         }
-        guard bound == 0 else { throw TestSupportError("bind() failed") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -1,3 +1,4 @@
+import ConvOpsCore
 import ConvOpsSlack
 import Foundation
 

@@ -123,7 +123,7 @@ public final class WebServer: Sendable {
     deinit { shutdown() }
 
     /// A port nothing listens on right now: bind port 0, read what the kernel chose, let it go.
-    static func freePort(_ interface: String) throws(WebSocketError) -> Int32 {
+    public static func freePort(_ interface: String) throws(WebSocketError) -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw WebSocketError(kind: .setup, detail: "socket() failed") }
         defer { close(fd) }

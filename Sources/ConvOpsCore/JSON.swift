@@ -1,7 +1,7 @@
 import Foundation
 
-/// A JSON value: what Slack sends and what we send back. Decoding never traps; a value of the
-/// wrong shape reads as nil through the accessors, so a malformed payload is a refusal, not a crash.
+/// A JSON value: what Slack and WhatsApp send, what we send back, what the CLI prints. Decoding never
+/// traps; a value of the wrong shape reads as nil through the accessors, so a malformed payload is a refusal, not a crash.
 public enum JSON: Sendable, Hashable {
     case null
     case bool(Bool)

@@ -1,0 +1,171 @@
+import ConvOpsCore
+
+/// Matching the analyzed tokens against the compiled rules, and reading slot values.
+extension Grammar {
+    enum MatchOutcome {
+        case empty
+        case parsed(ParsedCommand, CompiledRule)
+        case ambiguous([IntentKind])
+        case missingSlot(CompiledRule, String)
+        /// The rule matched, but a number in it is past `GrammarLimits`: the slot, its type and what was typed.
+        case outOfRange(CompiledRule, String, SlotType, String)
+        case noMatch
+    }
+
+    func match(_ analysis: Analysis, _ grammar: LocaleGrammar, _ text: TokenizedText) -> MatchOutcome {
+        let content = analysis.content
+        if content.isEmpty { return analysis.qualifiers.isEmpty && analysis.guards.isEmpty ? .empty : .noMatch }
+        // No rule can match text none of whose words the locale knows (typos are suggested later).
+        if grammar.unanchored.isEmpty, !content.contains(where: { $0.id >= 0 && !$0.quoted }) { return .noMatch }
+        let outcome = match(content, analysis.qualifiers, grammar, text)
+        // "should I restart web-1?": try again without the question word, so the refusal can
+        // say what was meant.
+        if case .noMatch = outcome, analysis.questionOpening, content.count > 1 {
+            // "should I restart…", "sollen wir … stoppen": drop the question word and the subject.
+            let rest = Array(content.drop { !grammar.tables.wordClass($0).isDisjoint(with: [.question, .subject]) })
+            if !rest.isEmpty, case .parsed(let parsed, let rule) = match(rest, analysis.qualifiers, grammar, text),
+               parsed.intent.risk == .mutating {
+                return .parsed(parsed, rule)
+            }
+        }
+        return outcome
+    }
+
+    /// Per intent, the matching rule that comes first in the files.
+    struct BestMatch {
+        var index: Int32 = -1
+        var intent: IntentKind?
+        var captures = Captures()
+        var otherIntents: [IntentKind] = []
+
+        mutating func consider(_ index: Int32, _ rule: CompiledRule, _ tokens: [Token], _ tables: LocaleTables, _ slotWords: SlotWords) {
+            if intent == rule.intent, self.index <= index { return }
+            var matcher = Matcher(rule.program, tokens, tables, slotWords)
+            guard matcher.matches() else { return }
+            if intent == nil || intent == rule.intent {
+                self.index = index
+                intent = rule.intent
+                captures = matcher.captures
+            } else if !otherIntents.contains(rule.intent) {
+                otherIntents.append(rule.intent)
+            }
+        }
+    }
+
+    func match(_ tokens: [Token], _ qualifiers: [NamedSlot], _ grammar: LocaleGrammar, _ text: TokenizedText,
+               findMissing: Bool = true) -> MatchOutcome {
+        // Try the rules anchored on a word of the text (and the unanchored ones).
+        var best = BestMatch()
+        for index in grammar.unanchored {
+            best.consider(index, grammar.rules[Int(index)], tokens, grammar.tables, slotWords)
+        }
+        for token in tokens where token.id >= 0 && !token.quoted && Int(token.id) < grammar.anchorsByID.count {
+            for index in grammar.anchorsByID[Int(token.id)] {
+                best.consider(index, grammar.rules[Int(index)], tokens, grammar.tables, slotWords)
+            }
+        }
+        if let intent = best.intent, !best.otherIntents.isEmpty {
+            return .ambiguous(IntentKind.allCases.filter { $0 == intent || best.otherIntents.contains($0) })
+        }
+        if best.intent != nil {
+            let rule = grammar.rules[Int(best.index)]
+            if let (slot, type, typed) = outOfRange(rule.program, best.captures, tokens, grammar, text) {
+                return .outOfRange(rule, slot, type, typed)
+            }
+            var slots = values(rule.program, best.captures, tokens, grammar, text)
+            for q in qualifiers where !slots.contains(where: { $0.name == q.name }) { slots.append(q) }
+            do {
+                let command = try Command(kind: rule.intent) { name in slots.first { $0.name == name }?.value }
+                return .parsed(ParsedCommand(intent: rule.intent, slotList: slots, locale: rule.locale, rule: rule.location, command: command), rule)
+            } catch {
+                return .missingSlot(rule, error.missingSlot)
+            }
+        }
+        guard findMissing else { return .noMatch }
+        for index in candidateRules(tokens, grammar) {
+            let rule = grammar.rules[Int(index)]
+            var matcher = Matcher(rule.program, tokens, grammar.tables, slotWords, allowMissing: true)
+            if matcher.matches(), matcher.missing >= 0 {
+                return .missingSlot(rule, rule.program.slots[Int(matcher.missing)].name)
+            }
+        }
+        return .noMatch
+    }
+
+    /// Rules anchored on a word of the text, plus the unanchored ones, in file order.
+    func candidateRules(_ tokens: [Token], _ grammar: LocaleGrammar) -> [Int32] {
+        var picked = grammar.unanchored
+        for token in tokens where token.id >= 0 && !token.quoted && Int(token.id) < grammar.anchorsByID.count {
+            picked += grammar.anchorsByID[Int(token.id)]
+        }
+        if picked.count < 2 { return picked }
+        picked.sort()
+        var write = 1
+        for read in 1..<picked.count where picked[read] != picked[write - 1] {
+            picked[write] = picked[read]
+            write += 1
+        }
+        picked.removeLast(picked.count - write)
+        return picked
+    }
+
+    /// The first captured count, delta or duration past `GrammarLimits`: its slot name and the
+    /// words as typed. Matching takes numbers of any size so that these are refused by name.
+    func outOfRange(_ program: Program, _ captures: Captures, _ tokens: [Token], _ grammar: LocaleGrammar,
+                    _ text: TokenizedText) -> (String, SlotType, String)? {
+        for i in 0..<program.slots.count {
+            let capture = captures[i]
+            guard capture.start >= 0 else { continue }
+            let slot = program.slots[i]
+            let span = Array(tokens[Int(capture.start)..<Int(capture.end)])
+            let within: Bool
+            switch slot.type {
+            case .count:
+                within = Int(grammar.tables.number(span[0]) ?? 0) <= GrammarLimits.count
+            case .delta:
+                let n = slot.sign != 0 ? Int(grammar.tables.number(span[0]) ?? 0) : abs(Int(span[0].signed))
+                within = n <= GrammarLimits.count
+            case .duration:
+                let seconds = Matcher(program, tokens, grammar.tables, slotWords).durationSeconds(Int(capture.start), Int(capture.end)) ?? 0
+                within = seconds >= 1 && seconds <= Int64(GrammarLimits.lookBackSeconds)
+            default:
+                within = true
+            }
+            if !within { return (slot.name, slot.type, text.display(span)) }
+        }
+        return nil
+    }
+
+    /// The normalized values of the slots a match captured.
+    func values(_ program: Program, _ captures: Captures, _ tokens: [Token], _ grammar: LocaleGrammar,
+                _ text: TokenizedText) -> [NamedSlot] {
+        var out: [NamedSlot] = []
+        out.reserveCapacity(program.slots.count + 2)
+        for i in 0..<program.slots.count {
+            let capture = captures[i]
+            let slot = program.slots[i]
+            if capture.start == -2, let constant = slot.constant { out.append(NamedSlot(name: slot.name, value: constant)); continue }
+            guard capture.start >= 0 else { continue }
+            let span = tokens[Int(capture.start)..<Int(capture.end)]
+            let t = span.first!
+            let tables = grammar.tables
+            let value: SlotValue
+            switch slot.type {
+            case .text: value = .text(span.map { text.raw($0) }.joined(separator: " "))
+            case .resource, .requestID: value = .text(text.raw(t))
+            case .word: value = .text(text.foldedText(t))
+            case .region: value = .text(text.foldedText(t))
+            case .count: value = .number(Int(tables.number(t) ?? 0) * (slot.sign == 0 ? 1 : Int(slot.sign)))
+            case .delta: value = .number(slot.sign != 0 ? Int(slot.sign) * Int(tables.number(t) ?? 0) : Int(t.signed))
+            case .duration:
+                let matcher = Matcher(program, tokens, tables, slotWords)
+                value = .number(Int(matcher.durationSeconds(Int(capture.start), Int(capture.end)) ?? 0))
+            case .environment: value = .text(vocabulary.text(tables.environments[Int(t.id)]))
+            case .alarmState: value = .text(slotWords.alarmStates[t.id] ?? AlarmStateFilter.alarm.rawValue)
+            case .scope: value = .text(slotWords.scopes[t.id] ?? HistoryScope.mine.rawValue)
+            }
+            out.append(NamedSlot(name: slot.name, value: value))
+        }
+        return out
+    }
+}
