@@ -154,7 +154,7 @@ import Testing
         defer { scenario.remove() }
         let ok = try await convops(["parse", "--locale", "en", "restart web-1"], environment: scenario.environment)
         #expect(ok.status == 0)
-        #expect(ok.stdout == #"{"intent":"restart","slots":{"target":"web-1"},"locale":"en","rule":"commands/en/restart.cmd:2"}"# + "\n")
+        #expect(ok.stdout == #"{"intent":"restart","locale":"en","rule":"commands/en/restart.cmd:2","slots":{"target":"web-1"}}"# + "\n")
         let missing = try await convops(["parse", "restart"], environment: scenario.environment)
         #expect(missing.status == 1)
         #expect(missing.stdout == #"{"error":"“restart” needs a target: which one? For example: restart <target>","suggestions":["restart <target>"]}"# + "\n")
