@@ -19,16 +19,17 @@ enum AuditChain {
         return String(decoding: hex(hasher.finalize()), as: UTF8.self)
     }
 
-    /// The same hash, from a row of `SELECT * FROM audit` (columns: seq, at_ms, actor, action,
-    /// target, decision, principal, outcome, request_id, prev_hash, hash), as hex bytes.
-    static func hash(row s: Statement) -> [UInt8] {
+    /// The same hash, from a row of `SELECT * FROM audit`, its columns read by name, as hex bytes.
+    static func hash(row s: Statement) throws(StoreError) -> [UInt8] {
         var hasher = SHA256()
-        s.withBytes(9) { add(&hasher, $0 ?? UnsafeBufferPointer(start: nil, count: 0)) }
-        for value in [s.integer(0), s.integer(1)] {
+        s.withBytes(try s.column("prev_hash")) { add(&hasher, $0 ?? UnsafeBufferPointer(start: nil, count: 0)) }
+        for value in [try s.integer("seq"), try s.integer("at_ms")] {
             var text = String(value)
             text.withUTF8 { add(&hasher, $0) }
         }
-        for column: Int32 in [2, 3, 4, 5, 6, 7, 8] {
+        let fields = [try s.column("actor"), try s.column("action"), try s.column("target"), try s.column("decision"),
+                      try s.column("principal"), try s.column("outcome"), try s.column("request_id")]
+        for column in fields {
             s.withBytes(column) { bytes in
                 if let bytes { add(&hasher, bytes) } else { nullField.withUnsafeBufferPointer { add(&hasher, $0) } }
             }

@@ -134,7 +134,7 @@ final class AuditDigestFile: @unchecked Sendable {
         var expected = seq + 1
         while try s.step() {
             guard s.integer(0) == expected, s.withBytes(9, { $0.map { $0.elementsEqual(previous) } ?? false }) else { return false }
-            let computed = AuditChain.hash(row: s)
+            let computed = try AuditChain.hash(row: s)
             guard s.withBytes(10, { $0.map { $0.elementsEqual(computed) } ?? false }) else { return false }
             previous = computed
             expected += 1

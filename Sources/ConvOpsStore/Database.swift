@@ -92,6 +92,15 @@ final class Database {
 final class Statement {
     let handle: OpaquePointer
     unowned let database: Database
+    /// Column index by name, read once: rows are read by name, so a migration that adds or
+    /// reorders columns cannot shift what a reader takes for what.
+    private lazy var columns: [String: Int32] = {
+        var out: [String: Int32] = [:]
+        for i in 0..<sqlite3_column_count(handle) {
+            if let name = sqlite3_column_name(handle, i) { out[String(cString: name)] = i }
+        }
+        return out
+    }()
 
     init(_ handle: OpaquePointer, database: Database) {
         self.handle = handle
@@ -135,6 +144,19 @@ final class Statement {
     func run() throws(StoreError) {
         while try step() {}
     }
+
+    /// The index of the column called `name` in this statement's result.
+    func column(_ name: String) throws(StoreError) -> Int32 {
+        guard let index = columns[name] else {
+            throw StoreError(code: 0, operation: "read column \(name)", message: "the query has no column \(name): the database's schema is not the one this convops expects")
+        }
+        return index
+    }
+
+    func text(_ name: String) throws(StoreError) -> String? { text(try column(name)) }
+    func real(_ name: String) throws(StoreError) -> Double { real(try column(name)) }
+    func integer(_ name: String) throws(StoreError) -> Int64 { integer(try column(name)) }
+    func blob(_ name: String) throws(StoreError) -> Data? { blob(try column(name)) }
 
     func text(_ column: Int32) -> String? {
         guard sqlite3_column_type(handle, column) != SQLITE_NULL, let p = sqlite3_column_text(handle, column) else { return nil }

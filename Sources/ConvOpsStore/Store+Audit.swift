@@ -9,7 +9,7 @@ extension Store {
         try read { db in
             let s = try db.prepare("SELECT * FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT ?) ORDER BY seq").bind([.integer(Int64(limit))])
             var out: [AuditEntry] = []
-            while try s.step() { out.append(Self.auditEntry(from: s)) }
+            while try s.step() { out.append(try Self.auditEntry(from: s)) }
             return out
         }
     }
@@ -18,7 +18,7 @@ extension Store {
         try read { db in
             let s = try db.prepare("SELECT * FROM audit WHERE request_id = ? ORDER BY seq").bind([.text(requestID)])
             var out: [AuditEntry] = []
-            while try s.step() { out.append(Self.auditEntry(from: s)) }
+            while try s.step() { out.append(try Self.auditEntry(from: s)) }
             return out
         }
     }
@@ -26,7 +26,7 @@ extension Store {
     public func auditEntry(seq: Int64) throws -> AuditEntry? {
         try read { db in
             let s = try db.prepare("SELECT * FROM audit WHERE seq = ?").bind([.integer(seq)])
-            return try s.step() ? Self.auditEntry(from: s) : nil
+            return try s.step() ? try Self.auditEntry(from: s) : nil
         }
     }
 
@@ -34,7 +34,7 @@ extension Store {
     public func forEachAuditEntry(_ body: (AuditEntry) throws -> Void) throws {
         try read { db in
             let s = try db.prepare("SELECT * FROM audit ORDER BY seq")
-            while try s.step() { try body(Self.auditEntry(from: s)) }
+            while try s.step() { try body(try Self.auditEntry(from: s)) }
         }
     }
 
@@ -81,7 +81,7 @@ extension Store {
             // Straight from SQLite's buffers: no Strings or Dates per entry.
             let links = s.withBytes(9) { $0.map { $0.elementsEqual(previousHash) } ?? false }
             if !links { return .broken(seq: seq, reason: "does not link to the entry before it") }
-            let computed = AuditChain.hash(row: s)
+            let computed = try AuditChain.hash(row: s)
             let matches = s.withBytes(10) { $0.map { $0.elementsEqual(computed) } ?? false }
             if !matches { return .broken(seq: seq, reason: "its content was changed") }
             previousHash = computed

@@ -22,7 +22,7 @@ extension Store {
             while try r.step() { requests.append(try self.request(db, from: r)) }
             var audit: [AuditEntry] = []
             let a = try db.prepare("SELECT * FROM audit WHERE actor = ? ORDER BY seq").bind([.text(pseudonym)])
-            while try a.step() { audit.append(Self.auditEntry(from: a)) }
+            while try a.step() { audit.append(try Self.auditEntry(from: a)) }
             return PersonData(person: person, pseudonym: pseudonym, requests: requests, audit: audit)
         }
     }

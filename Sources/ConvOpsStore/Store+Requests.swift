@@ -80,17 +80,18 @@ extension Store {
 
     func request(_ db: Database, from s: Statement) throws -> Request {
         let decoder = JSONDecoder()
-        let plan = try decoder.decode(Plan.self, from: Data((s.text(2) ?? "").utf8))
-        let requesterRef = s.text(3) ?? ""
+        let plan = try decoder.decode(Plan.self, from: Data((try s.text("plan") ?? "").utf8))
+        let requesterRef = try s.text("requester") ?? ""
         let requester = try person(db, requesterRef) ?? Person(id: requesterRef, name: requesterRef)
-        var r = Request(id: s.text(0) ?? "", plan: plan, requester: requester, channel: s.text(4) ?? "",
-                        createdAt: Date(timeIntervalSince1970: s.real(5)), expiresAt: Date(timeIntervalSince1970: s.real(7)))
-        r.state = RequestState(rawValue: s.text(1) ?? "") ?? .outcomeUnknown
-        r.updatedAt = Date(timeIntervalSince1970: s.real(6))
-        if let ref = s.text(8) { r.approver = try person(db, ref) ?? Person(id: ref, name: ref) }
-        if let outcome = s.text(9) { r.outcome = try decoder.decode(Outcome.self, from: Data(outcome.utf8)) }
-        r.approvalRequired = s.integer(10) != 0
-        r.environment = s.text(11)
+        var r = Request(id: try s.text("id") ?? "", plan: plan, requester: requester, channel: try s.text("channel") ?? "",
+                        createdAt: Date(timeIntervalSince1970: try s.real("created_at")),
+                        expiresAt: Date(timeIntervalSince1970: try s.real("expires_at")))
+        r.state = RequestState(rawValue: try s.text("state") ?? "") ?? .outcomeUnknown
+        r.updatedAt = Date(timeIntervalSince1970: try s.real("updated_at"))
+        if let ref = try s.text("approver") { r.approver = try person(db, ref) ?? Person(id: ref, name: ref) }
+        if let outcome = try s.text("outcome") { r.outcome = try decoder.decode(Outcome.self, from: Data(outcome.utf8)) }
+        r.approvalRequired = try s.integer("needs_approval") != 0
+        r.environment = try s.text("environment")
         return r
     }
 }

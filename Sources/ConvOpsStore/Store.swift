@@ -194,10 +194,12 @@ public final class Store: @unchecked Sendable {
         return (0, AuditChain.genesis)
     }
 
-    static func auditEntry(from s: Statement) -> AuditEntry {
-        AuditEntry(seq: s.integer(0), at: Date(timeIntervalSince1970: Double(s.integer(1)) / 1000), actor: s.text(2) ?? "",
-                   action: s.text(3) ?? "", target: s.text(4) ?? "", decision: AuditDecision(rawValue: s.text(5) ?? "") ?? .failed,
-                   principal: s.text(6), outcome: s.text(7), requestID: s.text(8), previousHash: s.text(9) ?? "", hash: s.text(10) ?? "")
+    static func auditEntry(from s: Statement) throws(StoreError) -> AuditEntry {
+        AuditEntry(seq: try s.integer("seq"), at: Date(timeIntervalSince1970: Double(try s.integer("at_ms")) / 1000),
+                   actor: try s.text("actor") ?? "", action: try s.text("action") ?? "", target: try s.text("target") ?? "",
+                   decision: AuditDecision(rawValue: try s.text("decision") ?? "") ?? .failed, principal: try s.text("principal"),
+                   outcome: try s.text("outcome"), requestID: try s.text("request_id"), previousHash: try s.text("prev_hash") ?? "",
+                   hash: try s.text("hash") ?? "")
     }
 
     static func json<T: Encodable>(_ value: T) throws -> String {
