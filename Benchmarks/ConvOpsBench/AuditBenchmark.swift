@@ -10,8 +10,8 @@ enum AuditBenchmark {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let keys = try! DataKeys(dataKey: Data((0..<32).map { UInt8($0) }))
         let person = Person(id: "U0BENCH001", name: "bench")
-        func event(_ i: Int) -> Store.AuditEvent {
-            Store.AuditEvent(at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i)), actor: person, action: "reboot-instance",
+        func event(_ i: Int) -> AuditEntry.Draft {
+            AuditEntry.Draft(at: Date(timeIntervalSince1970: 1_800_000_000 + Double(i)), actor: person, action: "reboot-instance",
                              target: "ec2-instance i-0123456789abcdef0 (web-1) eu-west-1", decision: .confirmed,
                              principal: "arn:aws:sts::123456789012:assumed-role/convops/bench", requestID: "rbench\(i % 100)")
         }

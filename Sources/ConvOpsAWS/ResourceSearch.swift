@@ -1,22 +1,41 @@
 import ConvOpsCore
 
-/// One place a resource may live: an account, through the client acting there, and a region.
+/// One place a resource may live and a request acts: an account (through the client acting
+/// there, for the person), a region, and what is known of it.
 public struct SearchPlace: Sendable {
-    public var resolver: ResourceResolver
+    public var client: AWSClient
+    public var region: String
     /// The account's alias; nil for the bot's own account.
     public var account: String?
     /// The account's id, when the configuration tells it, to match ARNs against.
     public var accountID: String?
+    /// What the resolver learned in this account.
+    public var inventory: InventoryCache?
+    /// The account's regions (nil: any well-formed region).
+    public var allowedRegions: [String]?
+    /// The tag that names a resource's environment.
+    public var environmentTag: String
 
-    public init(resolver: ResourceResolver, account: String?, accountID: String? = nil) {
-        self.resolver = resolver
+    public init(client: AWSClient, region: String, account: String? = nil, accountID: String? = nil, inventory: InventoryCache? = nil,
+                allowedRegions: [String]? = nil, environmentTag: String = ResourceEnvironment.defaultTagKey) {
+        self.client = client
+        self.region = region
         self.account = account
         self.accountID = accountID
+        self.inventory = inventory
+        self.allowedRegions = allowedRegions
+        self.environmentTag = environmentTag
     }
 
-    public var region: String { resolver.region }
+    public var resolver: ResourceResolver {
+        ResourceResolver(ec2: EC2(client: client), region: region, inventory: inventory, allowedRegions: allowedRegions,
+                         environmentTagKey: environmentTag, logger: client.logger)
+    }
+
+    public var label: String { Self.label(account, region) }
+
     /// `prod/eu-west-1`, or the region alone for the bot's own account.
-    public var label: String { account.map { "\($0)/\(region)" } ?? region }
+    public static func label(_ account: String?, _ region: String) -> String { account.map { "\($0)/\(region)" } ?? region }
 }
 
 /// What a search across places found, and where it could not look.

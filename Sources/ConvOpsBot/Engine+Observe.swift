@@ -15,7 +15,7 @@ extension Engine {
     /// firing alarms, each part saying so when it could not be read.
     func statusText(_ ref: ResourceRef, _ health: ResourceHealth, _ m: Messages) -> String {
         var lines = [m.text("status.one", ["resource": ref.label, "kind": ref.kind.noun, "state": ref.state ?? "unknown",
-                                           "region": Workspace.label(ref.account, ref.region)])]
+                                           "region": SearchPlace.label(ref.account, ref.region)])]
         if let checks = health.statusChecks {
             lines.append(m.text("status.checks", ["system": checks.system, "instance": checks.instance]))
         }

@@ -6,7 +6,7 @@ import Foundation
 /// Where a request may look and act: accounts, regions, the clients for them; and how a
 /// search that found nothing, or too much, is explained.
 extension Engine {
-    func resolutionProblem(_ outcome: SearchOutcome, mention: ResourceMention, places: [Workspace], _ m: Messages) -> Reply {
+    func resolutionProblem(_ outcome: SearchOutcome, mention: ResourceMention, places: [SearchPlace], _ m: Messages) -> Reply {
         let region = outcome.searched.joined(separator: ", ")
         let failures = outcome.unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) }
         if outcome.searched.isEmpty, places.count == 1, outcome.unsearched.count == 1 {
@@ -30,7 +30,7 @@ extension Engine {
             lines = [m.text("resolve.ambiguous", ["name": mention.text, "count": String(refs.count), "region": region])]
             lines += refs.map {
                 m.text("resolve.ambiguous_line", ["id": $0.id, "kind": $0.kind.noun, "state": $0.state ?? "unknown",
-                                                  "where": Workspace.label($0.account, $0.region)])
+                                                  "where": SearchPlace.label($0.account, $0.region)])
             }
         case .found:
             return Reply.refused(m.text("error.internal", ["id": "resolution"]))
@@ -47,31 +47,12 @@ extension Engine {
             .joined(separator: "\n"))]
     }
 
-    /// Where a request acts: the bot's own account, or a configured one through a role assumed
-    /// for the person (so CloudTrail names them), with its region checked against the account's.
-    struct Workspace: Sendable {
-        var client: AWSClient
-        var region: String
-        var alias: String?
-        var accountID: String?
-        var inventory: InventoryCache
-        var allowedRegions: [String]?
-        var environmentTag: String
-        var resolver: ResourceResolver {
-            ResourceResolver(ec2: EC2(client: client), region: region, inventory: inventory, allowedRegions: allowedRegions,
-                             environmentTagKey: environmentTag, logger: client.logger)
-        }
-        var label: String { Self.label(alias, region) }
-        /// `prod/eu-west-1`, or the region alone in the bot's own account.
-        static func label(_ account: String?, _ region: String) -> String { account.map { "\($0)/\(region)" } ?? region }
-    }
-
     /// Every place a request may look in: the named account, or each configured account the
     /// person may use for this intent; in the named region, or in each of the account's regions.
     /// `overview` (status of everything, alarms): a typed environment keeps the accounts in it
     /// (and those that name none, whose resources may be tagged so).
     /// An overview reads a whole account: only accounts whose environment the person may read.
-    func places(for intent: IntentKind, _ q: Qualifiers, message: InboundMessage, overview: Bool = false) throws -> [Workspace] {
+    func places(for intent: IntentKind, _ q: Qualifiers, message: InboundMessage, overview: Bool = false) throws -> [SearchPlace] {
         let person = message.person
         func mayRead(_ alias: String?, _ environment: String?) -> Bool {
             let place = environment.map { EnvironmentScope.known(canonicalEnvironment($0)) } ?? .unknown
@@ -90,7 +71,7 @@ extension Engine {
             }
             return try account.regions.map { try workspace(account.alias, region: $0, for: person) }
         }
-        var out: [Workspace] = []
+        var out: [SearchPlace] = []
         var usable = roles.accounts.filter {
             access.allows(person.id, intent, environment: .any, account: $0.alias, channel: message.channel, standing: message.standing)
         }
@@ -124,10 +105,10 @@ extension Engine {
     }
 
     /// An instance of an overview's answer, placed like a resolved resource.
-    func environment(of instance: EC2Instance, in place: Workspace) -> ResourceEnvironment {
+    func environment(of instance: EC2Instance, in place: SearchPlace) -> ResourceEnvironment {
         let keys = ResourceEnvironment.tagKeys(configured: environmentTag)
         return environment(of: ResourceRef(kind: .ec2Instance, id: instance.id, name: instance.name, region: place.region,
-                                           account: place.alias, environmentTags: instance.tags.filter { keys.contains($0.key.lowercased()) }))
+                                           account: place.account, environmentTags: instance.tags.filter { keys.contains($0.key.lowercased()) }))
     }
 
     /// "production" → "prod": the locale's words for an environment, as the grammar knows them.
@@ -136,13 +117,13 @@ extension Engine {
         return grammar.environmentNames[lowered] ?? lowered
     }
 
-    func search(_ places: [Workspace]) -> ResourceSearch {
-        ResourceSearch(places: places.map { SearchPlace(resolver: $0.resolver, account: $0.alias, accountID: $0.accountID) })
+    func search(_ places: [SearchPlace]) -> ResourceSearch {
+        ResourceSearch(places: places)
     }
 
     /// Runs `body` in every place at once; the results come back in the places' order.
-    func inEachPlace<T: Sendable>(_ places: [Workspace],
-                                  _ body: @escaping @Sendable (Workspace) async throws(AWSError) -> T) async -> [(Workspace, Result<T, AWSError>)] {
+    func inEachPlace<T: Sendable>(_ places: [SearchPlace],
+                                  _ body: @escaping @Sendable (SearchPlace) async throws(AWSError) -> T) async -> [(SearchPlace, Result<T, AWSError>)] {
         let results = await withTaskGroup(of: (Int, Result<T, AWSError>).self) { group in
             for (index, place) in places.enumerated() {
                 group.addTask {
@@ -161,7 +142,7 @@ extension Engine {
     }
 
     /// When no place answered: an error naming each place with its error; nil when one did.
-    static func allFailed<T>(_ results: [(Workspace, Result<T, AWSError>)], _ m: Messages) -> Reply? {
+    static func allFailed<T>(_ results: [(SearchPlace, Result<T, AWSError>)], _ m: Messages) -> Reply? {
         if results.count == 1, case .failure(let error) = results[0].1 {
             return Reply.refused(m.text("error.aws", ["error": error.description]))
         }
@@ -173,10 +154,10 @@ extension Engine {
         return Reply.refused(([m.text("error.nowhere")] + failures).joined(separator: "\n"))
     }
 
-    func workspace(_ alias: String?, region: String?, for person: Person) throws -> Workspace {
+    func workspace(_ alias: String?, region: String?, for person: Person) throws -> SearchPlace {
         guard let roles else {
-            return Workspace(client: aws, region: region ?? aws.configuration.region, alias: nil, inventory: inventories[""]!,
-                             environmentTag: environmentTag)
+            return SearchPlace(client: aws, region: region ?? aws.configuration.region, inventory: inventories[""]!,
+                               environmentTag: environmentTag)
         }
         guard let account = roles.account(alias) else {
             throw EngineError(key: "account.unknown", arguments: ["account": alias ?? "-",
@@ -187,9 +168,9 @@ extension Engine {
             throw EngineError(key: "account.region", arguments: ["account": account.alias, "region": region,
                                                                  "regions": account.regions.joined(separator: ", ")])
         }
-        return Workspace(client: roles.client(for: account, personID: person.id, handle: person.name), region: region, alias: account.alias,
-                         accountID: account.accountID, inventory: inventories[account.alias] ?? inventories[""]!,
-                         allowedRegions: account.regions.isEmpty ? nil : account.regions, environmentTag: environmentTag)
+        return SearchPlace(client: roles.client(for: account, personID: person.id, handle: person.name), region: region,
+                           account: account.alias, accountID: account.accountID, inventory: inventories[account.alias] ?? inventories[""]!,
+                           allowedRegions: account.regions.isEmpty ? nil : account.regions, environmentTag: environmentTag)
     }
 
     /// "90 seconds", "10 minutes", "1 minute", in the locale's words.

@@ -19,7 +19,7 @@ extension Engine {
         // a "web-1" in the place we could not read may be the one they meant.
         if !outcome.unsearched.isEmpty, q.account == nil, q.region == nil {
             return [Reply.refused(([m.text("resolve.unsearched_refused", ["name": target.text, "resource": resource.label,
-                                                                          "where": Workspace.label(resource.account, resource.region)])]
+                                                                          "where": SearchPlace.label(resource.account, resource.region)])]
                                    + outcome.unsearched.map { m.text("resolve.unsearched", ["place": $0.place, "error": $0.error.description]) })
                 .joined(separator: "\n"))]
         }
@@ -50,7 +50,7 @@ extension Engine {
         let approvalRequired = access.requiresApproval(risk: plan.risk, environment: environment)
         var arguments = [
             "canonical": plan.canonicalText, "kind": resource.kind.noun, "resource": resource.label,
-            "region": Workspace.label(resource.account, resource.region), "what": m.text("action.\(action.rawValue)"),
+            "region": SearchPlace.label(resource.account, resource.region), "what": m.text("action.\(action.rawValue)"),
             "calls": plan.apiCalls.map(\.description).joined(separator: "; "),
             "environment": environmentText(environment, m), "approval": approvalText(approvalRequired, m),
         ]

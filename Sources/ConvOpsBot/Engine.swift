@@ -191,7 +191,7 @@ public actor Engine {
                     $0.filter { instance in
                         let environment = environment(of: instance, in: place)
                         return (typed == nil || environment.name == typed)
-                            && access.check(Attempt(.run(.status, account: place.alias, environment: environment), by: message.person,
+                            && access.check(Attempt(.run(.status, account: place.account, environment: environment), by: message.person,
                                                     standing: message.standing, in: message.channel)) == nil
                     }
                 }

@@ -176,7 +176,7 @@ public actor RequestService {
     /// Records a refused attempt in the audit log (who tried what, and why it was refused).
     public func refuse(action: String, target: String, by person: Person, why: String, requestID: String?) {
         do {
-            try store.append([Store.AuditEvent(at: clock.now(), actor: person, action: action, target: target,
+            try store.append([AuditEntry.Draft(at: clock.now(), actor: person, action: action, target: target,
                                                decision: .refused, outcome: why, requestID: requestID)])
         } catch {
             logger.error("audit.refusal_not_recorded", metadata: ["error.message": "\(error)"])

@@ -36,6 +36,33 @@ public struct AuditEntry: Sendable, Hashable, Codable {
 
     /// The bot itself, as an actor.
     public static let botActor = "convops"
+
+    /// An entry before the store writes it: it names the person, whom the store records under
+    /// their pseudonym, and it has no place in the chain yet (seq, hashes). Used for events
+    /// that are not a request's transition: a refused click, a recovery report.
+    public struct Draft: Sendable {
+        public var at: Date
+        /// The person, or nil for the bot.
+        public var actor: Person?
+        public var action: String
+        public var target: String
+        public var decision: AuditDecision
+        public var principal: String?
+        public var outcome: String?
+        public var requestID: String?
+
+        public init(at: Date, actor: Person?, action: String, target: String, decision: AuditDecision,
+                    principal: String? = nil, outcome: String? = nil, requestID: String? = nil) {
+            self.at = at
+            self.actor = actor
+            self.action = action
+            self.target = target
+            self.decision = decision
+            self.principal = principal
+            self.outcome = outcome
+            self.requestID = requestID
+        }
+    }
 }
 
 extension ResourceRef {

@@ -119,33 +119,8 @@ extension Store {
         }
     }
 
-    /// An audit event that is not a request transition: a refused click, a recovery report.
-    public struct AuditEvent: Sendable {
-        public var at: Date
-        /// The person, or nil for the bot.
-        public var actor: Person?
-        public var action: String
-        public var target: String
-        public var decision: AuditDecision
-        public var principal: String?
-        public var outcome: String?
-        public var requestID: String?
-
-        public init(at: Date, actor: Person?, action: String, target: String, decision: AuditDecision,
-                    principal: String? = nil, outcome: String? = nil, requestID: String? = nil) {
-            self.at = at
-            self.actor = actor
-            self.action = action
-            self.target = target
-            self.decision = decision
-            self.principal = principal
-            self.outcome = outcome
-            self.requestID = requestID
-        }
-    }
-
     /// Appends events to the audit log, durably, in one transaction.
-    public func append(_ events: [AuditEvent]) throws {
+    public func append(_ events: [AuditEntry.Draft]) throws {
         try write { db in
             for e in events {
                 let actor = try e.actor.map { try self.pseudonym(db, $0) } ?? AuditEntry.botActor

@@ -16,8 +16,7 @@ import Testing
         let client = AWSClient(configuration: AWSConfiguration(region: region, endpoint: endpoint),
                                credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing")),
                                http: http, retry: RetryPolicy(maxAttempts: 1), logger: .quiet)
-        return SearchPlace(resolver: ResourceResolver(ec2: EC2(client: client), region: region, allowedRegions: regions, logger: .quiet),
-                           account: account, accountID: accountID)
+        return SearchPlace(client: client, region: region, account: account, accountID: accountID, allowedRegions: regions)
     }
 
     @Test func anUnreachablePlaceIsNamedAndTheRestStillAnswers() async throws {
