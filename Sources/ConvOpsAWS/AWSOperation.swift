@@ -48,8 +48,8 @@ public enum AWSOperation: Sendable, Hashable {
         }
     }
 
-    /// Reads a stored call back. Nil for anything this version would not have written: a
-    /// plan edited in the database, or one of a call this version does not make, never runs.
+    /// Reads a stored call back. Nil for anything this version would not have written (a call it
+    /// does not make, a parameter it does not send, a count that is not one).
     public init?(_ call: APICall) {
         let p = call.parameters
         func only(_ keys: Set<String>) -> Bool { Set(p.keys) == keys && p.values.allSatisfy { !$0.isEmpty } }
@@ -78,12 +78,16 @@ public enum AWSOperation: Sendable, Hashable {
         case .startInstances: ["ec2:StartInstances", "ec2:DescribeInstances"]
         case .updateService: ["ecs:UpdateService", "ecs:DescribeServices"]
         case .rebootDBInstance: ["rds:RebootDBInstance", "rds:DescribeDBInstances"]
-        case .setDesiredCapacity: ["autoscaling:SetDesiredCapacity"]
+        // The group is read first, for its bounds and its count before.
+        case .setDesiredCapacity: ["autoscaling:DescribeAutoScalingGroups", "autoscaling:SetDesiredCapacity"]
         }
     }
 
+    /// A count as this version writes it: plain digits, within what the AWS APIs take (Int32).
+    /// How far a person may change it is the planner's limit, not this one's.
     static func count(_ text: String?) -> Int? {
-        guard let text, text.allSatisfy(\.isASCII), let n = Int(text), (0...10_000).contains(n) else { return nil }
+        guard let text, !text.isEmpty, text.count <= 10, text.allSatisfy({ $0 >= "0" && $0 <= "9" }), let n = Int(text),
+              n <= Int(Int32.max) else { return nil }
         return n
     }
 }

@@ -30,8 +30,8 @@ public struct Executor: Sendable {
     }
 
     /// Runs the calls the stored plan lists, the ones its person confirmed, each followed to its
-    /// effect. Calls that are not what the plan's action makes (a row edited in the database)
-    /// run nothing. Never throws: a failure is an outcome, told in words a person can act on.
+    /// effect. Calls that are not what the plan's action makes on the plan's resource (a row
+    /// whose calls were edited on their own) run nothing. Never throws: a failure is an outcome, told in words a person can act on.
     /// The principal is the identity the calls ran as, for the audit log.
     public func execute(_ plan: Plan, progress: Progress? = nil) async -> Outcome {
         let operations = plan.apiCalls.compactMap(AWSOperation.init)
@@ -93,7 +93,9 @@ public struct Executor: Sendable {
             var status = first.status
             while status != "available" {
                 guard !deadline.passed() else { return .unconfirmed("\(label) is still \(status) after \(waitTimeout)") }
-                try? await clock.sleep(for: pollInterval)
+                guard (try? await clock.sleep(for: pollInterval)) != nil else {
+                    return .unconfirmed("\(label) was asked to reboot; the wait for it was stopped while it was \(status)")
+                }
                 let now = try await rds.describeDBInstances(id: id, region: region).first?.status ?? "gone"
                 if now != status { await progress?("\(label) is \(now)") }
                 status = now
@@ -116,7 +118,8 @@ public struct Executor: Sendable {
         if let first { await progress?("\(label) is \(first)") }
         while last != target {
             guard !deadline.passed() else { return false }
-            try? await clock.sleep(for: pollInterval)
+            // Stopped (the process is going down): the call was made, its effect not seen.
+            guard (try? await clock.sleep(for: pollInterval)) != nil else { return false }
             let state = try await ec2.describeInstances(ids: [id], region: region).first?.state ?? "gone"
             if state != last {
                 last = state
@@ -144,7 +147,7 @@ public struct Executor: Sendable {
             }
             if s.deployments.count == 1 && s.runningCount == s.desiredCount { return true }
             guard !deadline.passed() else { return false }
-            try? await clock.sleep(for: pollInterval)
+            guard (try? await clock.sleep(for: pollInterval)) != nil else { return false }
         }
     }
 }

@@ -14,7 +14,19 @@ extension Engine {
     /// What a button on a request's message asks for.
     public enum Button: String, Sendable, CaseIterable {
         case confirm, cancel, approve, reject
+
+        var decision: Decision {
+            switch self {
+            case .confirm: .confirm
+            case .cancel: .cancel
+            case .approve: .approve
+            case .reject: .reject
+            }
+        }
     }
+
+    /// The card a button sits on (Approve and Reject on the approvers' card).
+    public static func cardRole(for button: Button) -> MessageRef.Role { RequestService.cardRole(for: button.decision) }
 
     /// A click on one of a request's buttons, checked like a typed decision: against the
     /// person clicking, the channel they clicked in, and where the request's resource lives.

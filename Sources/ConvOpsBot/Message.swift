@@ -62,15 +62,11 @@ public enum Reply: Sendable, Hashable {
     public var isRefusal: Bool {
         if case .refused = self { true } else { false }
     }
-
-    /// The request this reply is about, as stored after the change.
-    public var request: Request? {
-        if case .request(let update) = self { update.request } else { nil }
-    }
 }
 
-/// A request's news: the request as stored after the change, where its cards are, and the
-/// words for it in the person's language.
+/// A request's news: the request after the change (as stored; should storing an outcome fail,
+/// that is logged and the outcome still shown), where its cards are, and the words for it in
+/// the person's language.
 public struct RequestUpdate: Sendable, Hashable {
     public enum Step: Sendable, Hashable {
         /// A new plan waiting for Confirm or Cancel: post its card.

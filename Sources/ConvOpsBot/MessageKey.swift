@@ -18,7 +18,7 @@ enum MessageKey {
         "slack.plan_headline", "slack.plan_footer", "slack.approval_headline", "slack.confirm", "slack.cancel", "slack.approve",
         "slack.reject", "slack.dialog_title", "slack.dialog_text", "slack.dialog_confirm", "slack.dialog_deny",
         "slack.field_resource", "slack.field_account", "slack.field_region", "slack.field_calls",
-        "slack.card_not_recorded", "slack.unknown_button", "slack.post_failed", "account.unknown", "account.region",
+        "slack.card_not_recorded", "slack.buttons_failed", "slack.unknown_button", "slack.post_failed", "account.unknown", "account.region",
         "action.reboot-instance", "action.stop-instance", "action.start-instance", "outcome.stop-instance", "outcome.start-instance",
         "request.progress", "plan.dry_run", "intent.not_for_kind", "scale.negative", "scale.above_max", "scale.below_min", "scale.above_limit",
         "grammar.out_of_range.count", "grammar.out_of_range.delta", "grammar.out_of_range.duration", "number.group_separator",

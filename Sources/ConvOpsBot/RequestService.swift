@@ -88,13 +88,18 @@ public actor RequestService {
     /// be the card recorded for that request in that role.
     public func decide(_ event: RequestEvent, on id: String, from origin: Origin?, card: MessageRef? = nil) async -> Decided {
         do {
-            if let card, !(try store.messages(for: id)).contains(card) {
-                if let person = Self.actor(of: event), let decision = Self.decision(of: event) {
-                    let known = try store.request(id: id) != nil
-                    refuse(action: decision.rawValue, target: id, by: person,
-                           why: "button not on that request's message", requestID: known ? id : nil)
+            if let card {
+                let decision = Self.decision(of: event)
+                let recorded = try store.messages(for: id)
+                let onItsCard = decision.map { card.role == Self.cardRole(for: $0) } == true && recorded.contains(card)
+                if !onItsCard {
+                    if let person = Self.actor(of: event), let decision {
+                        let known = try store.request(id: id)
+                        refuse(action: decision.rawValue, target: known?.plan.resource.auditTarget ?? id, by: person,
+                               why: "button not on that request's message", requestID: known?.id)
+                    }
+                    return .notOnItsCard(id)
                 }
-                return .notOnItsCard(id)
             }
             guard let request = try store.request(id: id) else { return .notFound(id) }
             if let person = Self.actor(of: event), let decision = Self.decision(of: event) {
@@ -190,7 +195,9 @@ public actor RequestService {
     /// A row stored before environments were recorded (or under another policy) needs approval
     /// if either its flag or where its resource lives says so.
     func policy(for request: Request) -> RequestPolicy {
-        let now = access.requiresApproval(risk: request.plan.risk, environment: request.plan.environment ?? .unknown)
+        // The risk of what it does, not the risk the row says: a row edited to "read-only"
+        // still needs its approval.
+        let now = access.requiresApproval(risk: request.plan.action.intentKind.risk, environment: request.plan.environment ?? .unknown)
         return RequestPolicy(approvalRequired: request.approvalRequired || now, expiry: access.expiry)
     }
 
@@ -217,6 +224,12 @@ public actor RequestService {
         out.summary = AssumeRole.maskingSessions(in: outcome.summary, id: person.id, with: "convops-" + pseudonym)
         out.principal = outcome.principal.map { AssumeRole.maskingSessions(in: $0, id: person.id, with: "convops-" + pseudonym) }
         return out
+    }
+
+    /// The card a decision's button sits on: Approve and Reject on the approvers' card,
+    /// Confirm and Cancel on the requester's.
+    public static func cardRole(for decision: Decision) -> MessageRef.Role {
+        decision == .approve || decision == .reject ? .approval : .request
     }
 
     static func decision(of event: RequestEvent) -> Decision? {

@@ -5,14 +5,16 @@ import UnixSignals
 
 /// `convops run` as a ServiceGroup: the audit, the sweeper, then Slack. They start in that
 /// order and stop in reverse on SIGTERM: Slack stops taking envelopes and lets the work in hand
-/// finish within a bound, then closes its sockets; the sweeper stops; the audit head is signed
-/// last, when nothing can write any more.
+/// finish within its drain bound, then closes its sockets; the sweeper stops after its current
+/// sweep; the audit head is signed last. (A run that outlasted the drain may still write its
+/// outcome after that; the next digest signs it.) The whole stop takes at most the drain and
+/// 10 s: give the process a longer grace period than that before SIGKILL.
 extension Runtime {
     public func services(slack: SlackChannel, sweepInterval: Duration = .seconds(1), signals: [UnixSignal] = [.sigterm, .sigint],
                          logger: Logger) -> ServiceGroup {
         let sweeper = Sweeper(engine: engine, interval: sweepInterval, retentionDays: configuration.retentionDays)
         var group = ServiceGroupConfiguration(services: [
-            .init(service: AuditService(runtime: self, logger: logger), serviceName: "audit"),
+            .init(service: AuditService(runtime: self, logger: logger), failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "audit"),
             .init(service: SweeperService(sweeper: sweeper, announce: { await slack.announce($0) }), serviceName: "sweeper"),
             .init(service: slack, successTerminationBehavior: .gracefullyShutdownGroup,
                   failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "slack"),
@@ -46,7 +48,9 @@ struct SweeperService<C: Clock>: Service where C.Duration == Duration {
     let announce: @Sendable (Reply) async -> Void
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { [sweeper, announce] in await sweeper.run(announce: announce) }
+        // Stopped between sweeps, never cancelled in one: an expiry is stored before its card
+        // is updated, and a cancelled update would leave the buttons on an expired plan.
+        await sweeper.run(until: { Task.isShuttingDownGracefully }, announce: announce)
     }
 }
 
@@ -61,6 +65,13 @@ struct AuditService: Service {
             try await runtime.finishAudit()
         } catch {
             logger.error("audit.not_signed_at_stop", metadata: ["error.message": "\(error)"])
+            throw AuditNotSigned(reason: "\(error)")
         }
     }
+}
+
+/// The audit head could not be signed as the process stopped: `convops run` says so and exits non-zero.
+public struct AuditNotSigned: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "the audit head was not signed at stop: \(reason); run `convops audit verify`" }
 }

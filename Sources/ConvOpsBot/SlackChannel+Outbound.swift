@@ -1,4 +1,5 @@
 import ConvOpsCore
+import ConvOpsGrammar
 import ConvOpsSlack
 import ConvOpsStore
 import Foundation
@@ -63,7 +64,7 @@ extension SlackChannel {
         let threadTS: String? = if case .message(_, _, let t) = context { t } else { nil }
         if let failure = await postCard(card, role: .request, channel: channel, threadTS: threadTS, for: request) {
             // The plan exists but nobody can click it: say so privately; it will expire.
-            await say(m.text("slack.post_failed", ["id": request.id, "error": failure]), to: context)
+            await say(failure.text(request.id, m), to: context)
         }
     }
 
@@ -75,36 +76,56 @@ extension SlackChannel {
                                                           "canonical": request.plan.canonicalText, "id": request.id])
         let card = BlockKit.approval(request, headline: headline, labels)
         if let failure = await postCard(card, role: .approval, channel: channel, threadTS: nil, for: request), let mine = update.card {
-            await post(m.text("slack.post_failed", ["id": request.id, "error": failure]), channel: mine.channel, threadTS: mine.ts)
+            await post(failure.text(request.id, m), channel: mine.channel, threadTS: mine.ts)
+        }
+    }
+
+    /// Why a card is not clickable: not posted at all, or posted without working buttons.
+    enum CardFailure {
+        case notPosted(String)
+        case noButtons(String)
+
+        func text(_ id: String, _ m: Messages) -> String {
+            switch self {
+            case .notPosted(let error): m.text("slack.post_failed", ["id": id, "error": error])
+            case .noButtons(let error): m.text("slack.buttons_failed", ["id": id, "error": error])
+            }
         }
     }
 
     /// Posts a card without its buttons, records where it went, then adds the buttons: a click
-    /// can only come from a card already recorded. Returns why it failed, nil when it did not.
+    /// can only come from a card already recorded. Returns why it is not clickable, if it is not.
     private func postCard(_ card: SlackMessage, role: MessageRef.Role, channel: String, threadTS: String?,
-                          for request: Request) async -> String? {
+                          for request: Request) async -> CardFailure? {
         let ts: String
         do {
             ts = try await api.postMessage(channel: channel, card.withoutButtons, threadTS: threadTS)
         } catch {
             logger.warning("slack.card_not_posted", metadata: ["request.id": "\(request.id)", "slack.role": "\(role.rawValue)",
                                                               "slack.error": "\(error.code)"])
-            return error.description
+            return .notPosted(error.description)
         }
         do {
             try await engine.record(card: MessageRef(role: role, channel: channel, ts: ts), for: request.id)
         } catch {
             // Unrecorded, its buttons would be refused: leave them off.
             logger.error("slack.card_not_recorded", metadata: ["request.id": "\(request.id)", "error.message": "\(error)"])
-            return m.text("slack.card_not_recorded")
+            return .noButtons(m.text("slack.card_not_recorded"))
         }
-        do {
-            try await api.update(channel: channel, ts: ts, card)
-        } catch {
-            logger.warning("slack.buttons_not_added", metadata: ["request.id": "\(request.id)", "slack.error": "\(error.code)"])
-            return error.description
+        var last: SlackAPIError?
+        for attempt in 1...3 {
+            do {
+                try await api.update(channel: channel, ts: ts, card)
+                return nil
+            } catch {
+                last = error
+                logger.warning("slack.buttons_not_added", metadata: ["request.id": "\(request.id)", "slack.error": "\(error.code)",
+                                                                    "slack.attempt": "\(attempt)"])
+                if error.isFatalForToken { break }
+                try? await Task.sleep(for: .milliseconds(250 * attempt))
+            }
         }
-        return nil
+        return .noButtons(last?.description ?? "chat.update failed")
     }
 
     /// Updates every card of the request: the status replaces the buttons once it is decided.
@@ -146,7 +167,8 @@ extension SlackChannel {
             case .click(let channel, let user):
                 try await api.postEphemeral(channel: channel, user: user, message)
             case .system:
-                logger.notice("slack.system_notice", metadata: ["slack.text": "\(text.prefix(200))"])
+                // Nowhere to show it (a request without a card); its text may name ARNs, so it is not logged.
+                logger.notice("slack.notice_undelivered", metadata: ["slack.text_bytes": "\(text.utf8.count)"])
             }
         } catch {
             logger.warning("slack.reply_failed", metadata: ["slack.error": "\(error)"])

@@ -41,6 +41,10 @@ public final class SlackChannel: Sendable {
     private var botUserID: String? { identity.withLock { $0?.userID } }
     /// Envelopes being handled now; past `envelopesInFlight` new ones are dropped.
     private let inFlight = Mutex(0)
+    /// Envelopes taken off the socket's stream so far (against `socket.handedOn`: any waiting?).
+    private let taken = Mutex(0)
+    /// When the first stop began: the bound covers the whole stop, however many waits it has.
+    private let drainDeadline = Mutex<ContinuousClock.Instant?>(nil)
     static let envelopesInFlight = 256
 
     public init(engine: Engine, api: SlackWebAPI, socket: SocketModeClient, messages: Messages,
@@ -53,7 +57,7 @@ public final class SlackChannel: Sendable {
         m = messages
     }
 
-    /// Serves until the socket manager stops (`drain()`, `shutdown()` or a fatal error);
+    /// Serves until the socket manager stops (`drain()`, or a fatal error such as a revoked token);
     /// returns why. Expiry and retention are the `Sweeper`'s, which `announce`s through here.
     public func serve() async -> String {
         do {
@@ -70,6 +74,7 @@ public final class SlackChannel: Sendable {
         let consumer = Task { [self] in
             await withDiscardingTaskGroup { group in
                 for await envelope in socket.envelopes {
+                    taken.withLock { $0 += 1 }
                     // Each envelope on its own: a slow AWS call must not hold up the next click. A
                     // flood beyond the bound is dropped (already acknowledged), not queued without end.
                     let admitted = inFlight.withLock { n -> Bool in
@@ -90,9 +95,10 @@ public final class SlackChannel: Sendable {
             }
         }
         let reason = await socket.run()
-        // Not awaited: `drain` gave the work in hand its time. A run that outlasts it is not
-        // cancelled (its outcome would be a guess); it finishes, or the process exits under it
-        // and the next start marks it outcome unknown.
+        // However it stopped (drained, or a revoked token), the work in hand gets its time. A
+        // run that outlasts the bound is not cancelled (its outcome would be a guess): the
+        // process may exit under it, and the next start marks it outcome unknown.
+        await finishWorkInHand()
         _ = consumer
         return reason
     }
@@ -101,25 +107,30 @@ public final class SlackChannel: Sendable {
     /// on the request's card, or under it.
     public func announce(_ reply: Reply) async { await deliver(reply, to: .system) }
 
-    /// Stopping: takes no new envelopes (Slack keeps them), lets the ones in hand finish (a
-    /// running plan among them) for at most `options.drain`, then closes the sockets.
+    /// Stopping: takes no new envelopes, lets the ones in hand and the ones already taken off
+    /// the socket finish (a running plan among them) for at most `options.drain`, then closes
+    /// the sockets, last.
     public func drain() async {
         socket.stopIntake()
-        let deadline = ContinuousClock.now + options.drain
-        var busy = inFlight.withLock { $0 }
-        if busy > 0 { logger.notice("slack.draining", metadata: ["slack.in_flight": "\(busy)", "slack.drain": "\(options.drain)"]) }
-        while busy > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-            busy = inFlight.withLock { $0 }
-        }
-        if busy > 0 {
-            // Left running, they are found at the next start and marked outcome unknown.
-            logger.warning("slack.drain_timed_out", metadata: ["slack.in_flight": "\(busy)"])
-        }
+        await finishWorkInHand()
         socket.shutdown()
     }
 
-    public func shutdown() { socket.shutdown() }
+    /// Waits, at most `options.drain` (once per stop), until no envelope is being handled or
+    /// waits to be.
+    private func finishWorkInHand() async {
+        let deadline = drainDeadline.withLock { d in
+            if d == nil { d = ContinuousClock.now + options.drain }
+            return d!
+        }
+        func busy() -> Int { inFlight.withLock { $0 } + max(0, socket.handedOn - taken.withLock { $0 }) }
+        if busy() > 0 { logger.notice("slack.draining", metadata: ["slack.in_flight": "\(busy())", "slack.drain": "\(options.drain)"]) }
+        while busy() > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if busy() > 0 { logger.warning("slack.drain_timed_out", metadata: ["slack.in_flight": "\(busy())"]) }
+    }
+
 
     // MARK: Inbound
 
@@ -201,9 +212,9 @@ public final class SlackChannel: Sendable {
             return
         }
         // The request service checks that the button sits on the card recorded for that very
-        // request (cards are recorded before their buttons are added), then the policy.
-        let role: MessageRef.Role = (button == .approve || button == .reject) ? .approval : .request
-        let card = MessageRef(role: role, channel: channel, ts: action.messageTS ?? "")
+        // request, in the role its decision needs (cards are recorded before their buttons are
+        // added), then the policy.
+        let card = MessageRef(role: Engine.cardRole(for: button), channel: channel, ts: action.messageTS ?? "")
         let replies = await engine.click(button, requestID: action.value, card: card, by: person,
                                          from: Origin(channel: channel, standing: standing), progress: { [self] reply in
             await deliver(reply, to: context)
@@ -251,7 +262,7 @@ public final class SlackChannel: Sendable {
 
     /// Production changes and changes that need a second person get a confirmation dialog.
     static func isHighRisk(_ request: Request) -> Bool {
-        request.plan.risk == .mutating && (request.approvalRequired || request.environment == "prod")
+        request.plan.action.intentKind.risk == .mutating && (request.approvalRequired || request.environment == "prod")
     }
 
     static func button(_ id: BlockKit.ActionID) -> Engine.Button? {

@@ -18,16 +18,18 @@ public struct Sweeper<C: Clock>: Sendable where C.Duration == Duration {
         self.retentionDays = retentionDays
     }
 
-    /// Runs until cancelled; `announce` shows what the bot has to say (an expiry, a warning).
-    public func run(announce: @escaping @Sendable (Reply) async -> Void) async {
+    /// Runs until cancelled, or until `stop` says so between sweeps (so that a sweep's
+    /// announcements are never cut off half way); `announce` shows what the bot has to say.
+    public func run(until stop: @escaping @Sendable () -> Bool = { false }, announce: @escaping @Sendable (Reply) async -> Void) async {
         await engine.purgeExpiredRecords(days: retentionDays)
         var lastPurge = clock.now
-        while !Task.isCancelled {
+        while !Task.isCancelled, !stop() {
             do {
                 try await clock.sleep(for: interval)
             } catch {
                 return
             }
+            guard !stop() else { return }
             for reply in await engine.sweep() { await announce(reply) }
             if lastPurge.duration(to: clock.now) >= Self.purgeEvery {
                 await engine.purgeExpiredRecords(days: retentionDays)

@@ -39,16 +39,42 @@ public final class SocketModeClient: Sendable {
     private let state: Mutex<State>
     /// Time since start, and a sleep, on the injected clock: heartbeats, deadlines and backoff
     /// are the machine's arithmetic on this time, so a manual clock runs them in no real time.
-    private let elapsed: @Sendable () -> Duration
-    private let sleep: @Sendable (Duration) async throws -> Void
+    private let timing: Timing
     private let client: WebSocketClient
-    /// Cleared by `stopIntake()`: from then on envelopes are neither acknowledged nor handed on,
-    /// so Slack keeps them for the next process instead of hearing they were taken.
+    /// Cleared by `stopIntake()`. Decided once per frame, on the socket's thread, as the ack
+    /// goes or does not: an envelope that was acknowledged is always handed on.
     private let intake = Intake()
 
     final class Intake: Sendable {
         let open = Atomic<Bool>(true)
+        /// Envelope ids acknowledged on the socket's thread, not yet read by `handle`.
+        let acked = Mutex<Set<String>>([])
         var isOpen: Bool { open.load(ordering: .acquiring) }
+
+        /// The socket thread's answer to a frame: its ack while taking envelopes, else none.
+        @Sendable func answer(_ frame: UnsafeRawBufferPointer) -> [UInt8]? {
+            guard isOpen, let ack = Envelope.immediateAck(frame) else { return nil }
+            if let id = Envelope.quickID(frame) { acked.withLock { _ = $0.insert(id) } }
+            return ack
+        }
+
+        /// Whether `handle` should take the envelope: it was acknowledged, or intake is open.
+        func take(_ id: String) -> (take: Bool, wasAcked: Bool) {
+            let wasAcked = acked.withLock { $0.remove(id) != nil }
+            return (wasAcked || isOpen, wasAcked)
+        }
+    }
+
+    /// Time since start, and a sleep, on one clock.
+    struct Timing: Sendable {
+        let elapsed: @Sendable () -> Duration
+        let sleep: @Sendable (Duration) async throws -> Void
+
+        init<C: Clock<Duration>>(_ clock: C) {
+            let start = clock.now
+            elapsed = { start.duration(to: clock.now) }
+            sleep = { duration in try await clock.sleep(for: duration) }
+        }
     }
 
     struct State {
@@ -60,12 +86,13 @@ public final class SocketModeClient: Sendable {
         var stopReason: String?
         var stopWaiters: [CheckedContinuation<String, Never>] = []
         var acked = 0
+        var handedOn = 0
         var duplicates = 0
         var unknown = 0
     }
 
     public init(api: SlackWebAPI, options: Options = Options(), clock: any Clock<Duration> = ContinuousClock(), logger: Logger) throws {
-        (elapsed, sleep) = Self.timing(clock)
+        timing = Timing(clock)
         self.api = api
         self.options = options
         self.logger = logger
@@ -84,7 +111,7 @@ public final class SocketModeClient: Sendable {
         apply(state.withLock { $0.machine.start(now: now()) })
         let ticker = Task { [self] in
             while !Task.isCancelled {
-                do { try await sleep(options.tick) } catch { return }
+                do { try await timing.sleep(options.tick) } catch { return }
                 apply(state.withLock { $0.machine.tick(now: now()) })
                 pruneSeen()
             }
@@ -101,6 +128,24 @@ public final class SocketModeClient: Sendable {
         continuation.finish()
         return reason
     }
+
+    /// An envelope that came after `stopIntake()`. Slack retries an unacknowledged event, so
+    /// events are left for the next process. It does not retry a slash command, so that one is
+    /// answered with what happened; a click left unanswered shows the person it did not go
+    /// through.
+    private func leave(_ envelope: Envelope, on connection: WebSocketConnection) {
+        if envelope.type == .slashCommands {
+            connection.send(Envelope.ack(envelope.id, payload: ["response_type": "ephemeral", "text": .string(Self.restarting)]))
+        }
+        logger.notice("slack.envelope_left", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.type": "\(envelope.type)",
+                                                       "slack.detail": "stopping: not taken"])
+    }
+
+    static let restarting = "ConvOps is restarting, so nothing was done. Try again in a minute."
+
+    /// Envelopes handed to `envelopes` so far; a consumer that counts what it took knows
+    /// whether any are still waiting for it.
+    public var handedOn: Int { state.withLock { $0.handedOn } }
 
     /// Takes no more envelopes: the first step of stopping. The sockets stay open (and answer
     /// pings) until `shutdown()`, so work in hand can finish.
@@ -189,9 +234,7 @@ public final class SocketModeClient: Sendable {
         do {
             // Acks leave from the socket's own thread the moment a frame is complete.
             let connection = try await client.connect(to: url, options: .init(allowSelfSigned: options.allowSelfSigned,
-                                                                              immediateReply: { [intake] frame in
-                intake.isOpen ? Envelope.immediateAck(frame) : nil
-            }))
+                                                                              immediateReply: intake.answer))
             let stillWanted = state.withLock { s -> Bool in
                 guard let phase = s.machine.sockets[id]?.phase, phase != .closing, s.stopReason == nil else { return false }
                 s.connections[id] = connection
@@ -235,17 +278,17 @@ public final class SocketModeClient: Sendable {
 
     private func handle(_ text: String, id: Int, connection: WebSocketConnection) {
         let message = SocketModeMessage.decode(text)
-        if case .envelope(let envelope) = message, !intake.isOpen {
-            logger.notice("slack.envelope_left", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.detail": "stopping: not acknowledged, Slack keeps it"])
-            let at = now()
-            state.withLock { $0.machine.received(id, now: at) }
-            return
-        }
         if case .envelope(let envelope) = message {
-            // Normally acknowledged already, on the socket's thread (`Envelope.immediateAck`).
-            // Should that quick read have missed or misread the id, the ack goes now.
-            let quick = text.utf8.withContiguousStorageIfAvailable { Envelope.quickID(UnsafeRawBufferPointer($0)) } ?? nil
-            if quick != envelope.id { connection.send(Envelope.ack(envelope.id)) }
+            let (take, wasAcked) = intake.take(envelope.id)
+            guard take else {
+                let at = now()
+                state.withLock { $0.machine.received(id, now: at) }
+                leave(envelope, on: connection)
+                return
+            }
+            // Normally acknowledged already, on the socket's thread (`Intake.answer`). Should
+            // that quick read have missed or misread the id, the ack goes now.
+            if !wasAcked { connection.send(Envelope.ack(envelope.id)) }
         }
         let now = now()
         let actions: [ConnectionMachine.Action] = state.withLock { s in
@@ -274,6 +317,7 @@ public final class SocketModeClient: Sendable {
                 let key = envelope.deliveryKey
                 if s.seen[key] != nil { s.duplicates += 1; return false }
                 s.seen[key] = now
+                s.handedOn += 1
                 return true
             }
             if fresh {
@@ -300,14 +344,10 @@ public final class SocketModeClient: Sendable {
         }
     }
 
-    private func now() -> Double { Self.seconds(elapsed()) }
+    private func now() -> Double { Self.seconds(timing.elapsed()) }
 
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
-    static func timing<C: Clock<Duration>>(_ clock: C) -> (@Sendable () -> Duration, @Sendable (Duration) async throws -> Void) {
-        let start = clock.now
-        return ({ start.duration(to: clock.now) }, { try await clock.sleep(for: $0) })
-    }
 
     /// wss:// to Slack, or (for the emulator) ws/wss to loopback when allowed.
     func isAllowed(_ url: String) -> Bool {

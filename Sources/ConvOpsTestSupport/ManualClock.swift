@@ -17,7 +17,7 @@ public final class ManualClock: WallClock, @unchecked Sendable {
 
     public func now() -> Date { lock.withLock { current } }
 
-    public func advance(by seconds: TimeInterval) { advance(by: Duration.milliseconds(Int64((seconds * 1000).rounded()))) }
+    public func advance(by seconds: TimeInterval) { advance(by: Duration.nanoseconds(Int64((seconds * 1e9).rounded()))) }
 
     /// Moves both times on and wakes every sleeper whose deadline has come.
     public func advance(by duration: Duration) {

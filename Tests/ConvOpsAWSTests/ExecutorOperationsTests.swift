@@ -50,13 +50,18 @@ extension RetryTests {
             #expect(!outcome.succeeded)
             #expect(outcome.summary.contains("nothing was called"), "\(outcome.summary)")
         }
-        // A count that is not a count, in a scale the database was edited to hold.
+        // Counts that are not counts, or not the plan's, in a scale the database was edited to hold.
         let group = Self.resource(for: .scaleGroup)
-        var calls = Executor.apiCalls(for: .scaleGroup, resource: group, desiredCount: 3)
-        calls[0].parameters["DesiredCapacity"] = "999999"
-        let outcome = await Executor(client: client(stub)).execute(Plan(action: .scaleGroup, resource: group, risk: .mutating,
-                                                                        apiCalls: calls, desiredCount: 3))
-        #expect(!outcome.succeeded)
+        for count in ["999999", "3 OR 1=1", "+3", "-1", "99999999999", ""] {
+            var calls = Executor.apiCalls(for: .scaleGroup, resource: group, desiredCount: 3)
+            calls[0].parameters["DesiredCapacity"] = count
+            let outcome = await Executor(client: client(stub)).execute(Plan(action: .scaleGroup, resource: group, risk: .mutating,
+                                                                            apiCalls: calls, desiredCount: 3))
+            #expect(!outcome.succeeded, "\(count)")
+        }
+        // A large count the planner allowed (a scale down from 20,000) is a count.
+        #expect(AWSOperation(APICall(service: "autoscaling", operation: "SetDesiredCapacity",
+                                     parameters: ["AutoScalingGroupName": "g", "DesiredCapacity": "19995"])) == .setDesiredCapacity(group: "g", count: 19_995))
         #expect(stub.callCount == 0, "no request reached AWS")
     }
 

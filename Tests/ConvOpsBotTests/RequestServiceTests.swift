@@ -1,4 +1,5 @@
 @testable import ConvOpsBot
+import ConvOpsAWS
 import ConvOpsCore
 import ConvOpsStore
 import ConvOpsTestSupport
@@ -205,5 +206,24 @@ import Testing
             Issue.record("its own card was refused")
             return
         }
+    }
+
+    @Test func aRowEditedToReadOnlyStillNeedsItsApproval() async throws {
+        let bot = try Bot(policy: Self.policy)
+        defer { bot.remove() }
+        // What an edit of the file could say: a reboot in prod, read-only, no approval needed.
+        let resource = ResourceRef(kind: .ec2Instance, id: "i-0123456789abcdef0", name: "orders-db", region: "eu-west-1")
+        let plan = Plan(action: .rebootInstance, resource: resource, risk: .readOnly,
+                        apiCalls: ConvOpsAWS.Executor.apiCalls(for: .rebootInstance, resource: resource), environment: Self.prod)
+        var r = Request(id: "rrisk001", plan: plan, requester: Self.alice, channel: "C-ops", createdAt: bot.clock.now(),
+                        expiresAt: bot.clock.now().addingTimeInterval(600))
+        r.environment = "prod"
+        r.approvalRequired = false
+        try bot.store.insert(r)
+        guard case .moved(_, .confirmed, let effects) = await service(bot).decide(.confirm(by: Self.alice), on: r.id, from: Origin(channel: "C-ops")) else {
+            Issue.record("not moved")
+            return
+        }
+        #expect(effects == [.askForApproval], "a reboot in prod waits for a lead, whatever the row says of its risk")
     }
 }

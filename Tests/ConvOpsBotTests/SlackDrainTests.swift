@@ -8,8 +8,9 @@ import Foundation
 import Logging
 import Testing
 
-/// Stopping while a plan runs: Slack stops taking envelopes (they stay unacknowledged, for
-/// Slack to keep), the run finishes and its card is updated, and only then do the sockets close.
+/// Stopping while a plan runs: Slack stops taking envelopes (events stay unacknowledged, for
+/// Slack to redeliver; slash commands are told to try again), the run finishes and its card is
+/// updated, and only then do the sockets close.
 @Suite struct SlackDrainTests {
     static let policy = AccessPolicy(mode: .team, groups: ["oncall": ["U-alice"]],
                                      rules: [.init(who: ["*"], intents: [.status, .help, .cancel]),
@@ -67,10 +68,15 @@ import Testing
         let (r, card) = try await rig.clickedPlan()
         let draining = Task { await rig.channel.drain() }
         try await Task.sleep(for: .milliseconds(200))
-        // Taking no more: a new command is left unacknowledged, for Slack to redeliver.
+        // Taking no more. Slack does not retry a slash command: it is answered, with what
+        // happened. It does retry an event: that one is left unacknowledged for the next process.
         let late = try rig.emulator.slashCommand("help", user: "U-alice", channel: "C111")
+        let event = try rig.emulator.mention("help", user: "U-alice", channel: "C111")
+        try await rig.emulator.wait("the slash command answered") { rig.emulator.acked(late) }
+        #expect(rig.emulator.ackFrames.contains { $0.contains(late) && $0.contains("ConvOps is restarting, so nothing was done") })
         try await Task.sleep(for: .milliseconds(300))
-        #expect(!rig.emulator.acked(late))
+        #expect(!rig.emulator.acked(event))
+        #expect(try rig.bot.store.auditEntries(limit: 50).allSatisfy { $0.action != "help" })
         #expect(rig.emulator.openSockets.count == 1, "the socket stays open while the run is in hand")
         rig.bot.aws.release()
         await draining.value
