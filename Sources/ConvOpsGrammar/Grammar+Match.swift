@@ -18,10 +18,11 @@ extension Grammar {
         // No rule can match text none of whose words the locale knows (typos are suggested later).
         if grammar.unanchored.isEmpty, !content.contains(where: { $0.id >= 0 && !$0.quoted }) { return .noMatch }
         let outcome = match(content, analysis.qualifiers, grammar, text)
-        // "should I restart web-1?": try again without the question word, so the refusal can
-        // say what was meant.
-        if case .noMatch = outcome, analysis.questionOpening, content.count > 1 {
-            // "should I restart…", "sollen wir … stoppen": drop the question word and the subject.
+        // "should I restart web-1?", "what happens if I scale api to 0?": try again without the
+        // question word and the subject, so the refusal can say what was meant. Only a
+        // mutating match is taken, and it is refused: the text questions or supposes it.
+        if case .noMatch = outcome, analysis.questionOpening || analysis.guards.contains(.conditional), content.count > 1 {
+            // "should I restart…", "sollen wir … stoppen", "if we restart…": drop the question word and the subject.
             let rest = Array(content.drop { !grammar.tables.wordClass($0).isDisjoint(with: [.question, .subject]) })
             if !rest.isEmpty, case .parsed(let parsed, let rule) = match(rest, analysis.qualifiers, grammar, text),
                parsed.intent.risk == .mutating {

@@ -11,3 +11,4 @@ de: (zeige|zeig|hole|hol) [(logs|log|protokoll|protokolle)] [(von|für|vom|zu)] 
 de: (zeige|zeig|hole|hol) [(logs|log|protokoll|protokolle)] [(von|für|vom|zu)] {target} {filter} (enthalten|enthält)
 de: {target} (logs|log) [{since}]
 de: (logs|log|protokoll|protokolle) [(von|für|vom|zu)] {target} [{since}] (zeigen|anzeigen|holen|ausgeben|sehen)
+de: (fehler|errors) (von|bei|in|aus) {target} [{since}] {filter=error}

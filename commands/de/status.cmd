@@ -12,3 +12,4 @@ de: ist {target} [(online|oben|erreichbar|gesund|ok|okay|da|aus|down)]
 de: [(gib|zeige|zeig)] (übersicht|überblick|gesamtübersicht)
 de: wie (läuft|geht|steht|sieht) (alles|es) [aus]
 de: (zeige|zeig|liste) [alle] (instanzen|server|ressourcen|maschinen|hosts)
+de: was ist (los|kaputt) mit {target}

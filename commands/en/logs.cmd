@@ -8,3 +8,5 @@ en: (show|get|tail|fetch|display|pull) [(logs|log)] [(for|of|from)] {target} [(l
 en: {target} (logs|log) [{since}]
 en: grep {target} [(logs|log)] for {filter} [{since}]
 en: [i] (see|view|read) [(logs|log)] [(for|of|from)] {target} [(logs|log)] [{since}]
+en: (errors|error) [(logs|log)] (from|of|for|in|on) {target} [{since}] {filter=error}
+en: what did {target} log [{since}]

@@ -13,3 +13,4 @@ en: (how|how's|hows) (is|are) (everything|things|stuff) [(doing|looking|going)]
 en: (how's|hows) (everything|things|stuff) [(doing|looking|going)]
 en: [(give|show|get)] (overview|health|summary)
 en: (list|show|get) [all] (instances|servers|resources|machines|hosts)
+en: (what's|whats) (wrong|broken) with {target}
