@@ -147,6 +147,9 @@ public final class SocketModeClient: Sendable {
     /// whether any are still waiting for it.
     public var handedOn: Int { state.withLock { $0.handedOn } }
 
+    /// False once `stopIntake()` ran.
+    public var takesEnvelopes: Bool { intake.isOpen }
+
     /// Takes no more envelopes: the first step of stopping. The sockets stay open (and answer
     /// pings) until `shutdown()`, so work in hand can finish.
     public func stopIntake() {

@@ -67,7 +67,7 @@ import Testing
         defer { rig.remove() }
         let (r, card) = try await rig.clickedPlan()
         let draining = Task { await rig.channel.drain() }
-        try await Task.sleep(for: .milliseconds(200))
+        try await rig.emulator.wait("intake stopped") { !rig.channel.socket.takesEnvelopes }
         // Taking no more. Slack does not retry a slash command: it is answered, with what
         // happened. It does retry an event: that one is left unacknowledged for the next process.
         let late = try rig.emulator.slashCommand("help", user: "U-alice", channel: "C111")
