@@ -73,15 +73,21 @@ public struct ResourceResolver: Sendable {
             candidates = try await byARN(mention.text, region: region, cache: cache)
         case .name:
             let text = mention.text
-            var found = try await cached(cache, "ec2-name:\(region):\(text)") { () throws(AWSError) in
-                try await ec2.describeInstances(filters: [("tag:Name", [text]), ("instance-state-name", Self.liveStates)], region: region)
-                    .map { ref($0, region) }
+            var found: [ResourceRef] = []
+            // "the api service": only that kind is asked; an EC2 instance called api is not it.
+            if mention.kind == nil || mention.kind == .ec2Instance {
+                found = try await cached(cache, "ec2-name:\(region):\(text)") { () throws(AWSError) in
+                    try await ec2.describeInstances(filters: [("tag:Name", [text]), ("instance-state-name", Self.liveStates)], region: region)
+                        .map { ref($0, region) }
+                }
             }
-            for kind in [ResourceKind.ecsService, .rdsInstance, .autoScalingGroup] {
+            for kind in [ResourceKind.ecsService, .rdsInstance, .autoScalingGroup] where mention.kind == nil || mention.kind == kind {
                 found += try await all(kind, region: region, cache: cache).filter { $0.name == text }
             }
             candidates = found
         }
+        // An id or ARN names its kind itself: "the i-0abc… service" names nothing.
+        if let kind = mention.kind { return candidates.filter { $0.kind == kind } }
         return candidates
     }
 

@@ -142,7 +142,7 @@ extension Engine {
     func locate(_ request: Request) async throws -> ResourceEnvironment? {
         let planned = request.plan.resource
         let place = try workspace(planned.account, region: planned.region, for: request.requester)
-        let found = try await place.resolver.candidates(ResourceMention(planned.id), region: planned.region, fresh: true)
+        let found = try await place.resolver.candidates(ResourceMention(planned.id, kind: planned.kind), region: planned.region, fresh: true)
             .filter { $0.id == planned.id && $0.kind == planned.kind }
         guard var now = found.first else { return nil }
         // The resolver of one place does not name its account; the plan does.
@@ -215,7 +215,7 @@ extension Engine {
                 let place = try workspace(resource.account, region: resource.region, for: request.requester)
                 if resource.kind == .ec2Instance {
                     state = try await EC2(client: place.client).describeInstances(ids: [resource.id], region: resource.region).first?.state ?? "gone"
-                } else if case .found(let now) = try await place.resolver.resolve(ResourceMention(resource.id), region: resource.region, fresh: true) {
+                } else if case .found(let now) = try await place.resolver.resolve(ResourceMention(resource.id, kind: resource.kind), region: resource.region, fresh: true) {
                     state = now.state ?? m.text("request.state_unknown")
                 } else {
                     state = "gone"

@@ -13,8 +13,8 @@ extension Engine {
 
     /// "web-1 (i-…) is running — EC2 instance in eu-west-1", then its status checks, CPU and
     /// firing alarms, each part saying so when it could not be read.
-    func statusText(_ ref: ResourceRef, _ health: ResourceHealth, _ m: Messages) -> String {
-        var lines = [m.text("status.one", ["resource": ref.label, "kind": ref.kind.noun, "state": ref.state ?? "unknown",
+    func statusText(_ ref: ResourceRef, _ health: ResourceHealth, _ m: Messages, recalled: String = "") -> String {
+        var lines = [m.text("status.one", ["resource": ref.label + recalled, "kind": ref.kind.noun, "state": ref.state ?? "unknown",
                                            "region": SearchPlace.label(ref.account, ref.region)])]
         if let checks = health.statusChecks {
             lines.append(m.text("status.checks", ["system": checks.system, "instance": checks.instance]))
@@ -78,6 +78,7 @@ extension Engine {
         guard case .found(let ref) = outcome.resolution else {
             return [resolutionProblem(outcome, mention: target, places: places, m)]
         }
+        remember(ref, for: message)
         if let refused = refusal(.logs, on: ref, message, m) { return [refused] }
         guard let group = logGroup(for: ref) else {
             return [Reply.refused(m.text("logs.no_group", ["resource": ref.label, "name": ref.name ?? ref.id]))]
@@ -113,7 +114,7 @@ extension Engine {
         }
         let shown = events.suffix(Self.answerLines)
         let count = Self.isFull(events) ? m.text("logs.at_least", ["n": String(events.count)]) : String(events.count)
-        var lines = [m.text("logs.header", ["resource": ref.label, "group": group, "since": window, "matching": matching,
+        var lines = [m.text("logs.header", ["resource": ref.label + recallNote(target, m), "group": group, "since": window, "matching": matching,
                                             "shown": String(shown.count), "count": count])]
         lines += shown.map { event in
             m.text("logs.line", ["time": Self.clockTime(event.timestamp), "message": Self.oneLine(event.message)])

@@ -15,6 +15,7 @@ extension Engine {
         guard case .found(let resource) = outcome.resolution else {
             return [resolutionProblem(outcome, mention: target, places: places, m)]
         }
+        remember(resource, for: message)
         // A change is planned only when every place was searched, or the person said where:
         // a "web-1" in the place we could not read may be the one they meant.
         if !outcome.unsearched.isEmpty, q.account == nil, q.region == nil {
@@ -49,7 +50,7 @@ extension Engine {
                         environment: environment)
         let approvalRequired = access.requiresApproval(risk: plan.risk, environment: environment)
         var arguments = [
-            "canonical": plan.canonicalText, "kind": resource.kind.noun, "resource": resource.label,
+            "canonical": plan.canonicalText, "kind": resource.kind.noun, "resource": resource.label + recallNote(target, m),
             "region": SearchPlace.label(resource.account, resource.region), "what": m.text("action.\(action.rawValue)"),
             "calls": plan.apiCalls.map(\.description).joined(separator: "; "),
             "environment": environmentText(environment, m), "approval": approvalText(approvalRequired, m),

@@ -26,6 +26,8 @@ public actor Engine {
     let logger: Logger
     /// Requests already warned about their coming expiry (warned once each).
     var warned: Set<String> = []
+    /// What each person last asked about, per channel: "restart it" (memory only, minutes).
+    var conversations = Conversations()
     let defaultLocale: String
     /// How often a running plan looks at its effect (an instance reaching "stopped").
     let waitPollInterval: Duration
@@ -108,8 +110,23 @@ public actor Engine {
     }
 
     private func answer(_ message: InboundMessage) async -> [Reply] {
+        let key = Conversations.Key(person: message.person.id, channel: message.channel)
+        let now = clock.now()
+        let understood: (command: Command, typed: Qualifiers, locale: String)
         switch grammar.parse(message.text, locale: message.locale) {
         case .failure(let failure):
+            if case .followUp(let followUp) = failure.reason {
+                // "same for web-2", "the one in prod": the last request, changed.
+                guard let (command, typed) = Conversations.repeated(followUp, from: conversations.last(key, now: now)) else {
+                    return [Reply.refused(failure.message)]
+                }
+                if command.intent.kind.risk == .mutating, let why = followUp.notARequest {
+                    return [Reply.refused(messages(failure.locale).text("grammar.not_a_request.\(why.rawValue)", [
+                        "intent": command.intent.kind.rawValue, "target": command.intent.target?.text ?? "", "canonical": command.spoken]))]
+                }
+                understood = (command, typed, failure.locale)
+                break
+            }
             let m = messages(failure.locale)
             var text = failure.message
             // A refusal already says what to type; other failures get "did you mean".
@@ -121,38 +138,51 @@ public actor Engine {
             return [Reply.refused(text)]
         case .success(let parsed):
             logger.debug("engine.parsed", metadata: ["request.intent": "\(parsed.intent.rawValue)", "grammar.rule": "\(parsed.rule)"])
-            // Answer in the language the person wrote in.
-            let pm = messages(parsed.locale)
-            let q = parsed.command.qualifiers
-            // First: may the person do this anywhere here? Where the resource lives (its
-            // environment) is checked again once it is found. No "on account X": every
-            // configured account the person may use for it.
-            let accounts: [String?] = q.account.map { [$0] } ?? roles.map { $0.accounts.map(\.alias) } ?? [nil]
-            let denials = accounts.compactMap {
-                access.check(Attempt(.ask(parsed.intent, account: $0), by: message.person, standing: message.standing, in: message.channel))
+            // "restart it", "und jetzt neu starten": the resource of the last message.
+            guard let (command, typed) = Conversations.filled(parsed.command, from: conversations.last(key, now: now)) else {
+                let kind = parsed.intent.rawValue
+                return [Reply.refused(messages(parsed.locale).text("followup.which", ["intent": kind, "example": "\(kind) web-1"]))]
             }
-            if denials.count == accounts.count, let denial = denials.first {
-                if parsed.intent.risk == .mutating {
-                    await audit(refusal: parsed.intent.rawValue, target: parsed.command.intent.target?.text ?? "-", by: message.person,
-                          why: denial.auditReason, requestID: nil)
-                }
-                return [Reply.refused(denialText(denial, pm))]
+            understood = (command, typed, parsed.locale)
+        }
+        conversations.note(understood.command, typed: understood.typed, key, now: now)
+        return await act(understood.command, locale: understood.locale, message)
+    }
+
+    /// Does what a command asks, once it is understood: the policy first, then the work.
+    private func act(_ command: Command, locale: String, _ message: InboundMessage) async -> [Reply] {
+        let intent = command.intent.kind
+        // Answer in the language the person wrote in.
+        let pm = messages(locale)
+        let q = command.qualifiers
+        // First: may the person do this anywhere here? Where the resource lives (its
+        // environment) is checked again once it is found. No "on account X": every
+        // configured account the person may use for it.
+        let accounts: [String?] = q.account.map { [$0] } ?? roles.map { $0.accounts.map(\.alias) } ?? [nil]
+        let denials = accounts.compactMap {
+            access.check(Attempt(.ask(intent, account: $0), by: message.person, standing: message.standing, in: message.channel))
+        }
+        if denials.count == accounts.count, let denial = denials.first {
+            if intent.risk == .mutating {
+                await audit(refusal: intent.rawValue, target: command.intent.target?.text ?? "-", by: message.person,
+                      why: denial.auditReason, requestID: nil)
             }
-            // A dry run decides nothing about stored requests.
-            if message.dryRun, [.cancel, .approve, .reject].contains(parsed.intent) {
-                return [Reply.answer(pm.text("dry_run.decision"))]
-            }
-            do {
-                return try await run(parsed.command, message: message, messages: pm)
-            } catch let error as AWSError {
-                return [Reply.refused(pm.text("error.aws", ["error": error.description]))]
-            } catch let error as EngineError {
-                return [Reply.refused(pm.text(error.key, error.arguments))]
-            } catch {
-                let correlation = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-                logger.error("engine.failure", metadata: ["error.message": "\(error)", "error.correlation_id": "\(correlation)"])
-                return [Reply.refused(pm.text("error.internal", ["id": correlation]))]
-            }
+            return [Reply.refused(denialText(denial, pm))]
+        }
+        // A dry run decides nothing about stored requests.
+        if message.dryRun, [.cancel, .approve, .reject].contains(intent) {
+            return [Reply.answer(pm.text("dry_run.decision"))]
+        }
+        do {
+            return try await run(command, message: message, messages: pm)
+        } catch let error as AWSError {
+            return [Reply.refused(pm.text("error.aws", ["error": error.description]))]
+        } catch let error as EngineError {
+            return [Reply.refused(pm.text(error.key, error.arguments))]
+        } catch {
+            let correlation = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+            logger.error("engine.failure", metadata: ["error.message": "\(error)", "error.correlation_id": "\(correlation)"])
+            return [Reply.refused(pm.text("error.internal", ["id": correlation]))]
         }
     }
 
@@ -172,10 +202,11 @@ public actor Engine {
             guard case .found(let ref) = found.resolution else {
                 return [resolutionProblem(found, mention: target, places: places, m)]
             }
+            remember(ref, for: message)
             if let refused = refusal(.status, on: ref, message, m) { return [refused] }
             let place = try workspace(ref.account, region: ref.region, for: message.person)
             let health = await ResourceHealth.read(ref, client: place.client, now: clock.now())
-            return [Reply.answer(statusText(ref, health, m))] + unsearchedNote(found.unsearched, m)
+            return [Reply.answer(statusText(ref, health, m, recalled: recallNote(target, m)))] + unsearchedNote(found.unsearched, m)
         case .status(nil):
             let places = try places(for: .status, command.qualifiers, message: message, overview: true)
             let results = await inEachPlace(places) { (place) throws(AWSError) in
@@ -240,6 +271,20 @@ public actor Engine {
             return try await logs(target, since: since, filter: filter, command.qualifiers, message: message, m)
         case .history:
             return [Reply.answer(m.text("intent.not_available", ["intent": command.intent.kind.rawValue]))]
+        }
+    }
+
+    /// Notes what the person's last command turned out to be about, for "restart it".
+    func remember(_ resource: ResourceRef, for message: InboundMessage) {
+        conversations.found(resource, Conversations.Key(person: message.person.id, channel: message.channel))
+    }
+
+    /// " (from your last message)" after a resource filled in from the conversation.
+    func recallNote(_ mention: ResourceMention, _ m: Messages) -> String {
+        switch mention.recalled {
+        case .earlier?: " " + m.text("followup.from_last")
+        case .sameAgain?: " " + m.text("followup.same_as_last")
+        case nil: ""
         }
     }
 

@@ -83,3 +83,25 @@ public struct Command: Sendable, Hashable {
         self.qualifiers = qualifiers
     }
 }
+
+extension Intent {
+    /// The same intent about another resource ("same for web-2"); intents without one are unchanged.
+    public func with(target: ResourceMention) -> Intent {
+        switch self {
+        case .status: .status(target: target)
+        case .restart: .restart(target: target)
+        case .stop: .stop(target: target)
+        case .start: .start(target: target)
+        case .scale(_, let change): .scale(target: target, change: change)
+        case .logs(_, let since, let filter): .logs(target: target, sinceSeconds: since, filter: filter)
+        default: self
+        }
+    }
+}
+
+extension Qualifiers {
+    /// These qualifiers, with what is not set here taken from `earlier`.
+    public func over(_ earlier: Qualifiers) -> Qualifiers {
+        Qualifiers(environment: environment ?? earlier.environment, region: region ?? earlier.region, account: account ?? earlier.account)
+    }
+}

@@ -1,8 +1,31 @@
 /// A resource as a person mentioned it: a Name tag, an instance id or an ARN.
 public struct ResourceMention: Sendable, Hashable, CustomStringConvertible {
     public var text: String
+    /// The kind the person named ("the api service"): only resources of this kind answer.
+    public var kind: ResourceKind?
+    /// Stands for the resource of the person's last message ("restart it"), not yet filled in.
+    public var refersBack: Bool = false
+    /// Filled in from the conversation: the plan says so.
+    public var recalled: Recall?
 
-    public init(_ text: String) { self.text = text }
+    public enum Recall: Sendable, Hashable {
+        /// "restart it": the resource of the last message.
+        case earlier
+        /// "same for web-2": the last request again, for another resource or place.
+        case sameAgain
+    }
+
+    public init(_ text: String, kind: ResourceKind? = nil) {
+        self.text = text
+        self.kind = kind
+    }
+
+    /// "it": to be filled in from the conversation.
+    public static func earlier(kind: ResourceKind? = nil) -> ResourceMention {
+        var m = ResourceMention("it", kind: kind)
+        m.refersBack = true
+        return m
+    }
 
     public enum Form: Sendable, Hashable { case name, instanceID, arn }
 

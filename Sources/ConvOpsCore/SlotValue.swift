@@ -2,6 +2,18 @@
 public enum SlotValue: Sendable, Hashable {
     case text(String)
     case number(Int)
+    /// "it", or no resource named where one is needed: the resource of the person's last
+    /// message, which the engine fills in from the conversation (or asks for).
+    case earlier
+
+    /// How the slot reads in the CLI's JSON and the corpus.
+    public var display: String {
+        switch self {
+        case .text(let s): s
+        case .number(let n): String(n)
+        case .earlier: "<earlier>"
+        }
+    }
 
     public var text: String? {
         if case .text(let s) = self { return s }
@@ -35,8 +47,13 @@ extension Command {
     /// As `init(kind:slots:)`, reading slots through a function (the grammar passes its few
     /// captured slots without building a dictionary).
     public init(kind: IntentKind, slot: (String) -> SlotValue?) throws(IntentError) {
+        let named = slot("kind")?.text.flatMap(ResourceKind.init(rawValue:))
         func mention(_ name: String) -> ResourceMention? {
-            slot(name)?.text.map(ResourceMention.init)
+            switch slot(name) {
+            case .earlier: ResourceMention.earlier(kind: named)
+            case .text(let text): ResourceMention(text, kind: named)
+            default: nil
+            }
         }
         func required(_ name: String) throws(IntentError) -> ResourceMention {
             guard let m = mention(name) else { throw IntentError(kind: kind, missingSlot: name) }

@@ -8,9 +8,15 @@ struct Analysis {
     var polite: Bool
     var questionMark: Bool
     var questionOpening: Bool
+    var quotation: Bool = false
+    /// "same for web-2", "dasselbe für web-2": the last request again.
+    var same: Bool = false
+    /// "the one (in prod)": a pick among the last answer's candidates.
+    var pick: Bool = false
 
     /// Why a mutating intent must not come of this text, if it must not.
     var notARequest: NotARequest? {
+        if quotation { return .quote }
         if guards.contains(.negation) { return .negation }
         if guards.contains(.conditional) { return .conditional }
         if guards.contains(.report) || guards.contains(.outcome) { return .report }
@@ -28,6 +34,7 @@ extension Grammar {
         content.reserveCapacity(tokens.count)
         var guards: WordClass = []
         var polite = false
+        var same = false, pick = false
         var i = 0
         while i < tokens.count {
             let token = tokens[i]
@@ -37,7 +44,15 @@ extension Grammar {
                 // "do not", "at some point", "bloß nicht": a phrase guards like a word of its class.
                 guards.formUnion(phrase.wordClass.intersection(.guards))
                 if phrase.wordClass.contains(.polite) { polite = true }
+                if phrase.wordClass.contains(.same) { same = true }
+                if phrase.wordClass.contains(.pick) { pick = true }
                 i += phrase.ids.count
+                continue
+            }
+            if !c.isDisjoint(with: [.same, .pick]) {
+                same = same || c.contains(.same)
+                pick = pick || c.contains(.pick)
+                i += 1
                 continue
             }
             if !c.isDisjoint(with: .stripped) {
@@ -52,8 +67,29 @@ extension Grammar {
         let questionOpening = content.first.map { tables.wordClass($0).contains(.question) } ?? false
         var qualifiers: [NamedSlot] = []
         content = extractQualifiers(content, text, tables, &qualifiers)
+        content = extractKind(content, tables, &qualifiers)
         return Analysis(content: content, qualifiers: qualifiers, guards: guards, polite: polite,
-                        questionMark: text.questionMark, questionOpening: questionOpening)
+                        questionMark: text.questionMark, questionOpening: questionOpening, quotation: text.quotation,
+                        same: same, pick: pick)
+    }
+
+    /// "the api service", "instance i-0abc…", "die Datenbank billing-db": a kind noun next to
+    /// a name is taken out and narrows the search to that kind. Alone ("restart the service")
+    /// it stays, for the rules to read.
+    func extractKind(_ tokens: [Token], _ tables: LocaleTables, _ out: inout [NamedSlot]) -> [Token] {
+        guard tokens.count > 1 else { return tokens }
+        func isName(_ j: Int) -> Bool {
+            // Not a number: "to 1 instance" counts instances, it names none.
+            j >= 0 && j < tokens.count && (tokens[j].nameLike || tokens[j].quoted) && !tables.knows(tokens[j]) && tokens[j].digits < 0
+        }
+        for i in tokens.indices {
+            guard let kind = tables.kind(tokens[i]), isName(i + 1) || isName(i - 1) else { continue }
+            out.append(NamedSlot(name: "kind", value: .text(kind.rawValue)))
+            var kept = tokens
+            kept.remove(at: i)
+            return kept
+        }
+        return tokens
     }
 
     @inline(__always)
@@ -120,6 +156,13 @@ extension Grammar {
                 var end = e + 1
                 if cls(end).contains(.environmentWord) { end += 1 }
                 drop(i, end)
+                continue
+            }
+            // "status billing-db prod": an environment last, right after a name, without "in".
+            if i == tokens.count - 1, i > 0, !has("env"), tokens[i].id >= 0, !tokens[i].quoted, tables.environments[Int(tokens[i].id)] >= 0,
+               tokens[i - 1].nameLike || tokens[i - 1].quoted, !tables.knows(tokens[i - 1]), tokens[i - 1].digits < 0 {
+                out.append(NamedSlot(name: "env", value: .text(vocabulary.text(tables.environments[Int(tokens[i].id)]))))
+                drop(i, i + 1)
                 continue
             }
             kept?.append(tokens[i])

@@ -87,7 +87,26 @@ extension Grammar {
             let rule = grammar.rules[Int(index)]
             var matcher = Matcher(rule.program, tokens, grammar.tables, slotWords, allowMissing: true)
             if matcher.matches(), matcher.missing >= 0 {
-                return .missingSlot(rule, rule.program.slots[Int(matcher.missing)].name)
+                let missing = rule.program.slots[Int(matcher.missing)]
+                // "und jetzt neu starten": no resource named is the one of the last message,
+                // which the engine fills in (or asks for).
+                if missing.type == .resource {
+                    if let (slot, type, typed) = outOfRange(rule.program, matcher.captures, tokens, grammar, text) {
+                        return .outOfRange(rule, slot, type, typed)
+                    }
+                    var slots = values(rule.program, matcher.captures, tokens, grammar, text)
+                    slots.append(NamedSlot(name: missing.name, value: .earlier))
+                    // "restart the service": the earlier one, if it is a service.
+                    if let kind = tokens.lazy.compactMap({ grammar.tables.kind($0) }).first, !qualifiers.contains(where: { $0.name == "kind" }) {
+                        slots.append(NamedSlot(name: "kind", value: .text(kind.rawValue)))
+                    }
+                    for q in qualifiers where !slots.contains(where: { $0.name == q.name }) { slots.append(q) }
+                    if let command = try? Command(kind: rule.intent, slot: { name in slots.first { $0.name == name }?.value }) {
+                        return .parsed(ParsedCommand(intent: rule.intent, slotList: slots, locale: rule.locale, rule: rule.location,
+                                                     command: command), rule)
+                    }
+                }
+                return .missingSlot(rule, missing.name)
             }
         }
         return .noMatch
@@ -153,6 +172,7 @@ extension Grammar {
             let value: SlotValue
             switch slot.type {
             case .text: value = .text(span.map { text.raw($0) }.joined(separator: " "))
+            case .resource where tables.wordClass(t).contains(.reference): value = .earlier
             case .resource, .requestID: value = .text(text.raw(t))
             case .word: value = .text(text.foldedText(t))
             case .region: value = .text(text.foldedText(t))

@@ -39,6 +39,10 @@ extension Grammar {
 
     func parse(_ text: TokenizedText, _ grammar: LocaleGrammar, suggest: Bool = true) -> Result<ParsedCommand, ParseFailure> {
         let analysis = analyze(text, grammar)
+        if let followUp = followUp(analysis, grammar, text) {
+            return .failure(ParseFailure(reason: .followUp(followUp), message: messages(for: grammar.locale).text("grammar.follow_up"),
+                                         suggestions: [], locale: grammar.locale))
+        }
         let outcome = match(analysis, grammar, text)
         if case .parsed(let parsed, _) = outcome, parsed.intent.risk == .readOnly || analysis.notARequest == nil {
             return .success(parsed)
@@ -86,6 +90,33 @@ extension Grammar {
             let suggestions = analysis.notARequest == nil && suggest ? self.suggestions(for: analysis, grammar, text) : ["help"]
             return .failure(noMatch(text, suggestions, grammar, catalog))
         }
+    }
+
+    /// "same for web-2", "dasselbe für web-2", "the one in prod", "in prod": what changes from
+    /// the last request. Nil when the text is not of that shape (it is matched against the rules).
+    func followUp(_ analysis: Analysis, _ grammar: LocaleGrammar, _ text: TokenizedText) -> FollowUp? {
+        guard analysis.same || analysis.pick || (analysis.content.isEmpty && !analysis.qualifiers.isEmpty) else { return nil }
+        // "should I do the same for web-2?": the question is kept in `notARequest`.
+        let content = analysis.content.filter { grammar.tables.wordClass($0).isDisjoint(with: [.question, .subject]) }
+        let slots = analysis.qualifiers
+        func slot(_ name: String) -> String? { slots.first { $0.name == name }?.value.text }
+        let kind = slot("kind").flatMap(ResourceKind.init(rawValue:))
+        let target: ResourceMention?
+        switch content.count {
+        case 0:
+            // "the one in prod" narrows the last request; "same for" must say for what.
+            guard !analysis.same || slots.contains(where: { $0.name != "kind" }) else { return nil }
+            target = nil
+        case 1:
+            let t = content[0]
+            guard (t.nameLike || t.quoted) && !grammar.tables.knows(t) else { return nil }
+            target = ResourceMention(text.raw(t), kind: kind)
+        default:
+            return nil
+        }
+        return FollowUp(target: target,
+                        qualifiers: Qualifiers(environment: slot("env"), region: slot("region"), account: slot("account")),
+                        notARequest: analysis.notARequest)
     }
 
     private func noMatch(_ text: TokenizedText, _ suggestions: [String], _ grammar: LocaleGrammar, _ catalog: Messages) -> ParseFailure {

@@ -57,6 +57,7 @@ extension Array where Element == PatternElement {
                 switch slots[name] {
                 case .text(let s)?: s
                 case .number(let n)?: sign == 0 ? String(n) : String(abs(n))
+                case .earlier?: "it"
                 case nil: "<\(name)>"
                 }
             case .constant: nil

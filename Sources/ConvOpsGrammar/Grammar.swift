@@ -255,6 +255,7 @@ public final class Grammar: Sendable {
                                              unanchored: unanchored,
                                              suggestions: SuggestionIndex(sortedWords, vocabulary))
         }
+        vocabulary.addTransliterations()
         var environmentNames: [String: String] = [:]
         for (_, lexicon) in lexicons.sorted(by: { $0.key < $1.key }) {
             for (canonical, synonyms) in lexicon.environments {

@@ -1,3 +1,4 @@
+import ConvOpsCore
 import Foundation
 
 /// A locale's words for understanding natural phrasing, from the `grammar` section of
@@ -40,12 +41,23 @@ struct Lexicon: Sendable, Decodable {
     var environmentWords: [String] = []
     /// Pronouns and quantifiers ("it", "that", "everything", "es"): never a resource name.
     var pronouns: [String] = []
+    /// Words that stand for the resource of the person's last message ("it", "that one", "es").
+    var references: [String] = []
+    /// Phrases that ask for the last request again with another target or place ("same for",
+    /// "dasselbe für"). Entries may be phrases.
+    var same: [String] = []
+    /// Words that pick among the candidates of the last answer ("the one" in "the one in prod").
+    var picks: [String] = []
+    /// Kind nouns by resource kind ("service" → ecs-service): next to a name they narrow the
+    /// search to that kind ("the api service").
+    var kinds: [String: [String]] = [:]
 
     enum CodingKeys: String, CodingKey {
         case filler, compounds, polite, questions, negation, conditional, report, outcome, subjects, numbers, units
         case durationWords = "duration_words", environments
         case qualifierPrepositions = "qualifier_prepositions", accountWords = "account_words"
         case regionWords = "region_words", environmentWords = "environment_words", pronouns
+        case references, same, picks, kinds
     }
 
     init() {}
@@ -90,12 +102,23 @@ struct Lexicon: Sendable, Decodable {
         regionWords = try list(.regionWords)
         environmentWords = try list(.environmentWords)
         pronouns = try list(.pronouns)
+        references = try list(.references)
+        same = try list(.same)
+        picks = try list(.picks)
+        kinds = [:]
+        for (kind, words) in try c.decodeIfPresent([String: [String]].self, forKey: .kinds) ?? [:] {
+            guard ResourceKind(rawValue: kind) != nil else {
+                throw DecodingError.dataCorruptedError(forKey: .kinds, in: c, debugDescription:
+                    "“\(kind)” is not a resource kind (known: \(ResourceKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            kinds[kind] = words.map { $0.lowercased() }
+        }
     }
 }
 
 /// What a token is to the grammar, as bits.
 struct WordClass: OptionSet, Sendable, Hashable {
-    let rawValue: UInt16
+    let rawValue: UInt32
     static let filler = WordClass(rawValue: 1 << 0)
     static let polite = WordClass(rawValue: 1 << 1)
     static let question = WordClass(rawValue: 1 << 2)
@@ -114,6 +137,14 @@ struct WordClass: OptionSet, Sendable, Hashable {
     static let pronoun = WordClass(rawValue: 1 << 14)
     /// The word starts a multi-word lexicon entry or a compound: look it up there.
     static let phraseStart = WordClass(rawValue: 1 << 15)
+    /// Stands for the resource of the last message ("it").
+    static let reference = WordClass(rawValue: 1 << 16)
+    /// "same for": the last request again, with what follows.
+    static let same = WordClass(rawValue: 1 << 17)
+    /// "the one" (in prod): picks among the last answer's candidates.
+    static let pick = WordClass(rawValue: 1 << 18)
+    /// A kind noun ("service", "Datenbank").
+    static let kind = WordClass(rawValue: 1 << 19)
 
     /// Classes that are taken out before rules are matched.
     static let stripped: WordClass = [.filler, .polite, .negation, .conditional, .report, .outcome]
@@ -127,6 +158,8 @@ struct LocaleTablesBuilder {
     var numbers: [Int32]
     var units: [Int32]
     var environments: [Int32]
+    /// The index in `ResourceKind.allCases` of the kind a word names, else -1.
+    var kinds: [Int8]
     var compounds: [Int32: [(ids: [Int32], joined: Int32)]] = [:]
     var phrases: [Int32: [(ids: [Int32], wordClass: WordClass)]] = [:]
 
@@ -138,6 +171,7 @@ struct LocaleTablesBuilder {
             (lexicon.outcome, .outcome), (lexicon.subjects, .subject), (lexicon.qualifierPrepositions, .qualifierPreposition),
             (lexicon.accountWords, .account), (lexicon.regionWords, .region), (lexicon.environmentWords, .environmentWord),
             (lexicon.durationWords, .durationWord), (lexicon.pronouns, .pronoun),
+            (lexicon.references, .reference), (lexicon.same, .same), (lexicon.picks, .pick),
         ]
         var single: [(Int32, WordClass)] = []
         var multi: [([Int32], WordClass)] = []
@@ -155,6 +189,11 @@ struct LocaleTablesBuilder {
             envIDs.append((c, c))
             for s in synonyms { envIDs.append((vocabulary.intern(s), c)) }
         }
+        var kindIDs: [(Int32, Int8)] = []
+        for (kind, words) in lexicon.kinds {
+            let index = Int8(ResourceKind.allCases.firstIndex { $0.rawValue == kind }!)
+            for w in words { kindIDs.append((vocabulary.intern(w), index)) }
+        }
         var compoundIDs: [([Int32], Int32)] = []
         for (phrase, joined) in lexicon.compounds {
             let p = ids(phrase)
@@ -165,6 +204,11 @@ struct LocaleTablesBuilder {
         numbers = Array(repeating: -1, count: size)
         units = Array(repeating: 0, count: size)
         environments = Array(repeating: -1, count: size)
+        kinds = Array(repeating: -1, count: size)
+        for (id, k) in kindIDs {
+            kinds[Int(id)] = k
+            classes[Int(id)].insert(.kind)
+        }
         for (id, c) in single { classes[Int(id)].insert(c) }
         for (id, n) in numberIDs { numbers[Int(id)] = n }
         for (id, u) in unitIDs { units[Int(id)] = u }
@@ -189,6 +233,7 @@ struct LocaleTablesBuilder {
         numbers += Array(repeating: -1, count: extra)
         units += Array(repeating: 0, count: extra)
         environments += Array(repeating: -1, count: extra)
+        kinds += Array(repeating: -1, count: extra)
     }
 
     @inline(__always) func wordClass(_ id: Int32) -> WordClass { id < 0 || Int(id) >= classes.count ? [] : classes[Int(id)] }
@@ -201,6 +246,8 @@ final class LocaleTables: Sendable {
     let units: [Int32]
     /// The id of the canonical environment ("prod") a word names, else -1.
     let environments: [Int32]
+    /// The index in `ResourceKind.allCases` of the kind a word names, else -1.
+    let kinds: [Int8]
     /// Fixed phrases that become one word, by first word id, longest first.
     let compounds: [Int32: [(ids: [Int32], joined: Int32)]]
     /// Multi-word lexicon entries ("do not", "for me"), by first word id, longest first.
@@ -211,6 +258,7 @@ final class LocaleTables: Sendable {
         numbers = b.numbers
         units = b.units
         environments = b.environments
+        kinds = b.kinds
         compounds = b.compounds
         phrases = b.phrases
     }
@@ -224,6 +272,12 @@ final class LocaleTables: Sendable {
         if t.digits >= 0 { return t.digits }
         if t.id >= 0, !t.quoted, numbers[Int(t.id)] >= 0 { return numbers[Int(t.id)] }
         return nil
+    }
+
+    /// The resource kind a kind noun names.
+    @inline(__always) func kind(_ t: Token) -> ResourceKind? {
+        guard t.id >= 0, !t.quoted, Int(t.id) < kinds.count, kinds[Int(t.id)] >= 0 else { return nil }
+        return ResourceKind.allCases[Int(kinds[Int(t.id)])]
     }
 
     /// Whether the grammar knows the token as a word of this locale (so it can't be a name).

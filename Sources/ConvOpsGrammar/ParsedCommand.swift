@@ -26,6 +26,8 @@ public struct ParsedCommand: Sendable, Hashable {
 /// Why a mutating command was recognised but not taken as a request.
 public enum NotARequest: String, Sendable, Hashable {
     case negation, question, conditional, report
+    /// Quoted ("> restart web-1"): someone else's words, passed on.
+    case quote
 }
 
 /// Why text did not parse, in words for the person who typed it, with what to try instead.
@@ -39,9 +41,29 @@ public struct ParseFailure: Error, Sendable, Hashable {
         case notARequest(IntentKind, NotARequest)
         /// A number or duration past what the grammar takes (`GrammarLimits`).
         case outOfRange(IntentKind, slot: String)
+        /// "same for web-2", "the one in prod": only the conversation can make a command of it.
+        case followUp(FollowUp)
     }
     public var reason: Reason
     public var message: String
     public var suggestions: [String]
     public var locale: String
+}
+
+/// "same for web-2", "dasselbe für web-2 in prod", "the one in prod": the person's last request
+/// again, with another resource or place. The grammar reads what changes; the engine, which
+/// knows the conversation, makes the command (or says it has nothing to go on).
+public struct FollowUp: Sendable, Hashable {
+    /// The new resource, if one is named ("same for web-2"); nil: the last one, narrowed.
+    public var target: ResourceMention?
+    /// Where, as typed now ("in prod"); what is not typed comes from the last request.
+    public var qualifiers: Qualifiers
+    /// Whether it was negated, questioned, supposed or reported: then it may only read.
+    public var notARequest: NotARequest?
+
+    public init(target: ResourceMention?, qualifiers: Qualifiers, notARequest: NotARequest?) {
+        self.target = target
+        self.qualifiers = qualifiers
+        self.notARequest = notARequest
+    }
 }

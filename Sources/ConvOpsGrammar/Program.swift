@@ -211,7 +211,8 @@ struct Matcher {
         guard length == 1 else { return false }
         let t = tokens[ti]
         switch slot.type {
-        case .resource: return (t.nameLike || t.quoted) && !tables.knows(t)
+        // "restart it": the resource of the last message, which the engine fills in.
+        case .resource: return ((t.nameLike || t.quoted) && !tables.knows(t)) || tables.wordClass(t).contains(.reference)
         case .requestID: return t.nameLike && !tables.knows(t) && Self.isRequestID(t)
         case .word: return true
         // Any size matches here; `Grammar.outOfRange` refuses what is too large, by name.

@@ -40,6 +40,8 @@ struct TokenizedText: Sendable {
     var text: String
     var tokens: [Token]
     var questionMark: Bool
+    /// The message opens as a quotation ("> restart web-1", Slack's "&gt; …"): someone else's words.
+    var quotation: Bool = false
 
     /// The bytes of `range`, read straight from the text's UTF-8.
     private func bytes(_ range: Range<Int>) -> [UInt8] {
@@ -115,7 +117,16 @@ enum Tokenizer {
             copy.utf8.withContiguousStorageIfAvailable(scan)
             text = copy
         }
-        return TokenizedText(text: text, tokens: tokens, questionMark: questionMark)
+        return TokenizedText(text: text, tokens: tokens, questionMark: questionMark, quotation: opensAsQuotation(text))
+    }
+
+    /// Whether the first thing after white space is ">" or Slack's escaped "&gt;".
+    static func opensAsQuotation(_ text: String) -> Bool {
+        for scalar in text.unicodeScalars {
+            if scalar == " " || scalar == "\t" || scalar == "\n" { continue }
+            return scalar == ">" || text.drop { $0.isWhitespace }.hasPrefix("&gt;")
+        }
+        return false
     }
 
     @inline(__always)
@@ -188,7 +199,20 @@ enum Tokenizer {
         var token = Token(raw: s..<e, foldedLength: o, id: vocabulary.lookup(folded, hash: h) ?? -1, quoted: quoted && o > 0,
                           nameLike: false, region: false, digits: -1, signed: 0, gluedAmount: -1, gluedUnit: -1)
         facts(&token, UnsafeBufferPointer(rebasing: b[s..<e]), folded, vocabulary)
+        // "web-1's logs": the name without its possessive, unless the whole is a word ("what's").
+        if token.id < 0, !token.quoted, let cut = possessive(b, s, e), let name = piece(b, s, cut, f, &questionMark, vocabulary), name.nameLike {
+            return name
+        }
         return token
+    }
+
+    /// Where a trailing "'s" or "’s" starts, if the word has one after at least one character.
+    @inline(__always)
+    private static func possessive(_ b: UnsafeBufferPointer<UInt8>, _ s: Int, _ e: Int) -> Int? {
+        guard e - s >= 3, b[e - 1] == 0x73 || b[e - 1] == 0x53 else { return nil }
+        if b[e - 2] == 0x27 { return e - 2 }
+        if e - s >= 5, b[e - 4] == 0xE2, b[e - 3] == 0x80, b[e - 2] == 0x99 { return e - 4 }
+        return nil
     }
 
     /// Works out the numeric and name facts of a token once.

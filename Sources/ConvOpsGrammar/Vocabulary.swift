@@ -5,8 +5,30 @@ import Foundation
 struct Vocabulary: Sendable {
     private(set) var ids = HashTable(capacity: 1024)
     private(set) var words: [[UInt8]] = []
+    /// Other spellings of known words ("laeuft" for "läuft"), by hash: index into `spellings`.
+    private(set) var alternateIDs = HashTable(capacity: 256)
+    private(set) var spellings: [(bytes: [UInt8], id: Int32)] = []
 
     var count: Int { words.count }
+
+    /// Every word with ä, ö, ü or ß is also known written as ae, oe, ue, ss, as people type
+    /// without a German keyboard ("laeuft", "erhoehe", "fuenf"). The spelling maps to the
+    /// word's own id; a spelling that is a word of its own stays that word.
+    mutating func addTransliterations() {
+        let pairs: [(String, String)] = [("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")]
+        for id in words.indices {
+            let word = String(decoding: words[id], as: UTF8.self)
+            guard pairs.contains(where: { word.contains($0.0) }) else { continue }
+            var spelled = word
+            for (from, to) in pairs { spelled = spelled.replacingOccurrences(of: from, with: to) }
+            var bytes = Array(spelled.utf8)
+            Fold.fold(&bytes)
+            let hash = Fold.hash(bytes[...])
+            guard ids.get(hash) == nil, alternateIDs.get(hash) == nil else { continue }
+            alternateIDs.set(hash, Int32(spellings.count))
+            spellings.append((bytes, Int32(id)))
+        }
+    }
 
     /// The id of a word (folded), adding it if new.
     mutating func intern(_ word: String) -> Int32 {
@@ -48,10 +70,18 @@ struct Vocabulary: Sendable {
     /// As `lookup(_:)`, with the FNV-1a hash of the bytes already computed.
     @inline(__always)
     func lookup(_ folded: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int32? {
-        guard let id = ids.get(h) else { return nil }
-        let word = words[Int(id)]
-        guard word.count == folded.count else { return nil }
-        return word.withUnsafeBufferPointer { w in memcmp(w.baseAddress!, folded.baseAddress!, folded.count) == 0 } ? id : nil
+        if let id = ids.get(h), Self.same(words[Int(id)], folded) { return id }
+        if !spellings.isEmpty, let index = alternateIDs.get(h), Self.same(spellings[Int(index)].bytes, folded) {
+            return spellings[Int(index)].id
+        }
+        return nil
+    }
+
+    @inline(__always)
+    private static func same(_ word: [UInt8], _ folded: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard word.count == folded.count else { return false }
+        if folded.isEmpty { return true }
+        return word.withUnsafeBufferPointer { w in memcmp(w.baseAddress!, folded.baseAddress!, folded.count) == 0 }
     }
 
     func text(_ id: Int32) -> String { String(decoding: words[Int(id)], as: UTF8.self) }

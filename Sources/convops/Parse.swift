@@ -37,8 +37,8 @@ struct Parse: AsyncParsableCommand {
         case .success(let parsed):
             let slots = parsed.slots.mapValues { value -> JSON in
                 switch value {
-                case .text(let s): .string(s)
                 case .number(let n): .number(Double(n))
+                default: .string(value.display)
                 }
             }
             let rule = parsed.rule.description

@@ -30,12 +30,7 @@ struct CorpusLine: Sendable, CustomTestStringConvertible {
 func outcome(_ result: Result<ParsedCommand, ParseFailure>) -> (intent: String?, slots: [String: String]) {
     switch result {
     case .success(let parsed):
-        return (parsed.intent.rawValue, parsed.slots.mapValues { v in
-            switch v {
-            case .text(let s): s
-            case .number(let n): String(n)
-            }
-        })
+        return (parsed.intent.rawValue, parsed.slots.mapValues(\.display))
     case .failure:
         return (nil, [:])
     }
@@ -44,9 +39,9 @@ func outcome(_ result: Result<ParsedCommand, ParseFailure>) -> (intent: String?,
 @Suite struct GrammarCorpusTests {
     @Test func theCorpusIsBigEnough() {
         let all = CorpusLine.all
-        #expect(all.count >= 400)
-        #expect(all.filter { $0.locale == "de" }.count >= 150)
-        #expect(all.filter(\.negative).count >= 80)
+        #expect(all.count >= 1_000)
+        #expect(all.filter { $0.locale == "de" }.count >= 400)
+        #expect(all.filter(\.negative).count >= 300)
     }
 
     @Test(arguments: CorpusLine.all)

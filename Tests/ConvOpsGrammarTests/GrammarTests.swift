@@ -36,7 +36,7 @@ struct FailCase: CustomTestStringConvertible, Sendable {
         ParseCase("restart web-1", "restart", ["target": "web-1"]),
         ParseCase("Restart web-1", "restart", ["target": "web-1"]),
         ParseCase("RESTART Web-1!", "restart", ["target": "Web-1"]),
-        ParseCase("reboot the instance web-2", "restart", ["target": "web-2"]),
+        ParseCase("reboot the instance web-2", "restart", ["target": "web-2", "kind": "ec2-instance"]),
         ParseCase("bounce   worker-1", "restart", ["target": "worker-1"]),
         ParseCase("restart i-0123456789abcdef0", "restart", ["target": "i-0123456789abcdef0"]),
         ParseCase("restart arn:aws:ec2:eu-west-1:123456789012:instance/i-0123456789abcdef0", "restart",
@@ -86,14 +86,24 @@ struct FailCase: CustomTestStringConvertible, Sendable {
         #expect(f.message.contains("didn't understand"))
     }
 
-    @Test func aMissingTargetIsNamedWithUsage() {
-        guard case .failure(let f) = grammar.parse("restart", locale: "en") else {
-            Issue.record("restart alone must not parse")
+    @Test func aMissingSlotIsNamedWithUsage() {
+        guard case .failure(let f) = grammar.parse("scale api", locale: "en") else {
+            Issue.record("scale with no count must not parse")
             return
         }
-        #expect(f.reason == .missingSlot(.restart, "target"))
-        #expect(f.message == "“restart” needs a target: which one? For example: restart <target>")
-        #expect(f.suggestions == ["restart <target>"])
+        #expect(f.reason == .missingSlot(.scale, "count"))
+        #expect(f.message == "“scale” needs a count: which one? For example: scale <target> <count>")
+        #expect(f.suggestions == ["scale <target> <count>"])
+    }
+
+    /// "restart" alone, "restart it", "und jetzt neu starten": the resource of the last
+    /// message, which the engine fills in or asks for (EngineFollowUpTests).
+    @Test(arguments: ["restart", "restart it", "reboot that one", "restart the service"])
+    func noResourceNamedRefersBack(_ text: String) throws {
+        let parsed = try grammar.parse(text, locale: "en").get()
+        #expect(parsed.intent == .restart)
+        #expect(parsed.slot("target") == .earlier)
+        #expect(parsed.command.intent.target?.refersBack == true)
     }
 
     @Test func emptyTextAsksForSomething() {

@@ -9,3 +9,5 @@ de: was hab ich [(heute|gestern|zuletzt)] gemacht {scope=mine}
 de: was ist [(heute|gestern|zuletzt)] passiert {scope=all}
 de: wer hat [(heute|gestern|zuletzt)] (was|etwas) (gemacht|geändert) {scope=all}
 de: wer hat {_} [neu]
+de: (zeige|zeig|zeigen) was ich [(heute|gestern|zuletzt)] gemacht (hab|habe) {scope=mine}
+de: was hab ich [(heute|gestern|zuletzt)] so gemacht {scope=mine}

@@ -11,4 +11,8 @@ de: (zeige|zeig|hole|hol) [(logs|log|protokoll|protokolle)] [(von|für|vom|zu)] 
 de: (zeige|zeig|hole|hol) [(logs|log|protokoll|protokolle)] [(von|für|vom|zu)] {target} {filter} (enthalten|enthält)
 de: {target} (logs|log) [{since}]
 de: (logs|log|protokoll|protokolle) [(von|für|vom|zu)] {target} [{since}] (zeigen|anzeigen|holen|ausgeben|sehen)
-de: (fehler|errors) (von|bei|in|aus) {target} [{since}] {filter=error}
+de: (fehler|errors|fehler-logs|error-logs|fehlerlogs) (von|bei|in|aus|vom) {target} [{since}] {filter=error}
+de: (zeige|zeig|hole|hol) (fehler|errors|fehler-logs|error-logs|fehlerlogs) (von|bei|in|aus|vom) {target} [{since}] {filter=error}
+de: was hat {target} [{since}] (geloggt|protokolliert)
+de: (tail|tailen) {target}
+de: {target} tailen

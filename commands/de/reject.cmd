@@ -3,3 +3,4 @@ de: (ablehnen|verweigern|verweigere|zurückweisen) [(anfrage|plan|antrag)] [{req
 de: (lehne|lehn) [(anfrage|plan|antrag)] [{request}] ab
 de: [(anfrage|plan|antrag)] [{request}] (ablehnen|verweigern|zurückweisen)
 de: ich lehne [(anfrage|plan|antrag)] [{request}] ab
+de: reject [{request}]

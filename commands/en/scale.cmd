@@ -13,5 +13,14 @@ en: scale {target} (down|in) {delta-}
 en: (add|give) {delta+} [more] (instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers) to {target}
 en: (add|give) {target} {delta+} [more] (instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)
 en: remove {delta-} (instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers) from {target}
-en: (increase|bump) {target} by {delta+}
-en: (decrease|reduce|shrink) {target} by {delta-}
+en: (increase|bump|grow|raise) {target} by {delta+} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: (decrease|reduce|shrink|drop|lower|cut) {target} by {delta-} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: scale {target} (up|down|out|in) to {count} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: (bump|push|turn|crank) {target} up by {delta+} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: (bump|push|turn|knock|bring) {target} down by {delta-} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: (bump|push) up {target} by {delta+} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: (increase|raise|grow|bump) {target} to {count} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: (decrease|reduce|shrink|lower|cut|drop) {target} to {count} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: (set|change|update|adjust) [desired] (count|capacity|size) (of|for|on) {target} to {count} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: (set|change|update|adjust) {target} [desired] (count|capacity|size) to {count} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]
+en: scale {target} from {_} to {count} [(instances|instance|tasks|task|replicas|replica|nodes|node|copies|containers|servers)]

@@ -1,0 +1,118 @@
+import ConvOpsCore
+import ConvOpsGrammar
+import Foundation
+
+/// What each person last asked about in each channel, so that "restart it", "same for web-2"
+/// and "the one in prod" mean something. Kept in memory only, for a few minutes, never
+/// written anywhere: a turn is as private as the message it came from.
+struct Conversations {
+    struct Key: Hashable {
+        var person: String
+        var channel: String
+    }
+
+    struct Turn {
+        /// The last command that named a resource, as it was understood (its target filled in).
+        var command: Command
+        /// Where the person said, across follow-ups ("in prod"), without what was filled in.
+        var typed: Qualifiers
+        /// The resource it turned out to be, once one was found.
+        var resource: ResourceRef?
+        var at: Date
+    }
+
+    /// How long a turn answers "it".
+    static let lifetime: TimeInterval = 300
+    /// At most this many people-and-channels are remembered; the oldest go first.
+    static let capacity = 10_000
+
+    private(set) var turns: [Key: Turn] = [:]
+
+    func last(_ key: Key, now: Date) -> Turn? {
+        guard let turn = turns[key], now.timeIntervalSince(turn.at) <= Self.lifetime, turn.at <= now else { return nil }
+        return turn
+    }
+
+    /// Remembers a command that names a resource (others leave the conversation as it was).
+    mutating func note(_ command: Command, typed: Qualifiers, _ key: Key, now: Date) {
+        guard command.intent.target != nil else { return }
+        if turns.count >= Self.capacity, turns[key] == nil { prune(now: now) }
+        turns[key] = Turn(command: command, typed: typed, resource: nil, at: now)
+    }
+
+    /// The resource the last command turned out to be.
+    mutating func found(_ resource: ResourceRef, _ key: Key) {
+        turns[key]?.resource = resource
+    }
+
+    /// Drops what has expired and, if still full, the oldest quarter.
+    mutating func prune(now: Date) {
+        turns = turns.filter { now.timeIntervalSince($0.value.at) <= Self.lifetime }
+        guard turns.count >= Self.capacity else { return }
+        let oldest = turns.sorted { $0.value.at < $1.value.at }.prefix(Self.capacity / 4).map(\.key)
+        for key in oldest { turns[key] = nil }
+    }
+
+    /// "restart it": the command with its target filled in from the last turn, or nil when
+    /// there is nothing to refer to.
+    static func filled(_ command: Command, from turn: Turn?) -> (command: Command, typed: Qualifiers)? {
+        guard let wanted = command.intent.target, wanted.refersBack else { return (command, command.qualifiers) }
+        guard let turn, let earlier = turn.command.intent.target else { return nil }
+        var mention: ResourceMention
+        var qualifiers = command.qualifiers
+        if let resource = turn.resource, wanted.kind == nil || wanted.kind == resource.kind {
+            // The very resource it was: by id, where it lives.
+            mention = ResourceMention(resource.id, kind: resource.kind)
+            qualifiers = Qualifiers(environment: qualifiers.environment, region: qualifiers.region ?? resource.region,
+                                    account: qualifiers.account ?? resource.account)
+        } else {
+            mention = earlier
+            mention.kind = wanted.kind ?? earlier.kind
+            qualifiers = qualifiers.over(turn.typed)
+        }
+        mention.refersBack = false
+        mention.recalled = .earlier
+        return (Command(command.intent.with(target: mention), qualifiers: qualifiers), command.qualifiers.over(turn.typed))
+    }
+
+    /// "same for web-2", "the one in prod": the last command again, for the resource and place
+    /// named now; nil when there is no last command.
+    static func repeated(_ followUp: FollowUp, from turn: Turn?) -> (command: Command, typed: Qualifiers)? {
+        guard let turn, var mention = turn.command.intent.target else { return nil }
+        let typed = followUp.qualifiers.over(turn.typed)
+        if let target = followUp.target {
+            mention = target
+            mention.recalled = .sameAgain
+        } else {
+            // Narrowed, not pinned: the new place decides which resource it is.
+            mention = turn.command.intent.target.map { m in
+                var m = m
+                m.recalled = .earlier
+                return m
+            } ?? mention
+            if turn.resource != nil, let resource = turn.resource, typed == turn.typed {
+                mention = ResourceMention(resource.id, kind: resource.kind)
+                mention.recalled = .earlier
+            }
+        }
+        return (Command(turn.command.intent.with(target: mention), qualifiers: typed), typed)
+    }
+}
+
+extension Command {
+    /// The command as a person could type it again ("scale web-2 to 4 in prod"), for answers
+    /// that say what to type.
+    var spoken: String {
+        var words = [intent.kind.rawValue]
+        if let target = intent.target { words.append(target.text) }
+        switch intent {
+        case .scale(_, .absolute(let n)): words.append("to \(n)")
+        case .scale(_, .delta(let d)): words.append(d >= 0 ? "+\(d)" : "\(d)")
+        default: break
+        }
+        if let environment = qualifiers.environment { words.append("in \(environment)") }
+        if let region = qualifiers.region { words.append("in \(region)") }
+        if let account = qualifiers.account { words.append("on account \(account)") }
+        return words.joined(separator: " ")
+    }
+}
