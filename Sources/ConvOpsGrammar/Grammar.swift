@@ -22,9 +22,12 @@ final class CompiledRule: Sendable {
     let firstWordIDs: [Int32]
     /// How the rule reads in help and suggestions: `restart <target>`.
     let usage: String
+    /// The pattern as written in its file, for `convops parse --explain`.
+    let pattern: String
 
     init(intent: IntentKind, slotTypes: [String: SlotType], elements: [PatternElement], locale: String, location: RuleLocation,
-         requiredWords: Set<String>, program: Program, firstWordIDs: [Int32]) {
+         requiredWords: Set<String>, program: Program, firstWordIDs: [Int32], pattern: String) {
+        self.pattern = pattern
         self.intent = intent
         self.slotTypes = slotTypes
         self.elements = elements
@@ -216,7 +219,7 @@ public final class Grammar: Sendable {
                 let firstWords = (rule.elements.firstRequiredWords ?? []).map { vocabulary.intern($0) }
                 rules[rule.locale, default: []].append(CompiledRule(intent: file.intent, slotTypes: declaration.slots,
                     elements: rule.elements, locale: rule.locale, location: location, requiredWords: required, program: program,
-                    firstWordIDs: firstWords))
+                    firstWordIDs: firstWords, pattern: rule.text))
             }
         }
         for (locale, catalog) in messages {

@@ -118,6 +118,8 @@ struct Matcher {
     let allowMissing: Bool
     var captures = Captures()
     var missing: Int32 = -1
+    /// How many tokens the furthest attempt got past (for `convops parse --explain`).
+    var furthest = 0
 
     init(_ program: Program, _ tokens: [Token], _ tables: LocaleTables, _ slotWords: SlotWords, allowMissing: Bool = false) {
         self.program = program
@@ -130,6 +132,7 @@ struct Matcher {
     mutating func matches() -> Bool { run(0, 0) }
 
     private mutating func run(_ pc: Int, _ ti: Int) -> Bool {
+        if ti > furthest { furthest = ti }
         guard pc < program.ops.count else { return ti == tokens.count }
         switch program.ops[pc] {
         case .word(let start, let count):
