@@ -122,11 +122,12 @@ enum Tokenizer {
 
     /// Whether the first thing after white space is ">" or Slack's escaped "&gt;".
     static func opensAsQuotation(_ text: String) -> Bool {
-        for scalar in text.unicodeScalars {
-            if scalar == " " || scalar == "\t" || scalar == "\n" { continue }
-            return scalar == ">" || text.drop { $0.isWhitespace }.hasPrefix("&gt;")
-        }
-        return false
+        var utf8 = text.utf8.makeIterator()
+        var b = utf8.next()
+        while let c = b, c == 0x20 || (c >= 0x09 && c <= 0x0D) { b = utf8.next() }
+        if b == 0x3E { return true }
+        guard b == 0x26 else { return false }
+        return utf8.next() == 0x67 && utf8.next() == 0x74 && utf8.next() == 0x3B   // "gt;"
     }
 
     @inline(__always)
