@@ -40,8 +40,10 @@ struct Conversations {
         turns[key] = Turn(command: command, typed: typed, resource: nil, at: now)
     }
 
-    /// The resource the last command turned out to be.
-    mutating func found(_ resource: ResourceRef, _ key: Key) {
+    /// The resource `mention` turned out to be, if it is still the last command's: a slow
+    /// answer to an earlier message must not pin its resource onto a newer one.
+    mutating func found(_ resource: ResourceRef, for mention: ResourceMention, _ key: Key) {
+        guard turns[key]?.command.intent.target == mention else { return }
         turns[key]?.resource = resource
     }
 
@@ -60,7 +62,9 @@ struct Conversations {
         guard let turn, let earlier = turn.command.intent.target else { return nil }
         var mention: ResourceMention
         var qualifiers = command.qualifiers
-        if let resource = turn.resource, wanted.kind == nil || wanted.kind == resource.kind {
+        // Pinned only where nothing new is said about the place: "restart it in prod" after a
+        // staging web-1 means prod's web-1, found again.
+        if let resource = turn.resource, wanted.kind == nil || wanted.kind == resource.kind, qualifiers.isEmpty {
             // The very resource it was: by id, where it lives.
             mention = ResourceMention(resource.id, kind: resource.kind)
             qualifiers = Qualifiers(environment: qualifiers.environment, region: qualifiers.region ?? resource.region,

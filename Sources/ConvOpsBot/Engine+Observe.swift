@@ -78,7 +78,7 @@ extension Engine {
         guard case .found(let ref) = outcome.resolution else {
             return [resolutionProblem(outcome, mention: target, places: places, m)]
         }
-        remember(ref, for: message)
+        remember(ref, for: message, mention: target)
         if let refused = refusal(.logs, on: ref, message, m) { return [refused] }
         guard let group = logGroup(for: ref) else {
             return [Reply.refused(m.text("logs.no_group", ["resource": ref.label, "name": ref.name ?? ref.id]))]

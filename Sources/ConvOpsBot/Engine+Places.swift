@@ -21,6 +21,10 @@ extension Engine {
         }
         var lines: [String]
         switch outcome.resolution {
+        case .notFound where mention.kind != nil:
+            // "the api service": only that kind was searched (the names near it may be of any
+            // kind, the very name among them); say so, and how to search every kind.
+            lines = [m.text("resolve.not_found_kind", ["name": mention.text, "region": region, "kind": mention.kind!.noun])]
         case .notFound(let near) where !near.isEmpty:
             lines = [m.text("resolve.not_found_suggest", ["name": mention.text, "region": region,
                                                           "suggestions": near.map { "“\($0)”" }.joined(separator: ", ")])]

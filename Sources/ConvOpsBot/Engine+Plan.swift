@@ -15,7 +15,7 @@ extension Engine {
         guard case .found(let resource) = outcome.resolution else {
             return [resolutionProblem(outcome, mention: target, places: places, m)]
         }
-        remember(resource, for: message)
+        remember(resource, for: message, mention: target)
         // A change is planned only when every place was searched, or the person said where:
         // a "web-1" in the place we could not read may be the one they meant.
         if !outcome.unsearched.isEmpty, q.account == nil, q.region == nil {

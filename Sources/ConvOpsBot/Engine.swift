@@ -140,8 +140,8 @@ public actor Engine {
             logger.debug("engine.parsed", metadata: ["request.intent": "\(parsed.intent.rawValue)", "grammar.rule": "\(parsed.rule)"])
             // "restart it", "und jetzt neu starten": the resource of the last message.
             guard let (command, typed) = Conversations.filled(parsed.command, from: conversations.last(key, now: now)) else {
-                let kind = parsed.intent.rawValue
-                return [Reply.refused(messages(parsed.locale).text("followup.which", ["intent": kind, "example": "\(kind) web-1"]))]
+                let example = Command(parsed.command.intent.with(target: ResourceMention("web-1")), qualifiers: parsed.command.qualifiers)
+                return [Reply.refused(messages(parsed.locale).text("followup.which", ["intent": parsed.intent.rawValue, "example": example.spoken]))]
             }
             understood = (command, typed, parsed.locale)
         }
@@ -202,7 +202,7 @@ public actor Engine {
             guard case .found(let ref) = found.resolution else {
                 return [resolutionProblem(found, mention: target, places: places, m)]
             }
-            remember(ref, for: message)
+            remember(ref, for: message, mention: target)
             if let refused = refusal(.status, on: ref, message, m) { return [refused] }
             let place = try workspace(ref.account, region: ref.region, for: message.person)
             let health = await ResourceHealth.read(ref, client: place.client, now: clock.now())
@@ -275,8 +275,8 @@ public actor Engine {
     }
 
     /// Notes what the person's last command turned out to be about, for "restart it".
-    func remember(_ resource: ResourceRef, for message: InboundMessage) {
-        conversations.found(resource, Conversations.Key(person: message.person.id, channel: message.channel))
+    func remember(_ resource: ResourceRef, for message: InboundMessage, mention: ResourceMention) {
+        conversations.found(resource, for: mention, Conversations.Key(person: message.person.id, channel: message.channel))
     }
 
     /// " (from your last message)" after a resource filled in from the conversation.

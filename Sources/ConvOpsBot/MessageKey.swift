@@ -36,6 +36,6 @@ enum MessageKey {
         "request.environment_changed", "limits.too_long", "limits.busy", "limits.rate", "limits.full",
         "logs.no_group", "logs.group_missing", "logs.matching", "logs.none", "logs.at_least", "logs.header", "logs.line",
         "grammar.not_a_request.negation", "grammar.not_a_request.question", "grammar.not_a_request.conditional",
-        "grammar.not_a_request.report", "grammar.not_a_request.quote", "grammar.follow_up", "followup.which", "followup.from_last", "followup.same_as_last",
+        "grammar.not_a_request.report", "grammar.not_a_request.quote", "grammar.follow_up", "followup.which", "resolve.not_found_kind", "followup.from_last", "followup.same_as_last",
     ]
 }

@@ -9,6 +9,8 @@ struct Analysis {
     var questionMark: Bool
     var questionOpening: Bool
     var quotation: Bool = false
+    /// A word that carries the conversation on ("und jetzt", "then") was there.
+    var continues: Bool = false
     /// "same for web-2", "dasselbe für web-2": the last request again.
     var same: Bool = false
     /// "the one (in prod)": a pick among the last answer's candidates.
@@ -34,7 +36,7 @@ extension Grammar {
         content.reserveCapacity(tokens.count)
         var guards: WordClass = []
         var polite = false
-        var same = false, pick = false
+        var same = false, pick = false, continues = false
         var i = 0
         while i < tokens.count {
             let token = tokens[i]
@@ -45,7 +47,8 @@ extension Grammar {
                 guards.formUnion(phrase.wordClass.intersection(.guards))
                 if phrase.wordClass.contains(.polite) { polite = true }
                 if phrase.wordClass.contains(.same) { same = true }
-                if phrase.wordClass.contains(.pick) { pick = true }
+                if phrase.wordClass.contains(.pick) { pick = true; continues = true }
+                if phrase.wordClass.contains(.continuation) { continues = true }
                 i += phrase.ids.count
                 continue
             }
@@ -56,6 +59,7 @@ extension Grammar {
                 continue
             }
             if !c.isDisjoint(with: .stripped) {
+                if c.contains(.continuation) { continues = true }
                 guards.formUnion(c.intersection(.guards))
                 if c.contains(.polite) { polite = true }
                 i += 1
@@ -70,7 +74,7 @@ extension Grammar {
         content = extractKind(content, tables, &qualifiers)
         return Analysis(content: content, qualifiers: qualifiers, guards: guards, polite: polite,
                         questionMark: text.questionMark, questionOpening: questionOpening, quotation: text.quotation,
-                        same: same, pick: pick)
+                        continues: continues, same: same, pick: pick)
     }
 
     /// "the api service", "instance i-0abc…", "die Datenbank billing-db": a kind noun next to
@@ -87,6 +91,8 @@ extension Grammar {
             out.append(NamedSlot(name: "kind", value: .text(kind.rawValue)))
             var kept = tokens
             kept.remove(at: i)
+            // "starte eine Instanz web-1 neu": the article before the noun goes with it.
+            if i > 0, tokens[i - 1].digits < 0, tables.number(tokens[i - 1]) == 1 { kept.remove(at: i - 1) }
             return kept
         }
         return tokens

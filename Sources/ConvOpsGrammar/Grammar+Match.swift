@@ -17,7 +17,7 @@ extension Grammar {
         if content.isEmpty { return analysis.qualifiers.isEmpty && analysis.guards.isEmpty ? .empty : .noMatch }
         // No rule can match text none of whose words the locale knows (typos are suggested later).
         if grammar.unanchored.isEmpty, !content.contains(where: { $0.id >= 0 && !$0.quoted }) { return .noMatch }
-        let outcome = match(content, analysis.qualifiers, grammar, text)
+        let outcome = match(content, analysis.qualifiers, grammar, text, continues: analysis.continues)
         // "should I restart web-1?", "what happens if I scale api to 0?": try again without the
         // question word and the subject, so the refusal can say what was meant. Only a
         // mutating match is taken, and it is refused: the text questions or supposes it.
@@ -54,7 +54,7 @@ extension Grammar {
     }
 
     func match(_ tokens: [Token], _ qualifiers: [NamedSlot], _ grammar: LocaleGrammar, _ text: TokenizedText,
-               findMissing: Bool = true) -> MatchOutcome {
+               findMissing: Bool = true, continues: Bool = false) -> MatchOutcome {
         // Try the rules anchored on a word of the text (and the unanchored ones).
         var best = BestMatch()
         for index in grammar.unanchored {
@@ -90,7 +90,8 @@ extension Grammar {
                 let missing = rule.program.slots[Int(matcher.missing)]
                 // "und jetzt neu starten": no resource named is the one of the last message,
                 // which the engine fills in (or asks for).
-                if missing.type == .resource {
+                // Only where the conversation goes on: "stop" alone is not "stop it".
+                if missing.type == .resource, continues {
                     if let (slot, type, typed) = outOfRange(rule.program, matcher.captures, tokens, grammar, text) {
                         return .outOfRange(rule, slot, type, typed)
                     }

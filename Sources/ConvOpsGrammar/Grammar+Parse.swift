@@ -96,16 +96,21 @@ extension Grammar {
     /// the last request. Nil when the text is not of that shape (it is matched against the rules).
     func followUp(_ analysis: Analysis, _ grammar: LocaleGrammar, _ text: TokenizedText) -> FollowUp? {
         guard analysis.same || analysis.pick || (analysis.content.isEmpty && !analysis.qualifiers.isEmpty) else { return nil }
-        // "should I do the same for web-2?": the question is kept in `notARequest`.
+        // "should I do the same for web-2?", "I did the same for web-2": a question or a report.
         let content = analysis.content.filter { grammar.tables.wordClass($0).isDisjoint(with: [.question, .subject]) }
+        var notARequest = analysis.notARequest
+        if notARequest == nil, content.count < analysis.content.count {
+            let subject = analysis.content.contains { grammar.tables.wordClass($0).contains(.subject) }
+            notARequest = subject && !analysis.questionOpening ? .report : .question
+        }
         let slots = analysis.qualifiers
         func slot(_ name: String) -> String? { slots.first { $0.name == name }?.value.text }
         let kind = slot("kind").flatMap(ResourceKind.init(rawValue:))
         let target: ResourceMention?
         switch content.count {
         case 0:
-            // "the one in prod" narrows the last request; "same for" must say for what.
-            guard !analysis.same || slots.contains(where: { $0.name != "kind" }) else { return nil }
+            // "the one in prod" narrows the last request; "same for" and "the one" must say for what.
+            guard slots.contains(where: { $0.name != "kind" }) else { return nil }
             target = nil
         case 1:
             let t = content[0]
@@ -116,7 +121,7 @@ extension Grammar {
         }
         return FollowUp(target: target,
                         qualifiers: Qualifiers(environment: slot("env"), region: slot("region"), account: slot("account")),
-                        notARequest: analysis.notARequest)
+                        notARequest: notARequest)
     }
 
     private func noMatch(_ text: TokenizedText, _ suggestions: [String], _ grammar: LocaleGrammar, _ catalog: Messages) -> ParseFailure {
@@ -126,7 +131,7 @@ extension Grammar {
     }
 
     private func refusal(_ parsed: ParsedCommand, rule: CompiledRule, why: NotARequest, _ catalog: Messages) -> ParseFailure {
-        let canonical = rule.elements.render(parsed.slots)
+        let canonical = rule.elements.render(parsed.slots, earlier: localeGrammars[parsed.locale]?.tables.referenceWord ?? "it")
         let target = parsed.slot("target")?.text ?? ""
         let message = catalog.text("grammar.not_a_request.\(why.rawValue)",
                                    ["intent": parsed.intent.rawValue, "target": target, "canonical": canonical])

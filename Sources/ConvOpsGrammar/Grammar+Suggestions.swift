@@ -18,7 +18,7 @@ extension Grammar {
                 fixed[i].id = id
                 fixed[i].nameLike = false
                 if case .parsed(let parsed, let rule) = match(fixed, analysis.qualifiers, grammar, text, findMissing: false) {
-                    let rendered = rule.elements.render(parsed.slots)
+                    let rendered = rule.elements.render(parsed.slots, earlier: grammar.tables.referenceWord)
                     if !out.contains(rendered) { out.append(rendered) }
                 }
             }
@@ -48,7 +48,7 @@ extension Grammar {
 
 extension Array where Element == PatternElement {
     /// The rule written out with the slot values it matched: what the person should type.
-    func render(_ slots: [String: SlotValue]) -> String {
+    func render(_ slots: [String: SlotValue], earlier: String = "it") -> String {
         compactMap { element -> String? in
             switch element {
             case .word(let words): words.first
@@ -57,12 +57,12 @@ extension Array where Element == PatternElement {
                 switch slots[name] {
                 case .text(let s)?: s
                 case .number(let n)?: sign == 0 ? String(n) : String(abs(n))
-                case .earlier?: "it"
+                case .earlier?: earlier
                 case nil: "<\(name)>"
                 }
             case .constant: nil
             case .optional(let inner):
-                inner.slotNames.contains(where: { slots[$0] != nil }) ? inner.render(slots) : nil
+                inner.slotNames.contains(where: { slots[$0] != nil }) ? inner.render(slots, earlier: earlier) : nil
             }
         }.joined(separator: " ")
     }

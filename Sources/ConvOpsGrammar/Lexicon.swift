@@ -51,13 +51,17 @@ struct Lexicon: Sendable, Decodable {
     /// Kind nouns by resource kind ("service" → ecs-service): next to a name they narrow the
     /// search to that kind ("the api service").
     var kinds: [String: [String]] = [:]
+    /// Words that carry a conversation on ("and now", "then", "und jetzt"): with one, a rule
+    /// matched with no resource named means the last message's ("und jetzt neu starten").
+    /// Removed before matching, like filler.
+    var continuations: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case filler, compounds, polite, questions, negation, conditional, report, outcome, subjects, numbers, units
         case durationWords = "duration_words", environments
         case qualifierPrepositions = "qualifier_prepositions", accountWords = "account_words"
         case regionWords = "region_words", environmentWords = "environment_words", pronouns
-        case references, same, picks, kinds
+        case references, same, picks, kinds, continuations
     }
 
     init() {}
@@ -105,6 +109,7 @@ struct Lexicon: Sendable, Decodable {
         references = try list(.references)
         same = try list(.same)
         picks = try list(.picks)
+        continuations = try list(.continuations)
         kinds = [:]
         for (kind, words) in try c.decodeIfPresent([String: [String]].self, forKey: .kinds) ?? [:] {
             guard ResourceKind(rawValue: kind) != nil else {
@@ -145,9 +150,11 @@ struct WordClass: OptionSet, Sendable, Hashable {
     static let pick = WordClass(rawValue: 1 << 18)
     /// A kind noun ("service", "Datenbank").
     static let kind = WordClass(rawValue: 1 << 19)
+    /// "and now", "then", "und jetzt": the conversation goes on.
+    static let continuation = WordClass(rawValue: 1 << 20)
 
     /// Classes that are taken out before rules are matched.
-    static let stripped: WordClass = [.filler, .polite, .negation, .conditional, .report, .outcome]
+    static let stripped: WordClass = [.filler, .polite, .negation, .conditional, .report, .outcome, .continuation]
     /// Classes that say "this is not a request to act".
     static let guards: WordClass = [.negation, .conditional, .report, .outcome]
 }
@@ -161,10 +168,13 @@ struct LocaleTablesBuilder {
     /// The index in `ResourceKind.allCases` of the kind a word names, else -1.
     var kinds: [Int8]
     var compounds: [Int32: [(ids: [Int32], joined: Int32)]] = [:]
+    /// How a reference reads back in this locale ("it", "es"), for refusals that say what to type.
+    var referenceWord: String
     var phrases: [Int32: [(ids: [Int32], wordClass: WordClass)]] = [:]
 
     init(_ lexicon: Lexicon, _ vocabulary: inout Vocabulary) {
         func ids(_ phrase: String) -> [Int32] { phrase.split(separator: " ").map { vocabulary.intern(String($0)) } }
+        referenceWord = lexicon.references.first ?? "it"
         let lists: [([String], WordClass)] = [
             (lexicon.filler, .filler), (lexicon.polite, .polite), (lexicon.questions, .question),
             (lexicon.negation, .negation), (lexicon.conditional, .conditional), (lexicon.report, .report),
@@ -172,6 +182,7 @@ struct LocaleTablesBuilder {
             (lexicon.accountWords, .account), (lexicon.regionWords, .region), (lexicon.environmentWords, .environmentWord),
             (lexicon.durationWords, .durationWord), (lexicon.pronouns, .pronoun),
             (lexicon.references, .reference), (lexicon.same, .same), (lexicon.picks, .pick),
+            (lexicon.continuations, .continuation),
         ]
         var single: [(Int32, WordClass)] = []
         var multi: [([Int32], WordClass)] = []
@@ -248,6 +259,7 @@ final class LocaleTables: Sendable {
     let environments: [Int32]
     /// The index in `ResourceKind.allCases` of the kind a word names, else -1.
     let kinds: [Int8]
+    let referenceWord: String
     /// Fixed phrases that become one word, by first word id, longest first.
     let compounds: [Int32: [(ids: [Int32], joined: Int32)]]
     /// Multi-word lexicon entries ("do not", "for me"), by first word id, longest first.
@@ -259,6 +271,7 @@ final class LocaleTables: Sendable {
         units = b.units
         environments = b.environments
         kinds = b.kinds
+        referenceWord = b.referenceWord
         compounds = b.compounds
         phrases = b.phrases
     }

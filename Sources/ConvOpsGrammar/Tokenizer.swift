@@ -95,6 +95,7 @@ enum Tokenizer {
         var tokens: [Token] = []
         tokens.reserveCapacity(12)
         var questionMark = false
+        var quotation = false
         let count = text.utf8.count
         func scan(_ b: UnsafeBufferPointer<UInt8>) {
             // Folding never makes a word longer: a scratch buffer the size of the text holds any word.
@@ -106,6 +107,7 @@ enum Tokenizer {
                     guard i < n else { break }
                     var end = i
                     while end < n, !isSpace(b, end) { end += 1 }
+                    if !quotation, isQuoteMark(b, i, end) { quotation = true }
                     if let token = piece(b, i, end, f, &questionMark, vocabulary) { tokens.append(token) }
                     i = end
                 }
@@ -117,17 +119,20 @@ enum Tokenizer {
             copy.utf8.withContiguousStorageIfAvailable(scan)
             text = copy
         }
-        return TokenizedText(text: text, tokens: tokens, questionMark: questionMark, quotation: opensAsQuotation(text))
+        return TokenizedText(text: text, tokens: tokens, questionMark: questionMark, quotation: quotation)
     }
 
-    /// Whether the first thing after white space is ">" or Slack's escaped "&gt;".
-    static func opensAsQuotation(_ text: String) -> Bool {
-        var utf8 = text.utf8.makeIterator()
-        var b = utf8.next()
-        while let c = b, c == 0x20 || (c >= 0x09 && c <= 0x0D) { b = utf8.next() }
-        if b == 0x3E { return true }
-        guard b == 0x26 else { return false }
-        return utf8.next() == 0x67 && utf8.next() == 0x74 && utf8.next() == 0x3B   // "gt;"
+    /// Whether a word starts with ">" or Slack's escaped "&gt;" (after any zero-width
+    /// characters): a quotation, anywhere in the message ("hey\n> restart web-1", "bot: > …").
+    @inline(__always)
+    private static func isQuoteMark(_ b: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var k = start
+        // U+200B…U+200D, U+2060, U+FEFF.
+        while k + 2 < end, (b[k] == 0xE2 && ((b[k + 1] == 0x80 && (0x8B...0x8D).contains(b[k + 2])) || (b[k + 1] == 0x81 && b[k + 2] == 0xA0)))
+            || (b[k] == 0xEF && b[k + 1] == 0xBB && b[k + 2] == 0xBF) { k += 3 }
+        guard k < end else { return false }
+        if b[k] == 0x3E { return true }
+        return k + 3 < end && b[k] == 0x26 && b[k + 1] == 0x67 && b[k + 2] == 0x74 && b[k + 3] == 0x3B
     }
 
     @inline(__always)
@@ -201,7 +206,8 @@ enum Tokenizer {
                           nameLike: false, region: false, digits: -1, signed: 0, gluedAmount: -1, gluedUnit: -1)
         facts(&token, UnsafeBufferPointer(rebasing: b[s..<e]), folded, vocabulary)
         // "web-1's logs": the name without its possessive, unless the whole is a word ("what's").
-        if token.id < 0, !token.quoted, let cut = possessive(b, s, e), let name = piece(b, s, cut, f, &questionMark, vocabulary), name.nameLike {
+        if token.id < 0, !token.quoted, let cut = possessive(b, s, e), let name = piece(b, s, cut, f, &questionMark, vocabulary),
+           name.nameLike, name.id < 0 {
             return name
         }
         return token

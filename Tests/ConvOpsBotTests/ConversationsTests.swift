@@ -23,8 +23,9 @@ import Testing
 
     @Test func itIsTheResourceTheLastMessageFoundThere() throws {
         var memory = Conversations()
-        memory.note(try command("how is web-1 doing?"), typed: Qualifiers(), alice, now: start)
-        memory.found(web1, alice)
+        let asked = try command("how is web-1 doing?")
+        memory.note(asked, typed: Qualifiers(), alice, now: start)
+        memory.found(web1, for: asked.intent.target!, alice)
         let (filled, _) = try #require(Conversations.filled(try command("restart it"), from: memory.last(alice, now: start + 60)))
         // The very instance, by id, in the account and region it was found in.
         #expect(filled.intent == .restart(target: {
@@ -81,11 +82,35 @@ import Testing
 
     @Test func aKindNamedNowMustMatchTheResourceFound() throws {
         var memory = Conversations()
-        memory.note(try command("status api"), typed: Qualifiers(), alice, now: start)
-        memory.found(web1, alice)
-        // "restart the service" after an instance was found: the mention, narrowed, not the instance.
-        let (filled, _) = try #require(Conversations.filled(try command("restart the service"), from: memory.last(alice, now: start)))
+        let asked = try command("status api")
+        memory.note(asked, typed: Qualifiers(), alice, now: start)
+        memory.found(web1, for: asked.intent.target!, alice)
+        // "now restart the service" after an instance was found: the mention, narrowed, not the instance.
+        let (filled, _) = try #require(Conversations.filled(try command("now restart the service"), from: memory.last(alice, now: start)))
         #expect(filled.intent.target?.text == "api")
+        #expect(filled.intent.target?.kind == .ecsService)
+    }
+
+    @Test func aSlowAnswerToAnEarlierMessageDoesNotPinItsResourceOnANewerOne() throws {
+        var memory = Conversations()
+        let first = try command("status web-1"), second = try command("status web-2")
+        memory.note(first, typed: Qualifiers(), alice, now: start)
+        memory.note(second, typed: Qualifiers(), alice, now: start + 1)
+        memory.found(web1, for: first.intent.target!, alice)
+        #expect(memory.last(alice, now: start + 2)?.resource == nil)
+        let (filled, _) = try #require(Conversations.filled(try command("restart it"), from: memory.last(alice, now: start + 2)))
+        #expect(filled.intent.target?.text == "web-2")
+    }
+
+    @Test func aPlaceSaidNowFindsItAgainThere() throws {
+        var memory = Conversations()
+        let asked = try command("status web-1")
+        memory.note(asked, typed: Qualifiers(), alice, now: start)
+        memory.found(web1, for: asked.intent.target!, alice)
+        let (filled, _) = try #require(Conversations.filled(try command("restart it in staging"), from: memory.last(alice, now: start)))
+        #expect(filled.intent.target?.text == "web-1")
+        #expect(filled.qualifiers.environment == "staging")
+        #expect(filled.qualifiers.account == nil)
     }
 
     @Test func theMemoryIsBounded() throws {
@@ -102,6 +127,8 @@ import Testing
         #expect(try followUp("don't do the same for web-2").notARequest == .negation)
         #expect(try followUp("same for web-2?").notARequest == .question)
         #expect(try followUp("same for web-2").notARequest == nil)
+        #expect(try followUp("I did the same for web-2").notARequest == .report)
+        #expect(try followUp("should we do the same for web-2").notARequest == .question)
         #expect(try followUp("dasselbe für web-2").target?.text == "web-2")
     }
 }

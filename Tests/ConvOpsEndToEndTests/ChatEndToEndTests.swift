@@ -158,8 +158,10 @@ import Testing
         let missing = try await convops(["parse", "scale", "api"], environment: scenario.environment)
         #expect(missing.status == 1)
         #expect(missing.stdout == #"{"error":"“scale” needs a count: which one? For example: scale <target> <count>","suggestions":["scale <target> <count>"]}"# + "\n")
-        // No resource named: the one of the person's last message, which only a conversation has.
-        let earlier = try await convops(["parse", "restart"], environment: scenario.environment)
+        let bare = try await convops(["parse", "restart"], environment: scenario.environment)
+        #expect(bare.stdout == #"{"error":"“restart” needs a target: which one? For example: restart <target>","suggestions":["restart <target>"]}"# + "\n")
+        // "it": the resource of the person's last message, which only a conversation has.
+        let earlier = try await convops(["parse", "restart", "it"], environment: scenario.environment)
         #expect(earlier.stdout == #"{"intent":"restart","locale":"en","rule":"commands/en/restart.cmd:2","slots":{"target":"<earlier>"}}"# + "\n")
         let unknown = try await convops(["parse", "restrat", "web-1"], environment: scenario.environment)
         #expect(unknown.status == 1)

@@ -56,24 +56,31 @@ import Testing
     }
 
     @Test func aKindNounNarrowsTheSearch() async throws {
-        let out = try await chat(["restart api", "restart the api service", "cancel", "restart the api instance", "cancel"])
+        let out = try await chat(["restart api", "restart the api service", "cancel", "restart the api instance", "cancel",
+                                  "restart the web-1 service"])
         #expect(out.contains("“api” matches 2 resources"), "\(out)")
         #expect(out.contains("what:     redeploy ECS service api"), "\(out)")
         #expect(out.contains("what:     reboot EC2 instance api (i-"), "\(out)")
+        #expect(out.contains("I can't find an ECS service called “web-1” in eu-west-1. I looked only for that kind"), "\(out)")
     }
 
     @Test func withNothingEarlierItAsksAndNothingIsPlanned() async throws {
-        let out = try await chat(["restart it", "same for web-2", "und jetzt neu starten"])
+        let out = try await chat(["restart it", "same for web-2", "und jetzt neu starten", "how is web-1?", "stop"])
         #expect(out.contains("Which resource do you mean? I have nothing of yours in this conversation"), "\(out)")
         #expect(out.contains("That picks up an earlier request, but I have none of yours"), "\(out)")
         #expect(out.contains("Welche Ressource meinst du?"), "\(out)")
+        // "stop" alone is not "stop it", however recent web-1 is.
+        #expect(out.contains("“stop” needs a target: which one?"), "\(out)")
         #expect(!out.contains("Plan "), "\(out)")
     }
 
     @Test func aNegatedFollowUpPlansNothing() async throws {
-        let out = try await chat(["restart web-2", "cancel", "don't do the same for worker-1", "should I do the same for worker-1?"])
+        let out = try await chat(["restart web-2", "cancel", "don't do the same for worker-1", "should I do the same for worker-1?",
+                                  "I did the same for worker-1", "> same for worker-1"])
         #expect(out.contains("You said not to, so I won't restart anything."), "\(out)")
         #expect(out.contains("That reads like a question, so I won't restart anything. To do it, say “restart worker-1”."), "\(out)")
+        #expect(out.contains("That sounds like a report about something done, so I won't restart anything."), "\(out)")
+        #expect(out.contains("That is quoted, so I take it as someone else's words and won't restart anything."), "\(out)")
         #expect(out.components(separatedBy: "Plan ").count == 2, "\(out)")
     }
 }

@@ -86,6 +86,14 @@ struct FailCase: CustomTestStringConvertible, Sendable {
         #expect(f.message.contains("didn't understand"))
     }
 
+    @Test(arguments: ["restart", "stop", "please stop", "restart the service"])
+    func aBareVerbAsksForItsTarget(_ text: String) {
+        guard case .failure(let f) = grammar.parse(text, locale: "en"), case .missingSlot(_, "target") = f.reason else {
+            Issue.record("“\(text)” must ask which resource")
+            return
+        }
+    }
+
     @Test func aMissingSlotIsNamedWithUsage() {
         guard case .failure(let f) = grammar.parse("scale api", locale: "en") else {
             Issue.record("scale with no count must not parse")
@@ -96,9 +104,9 @@ struct FailCase: CustomTestStringConvertible, Sendable {
         #expect(f.suggestions == ["scale <target> <count>"])
     }
 
-    /// "restart" alone, "restart it", "und jetzt neu starten": the resource of the last
-    /// message, which the engine fills in or asks for (EngineFollowUpTests).
-    @Test(arguments: ["restart", "restart it", "reboot that one", "restart the service"])
+    /// "restart it", "now restart", "und jetzt neu starten": the resource of the last message,
+    /// which the engine fills in or asks for (ConversationsTests). "restart" alone asks.
+    @Test(arguments: ["restart it", "reboot that one", "now restart", "and then restart the service", "restart the one in prod"])
     func noResourceNamedRefersBack(_ text: String) throws {
         let parsed = try grammar.parse(text, locale: "en").get()
         #expect(parsed.intent == .restart)

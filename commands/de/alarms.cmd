@@ -5,7 +5,7 @@ de: {state} (alarme|alarms)
 de: (alarme|alarms) [(im|in)] [(status|zustand)] {state}
 de: welche (alarme|alarms) [(sind|gibt es)] [(aktiv|an|offen|gerade)]
 de: (gibt|gibt's|gibts) [es] [(gerade|aktuell|irgendwelche)] (alarme|alarms)
-de: brennt [es] [(was|irgendwas|etwas|gerade)] [irgendwo]
+de: (brennt|brennt's|brennts) [es] [(was|irgendwas|etwas|gerade)] [irgendwo]
 de: (ist|gibt) [es] (irgendwas|etwas|was) rot
 de: (was|wo) brennt [(gerade|da)]
 de: welche (alarme|alarms) (feuern|brennen|sind an) [gerade]
