@@ -27,6 +27,9 @@ struct Conversations {
     static let capacity = 10_000
 
     private(set) var turns: [Key: Turn] = [:]
+    /// Notes since expired turns were last dropped: they go every `capacity / 10` notes, so a
+    /// turn outlives its five minutes only until the next sweep, not until the memory is full.
+    private var notesSincePrune = 0
 
     func last(_ key: Key, now: Date) -> Turn? {
         guard let turn = turns[key], now.timeIntervalSince(turn.at) <= Self.lifetime, turn.at <= now else { return nil }
@@ -36,7 +39,8 @@ struct Conversations {
     /// Remembers a command that names a resource (others leave the conversation as it was).
     mutating func note(_ command: Command, typed: Qualifiers, _ key: Key, now: Date) {
         guard command.intent.target != nil else { return }
-        if turns.count >= Self.capacity, turns[key] == nil { prune(now: now) }
+        notesSincePrune += 1
+        if notesSincePrune >= Self.capacity / 10 || (turns.count >= Self.capacity && turns[key] == nil) { prune(now: now) }
         turns[key] = Turn(command: command, typed: typed, resource: nil, at: now)
     }
 
@@ -49,6 +53,7 @@ struct Conversations {
 
     /// Drops what has expired and, if still full, the oldest quarter.
     mutating func prune(now: Date) {
+        notesSincePrune = 0
         turns = turns.filter { now.timeIntervalSince($0.value.at) <= Self.lifetime }
         guard turns.count >= Self.capacity else { return }
         let oldest = turns.sorted { $0.value.at < $1.value.at }.prefix(Self.capacity / 4).map(\.key)
@@ -67,8 +72,7 @@ struct Conversations {
         if let resource = turn.resource, wanted.kind == nil || wanted.kind == resource.kind, qualifiers.isEmpty {
             // The very resource it was: by id, where it lives.
             mention = ResourceMention(resource.id, kind: resource.kind)
-            qualifiers = Qualifiers(environment: qualifiers.environment, region: qualifiers.region ?? resource.region,
-                                    account: qualifiers.account ?? resource.account)
+            qualifiers = Qualifiers(region: resource.region, account: resource.account)
         } else {
             mention = earlier
             mention.kind = wanted.kind ?? earlier.kind
@@ -88,16 +92,9 @@ struct Conversations {
             mention = target
             mention.recalled = .sameAgain
         } else {
-            // Narrowed, not pinned: the new place decides which resource it is.
-            mention = turn.command.intent.target.map { m in
-                var m = m
-                m.recalled = .earlier
-                return m
-            } ?? mention
-            if turn.resource != nil, let resource = turn.resource, typed == turn.typed {
-                mention = ResourceMention(resource.id, kind: resource.kind)
-                mention.recalled = .earlier
-            }
+            // Narrowed, not pinned, when a place is said: it decides which resource it is.
+            if let resource = turn.resource, typed == turn.typed { mention = ResourceMention(resource.id, kind: resource.kind) }
+            mention.recalled = .earlier
         }
         return (Command(turn.command.intent.with(target: mention), qualifiers: typed), typed)
     }

@@ -131,4 +131,15 @@ import Testing
         #expect(try followUp("should we do the same for web-2").notARequest == .question)
         #expect(try followUp("dasselbe für web-2").target?.text == "web-2")
     }
+
+    @Test func expiredTurnsAreDroppedWithoutWaitingForTheMemoryToFill() throws {
+        var memory = Conversations()
+        let status = try command("status web-1")
+        memory.note(status, typed: Qualifiers(), alice, now: start)
+        for i in 0..<(Conversations.capacity / 10) {
+            memory.note(status, typed: Qualifiers(), Conversations.Key(person: "U-\(i % 3)", channel: "C"), now: start + 400)
+        }
+        #expect(memory.turns[alice] == nil)
+        #expect(memory.turns.count == 3)
+    }
 }
