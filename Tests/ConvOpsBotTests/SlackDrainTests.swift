@@ -34,12 +34,17 @@ import Testing
                                   logger: logger)
             let api = SlackWebAPI(http: http, baseURL: emulator.apiURL, botToken: SlackToken(SlackEmulator.botToken)!,
                                   appToken: SlackToken(SlackEmulator.appToken), logger: logger)
-            let socket = try SocketModeClient(api: api, options: .init(connections: 1, tick: .milliseconds(100), allowLoopback: true),
-                                              logger: logger)
+            // These tests are about draining, not liveness: under a loaded CI run a starved
+            // process must not count its own socket dead (a 10 s pong deadline) and replace it.
+            var options = SocketModeClient.Options(connections: 1, tick: .milliseconds(100), allowLoopback: true)
+            options.machine.pongTimeout = 120
+            options.machine.helloTimeout = 120
+            options.machine.silenceTimeout = 240
+            let socket = try SocketModeClient(api: api, options: options, logger: logger)
             let channel = SlackChannel(engine: bot.engine, api: api, socket: socket, messages: sharedGrammar.messages(for: "en"),
                                        options: .init(drain: drain), logger: logger)
             let serving = Task { await channel.serve() }
-            try await emulator.wait("a socket") { emulator.openSockets.count == 1 }
+            try await emulator.wait("a socket that said hello") { emulator.openSockets.count == 1 && socket.stats.ready >= 1 }
             return Rig(bot: bot, emulator: emulator, channel: channel, api: api, serving: serving)
         }
 
@@ -51,6 +56,7 @@ import Testing
             let ts = try await api.postMessage(channel: "C111", BlockKit.text("plan \(r.id)"))
             let card = MessageRef(role: .request, channel: "C111", ts: ts)
             try await bot.engine.record(card: card, for: r.id)
+            try await emulator.wait("a live socket for the click") { !emulator.openSockets.isEmpty }
             try emulator.click("convops.confirm", value: r.id, user: "U-alice", channel: "C111", messageTS: ts)
             try await emulator.wait("the run under way") { bot.aws.running == 1 }
             return (r, card)
