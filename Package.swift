@@ -76,9 +76,9 @@ let package = Package(
         .target(name: "ConvOpsTestSupport", dependencies: [
             "ConvOpsWebSocket", "ConvOpsHTTP", "ConvOpsSlack", "ConvOpsCore",
             .product(name: "Logging", package: "swift-log"),
-        ], resources: [.copy("SlackFixtures")]),
+        ], resources: [.copy("SlackFixtures"), .copy("AlarmFixtures")]),
 
-        .testTarget(name: "ConvOpsCoreTests", dependencies: ["ConvOpsCore"]),
+        .testTarget(name: "ConvOpsCoreTests", dependencies: ["ConvOpsCore", "ConvOpsTestSupport"]),
         .testTarget(name: "ConvOpsGrammarTests", dependencies: ["ConvOpsGrammar", "ConvOpsTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
                     resources: [.copy("Corpus")]),
         .testTarget(name: "ConvOpsHTTPTests", dependencies: ["ConvOpsHTTP", "ConvOpsTestSupport"]),

@@ -30,4 +30,11 @@ public struct SQS: Sendable {
         _ = try await client.json(.sqs, action: "DeleteMessage", body: ["QueueUrl": queueURL, "ReceiptHandle": receiptHandle],
                                   region: region, idempotent: true)
     }
+
+    /// SendMessage: what SNS does for a subscribed queue (the tests' and the storm benchmark's sender).
+    @discardableResult
+    public func sendMessage(queueURL: String, body: String, region: String? = nil) async throws(AWSError) -> String {
+        let answer = try await client.json(.sqs, action: "SendMessage", body: ["QueueUrl": queueURL, "MessageBody": body], region: region)
+        return answer["MessageId"] as? String ?? ""
+    }
 }

@@ -60,6 +60,9 @@ public struct Configuration: Sendable {
     public var environment: String?
     /// Channels that show log lines and error details to everyone (`channels.<id>.share_logs`).
     public var sharedLogChannels: Set<String> = []
+    /// The alarm queues and where alerts go (config file `alerts`; CONVOPS_ALERTS_QUEUE_URL and
+    /// CONVOPS_ALERTS_CHANNEL for one queue and one channel).
+    public var alerts = AlertSettings()
 
     public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
     public var localesDirectory: String { (home as NSString).appendingPathComponent("locales") }
@@ -83,6 +86,7 @@ public struct Configuration: Sendable {
         var accounts: [TargetAccount] = []
         var logGroups: [String: String] = [:]
         var sharedLogChannels: Set<String> = []
+        var alerts = AlertSettings()
         var hasPolicy = false
         if let path = env["CONVOPS_CONFIG"], !path.isEmpty {
             let (values, objects) = try readFile(path)
@@ -94,6 +98,7 @@ public struct Configuration: Sendable {
             if let accountsObject = objects["accounts"] { accounts = try parseAccounts(accountsObject, source: path) }
             if let groupsObject = objects["log_groups"] { logGroups = try parseLogGroups(groupsObject, source: path) }
             if let channelsObject = objects["channels"] { sharedLogChannels = try parseChannels(channelsObject, source: path) }
+            if let alertsObject = objects["alerts"] { alerts = try AlertSettings.parse(alertsObject, source: path) }
         }
         func value(_ fileKey: String, _ envKey: String) -> String? {
             if let v = env[envKey], !v.isEmpty { return v }
@@ -145,6 +150,22 @@ public struct Configuration: Sendable {
             configuration.policySource = .open
         }
         configuration.logGroups = logGroups
+        if let url = env["CONVOPS_ALERTS_QUEUE_URL"], !url.isEmpty {
+            guard AlertSettings.isQueueURL(url) else {
+                throw ConfigurationError("CONVOPS_ALERTS_QUEUE_URL must be an SQS queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/convops-alarms, not '\(url)'")
+            }
+            if !alerts.queueURLs.contains(url) { alerts.queueURLs.append(url) }
+        }
+        if let channel = env["CONVOPS_ALERTS_CHANNEL"], !channel.isEmpty {
+            guard AlertSettings.isChannelID(channel) else {
+                throw ConfigurationError("CONVOPS_ALERTS_CHANNEL must be a channel id such as C0123ABCD, not '\(channel)'")
+            }
+            alerts.defaultChannels = [channel]
+        }
+        if !alerts.queueURLs.isEmpty, alerts.defaultChannels.isEmpty, alerts.routes.isEmpty {
+            throw ConfigurationError("alerts: there is a queue but no route and no default channel (CONVOPS_ALERTS_CHANNEL or alerts.default_channels): every alarm would go nowhere")
+        }
+        configuration.alerts = alerts
         configuration.sharedLogChannels = sharedLogChannels
         configuration.accounts = accounts.map { account in
             var a = account
@@ -304,7 +325,7 @@ public struct Configuration: Sendable {
     }
 
     /// The file's plain keys as strings, and its structured sections (policy, accounts, log_groups).
-    static let sections: Set<String> = ["policy", "accounts", "log_groups", "channels"]
+    static let sections: Set<String> = ["policy", "accounts", "log_groups", "channels", "alerts"]
 
     private static func readFile(_ path: String) throws(ConfigurationError) -> ([String: String], [String: Any]) {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -37,5 +37,6 @@ enum MessageKey {
         "logs.no_group", "logs.group_missing", "logs.matching", "logs.none", "logs.at_least", "logs.header", "logs.line",
         "grammar.not_a_request.negation", "grammar.not_a_request.question", "grammar.not_a_request.conditional",
         "grammar.not_a_request.report", "grammar.not_a_request.quote", "grammar.follow_up", "followup.which", "resolve.not_found_kind", "followup.from_last", "followup.same_as_last",
+        "alert.header.alarm", "alert.header.insufficient", "alert.header.resolved", "alert.resource", "alert.resource_unknown", "alert.field_metric", "alert.field_rule", "alert.again", "alert.acknowledged_by", "alert.runbook", "alert.console", "alert.acknowledge", "alert.fix.restart", "alert.thread.again", "alert.thread.insufficient", "alert.thread.resolved", "alert.thread.acknowledged", "alert.not_its_card", "alert.ack_denied", "alert.ack_closed", "alert.ack_already", "alert.no_fix", "alert.snooze_unavailable",
     ]
 }

@@ -1,3 +1,4 @@
+import ConvOpsAWS
 import ConvOpsSlack
 import Logging
 import ServiceLifecycle
@@ -13,12 +14,19 @@ extension Runtime {
     public func services(slack: SlackChannel, sweepInterval: Duration = .seconds(1), signals: [UnixSignal] = [.sigterm, .sigint],
                          logger: Logger) -> ServiceGroup {
         let sweeper = Sweeper(engine: engine, interval: sweepInterval, retentionDays: configuration.retentionDays)
-        var group = ServiceGroupConfiguration(services: [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: AuditService(runtime: self, logger: logger), failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "audit"),
             .init(service: SweeperService(sweeper: sweeper, announce: { await slack.announce($0) }), serviceName: "sweeper"),
             .init(service: slack, successTerminationBehavior: .gracefullyShutdownGroup,
                   failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "slack"),
-        ], gracefulShutdownSignals: signals, logger: logger)
+        ]
+        // Alerts last: stopped first, so that nothing is taken off the queue that Slack can no longer show.
+        if !configuration.alerts.queueURLs.isEmpty {
+            let desk = AlertDesk(store: store, engine: engine, settings: configuration.alerts, sink: slack, logger: logger)
+            services.append(.init(service: AlertIntake(desk: desk, sqs: SQS(client: aws), settings: configuration.alerts,
+                                                       defaultRegion: aws.configuration.region, logger: logger), serviceName: "alerts"))
+        }
+        var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
         // Slack's drain, then a little for the others; past that, the group cancels.
         group.maximumGracefulShutdownDuration = slack.options.drain + .seconds(10)
         return ServiceGroup(configuration: group)

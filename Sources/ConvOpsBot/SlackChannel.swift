@@ -198,6 +198,10 @@ public final class SlackChannel: Sendable {
         let (person, standing) = await person(action.userID, fallback: action.userName)
         let channel = action.channelID ?? ""
         let context = Context.click(channel: channel, user: action.userID)
+        if let alertAction = BlockKit.AlertAction(rawValue: action.actionID) {
+            await alertClick(action, alertAction, person: person, standing: standing)
+            return
+        }
         guard let id = BlockKit.ActionID(rawValue: action.actionID), let button = Self.button(id) else {
             await engine.recordRefusal(action: "click", target: String(action.actionID.prefix(64)), by: person,
                                        why: "unknown button", requestID: nil)

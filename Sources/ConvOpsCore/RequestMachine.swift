@@ -37,6 +37,10 @@ public enum AuditDecision: String, Sendable, Hashable, Codable, CaseIterable {
     case outcomeUnknown = "outcome_unknown"
     /// Someone tried something the policy or the request's state does not allow.
     case refused
+    /// Someone took an alert on (its card shows who).
+    case acknowledged
+    /// Alerts for a resource, an alarm or an environment are held back until a time.
+    case snoozed
 }
 
 /// Why an event was not applied. Each reason is shown to the person who caused it.

@@ -73,6 +73,56 @@ enum Migrations {
         );
         CREATE INDEX chat_messages_by_message ON chat_messages(channel, ts);
         """,
+        // 3: alerts. Every message from the alarm queue is one row (or a parked one, when it
+        // could not be read) before it is deleted from the queue; state changes of one alarm
+        // belong to one episode, ALARM to OK, whose chat messages are updated in place.
+        """
+        CREATE TABLE alerts (
+            id TEXT PRIMARY KEY,
+            delivery_id TEXT UNIQUE,
+            alarm_key TEXT NOT NULL,
+            state TEXT NOT NULL,
+            changed_at_ms INTEGER NOT NULL,
+            received_at REAL NOT NULL,
+            alarm TEXT NOT NULL,
+            disposition TEXT NOT NULL,
+            episode_id TEXT,
+            UNIQUE (alarm_key, state, changed_at_ms)
+        );
+        CREATE INDEX alerts_by_disposition ON alerts(disposition, received_at);
+        CREATE INDEX alerts_by_episode ON alerts(episode_id);
+        CREATE TABLE alert_episodes (
+            id TEXT PRIMARY KEY,
+            alarm_key TEXT NOT NULL,
+            alarm TEXT NOT NULL,
+            state TEXT NOT NULL,
+            opened_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            last_change_ms INTEGER NOT NULL,
+            closed_at REAL,
+            changes INTEGER NOT NULL,
+            alarms INTEGER NOT NULL,
+            acked_by TEXT,
+            acked_at REAL,
+            resource TEXT
+        );
+        CREATE UNIQUE INDEX alert_episodes_open ON alert_episodes(alarm_key) WHERE closed_at IS NULL;
+        CREATE TABLE alert_messages (
+            episode_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            PRIMARY KEY (episode_id, channel)
+        );
+        CREATE INDEX alert_messages_by_message ON alert_messages(channel, ts);
+        CREATE TABLE parked_alerts (
+            id TEXT PRIMARY KEY,
+            delivery_id TEXT,
+            body BLOB NOT NULL,
+            reason TEXT NOT NULL,
+            received_at REAL NOT NULL,
+            attempts INTEGER NOT NULL
+        );
+        """,
     ]
 }
 
@@ -85,6 +135,8 @@ public enum DataClass: String, Sendable, CaseIterable {
     case auditEntry = "audit entry"
     case aggregateCounter = "aggregate counter"
     case operational = "request state (no personal data)"
+    case alarmNotification = "CloudWatch alarm notifications (AWS identifiers, alarm text)"
+    case sealedPayload = "a message as received, encrypted (AES-256-GCM)"
 }
 
 extension Store {
@@ -102,5 +154,15 @@ extension Store {
         "audit_checkpoint": ["id": .auditEntry, "seq": .auditEntry, "hash": .auditEntry, "at_ms": .auditEntry, "signature": .auditEntry],
         "counters": ["name": .aggregateCounter, "value": .aggregateCounter],
         "chat_messages": ["request_id": .operational, "role": .operational, "channel": .channelIdentifier, "ts": .channelIdentifier],
+        "alerts": ["id": .operational, "delivery_id": .operational, "alarm_key": .awsIdentifiers, "state": .operational,
+                   "changed_at_ms": .operational, "received_at": .operational, "alarm": .alarmNotification,
+                   "disposition": .operational, "episode_id": .operational],
+        "alert_episodes": ["id": .operational, "alarm_key": .awsIdentifiers, "alarm": .alarmNotification, "state": .operational,
+                           "opened_at": .operational, "updated_at": .operational, "last_change_ms": .operational,
+                           "closed_at": .operational, "changes": .operational, "alarms": .operational,
+                           "acked_by": .accountInformation, "acked_at": .operational, "resource": .awsIdentifiers],
+        "alert_messages": ["episode_id": .operational, "channel": .channelIdentifier, "ts": .channelIdentifier],
+        "parked_alerts": ["id": .operational, "delivery_id": .operational, "body": .sealedPayload, "reason": .operational,
+                          "received_at": .operational, "attempts": .operational],
     ]
 }

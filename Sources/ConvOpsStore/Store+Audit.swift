@@ -99,6 +99,12 @@ extension Store {
         // Retention moves the checkpoint; the digest that follows signs where it moved to.
         defer { try? signAuditHead() }
         return try write { db in
+            // Alerts are action logs too: kept no longer than the retention either.
+            let before = [Statement.Value.real(cutoff.timeIntervalSince1970)]
+            try db.prepare("DELETE FROM alerts WHERE received_at < ? AND disposition != 'pending'").bind(before).run()
+            try db.prepare("DELETE FROM alert_episodes WHERE closed_at IS NOT NULL AND closed_at < ?").bind(before).run()
+            try db.prepare("DELETE FROM alert_messages WHERE episode_id NOT IN (SELECT id FROM alert_episodes)").run()
+            try db.prepare("DELETE FROM parked_alerts WHERE received_at < ?").bind(before).run()
             let last = try db.prepare("SELECT seq, hash FROM audit WHERE at_ms < ? ORDER BY seq DESC LIMIT 1")
                 .bind([.integer(AuditChain.milliseconds(cutoff))])
             guard try last.step() else { return 0 }

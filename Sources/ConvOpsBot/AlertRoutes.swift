@@ -1,0 +1,213 @@
+import ConvOpsCore
+import Foundation
+
+/// The config's `alerts` section: where alarms are read from and where they go.
+///
+/// ```json
+/// "alerts": {
+///   "queue_urls": ["https://sqs.eu-west-1.amazonaws.com/123456789012/convops-alarms"],
+///   "routes": [
+///     {"match": {"alarm": "api-*", "environment": "prod"}, "channels": ["C0PAGER"], "people": ["U0ONCALL"]},
+///     {"match": {"namespace": "AWS/RDS"}, "channels": ["C0DBA"], "continue": true}
+///   ],
+///   "default_channels": ["C0OPS"]
+/// }
+/// ```
+/// Routes are tried in order; the first that matches decides, unless it says `continue`.
+public struct AlertSettings: Sendable, Hashable {
+    public var queueURLs: [String] = []
+    public var routes: [AlertRoute] = []
+    public var defaultChannels: [String] = []
+    /// SQS long-poll wait (1–20 s).
+    public var pollSeconds: Int = 20
+
+    public init() {}
+
+    /// The channels (and people) an alarm goes to; empty when no route matches and there is no default.
+    public func destinations(for alarm: Alarm, environment: String?) -> (channels: [String], people: [String]) {
+        var channels: [String] = [], people: [String] = []
+        var matched = false
+        for route in routes where route.match.matches(alarm, environment: environment) {
+            matched = true
+            channels += route.channels.filter { !channels.contains($0) }
+            people += route.people.filter { !people.contains($0) }
+            if !route.continues { break }
+        }
+        if !matched { channels = defaultChannels }
+        return (channels, people)
+    }
+}
+
+public struct AlertRoute: Sendable, Hashable {
+    public struct Match: Sendable, Hashable {
+        /// A glob on the alarm name: `*` any run, `?` one character.
+        public var alarm: String?
+        public var namespace: String?
+        public var account: String?
+        /// The environment of the resource the alarm is about (its tag, or its account's).
+        public var environment: String?
+        /// Tags the alarm must carry, value for value.
+        public var tags: [String: String] = [:]
+
+        func matches(_ a: Alarm, environment env: String?) -> Bool {
+            if let alarm, !AlertRoute.glob(alarm, a.name) { return false }
+            if let namespace, !a.watched.contains(where: { $0.namespace == namespace }) { return false }
+            if let account, a.account != account { return false }
+            if let environment, env?.lowercased() != environment.lowercased() { return false }
+            for (k, v) in tags where a.tags[k] != v { return false }
+            return true
+        }
+    }
+
+    public var match: Match
+    public var channels: [String]
+    /// People to tell directly (WhatsApp, once it is there).
+    public var people: [String]
+    public var continues: Bool
+
+    /// `*` and `?` globbing, whole-string, iterative (no backtracking blow-up).
+    static func glob(_ pattern: String, _ text: String) -> Bool {
+        let p = Array(pattern), t = Array(text)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] == "?" || p[pi] == t[ti] {
+                pi += 1
+                ti += 1
+            } else if pi < p.count, p[pi] == "*" {
+                star = pi
+                mark = ti
+                pi += 1
+            } else if star >= 0 {
+                pi = star + 1
+                mark += 1
+                ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count, p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}
+
+extension AlertSettings {
+    static func parse(_ object: Any, source: String) throws(ConfigurationError) -> AlertSettings {
+        guard let map = object as? [String: Any] else {
+            throw ConfigurationError("\(source): 'alerts' must be an object with queue_urls, routes and default_channels (see the README's “Alerts”)")
+        }
+        let known: Set<String> = ["queue_url", "queue_urls", "routes", "default_channels", "poll_seconds"]
+        if let unknown = map.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ConfigurationError("\(source): alerts: unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        var settings = AlertSettings()
+        var urls = (map["queue_urls"] as? [Any] ?? []).map { "\($0)" }
+        if map["queue_urls"] != nil, !(map["queue_urls"] is [String]) {
+            throw ConfigurationError("\(source): alerts.queue_urls must be a list of SQS queue URLs")
+        }
+        if let one = map["queue_url"] {
+            guard let url = one as? String else { throw ConfigurationError("\(source): alerts.queue_url must be an SQS queue URL") }
+            urls.insert(url, at: 0)
+        }
+        for url in urls {
+            guard isQueueURL(url) else {
+                throw ConfigurationError("\(source): alerts: '\(url)' is not an SQS queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/convops-alarms")
+            }
+            if !settings.queueURLs.contains(url) { settings.queueURLs.append(url) }
+        }
+        if let raw = map["poll_seconds"] {
+            guard let n = (raw as? NSNumber)?.intValue, (1...20).contains(n) else {
+                throw ConfigurationError("\(source): alerts.poll_seconds must be a whole number from 1 to 20 (SQS's longest wait)")
+            }
+            settings.pollSeconds = n
+        }
+        if let raw = map["default_channels"] {
+            settings.defaultChannels = try channels(raw, at: "\(source): alerts.default_channels")
+        }
+        if let raw = map["routes"] {
+            guard let list = raw as? [[String: Any]] else {
+                throw ConfigurationError("\(source): alerts.routes must be a list of {\"match\": {…}, \"channels\": [...]}")
+            }
+            for (i, entry) in list.enumerated() { settings.routes.append(try route(entry, at: "\(source): alerts.routes[\(i)]")) }
+        }
+        return settings
+    }
+
+    static func route(_ entry: [String: Any], at: String) throws(ConfigurationError) -> AlertRoute {
+        let known: Set<String> = ["match", "channels", "people", "continue"]
+        if let unknown = entry.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ConfigurationError("\(at): unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        guard let m = entry["match"] as? [String: Any], !m.isEmpty else {
+            throw ConfigurationError("\(at): 'match' must name at least one of alarm, namespace, account, environment, tags")
+        }
+        let matchKeys: Set<String> = ["alarm", "namespace", "account", "environment", "tags"]
+        if let unknown = m.keys.sorted().first(where: { !matchKeys.contains($0) }) {
+            throw ConfigurationError("\(at).match: unknown key '\(unknown)' (known: \(matchKeys.sorted().joined(separator: ", ")))")
+        }
+        var match = AlertRoute.Match()
+        for key in ["alarm", "namespace", "account", "environment"] where m[key] != nil {
+            guard let v = m[key] as? String, !v.isEmpty, v.count <= 255 else { throw ConfigurationError("\(at).match.\(key) must be a non-empty string") }
+            switch key {
+            case "alarm": match.alarm = v
+            case "namespace": match.namespace = v
+            case "account":
+                guard v.count == 12, v.allSatisfy(\.isNumber) else { throw ConfigurationError("\(at).match.account must be a 12-digit account id, not '\(v)'") }
+                match.account = v
+            default:
+                guard Configuration.isEnvironmentName(v) else { throw ConfigurationError("\(at).match.environment must be an environment name such as prod") }
+                match.environment = v
+            }
+        }
+        if let t = m["tags"] {
+            guard let tags = t as? [String: String], !tags.isEmpty else { throw ConfigurationError("\(at).match.tags must be an object of tag keys to values") }
+            match.tags = tags
+        }
+        let channels = try entry["channels"].map { (raw) throws(ConfigurationError) in try Self.channels(raw, at: "\(at).channels") } ?? []
+        var people: [String] = []
+        if let raw = entry["people"] {
+            guard let list = raw as? [String], list.allSatisfy({ isSlackUser($0) || isPhoneNumber($0) }) else {
+                throw ConfigurationError("\(at).people must be Slack user ids such as U0123ABCD or phone numbers such as +491701234567")
+            }
+            people = list
+        }
+        guard !channels.isEmpty || !people.isEmpty else { throw ConfigurationError("\(at): the route names no channels and no people") }
+        if entry["continue"] != nil, !(entry["continue"] is Bool) { throw ConfigurationError("\(at).continue must be true or false") }
+        return AlertRoute(match: match, channels: channels, people: people, continues: entry["continue"] as? Bool ?? false)
+    }
+
+    static func channels(_ raw: Any, at: String) throws(ConfigurationError) -> [String] {
+        guard let list = raw as? [String], !list.isEmpty, list.allSatisfy(isChannelID) else {
+            throw ConfigurationError("\(at) must be a list of channel ids such as C0123ABCD (right-click the channel → Copy link)")
+        }
+        return list
+    }
+
+    static func isChannelID(_ s: String) -> Bool {
+        s.count >= 9 && s.count <= 24 && "CGD".contains(s.first!) && s.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
+    }
+
+    static func isSlackUser(_ s: String) -> Bool {
+        s.count >= 9 && s.count <= 24 && "UW".contains(s.first!) && s.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
+    }
+
+    static func isPhoneNumber(_ s: String) -> Bool {
+        s.hasPrefix("+") && (8...16).contains(s.count) && s.dropFirst().allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// https://sqs.REGION.amazonaws.com/ACCOUNT/NAME, or a loopback endpoint's /ACCOUNT/NAME (moto).
+    static func isQueueURL(_ url: String) -> Bool {
+        guard let c = URLComponents(string: url), let scheme = c.scheme, let host = c.host else { return false }
+        let parts = c.path.split(separator: "/")
+        guard parts.count == 2, parts[0].count == 12, parts[0].allSatisfy(\.isNumber), (1...80).contains(parts[1].count),
+              parts[1].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }) else { return false }
+        if scheme == "https", host.hasPrefix("sqs."), host.hasSuffix(".amazonaws.com") || host.hasSuffix(".amazonaws.com.cn") { return true }
+        return scheme == "http" && (host == "127.0.0.1" || host == "localhost" || host == "::1")
+    }
+
+    /// The region of a queue: from its host (sqs.eu-west-1.amazonaws.com), else the default.
+    static func region(of url: String, default fallback: String) -> String {
+        guard let host = URLComponents(string: url)?.host, host.hasPrefix("sqs.") else { return fallback }
+        let parts = host.split(separator: ".")
+        return parts.count >= 3 ? String(parts[1]) : fallback
+    }
+}

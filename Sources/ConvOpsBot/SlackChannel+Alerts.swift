@@ -1,0 +1,150 @@
+import ConvOpsCore
+import ConvOpsGrammar
+import ConvOpsSlack
+import ConvOpsStore
+import Foundation
+
+/// Alerts in Slack: one message per episode, updated in place; changes in its thread.
+extension SlackChannel: AlertSink {
+    public func post(_ notice: AlertNotice, to channel: String) async throws -> String {
+        // Posted without buttons, recorded by the desk, then given them: no click can come
+        // before the message is known.
+        let message = BlockKit.alert(card(notice), episodeID: notice.episode.id)
+        let ts = try await api.postMessage(channel: channel, message.withoutButtons)
+        if message != message.withoutButtons {
+            do {
+                try await api.update(channel: channel, ts: ts, message)
+            } catch {
+                logger.warning("slack.alert_buttons_failed", metadata: ["alert.episode": "\(notice.episode.id)", "slack.error": "\(error)"])
+            }
+        }
+        return ts
+    }
+
+    public func update(_ notice: AlertNotice, at message: AlertMessage) async throws {
+        try await api.update(channel: message.channel, ts: message.ts, BlockKit.alert(card(notice), episodeID: notice.episode.id))
+    }
+
+    public func reply(_ notice: AlertNotice, under message: AlertMessage) async throws {
+        guard let line = threadLine(notice) else { return }
+        _ = try await api.postMessage(channel: message.channel, BlockKit.text(line), threadTS: message.ts)
+    }
+
+    /// Acknowledge and the fix button. Refusals go to the clicker alone.
+    func alertClick(_ action: SlackInbound.BlockAction, _ kind: BlockKit.AlertAction, person: Person, standing: Standing) async {
+        let channel = action.channelID ?? ""
+        let context = Context.click(channel: channel, user: action.userID)
+        let click: Engine.AlertClick
+        switch kind {
+        case .acknowledge: click = .acknowledge
+        case .fix: click = .fix
+        case .snooze:
+            await say(m.text("alert.snooze_unavailable"), to: context, privately: true)
+            return
+        }
+        let card = AlertMessage(episodeID: action.value, channel: channel, ts: action.messageTS ?? "")
+        let (replies, changed) = await engine.alertClick(click, episodeID: String(action.value.prefix(64)), card: card, by: person,
+                                                         from: Origin(channel: channel, standing: standing))
+        if let episode = changed {
+            var environment: String?
+        if let resource = episode.resource { environment = await engine.environmentName(of: resource) }
+            let notice = AlertNotice(episode: episode, change: .acknowledged, environment: environment, acknowledgedBy: person.name)
+            for message in (try? engine.store.alertMessages(episodeID: episode.id)) ?? [] {
+                do {
+                    try await update(notice, at: message)
+                    try await reply(notice, under: message)
+                } catch {
+                    logger.warning("slack.alert_update_failed", metadata: ["alert.episode": "\(episode.id)", "slack.error": "\(error)"])
+                }
+            }
+        }
+        for reply in replies { await deliver(reply, to: context) }
+    }
+
+    // MARK: Composition
+
+    func card(_ notice: AlertNotice) -> AlertCard {
+        let e = notice.episode
+        let a = e.alarm
+        let now = e.updatedAt
+        let header: String
+        let tone: AlertCard.Tone
+        switch notice.change {
+        case .resolved:
+            tone = .resolved
+            header = m.text("alert.header.resolved", ["alarm": a.name, "minutes": String(e.minutes(until: e.closedAt ?? now))])
+        case _ where a.state == .insufficientData:
+            tone = .unknown
+            header = m.text("alert.header.insufficient", ["alarm": a.name])
+        default:
+            tone = .alarm
+            header = m.text("alert.header.alarm", ["alarm": a.name])
+        }
+        var fields: [AlertCard.Field] = []
+        if let r = e.resource {
+            let place = [notice.environment, r.region].compactMap { $0 }.joined(separator: "/")
+            fields.append(.init(m.text("slack.field_resource"),
+                                m.text("alert.resource", ["name": r.name ?? r.id, "kind": r.kind.noun, "place": place])))
+        } else if let s = a.subject {
+            fields.append(.init(m.text("slack.field_resource"), m.text("alert.resource_unknown", ["id": s.id, "kind": s.kind.noun])))
+        }
+        if let metric = a.metric {
+            let threshold = a.threshold.map { Self.number($0) } ?? "-"
+            fields.append(.init(m.text("alert.field_metric"), "\(metric.namespace) \(metric.name) \(a.comparison.map(Self.comparison) ?? "") \(threshold)"))
+        } else if !a.queries.isEmpty {
+            let shown = a.queries.filter(\.returnData).compactMap { $0.expression ?? $0.metric.map { "\($0.namespace) \($0.name)" } }
+            fields.append(.init(m.text("alert.field_metric"), shown.isEmpty ? a.queries.map(\.id).joined(separator: ", ") : shown.joined(separator: "; ")))
+        } else if let rule = a.rule {
+            fields.append(.init(m.text("alert.field_rule"), rule))
+        }
+        if let region = a.region { fields.append(.init(m.text("slack.field_region"), region)) }
+        if let account = a.account { fields.append(.init(m.text("slack.field_account"), account)) }
+        var notes: [String] = []
+        if e.alarms > 1 { notes.append(m.text("alert.again", ["n": String(e.alarms), "minutes": String(e.minutes(until: now))])) }
+        if let who = notice.acknowledgedBy, e.acknowledgedBy != nil || notice.change == .acknowledged {
+            notes.append(m.text("alert.acknowledged_by", ["person": who]))
+        }
+        notes += a.nextSteps.prefix(3)
+        var links: [AlertCard.Link] = []
+        if let runbook = a.runbook { links.append(.init(m.text("alert.runbook"), runbook)) }
+        if let console = a.consoleLink { links.append(.init(m.text("alert.console"), console)) }
+        var buttons: [AlertCard.Button] = []
+        if e.isOpen {
+            if e.acknowledgedBy == nil, notice.change != .acknowledged {
+                buttons.append(.init(m.text("alert.acknowledge"), .acknowledge, value: e.id))
+            }
+            if let r = e.resource, Engine.fixVerb(r.kind) != nil {
+                buttons.append(.init(m.text("alert.fix.restart", ["name": r.name ?? r.id]), .fix, value: e.id, primary: true))
+            }
+        }
+        return AlertCard(tone: tone, header: header, reason: a.reason, fields: fields, notes: notes, links: links, buttons: buttons)
+    }
+
+    func threadLine(_ notice: AlertNotice) -> String? {
+        let e = notice.episode
+        switch notice.change {
+        case .opened: return nil
+        case .again: return m.text("alert.thread.again", ["n": String(e.alarms), "minutes": String(e.minutes(until: e.updatedAt)),
+                                                          "reason": e.alarm.reason])
+        case .insufficientData: return m.text("alert.thread.insufficient", ["reason": e.alarm.reason])
+        case .resolved: return m.text("alert.thread.resolved", ["minutes": String(e.minutes(until: e.closedAt ?? e.updatedAt)),
+                                                                "reason": e.alarm.reason])
+        case .acknowledged: return m.text("alert.thread.acknowledged", ["person": notice.acknowledgedBy ?? "-"])
+        }
+    }
+
+    static func number(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d) }
+
+    static func comparison(_ op: String) -> String {
+        switch op {
+        case "GreaterThanOrEqualToThreshold": "≥"
+        case "GreaterThanThreshold": ">"
+        case "LessThanThreshold": "<"
+        case "LessThanOrEqualToThreshold": "≤"
+        case "LessThanLowerOrGreaterThanUpperThreshold": "outside band"
+        case "GreaterThanUpperThreshold": "> band"
+        case "LessThanLowerThreshold": "< band"
+        default: op
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import ConvOpsCore
+import Foundation
+
+/// Alert episodes and where their messages are.
+extension Store {
+    /// The open episode of an alarm, if any.
+    public func openEpisode(key: String) throws -> AlertEpisode? {
+        try read { db in
+            let s = try db.prepare("SELECT * FROM alert_episodes WHERE alarm_key = ? AND closed_at IS NULL").bind([.text(key)])
+            return try s.step() ? try Self.episode(s) : nil
+        }
+    }
+
+    public func episode(id: String) throws -> AlertEpisode? {
+        try read { db in
+            let s = try db.prepare("SELECT * FROM alert_episodes WHERE id = ?").bind([.text(id)])
+            return try s.step() ? try Self.episode(s) : nil
+        }
+    }
+
+    /// Writes an episode as it is now and marks the alert that changed it, in one transaction.
+    public func save(_ episode: AlertEpisode, settling alertID: String, as disposition: AlertDisposition) throws {
+        try write { db in
+            try db.prepare("""
+                INSERT INTO alert_episodes (id, alarm_key, alarm, state, opened_at, updated_at, last_change_ms, closed_at, changes, alarms,
+                                            acked_by, acked_at, resource)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET alarm = excluded.alarm, state = excluded.state, updated_at = excluded.updated_at,
+                    last_change_ms = excluded.last_change_ms, closed_at = excluded.closed_at, changes = excluded.changes,
+                    alarms = excluded.alarms, resource = COALESCE(excluded.resource, alert_episodes.resource)
+                """).bind([.text(episode.id), .text(episode.key), .text(try Self.json(episode.alarm)), .text(episode.state.rawValue),
+                           .real(episode.openedAt.timeIntervalSince1970), .real(episode.updatedAt.timeIntervalSince1970),
+                           .integer(AuditChain.milliseconds(episode.alarm.changedAt)), .real(episode.closedAt?.timeIntervalSince1970),
+                           .integer(Int64(episode.changes)), .integer(Int64(episode.alarms)), .text(episode.acknowledgedBy),
+                           .real(episode.acknowledgedAt?.timeIntervalSince1970), .text(try episode.resource.map(Self.json))]).run()
+            try db.prepare("UPDATE alerts SET disposition = ?, episode_id = ? WHERE id = ?")
+                .bind([.text(disposition.rawValue), .text(episode.id), .text(alertID)]).run()
+            try Self.count(db, "alerts.\(disposition.rawValue)")
+        }
+    }
+
+    /// Remembers where an episode's message was posted in a channel.
+    public func recordAlertMessage(_ message: AlertMessage) throws {
+        try write { db in
+            try db.prepare("""
+                INSERT INTO alert_messages (episode_id, channel, ts) VALUES (?, ?, ?)
+                ON CONFLICT(episode_id, channel) DO UPDATE SET ts = excluded.ts
+                """).bind([.text(message.episodeID), .text(message.channel), .text(message.ts)]).run()
+        }
+    }
+
+    public func alertMessages(episodeID: String) throws -> [AlertMessage] {
+        try read { db in
+            let s = try db.prepare("SELECT channel, ts FROM alert_messages WHERE episode_id = ? ORDER BY channel").bind([.text(episodeID)])
+            var out: [AlertMessage] = []
+            while try s.step() { out.append(AlertMessage(episodeID: episodeID, channel: s.text(0) ?? "", ts: s.text(1) ?? "")) }
+            return out
+        }
+    }
+
+    /// The episode whose message sits at (channel, ts): a click is checked against it.
+    public func episode(channel: String, ts: String) throws -> AlertEpisode? {
+        try read { db in
+            let s = try db.prepare("""
+                SELECT e.* FROM alert_episodes e JOIN alert_messages m ON m.episode_id = e.id WHERE m.channel = ? AND m.ts = ?
+                """).bind([.text(channel), .text(ts)])
+            return try s.step() ? try Self.episode(s) : nil
+        }
+    }
+
+    /// Records who acknowledged an open, not yet acknowledged episode, with its audit entry.
+    /// False (nothing written) when it was acknowledged already or has closed.
+    public func acknowledge(episodeID: String, by person: Person, at: Date, target: String) throws -> Bool {
+        try write { db in
+            let who = try self.pseudonym(db, person)
+            try db.prepare("UPDATE alert_episodes SET acked_by = ?, acked_at = ? WHERE id = ? AND acked_by IS NULL AND closed_at IS NULL")
+                .bind([.text(who), .real(at.timeIntervalSince1970), .text(episodeID)]).run()
+            guard db.changes == 1 else { return false }
+            try self.appendAudit(db, at: at, actor: who, action: "alert.acknowledge", target: target, decision: .acknowledged,
+                                 principal: nil, outcome: "alert episode \(episodeID)", requestID: nil)
+            try Self.count(db, "alerts.acknowledged")
+            return true
+        }
+    }
+
+    static func episode(_ s: Statement) throws -> AlertEpisode {
+        let id = try s.text("id") ?? ""
+        guard let json = try s.text("alarm"), let alarm = try? JSONDecoder().decode(Alarm.self, from: Data(json.utf8)) else {
+            throw StoreError(code: 0, operation: "read alert episode \(id)", message: "its stored alarm is not readable: the file was edited")
+        }
+        var e = AlertEpisode(id: id, alarm: alarm, openedAt: Date(timeIntervalSince1970: try s.real("opened_at")))
+        e.key = try s.text("alarm_key") ?? alarm.key
+        e.updatedAt = Date(timeIntervalSince1970: try s.real("updated_at"))
+        let closed = try s.column("closed_at")
+        e.closedAt = s.isNull(closed) ? nil : Date(timeIntervalSince1970: s.real(closed))
+        e.changes = Int(clamping: try s.integer("changes"))
+        e.alarms = Int(clamping: try s.integer("alarms"))
+        e.acknowledgedBy = try s.text("acked_by")
+        let acked = try s.column("acked_at")
+        e.acknowledgedAt = s.isNull(acked) ? nil : Date(timeIntervalSince1970: s.real(acked))
+        if let r = try s.text("resource") { e.resource = try? JSONDecoder().decode(ResourceRef.self, from: Data(r.utf8)) }
+        return e
+    }
+}

@@ -1,0 +1,133 @@
+import ConvOpsAWS
+import ConvOpsCore
+import ConvOpsSlack
+import ConvOpsStore
+import ConvOpsTestSupport
+import Foundation
+import Testing
+
+/// Alarms from a moto SQS queue into the Slack emulator, through the same services as
+/// `convops run`: one message per episode, the fix button through the normal plan flow,
+/// recovery edits the same message, redeliveries post nothing, broken messages are parked.
+@Suite(.serialized) struct AlertsEndToEndTests {
+    static let seed = """
+        import boto3, sys
+        sqs = boto3.client("sqs", endpoint_url=sys.argv[1], region_name="eu-west-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        sqs.create_queue(QueueName="convops-alarms")
+        """
+    static let alerts = "C0ALERTS01"
+
+    struct Rig {
+        let rig: SlackRig
+        let queue: String
+        let sqs: SQS
+        let web1: String
+
+        static func start() async throws -> Rig {
+            let moto = try await SeededMoto.shared.get("AlertsEndToEndTests", also: AlertsEndToEndTests.seed)
+            let queue = moto.endpoint + "/123456789012/convops-alarms"
+            let config = """
+                {"mode": "open", "alerts": {"queue_url": "\(queue)", "default_channels": ["\(AlertsEndToEndTests.alerts)"], "poll_seconds": 1}}
+                """
+            let rig = try await SlackRig.start(moto: moto, config: config)
+            let instances = try await EC2(client: rig.runtime.aws).describeInstances(filters: [(name: "tag:Name", values: ["web-1"])])
+            let web1 = try #require(instances.first?.id)
+            return Rig(rig: rig, queue: queue, sqs: SQS(client: rig.runtime.aws), web1: web1)
+        }
+
+        /// A CloudWatch notification for an alarm on an EC2 instance, in SNS's envelope, from
+        /// the real fixture with its fields set.
+        func notification(alarm: String, state: String, at time: String, instance: String, messageID: String = UUID().uuidString) throws -> String {
+            var inner = try #require(JSON.parse(try AlarmFixtures.text("raw_metric_alarm.json")))
+            inner = inner.setting("AlarmName", .string(alarm)).setting("NewStateValue", .string(state))
+                .setting("StateChangeTime", .string(time)).setting("AWSAccountId", "123456789012")
+                .setting("AlarmArn", .string("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:\(alarm)"))
+                .setting("AlarmDescription", "CPU high. Runbook: https://wiki.example.com/runbooks/web")
+                .setting("NewStateReason", .string(state == "OK" ? "Threshold Crossed: back under 80" : "Threshold Crossed: 1 datapoint [97.0] was greater than the threshold (80.0)."))
+            let trigger = try #require(inner["Trigger"]).setting("Namespace", "AWS/EC2").setting("MetricName", "CPUUtilization")
+                .setting("Threshold", 80).setting("Dimensions", [["value": .string(instance), "name": "InstanceId"]])
+            inner = inner.setting("Trigger", trigger)
+            let envelope = try #require(JSON.parse(try AlarmFixtures.text("sns_envelope_metric_alarm.json")))
+            return envelope.setting("Message", .string(inner.text)).setting("MessageId", .string(messageID)).text
+        }
+
+        func send(_ body: String) async throws { try await sqs.sendMessage(queueURL: queue, body: body) }
+
+        /// Alert messages in the alerts channel (thread replies and plan cards left out).
+        var posts: [SlackEmulator.Message] {
+            rig.emulator.messages.filter { m in
+                m.channel == AlertsEndToEndTests.alerts && m.threadTS == nil && (m.blocks.array ?? []).contains { $0["type"]?.string == "header" }
+            }
+        }
+
+        func replies(to ts: String) -> [SlackEmulator.Message] { rig.emulator.messages.filter { $0.threadTS == ts } }
+
+        func button(_ action: BlockKit.AlertAction, on message: SlackEmulator.Message) -> String? {
+            for block in message.blocks.array ?? [] where block["type"]?.string == "actions" {
+                for element in block["elements"]?.array ?? [] where element["action_id"]?.string == action.rawValue {
+                    return element["value"]?.string
+                }
+            }
+            return nil
+        }
+    }
+
+    @Test func alarmPostsWithButtonsRestartRunsThePlanAndOKUpdatesTheSameMessage() async throws {
+        let r = try await Rig.start()
+        defer { Task { await r.rig.stop() } }
+        let alarm = "web-1-cpu-high"
+        let first = try r.notification(alarm: alarm, state: "ALARM", at: "2026-12-03T10:00:00.000+0000", instance: r.web1, messageID: "m-1")
+        try await r.send(first)
+        try await r.rig.emulator.wait("the alert posted with its buttons") { r.posts.contains { r.button(.fix, on: $0) != nil } }
+        let post = try #require(r.posts.first)
+        let text = post.blocks.text
+        #expect(text.contains("\(alarm) is in ALARM"))
+        #expect(text.contains("web-1, EC2 instance in prod/eu-west-1"), "\(text)")
+        #expect(text.contains("AWS/EC2 CPUUtilization ≥ 80"))
+        #expect(text.contains("<https://wiki.example.com/runbooks/web|Runbook>"))
+        #expect(text.contains("#alarmsV2:alarm/\(alarm)"))
+        let episode = try #require(r.button(.acknowledge, on: post))
+        #expect(r.button(.fix, on: post) == episode)
+
+        // The same notification again (SNS redelivers): recognised, nothing posted.
+        try await r.send(first)
+        // Acknowledge: recorded and shown on the card, the button gone.
+        _ = try r.rig.emulator.click(BlockKit.AlertAction.acknowledge.rawValue, value: episode, user: "U222", channel: Self.alerts, messageTS: post.ts)
+        try await r.rig.emulator.wait("the acknowledgement shown") { r.rig.message(post.ts)?.blocks.text.contains("Acknowledged by Bob") == true }
+        #expect(r.button(.acknowledge, on: r.rig.message(post.ts)!) == nil)
+        #expect(try r.rig.store().auditEntries(limit: 20).contains { $0.action == "alert.acknowledge" && $0.decision == .acknowledged })
+
+        // Restart web-1 from the alert: the normal plan, confirm, reboot; the alert is in the audit.
+        _ = try r.rig.emulator.click(BlockKit.AlertAction.fix.rawValue, value: episode, user: "U111", channel: Self.alerts, messageTS: post.ts)
+        let card = try await r.rig.waitForCard(.confirm, in: Self.alerts)
+        _ = try r.rig.emulator.click("convops.confirm", value: card.value, user: "U111", channel: Self.alerts, messageTS: card.ts)
+        try await r.rig.emulator.wait("the reboot done") { r.rig.message(card.ts)?.text.contains("Done:") == true }
+        let audit = try r.rig.store().auditEntries(requestID: card.value)
+        #expect(audit.contains { $0.action == "alert.fix" && $0.outcome == "alert episode \(episode)" })
+        #expect(audit.contains { $0.decision == .executed })
+
+        // OK: the same message, now resolved, without the fix button; a line in its thread.
+        try await r.send(try r.notification(alarm: alarm, state: "OK", at: "2026-12-03T10:12:00.000+0000", instance: r.web1))
+        try await r.rig.emulator.wait("the message resolved") { r.rig.message(post.ts)?.blocks.text.contains("resolved after") == true }
+        #expect(r.button(.fix, on: r.rig.message(post.ts)!) == nil)
+        try await r.rig.emulator.wait("the thread line") { r.replies(to: post.ts).contains { $0.text.contains("OK after") } }
+        #expect(r.posts.count == 1, "one message for the episode: \(r.posts.map(\.text))")
+        let counts = try r.rig.store().alertDispositions()
+        #expect(counts[.posted] == 1 && counts[.updated] == 1 && counts[.pending] == nil)
+    }
+
+    @Test func aBrokenMessageIsParkedAndTheQueueKeepsFlowing() async throws {
+        let r = try await Rig.start()
+        defer { Task { await r.rig.stop() } }
+        try await r.send("this is not an alarm")
+        try await r.send(#"{"Type":"Notification","MessageId":"m-x","TopicArn":"t","Message":"{\"AlarmName\":\"a\",\"NewStateValue\":\"PANIC\"}"}"#)
+        try await r.send(try r.notification(alarm: "db-1-storage", state: "ALARM", at: "2026-12-03T11:00:00.000+0000", instance: r.web1))
+        try await r.rig.emulator.wait("the good one posted") { r.posts.contains { $0.text.contains("db-1-storage") } }
+        try await r.rig.emulator.wait("both parked") { ((try? r.rig.store().parkedAlerts().count) ?? 0) == 2 }
+        let parked = try r.rig.store().parkedAlerts()
+        #expect(parked.contains { $0.reason.contains("not a JSON object") })
+        #expect(parked.contains { $0.reason.contains("NewStateValue 'PANIC'") })
+        #expect(try r.rig.store().parkedBody(id: parked[0].id) != nil)
+    }
+}
