@@ -2,6 +2,7 @@ import ConvOpsCore
 import ConvOpsStore
 import Foundation
 import Logging
+import Synchronization
 
 /// What an alert's message shows after a change: the engine's typed event, which each chat
 /// channel renders its own way.
@@ -25,6 +26,8 @@ public protocol AlertSink: Sendable {
     func update(_ notice: AlertNotice, at message: AlertMessage) async throws
     /// A line in the message's thread ("ALARM again, 3× in 30 min").
     func reply(_ notice: AlertNotice, under message: AlertMessage) async throws
+    /// A snooze ended: what it held back, where it was asked for.
+    func snoozeEnded(_ snooze: Snooze, held: [StoredAlert]) async throws
 }
 
 /// Takes messages off the alarm queue one at a time: reads, deduplicates, stores, routes and
@@ -37,6 +40,14 @@ public struct AlertDesk: Sendable {
     let sink: any AlertSink
     let clock: any WallClock
     let logger: Logger
+    /// Alerts being shown now: a sweep for pending ones leaves them alone.
+    let inHand = InHand()
+
+    final class InHand: Sendable {
+        let ids = Mutex<Set<String>>([])
+        func take(_ id: String) -> Bool { ids.withLock { $0.insert(id).inserted } }
+        func release(_ id: String) { _ = ids.withLock { $0.remove(id) } }
+    }
 
     public init(store: Store, engine: Engine, settings: AlertSettings, sink: any AlertSink, clock: any WallClock = SystemClock(),
                 logger: Logger) {
@@ -91,6 +102,8 @@ public struct AlertDesk: Sendable {
 
     /// Applies a stored, pending alert to its episode and shows the change.
     public func show(_ stored: StoredAlert) async -> Result {
+        guard inHand.take(stored.id) else { return .retryLater("already being shown") }
+        defer { inHand.release(stored.id) }
         do {
             let open = try store.openEpisode(key: stored.alarm.key)
             // A pending alert already applied (a restart between storing and showing) is shown again.
@@ -103,6 +116,15 @@ public struct AlertDesk: Sendable {
                 return .done(.quiet)
             case .open(var episode):
                 episode.resource = await engine.alarmResource(stored.alarm)
+                var environment: String?
+                if let resource = episode.resource { environment = await engine.environmentName(of: resource) }
+                let now = clock.now()
+                if let snooze = try store.activeSnoozes().first(where: { $0.covers(stored.alarm, resource: episode.resource,
+                                                                                   environment: environment, at: now) }) {
+                    // Held back: kept, and told when the snooze ends.
+                    try store.suppress(alert: stored.id, by: snooze.id)
+                    return .done(.suppressed)
+                }
                 try store.save(episode, settling: stored.id, as: .pending)
                 return try await present(episode, change: .opened, alert: stored)
             case .changed(let episode):
@@ -165,7 +187,20 @@ public struct AlertDesk: Sendable {
         return .done(.updated)
     }
 
-    static func newID(_ prefix: String) -> String {
+    /// Ends the snoozes whose time has come and says what each held back. Ended in the store
+    /// first: a summary that cannot be posted is logged, not repeated.
+    public func endSnoozes() async {
+        guard let due = try? store.endDueSnoozes(now: clock.now()) else { return }
+        for (snooze, held) in due {
+            do {
+                try await sink.snoozeEnded(snooze, held: held)
+            } catch {
+                logger.warning("alerts.snooze_summary_failed", metadata: ["snooze.id": "\(snooze.id)", "error.message": "\(error)"])
+            }
+        }
+    }
+
+    public static func newID(_ prefix: String) -> String {
         var g = SystemRandomNumberGenerator()
         let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
         return prefix + "-" + String((0..<12).map { _ in alphabet[Int(g.next() % UInt64(alphabet.count))] })

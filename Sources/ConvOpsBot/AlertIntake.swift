@@ -29,13 +29,21 @@ public struct AlertIntake: Service {
             for url in settings.queueURLs {
                 group.addTask { await self.poll(url) }
             }
+            // Then every few seconds: those a failed post left, and those `convops alerts retry` stored.
+            group.addTask {
+                while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }
+                    await self.carryOn()
+                    await self.desk.endSnoozes()
+                }
+            }
         }
     }
 
     func carryOn() async {
         guard let pending = try? desk.store.pendingAlerts(), !pending.isEmpty else { return }
         logger.notice("alerts.carry_on", metadata: ["alerts.pending": "\(pending.count)"])
-        for alert in pending { _ = await desk.show(alert) }
+        for alert in pending where !Task.isShuttingDownGracefully { _ = await desk.show(alert) }
     }
 
     func poll(_ url: String) async {

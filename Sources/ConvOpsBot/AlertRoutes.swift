@@ -20,6 +20,8 @@ public struct AlertSettings: Sendable, Hashable {
     public var defaultChannels: [String] = []
     /// SQS long-poll wait (1–20 s).
     public var pollSeconds: Int = 20
+    /// Where "snooze … until 18:00" is read (`time_zone`, an IANA name; UTC by default).
+    public var timeZone = TimeZone(identifier: "UTC")!
 
     public init() {}
 
@@ -95,7 +97,7 @@ extension AlertSettings {
         guard let map = object as? [String: Any] else {
             throw ConfigurationError("\(source): 'alerts' must be an object with queue_urls, routes and default_channels (see the README's “Alerts”)")
         }
-        let known: Set<String> = ["queue_url", "queue_urls", "routes", "default_channels", "poll_seconds"]
+        let known: Set<String> = ["queue_url", "queue_urls", "routes", "default_channels", "poll_seconds", "time_zone"]
         if let unknown = map.keys.sorted().first(where: { !known.contains($0) }) {
             throw ConfigurationError("\(source): alerts: unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -119,6 +121,12 @@ extension AlertSettings {
                 throw ConfigurationError("\(source): alerts.poll_seconds must be a whole number from 1 to 20 (SQS's longest wait)")
             }
             settings.pollSeconds = n
+        }
+        if let raw = map["time_zone"] {
+            guard let name = raw as? String, let zone = TimeZone(identifier: name) else {
+                throw ConfigurationError("\(source): alerts.time_zone must be a time zone name such as Europe/Berlin or UTC, not '\(raw)'")
+            }
+            settings.timeZone = zone
         }
         if let raw = map["default_channels"] {
             settings.defaultChannels = try channels(raw, at: "\(source): alerts.default_channels")

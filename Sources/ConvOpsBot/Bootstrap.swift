@@ -65,7 +65,7 @@ public struct Runtime: Sendable {
                             waitPollInterval: .milliseconds(Int(configuration.waitPollSeconds * 1000)),
                             waitTimeout: .milliseconds(Int(configuration.waitTimeoutSeconds * 1000)),
                             logGroups: configuration.logGroups, environmentTag: configuration.environmentTag,
-                            ownEnvironment: configuration.environment, logger: logger)
+                            ownEnvironment: configuration.environment, timeZone: configuration.alerts.timeZone, logger: logger)
         return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine, digestShipper: shipper)
     }
 }

@@ -32,7 +32,7 @@ extension Engine {
     public func environmentName(of resource: ResourceRef) -> String? { environment(of: resource).name }
 
     public enum AlertClick: Sendable, Hashable {
-        case acknowledge, fix
+        case acknowledge, fix, snooze
     }
 
     /// A click on an alert's button. `card`: the message it sat on, which must be the one the
@@ -63,6 +63,20 @@ extension Engine {
                 return ([], try store.episode(id: episode.id))
             } catch {
                 return ([.refused(m.text("error.internal"))], nil)
+            }
+        case .snooze:
+            // Snooze 1h: what the alert is about (its resource, else the alarm), like the typed command.
+            let target: SnoozeTarget = episode.resource.map { .resource(ResourceMention($0.id, kind: $0.kind)) } ?? .alarm(episode.alarm.name)
+            let message = InboundMessage(text: "snooze", person: person, channel: origin.channel, standing: origin.standing)
+            var q = Qualifiers()
+            q.region = episode.resource?.region
+            q.account = episode.resource?.account
+            do {
+                return (try await snooze(target, .seconds(3600), q, message: message, m), nil)
+            } catch let error as EngineError {
+                return ([.refused(m.text(error.key, error.arguments))], nil)
+            } catch {
+                return ([.refused(m.text("error.internal", ["id": "-"]))], nil)
             }
         case .fix:
             guard episode.isOpen, let resource = episode.resource, let verb = Self.fixVerb(resource.kind) else {

@@ -42,6 +42,8 @@ public actor Engine {
     let ownEnvironment: String?
     /// Per-person and global bounds on what is being worked on.
     var admission: Admission
+    /// Where "until 18:00" is read (config `alerts.time_zone`).
+    let timeZone: TimeZone
     /// Test fakes for the request service's AWS reads and calls; nil: the real ones.
     let hooks: RequestService.Hooks?
     /// The only code that moves requests: policy check, machine, store, then effects.
@@ -56,8 +58,9 @@ public actor Engine {
                 waitPollInterval: Duration = .seconds(5), waitTimeout: Duration = .seconds(600), delays: any Clock<Duration> = ContinuousClock(),
                 logGroups: [String: String] = [:], environmentTag: String = ResourceEnvironment.defaultTagKey,
                 ownEnvironment: String? = nil, limits: Admission.Limits = Admission.Limits(),
-                hooks: RequestService.Hooks? = nil, logger: Logger) {
+                timeZone: TimeZone = TimeZone(identifier: "UTC")!, hooks: RequestService.Hooks? = nil, logger: Logger) {
         self.hooks = hooks
+        self.timeZone = timeZone
         self.delays = delays
         self.admission = Admission(limits: limits)
         self.logGroups = logGroups
@@ -120,7 +123,7 @@ public actor Engine {
                 guard let (command, typed) = Conversations.repeated(followUp, from: conversations.last(key, now: now)) else {
                     return [Reply.refused(failure.message)]
                 }
-                if command.intent.kind.risk == .mutating, let why = followUp.notARequest {
+                if command.intent.kind.changesSomething, let why = followUp.notARequest {
                     return [Reply.refused(messages(failure.locale).text("grammar.not_a_request.\(why.rawValue)", [
                         "intent": command.intent.kind.rawValue, "target": command.intent.target?.text ?? "", "canonical": command.spoken]))]
                 }
@@ -163,7 +166,7 @@ public actor Engine {
             access.check(Attempt(.ask(intent, account: $0), by: message.person, standing: message.standing, in: message.channel))
         }
         if denials.count == accounts.count, let denial = denials.first {
-            if intent.risk == .mutating {
+            if intent.changesSomething {
                 await audit(refusal: intent.rawValue, target: command.intent.target?.text ?? "-", by: message.person,
                       why: denial.auditReason, requestID: nil)
             }
@@ -271,6 +274,10 @@ public actor Engine {
             return try await logs(target, since: since, filter: filter, command.qualifiers, message: message, m)
         case .history:
             return [Reply.answer(m.text("intent.not_available", ["intent": command.intent.kind.rawValue]))]
+        case .snooze(let target, let length):
+            return try await snooze(target, length, command.qualifiers, message: message, m)
+        case .snoozes:
+            return try snoozes(message: message, m)
         }
     }
 

@@ -30,17 +30,23 @@ extension SlackChannel: AlertSink {
         _ = try await api.postMessage(channel: message.channel, BlockKit.text(line), threadTS: message.ts)
     }
 
+    public func snoozeEnded(_ snooze: Snooze, held: [StoredAlert]) async throws {
+        var lines = [m.text(held.isEmpty ? "snooze.ended_quiet" : "snooze.ended", ["what": snooze.label, "count": String(held.count)])]
+        // One line per alarm and state, most frequent first.
+        var counts: [String: Int] = [:]
+        for a in held { counts["\(a.alarm.name) \(a.alarm.state.rawValue)", default: 0] += 1 }
+        for (what, n) in counts.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(20) { lines.append("• \(n)× \(what)") }
+        _ = try await api.postMessage(channel: snooze.channel, BlockKit.text(lines.joined(separator: "\n")))
+    }
+
     /// Acknowledge and the fix button. Refusals go to the clicker alone.
     func alertClick(_ action: SlackInbound.BlockAction, _ kind: BlockKit.AlertAction, person: Person, standing: Standing) async {
         let channel = action.channelID ?? ""
         let context = Context.click(channel: channel, user: action.userID)
-        let click: Engine.AlertClick
-        switch kind {
-        case .acknowledge: click = .acknowledge
-        case .fix: click = .fix
-        case .snooze:
-            await say(m.text("alert.snooze_unavailable"), to: context, privately: true)
-            return
+        let click: Engine.AlertClick = switch kind {
+        case .acknowledge: .acknowledge
+        case .fix: .fix
+        case .snooze: .snooze
         }
         let card = AlertMessage(episodeID: action.value, channel: channel, ts: action.messageTS ?? "")
         let (replies, changed) = await engine.alertClick(click, episodeID: String(action.value.prefix(64)), card: card, by: person,
@@ -116,6 +122,7 @@ extension SlackChannel: AlertSink {
             if let r = e.resource, Engine.fixVerb(r.kind) != nil {
                 buttons.append(.init(m.text("alert.fix.restart", ["name": r.name ?? r.id]), .fix, value: e.id, primary: true))
             }
+            buttons.append(.init(m.text("alert.snooze"), .snooze, value: e.id))
         }
         return AlertCard(tone: tone, header: header, reason: a.reason, fields: fields, notes: notes, links: links, buttons: buttons)
     }

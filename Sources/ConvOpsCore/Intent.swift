@@ -14,6 +14,10 @@ public enum Intent: Sendable, Hashable {
     case cancel
     case help(topic: String?)
     case whoami
+    /// Hold back new alert posts for a resource, an alarm or (maintenance) an environment.
+    case snooze(SnoozeTarget, SnoozeLength)
+    /// The snoozes in force.
+    case snoozes
 
     public var kind: IntentKind {
         switch self {
@@ -30,6 +34,9 @@ public enum Intent: Sendable, Hashable {
         case .cancel: .cancel
         case .help: .help
         case .whoami: .whoami
+        case .snooze(.environment, _): .maintenance
+        case .snooze: .snooze
+        case .snoozes: .snoozes
         }
     }
 
@@ -40,6 +47,7 @@ public enum Intent: Sendable, Hashable {
         case .restart(let t), .stop(let t), .start(let t): t
         case .scale(let t, _): t
         case .logs(let t, _, _): t
+        case .snooze(.resource(let t), _): t
         default: nil
         }
     }
@@ -52,6 +60,19 @@ public enum ScaleChange: Sendable, Hashable {
 
 public enum AlarmStateFilter: String, Sendable, Hashable, CaseIterable {
     case alarm = "ALARM", ok = "OK", insufficientData = "INSUFFICIENT_DATA", any = "ANY"
+}
+
+/// What a snooze holds back: alerts about one resource, of one alarm, or from one environment.
+public enum SnoozeTarget: Sendable, Hashable {
+    case resource(ResourceMention)
+    case alarm(String)
+    case environment(String)
+}
+
+/// How long: a span from now, or until a time of day (minutes after midnight; the next one).
+public enum SnoozeLength: Sendable, Hashable {
+    case seconds(Int)
+    case until(minuteOfDay: Int)
 }
 
 public enum HistoryScope: String, Sendable, Hashable, CaseIterable {
@@ -94,6 +115,7 @@ extension Intent {
         case .start: .start(target: target)
         case .scale(_, let change): .scale(target: target, change: change)
         case .logs(_, let since, let filter): .logs(target: target, sinceSeconds: since, filter: filter)
+        case .snooze(.resource, let length): .snooze(.resource(target), length)
         default: self
         }
     }

@@ -2,6 +2,7 @@
 public enum IntentKind: String, Sendable, Hashable, CaseIterable, Codable {
     case status, restart, stop, start, scale, alarms, logs, history
     case approve, reject, cancel, help, whoami
+    case snooze, maintenance, snoozes
 
     /// Whether running the intent changes something in AWS. Mutating intents always go
     /// through a plan and a confirmation; `commands/` files must declare the same risk.
@@ -11,6 +12,10 @@ public enum IntentKind: String, Sendable, Hashable, CaseIterable, Codable {
         default: .readOnly
         }
     }
+
+    /// Whether it changes something: in AWS (mutating), or what alerts reach people (snoozes).
+    /// Negated, questioned or supposed ("don't snooze web-1"), such text is never a request.
+    public var changesSomething: Bool { risk == .mutating || self == .snooze || self == .maintenance }
 
     /// The slots an intent accepts, by name. `commands/` files may only use these.
     public var slots: [SlotSpec] {
@@ -28,6 +33,10 @@ public enum IntentKind: String, Sendable, Hashable, CaseIterable, Codable {
         case .approve, .reject: [SlotSpec("request", .requestID, required: false)]
         case .cancel, .whoami: []
         case .help: [SlotSpec("topic", .word, required: false)]
+        case .snooze: [SlotSpec("target", .resource, required: false), SlotSpec("alarm", .text, required: false),
+                       SlotSpec("for", .duration, required: false), SlotSpec("until", .time, required: false)]
+        case .maintenance: [SlotSpec("for", .duration, required: false), SlotSpec("until", .time, required: false)]
+        case .snoozes: []
         }
     }
 
@@ -58,6 +67,6 @@ public struct SlotSpec: Sendable, Hashable {
 
 /// The types a slot value can have. The grammar extracts and normalizes each.
 public enum SlotType: String, Sendable, Hashable, CaseIterable, Codable {
-    case resource, count, delta, duration, text, word, environment, region, alarmState = "alarm-state", scope
+    case resource, count, delta, duration, time, text, word, environment, region, alarmState = "alarm-state", scope
     case requestID = "request-id"
 }

@@ -88,6 +88,22 @@ extension Command {
         case .cancel: intent = .cancel
         case .help: intent = .help(topic: slot("topic")?.text)
         case .whoami: intent = .whoami
+        case .snooze, .maintenance:
+            // An hour unless said otherwise: the same as the alert's Snooze button.
+            let length: SnoozeLength = if let minute = slot("until")?.number {
+                .until(minuteOfDay: minute)
+            } else {
+                .seconds(slot("for")?.number ?? 3600)
+            }
+            if kind == .maintenance {
+                guard let environment = slot("env")?.text else { throw IntentError(kind: kind, missingSlot: "env") }
+                intent = .snooze(.environment(environment), length)
+            } else if let alarm = slot("alarm")?.text {
+                intent = .snooze(.alarm(alarm), length)
+            } else {
+                intent = .snooze(.resource(try required("target")), length)
+            }
+        case .snoozes: intent = .snoozes
         }
         self.init(intent, qualifiers: Qualifiers(environment: slot("env")?.text,
                                                  region: slot("region")?.text,

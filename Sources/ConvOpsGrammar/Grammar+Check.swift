@@ -70,6 +70,7 @@ extension Grammar {
         case .count: return ["3"]
         case .delta: return ["+2"]
         case .duration: return ["15m"]
+        case .time: return ["18:00"]
         case .text: return ["sample", "text"]
         case .word: return ["sample"]
         case .environment: return ["prod"]

@@ -25,7 +25,7 @@ extension Grammar {
             // "should I restart…", "sollen wir … stoppen", "if we restart…": drop the question word and the subject.
             let rest = Array(content.drop { !grammar.tables.wordClass($0).isDisjoint(with: [.question, .subject]) })
             if !rest.isEmpty, case .parsed(let parsed, let rule) = match(rest, analysis.qualifiers, grammar, text),
-               parsed.intent.risk == .mutating {
+               parsed.intent.changesSomething {
                 return .parsed(parsed, rule)
             }
         }
@@ -182,6 +182,9 @@ extension Grammar {
             case .duration:
                 let matcher = Matcher(program, tokens, tables, slotWords)
                 value = .number(Int(matcher.durationSeconds(Int(capture.start), Int(capture.end)) ?? 0))
+            case .time:
+                let matcher = Matcher(program, tokens, tables, slotWords)
+                value = .number(Int(matcher.clockMinutes(Int(capture.start), Int(capture.end)) ?? 0))
             case .environment: value = .text(vocabulary.text(tables.environments[Int(t.id)]))
             case .alarmState: value = .text(slotWords.alarmStates[t.id] ?? AlarmStateFilter.alarm.rawValue)
             case .scope: value = .text(slotWords.scopes[t.id] ?? HistoryScope.mine.rawValue)

@@ -44,7 +44,7 @@ extension Grammar {
                                          suggestions: [], locale: grammar.locale))
         }
         let outcome = match(analysis, grammar, text)
-        if case .parsed(let parsed, _) = outcome, parsed.intent.risk == .readOnly || analysis.notARequest == nil {
+        if case .parsed(let parsed, _) = outcome, !parsed.intent.changesSomething || analysis.notARequest == nil {
             return .success(parsed)
         }
         let catalog = messages(for: grammar.locale)
@@ -52,7 +52,7 @@ extension Grammar {
         case .empty:
             return .failure(ParseFailure(reason: .empty, message: catalog.text("grammar.empty"), suggestions: ["help"], locale: grammar.locale))
         case .parsed(let parsed, let rule):
-            if parsed.intent.risk == .mutating, let why = analysis.notARequest {
+            if parsed.intent.changesSomething, let why = analysis.notARequest {
                 return .failure(refusal(parsed, rule: rule, why: why, catalog))
             }
             return .success(parsed)
@@ -64,7 +64,7 @@ extension Grammar {
         case .outOfRange(let rule, let slot, let type, let typed):
             // "don't scale api to 99999": what decides is that it is not a request. A question
             // ("scale api to 99999?") is told the limit.
-            if rule.intent.risk == .mutating, let why = analysis.notARequest, why != .question {
+            if rule.intent.changesSomething, let why = analysis.notARequest, why != .question {
                 let message = catalog.text("grammar.not_a_request.\(why.rawValue)", ["intent": rule.intent.rawValue, "target": "",
                                                                                     "canonical": rule.usage])
                 return .failure(ParseFailure(reason: .notARequest(rule.intent, why), message: message,
@@ -79,7 +79,7 @@ extension Grammar {
                     "max_days": String(GrammarLimits.lookBackSeconds / 86_400)]),
                 suggestions: [rule.usage], locale: grammar.locale))
         case .missingSlot(let rule, let slot):
-            if rule.intent.risk == .mutating, analysis.notARequest != nil {
+            if rule.intent.changesSomething, analysis.notARequest != nil {
                 return .failure(noMatch(text, ["help"], grammar, catalog))
             }
             let usage = rule.elements.usage

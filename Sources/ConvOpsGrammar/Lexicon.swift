@@ -55,13 +55,15 @@ struct Lexicon: Sendable, Decodable {
     /// matched with no resource named means the last message's ("und jetzt neu starten").
     /// Removed before matching, like filler.
     var continuations: [String] = []
+    /// Words after an hour that make it a time of day ("18 Uhr").
+    var clockWords: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case filler, compounds, polite, questions, negation, conditional, report, outcome, subjects, numbers, units
         case durationWords = "duration_words", environments
         case qualifierPrepositions = "qualifier_prepositions", accountWords = "account_words"
         case regionWords = "region_words", environmentWords = "environment_words", pronouns
-        case references, same, picks, kinds, continuations
+        case references, same, picks, kinds, continuations, clockWords = "clock_words"
     }
 
     init() {}
@@ -110,6 +112,7 @@ struct Lexicon: Sendable, Decodable {
         same = try list(.same)
         picks = try list(.picks)
         continuations = try list(.continuations)
+        clockWords = try list(.clockWords)
         kinds = [:]
         for (kind, words) in try c.decodeIfPresent([String: [String]].self, forKey: .kinds) ?? [:] {
             guard ResourceKind(rawValue: kind) != nil else {
@@ -152,6 +155,8 @@ struct WordClass: OptionSet, Sendable, Hashable {
     static let kind = WordClass(rawValue: 1 << 19)
     /// "and now", "then", "und jetzt": the conversation goes on.
     static let continuation = WordClass(rawValue: 1 << 20)
+    /// "Uhr" in "18 Uhr": the number before it is an hour of the day.
+    static let clockWord = WordClass(rawValue: 1 << 21)
 
     /// Classes that are taken out before rules are matched.
     static let stripped: WordClass = [.filler, .polite, .negation, .conditional, .report, .outcome, .continuation]
@@ -182,7 +187,7 @@ struct LocaleTablesBuilder {
             (lexicon.accountWords, .account), (lexicon.regionWords, .region), (lexicon.environmentWords, .environmentWord),
             (lexicon.durationWords, .durationWord), (lexicon.pronouns, .pronoun),
             (lexicon.references, .reference), (lexicon.same, .same), (lexicon.picks, .pick),
-            (lexicon.continuations, .continuation),
+            (lexicon.continuations, .continuation), (lexicon.clockWords, .clockWord),
         ]
         var single: [(Int32, WordClass)] = []
         var multi: [([Int32], WordClass)] = []

@@ -199,6 +199,7 @@ struct Matcher {
     static func maxTokens(_ type: SlotType) -> Int {
         switch type {
         case .duration: 6
+        case .time: 2
         case .text: 64
         default: 1
         }
@@ -209,13 +210,17 @@ struct Matcher {
         switch slot.type {
         case .text: return true
         case .duration: return durationSeconds(ti, ti + length) != nil
+        case .time: return clockMinutes(ti, ti + length) != nil
         default: break
         }
         guard length == 1 else { return false }
         let t = tokens[ti]
         switch slot.type {
         // "restart it": the resource of the last message, which the engine fills in.
-        case .resource: return ((t.nameLike || t.quoted) && !tables.knows(t)) || tables.wordClass(t).contains(.reference)
+        // A number before a unit is an amount of time ("for 4 hours"), never a resource's name.
+        case .resource:
+            if t.digits >= 0, !t.quoted, ti + 1 < tokens.count, tokens[ti + 1].id >= 0, tables.units[Int(tokens[ti + 1].id)] > 0 { return false }
+            return ((t.nameLike || t.quoted) && !tables.knows(t)) || tables.wordClass(t).contains(.reference)
         case .requestID: return t.nameLike && !tables.knows(t) && Self.isRequestID(t)
         case .word: return true
         // Any size matches here; `Grammar.outOfRange` refuses what is too large, by name.
@@ -228,8 +233,18 @@ struct Matcher {
         case .region: return t.region
         case .alarmState: return t.id >= 0 && !t.quoted && slotWords.alarmStates[t.id] != nil
         case .scope: return t.id >= 0 && !t.quoted && slotWords.scopes[t.id] != nil
-        case .text, .duration: return false
+        case .text, .duration, .time: return false
         }
+    }
+
+    /// "18:00", "18:00 Uhr", "18 Uhr": minutes after midnight.
+    func clockMinutes(_ start: Int, _ end: Int) -> Int32? {
+        let t = tokens[start]
+        if end - start == 1 { return t.clock >= 0 && !t.quoted ? t.clock : nil }
+        guard end - start == 2, tables.wordClass(tokens[start + 1]).contains(.clockWord) else { return nil }
+        if t.clock >= 0 { return t.clock }
+        guard let hour = tables.number(t), (0...24).contains(hour) else { return nil }
+        return Int32(hour % 24) * 60
     }
 
     /// Request ids as the engine makes them: `r` and 7 letters or digits.

@@ -23,6 +23,8 @@ struct Token: Sendable {
     /// "15m": the amount and the vocabulary id of the unit after it (else -1).
     var gluedAmount: Int32
     var gluedUnit: Int32
+    /// "18:00", "9:30", "18.00": minutes after midnight, else -1.
+    var clock: Int32 = -1
 }
 
 extension Token {
@@ -222,6 +224,24 @@ enum Tokenizer {
         return nil
     }
 
+    /// "H:MM", "HH:MM" or "HH.MM" (24-hour) as minutes after midnight, else -1.
+    @inline(__always)
+    static func clockMinutes(_ f: UnsafeBufferPointer<UInt8>) -> Int32 {
+        guard f.count == 4 || f.count == 5 else { return -1 }
+        let sep = f.count - 3
+        guard f[sep] == 0x3A || f[sep] == 0x2E else { return -1 }
+        var hours: Int32 = 0, minutes: Int32 = 0
+        for k in 0..<sep {
+            guard f[k] >= 0x30, f[k] <= 0x39 else { return -1 }
+            hours = hours * 10 + Int32(f[k] - 0x30)
+        }
+        for k in (sep + 1)..<f.count {
+            guard f[k] >= 0x30, f[k] <= 0x39 else { return -1 }
+            minutes = minutes * 10 + Int32(f[k] - 0x30)
+        }
+        return hours < 24 && minutes < 60 ? hours * 60 + minutes : -1
+    }
+
     /// Works out the numeric and name facts of a token once.
     private static func facts(_ t: inout Token, _ raw: UnsafeBufferPointer<UInt8>, _ f: UnsafeBufferPointer<UInt8>, _ vocabulary: Vocabulary) {
         if let first = raw.first, isAlnum(first), raw.count <= 2048 {
@@ -256,6 +276,7 @@ enum Tokenizer {
             }
             if ok { t.signed = sign == 0x2D ? -v : v }
         }
+        t.clock = clockMinutes(f)
         t.region = f.count >= 9 && f.count <= 20 && isRegion(f)
         if f.count == 8, f[0] == 0x72 {
             var ok = true

@@ -123,6 +123,22 @@ enum Migrations {
             attempts INTEGER NOT NULL
         );
         """,
+        // 4: snoozes, and which snooze held an alert back.
+        """
+        CREATE TABLE snoozes (
+            id TEXT PRIMARY KEY,
+            scope TEXT NOT NULL,
+            target TEXT NOT NULL,
+            label TEXT NOT NULL,
+            until_at REAL NOT NULL,
+            created_at REAL NOT NULL,
+            created_by TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            ended_at REAL
+        );
+        CREATE INDEX snoozes_by_end ON snoozes(ended_at, until_at);
+        ALTER TABLE alerts ADD COLUMN snooze_id TEXT;
+        """,
     ]
 }
 
@@ -156,7 +172,10 @@ extension Store {
         "chat_messages": ["request_id": .operational, "role": .operational, "channel": .channelIdentifier, "ts": .channelIdentifier],
         "alerts": ["id": .operational, "delivery_id": .operational, "alarm_key": .awsIdentifiers, "state": .operational,
                    "changed_at_ms": .operational, "received_at": .operational, "alarm": .alarmNotification,
-                   "disposition": .operational, "episode_id": .operational],
+                   "disposition": .operational, "episode_id": .operational, "snooze_id": .operational],
+        "snoozes": ["id": .operational, "scope": .operational, "target": .awsIdentifiers, "label": .awsIdentifiers,
+                    "until_at": .operational, "created_at": .operational, "created_by": .accountInformation,
+                    "channel": .channelIdentifier, "ended_at": .operational],
         "alert_episodes": ["id": .operational, "alarm_key": .awsIdentifiers, "alarm": .alarmNotification, "state": .operational,
                            "opened_at": .operational, "updated_at": .operational, "last_change_ms": .operational,
                            "closed_at": .operational, "changes": .operational, "alarms": .operational,

@@ -13,6 +13,8 @@ public enum AlertDisposition: String, Sendable, Hashable, CaseIterable {
     case quiet
     /// No route leads anywhere (no default channel).
     case unrouted
+    /// Held back by a snooze; summed up when it ends.
+    case suppressed
 }
 
 /// A message from the alarm queue as the store keeps it.

@@ -62,4 +62,19 @@ import Testing
         let result = try await Subprocess.run(path, [Self.root + "/deploy/convops-role.yaml"])
         #expect(result.status == 0, "cfn-lint: \(result.stdout)\(result.stderr)")
     }
+
+    /// The alarm intake: topic → queue (with a dead-letter queue), and only that topic may send.
+    @Test func theAlertsTemplateLintsCleanAndOnlyTheTopicMaySend() async throws {
+        let template = try String(contentsOfFile: Self.root + "/deploy/convops-alerts.yaml", encoding: .utf8)
+        for part in ["AWS::SNS::Topic", "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::SNS::Subscription", "deadLetterTargetArn",
+                     "aws:SourceArn: !Ref AlarmTopic", "Service: sns.amazonaws.com", "Action: sqs:SendMessage", "SqsManagedSseEnabled: true"] {
+            #expect(template.contains(part), "\(part)")
+        }
+        #expect(!template.contains("Principal: \"*\""), "no anonymous senders")
+        let env = ProcessInfo.processInfo.environment
+        let lint = env["CONVOPS_CFN_LINT"].flatMap { $0.isEmpty ? nil : $0 } ?? Subprocess.which("cfn-lint")
+        let path = try #require(lint, "cfn-lint is not installed: run scripts/test, which installs it")
+        let result = try await Subprocess.run(path, [Self.root + "/deploy/convops-alerts.yaml"])
+        #expect(result.status == 0, "cfn-lint: \(result.stdout)\(result.stderr)")
+    }
 }

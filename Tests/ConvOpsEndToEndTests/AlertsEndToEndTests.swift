@@ -130,4 +130,30 @@ import Testing
         #expect(parked.contains { $0.reason.contains("NewStateValue 'PANIC'") })
         #expect(try r.rig.store().parkedBody(id: parked[0].id) != nil)
     }
+
+    @Test func snoozeOneHourFromTheAlertHoldsBackTheNextAlarmOnThatResource() async throws {
+        let r = try await Rig.start()
+        defer { Task { await r.rig.stop() } }
+        try await r.send(try r.notification(alarm: "web-1-memory", state: "ALARM", at: "2026-12-03T12:00:00.000+0000", instance: r.web1))
+        try await r.rig.emulator.wait("the alert posted") { r.posts.contains { r.button(.snooze, on: $0) != nil } }
+        let post = try #require(r.posts.first)
+        let episode = try #require(r.button(.snooze, on: post))
+        _ = try r.rig.emulator.click(BlockKit.AlertAction.snooze.rawValue, value: episode, user: "U111", channel: Self.alerts, messageTS: post.ts)
+        try await r.rig.emulator.wait("the snooze stored") { ((try? r.rig.store().activeSnoozes().count) ?? 0) == 1 }
+        let snooze = try #require(try r.rig.store().activeSnoozes().first)
+        #expect(snooze.scope == .resource && snooze.target == r.web1 && snooze.label == "web-1")
+        #expect(abs(snooze.until.timeIntervalSince(snooze.createdAt) - 3600) < 1)
+        // Another alarm on web-1: held back, kept; one on another resource still posts.
+        try await r.send(try r.notification(alarm: "web-1-disk", state: "ALARM", at: "2026-12-03T12:05:00.000+0000", instance: r.web1))
+        try await r.send(try r.notification(alarm: "other-cpu", state: "ALARM", at: "2026-12-03T12:05:00.000+0000", instance: "i-0000000000000000f"))
+        try await r.rig.emulator.wait("the other alarm posted") { r.posts.contains { $0.text.contains("other-cpu") } }
+        try await r.rig.emulator.wait("the held one stored") { ((try? r.rig.store().alertDispositions()[.suppressed]) ?? 0) == 1 }
+        #expect(!r.posts.contains { $0.text.contains("web-1-disk") })
+        // Typed in Slack: what is snoozed, in the person's words.
+        _ = try r.rig.emulator.slashCommand("what's snoozed?", user: "U111", channel: Self.alerts)
+        try await r.rig.emulator.wait("the snoozes listed") {
+            r.rig.emulator.ackFrames.contains { $0.contains("web-1 (resource) until") && $0.contains("1 alert(s) held") }
+                || r.rig.emulator.ephemerals.contains { $0.text.contains("web-1 (resource) until") }
+        }
+    }
 }

@@ -45,7 +45,7 @@ func diagnostics(_ result: Result<Grammar, GrammarLoadError>) -> [String] {
             colour blue
             """
         #expect(diagnostics(load(["restart.cmd": file])) == [
-            "restart.cmd:4:13: unknown slot type 'resorce' (known: resource, count, delta, duration, text, word, environment, region, alarm-state, scope, request-id)",
+            "restart.cmd:4:13: unknown slot type 'resorce' (known: resource, count, delta, duration, time, text, word, environment, region, alarm-state, scope, request-id)",
             "restart.cmd:6:13: missing '}' for this '{'",
             "restart.cmd:7:13: missing ']' for this '['",
             "restart.cmd:8:18: empty alternative in '( … )'",
@@ -56,7 +56,7 @@ func diagnostics(_ result: Result<Grammar, GrammarLoadError>) -> [String] {
 
     @Test func unknownIntentsAndRiskMismatchesAreRefused() {
         #expect(diagnostics(load(["x.cmd": "intent reboot\nrisk mutating\nhelp help.x\nen: reboot\n"])).first ==
-            "x.cmd:1:8: unknown intent 'reboot' (known: status, restart, stop, start, scale, alarms, logs, history, approve, reject, cancel, help, whoami)")
+            "x.cmd:1:8: unknown intent 'reboot' (known: status, restart, stop, start, scale, alarms, logs, history, approve, reject, cancel, help, whoami, snooze, maintenance, snoozes)")
         #expect(diagnostics(load(["restart.cmd": good.replacingOccurrences(of: "risk mutating", with: "risk read-only")])) ==
             ["restart.cmd:1:1: intent 'restart' is mutating; the file says read-only"])
     }

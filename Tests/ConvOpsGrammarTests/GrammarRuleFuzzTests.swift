@@ -43,6 +43,9 @@ enum RuleFuzz {
                 }
             }
             return out
+        case .time:
+            return ["18:00", "0:00", "23:59", "24:00", "18:60", "99:99", "18.00", "18 uhr", "18:00 Uhr", "25 uhr", "-1 uhr",
+                    "2147483648 uhr", "18:00:00", "１８:００", "18：00", ":", "18:", ":00", String(repeating: "1", count: 400) + ":00"]
         case .environment: return ["prod", "staging", "PROD", "production", "nowhere", ""]
         case .region: return ["eu-west-1", "us-gov-west-1", "xx-yyyyyyyyyyyyyyyy-9", "eu-west-1" + String(repeating: "1", count: 100)]
         case .requestID: return ["r4k7qzab", "rAAAAAAA", "r", String(repeating: "r", count: 5_000)]

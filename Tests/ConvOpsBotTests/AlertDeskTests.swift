@@ -1,0 +1,167 @@
+@testable import ConvOpsBot
+import ConvOpsCore
+import ConvOpsStore
+import ConvOpsTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// The desk over a real SQLite file and a manual clock, with a recording chat: one post per
+/// episode, redeliveries recognised, snoozes that hold back, end by themselves and sum up.
+@Suite struct AlertDeskTests {
+    final class Chat: AlertSink {
+        struct Seen: Sendable {
+            var posts: [(channel: String, notice: AlertNotice)] = []
+            var updates: [AlertNotice] = []
+            var replies: [AlertNotice] = []
+            var summaries: [(Snooze, Int)] = []
+            var failing = false
+        }
+        let seen = Mutex(Seen())
+
+        func post(_ notice: AlertNotice, to channel: String) async throws -> String {
+            try seen.withLock { s in
+                if s.failing { throw TestSupportError("Slack is down") }
+                s.posts.append((channel, notice))
+                return "1700000000.\(s.posts.count)"
+            }
+        }
+        func update(_ notice: AlertNotice, at message: AlertMessage) async throws { seen.withLock { $0.updates.append(notice) } }
+        func reply(_ notice: AlertNotice, under message: AlertMessage) async throws { seen.withLock { $0.replies.append(notice) } }
+        func snoozeEnded(_ snooze: Snooze, held: [StoredAlert]) async throws { seen.withLock { $0.summaries.append((snooze, held.count)) } }
+    }
+
+    struct Rig {
+        let bot: Bot
+        let chat = Chat()
+        let desk: AlertDesk
+
+        init(policy: AccessPolicy = .openSolo) throws {
+            bot = try Bot(policy: policy)
+            var settings = AlertSettings()
+            settings.defaultChannels = ["C0ALERTS01"]
+            desk = AlertDesk(store: bot.store, engine: bot.engine, settings: settings, sink: chat, clock: bot.clock, logger: .quiet)
+        }
+
+        func body(_ alarm: String, _ state: String, minute: Int, messageID: String = UUID().uuidString) -> String {
+            let time = Timestamp.format(Date(timeIntervalSince1970: 1_767_225_600 + Double(minute * 60)))
+            let inner: JSON = ["AlarmName": .string(alarm), "NewStateValue": .string(state), "StateChangeTime": .string(time),
+                               "AlarmArn": .string("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:\(alarm)"),
+                               "NewStateReason": "Threshold Crossed", "AWSAccountId": "123456789012",
+                               "Trigger": ["MetricName": "CPUUtilization", "Namespace": "AWS/EC2", "Threshold": 80,
+                                           "Dimensions": [["name": "InstanceId", "value": "i-0123456789abcdef0"]]]]
+            let envelope: JSON = ["Type": "Notification", "MessageId": .string(messageID), "TopicArn": "arn:aws:sns:eu-west-1:123456789012:alarms",
+                                  "Message": .string(inner.text)]
+            return envelope.text
+        }
+
+        func say(_ text: String, as person: Person = Person(id: "U-alice", name: "alice")) async -> [Reply] {
+            await bot.engine.handle(InboundMessage(text: text, person: person, channel: "C0OPS00001"))
+        }
+    }
+
+    @Test func oneEpisodeOnePostRedeliveriesRecognisedRecoveryUpdates() async throws {
+        let r = try Rig()
+        defer { r.bot.remove() }
+        let first = r.body("cpu-high", "ALARM", minute: 0, messageID: "m-1")
+        #expect(await r.desk.take(body: first, queueMessageID: "q-1") == .done(.posted))
+        // The same SNS message again, and the same change under another MessageId: seen.
+        #expect(await r.desk.take(body: first, queueMessageID: "q-1") == .done(.posted))
+        #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 0), queueMessageID: "q-2") == .done(.posted))
+        #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 5), queueMessageID: "q-3") == .done(.updated))
+        // A late OK from before the second ALARM: stored, nothing said.
+        #expect(await r.desk.take(body: r.body("cpu-high", "OK", minute: 3), queueMessageID: "q-4") == .done(.quiet))
+        #expect(await r.desk.take(body: r.body("cpu-high", "OK", minute: 12), queueMessageID: "q-5") == .done(.updated))
+        let seen = r.chat.seen.withLock { $0 }
+        #expect(seen.posts.count == 1)
+        #expect(seen.updates.map(\.change) == [.again, .resolved])
+        #expect(seen.updates.last?.episode.alarms == 2)
+        #expect(try r.bot.store.alertDispositions() == [.posted: 1, .updated: 2, .quiet: 1])
+    }
+
+    @Test func aChatThatIsDownLeavesTheMessageInTheQueueAndNothingIsLost() async throws {
+        let r = try Rig()
+        defer { r.bot.remove() }
+        r.chat.seen.withLock { $0.failing = true }
+        let body = r.body("disk-full", "ALARM", minute: 0, messageID: "m-9")
+        guard case .retryLater = await r.desk.take(body: body, queueMessageID: "q-9") else { Issue.record("kept in the queue"); return }
+        #expect(try r.bot.store.pendingAlerts().count == 1)
+        r.chat.seen.withLock { $0.failing = false }
+        // The queue delivers it again: carried on where it stopped, posted once.
+        #expect(await r.desk.take(body: body, queueMessageID: "q-9") == .done(.posted))
+        #expect(r.chat.seen.withLock { $0.posts.count } == 1)
+        #expect(try r.bot.store.pendingAlerts().isEmpty)
+    }
+
+    @Test func aSnoozeHoldsBackEndsByItselfAndSumsUp() async throws {
+        let r = try Rig()
+        defer { r.bot.remove() }
+        let said = await r.say("snooze alarm cpu-high 2h")
+        #expect(said.first?.text.contains("until") == true, "\(said)")
+        #expect(try r.bot.store.activeSnoozes().count == 1)
+        #expect(try r.bot.store.auditEntries(limit: 10).contains { $0.action == "alert.snooze" && $0.decision == .snoozed })
+        #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 1), queueMessageID: "q-1") == .done(.suppressed))
+        #expect(await r.desk.take(body: r.body("other", "ALARM", minute: 1), queueMessageID: "q-2") == .done(.posted))
+        #expect(await r.say("snoozes").first?.text.contains("cpu-high (alarm)") == true)
+        // Not yet over: nothing ends.
+        r.bot.clock.advance(by: 3600)
+        await r.desk.endSnoozes()
+        #expect(r.chat.seen.withLock { $0.summaries.isEmpty })
+        r.bot.clock.advance(by: 3601)
+        await r.desk.endSnoozes()
+        let summaries = r.chat.seen.withLock { $0.summaries }
+        #expect(summaries.count == 1 && summaries.first?.1 == 1 && summaries.first?.0.channel == "C0OPS00001")
+        await r.desk.endSnoozes()
+        #expect(r.chat.seen.withLock { $0.summaries.count } == 1, "summed up once")
+        // Over: the next ALARM posts.
+        #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 200), queueMessageID: "q-3") == .done(.posted))
+        #expect(await r.say("snoozes").first?.text == "Nothing is snoozed.")
+    }
+
+    @Test func aResourceSnoozeCoversItsAlarmsByTheirDimensions() async throws {
+        let r = try Rig()
+        defer { r.bot.remove() }
+        let now = r.bot.clock.now()
+        try r.bot.store.add(Snooze(id: "sz-1", scope: .resource, target: "i-0123456789abcdef0", label: "orders-db",
+                                   until: now.addingTimeInterval(600), createdAt: now, channel: "C0OPS00001"),
+                            by: Person(id: "U-alice", name: "alice"))
+        #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 1), queueMessageID: "q-1") == .done(.suppressed))
+    }
+
+    @Test(arguments: ["don't snooze alarm cpu-high", "should we snooze alarm cpu-high?", "snooze alarm cpu-high 999999 weeks",
+                      "snooze alarm cpu-high for 10 seconds", "I snoozed alarm cpu-high"])
+    func deliberationAndBoundsSnoozeNothing(text: String) async throws {
+        let r = try Rig()
+        defer { r.bot.remove() }
+        _ = await r.say(text)
+        #expect(try r.bot.store.activeSnoozes().isEmpty)
+    }
+
+    @Test func whoMayNotSnoozeIsRefusedAndAudited() async throws {
+        let policy = AccessPolicy(mode: .team, groups: ["oncall": ["U-alice"]],
+                                  rules: [.init(who: ["*"], intents: [.status, .help, .snoozes]),
+                                          .init(who: ["group:oncall"], intents: [.snooze, .maintenance], environments: ["*"])])
+        let r = try Rig(policy: policy)
+        defer { r.bot.remove() }
+        let mallory = Person(id: "U-mallory", name: "mallory")
+        let refused = await r.say("snooze alarm cpu-high 2h", as: mallory)
+        #expect(refused.first?.isRefusal == true)
+        #expect(await r.say("maintenance prod until 18:00", as: mallory).first?.isRefusal == true)
+        #expect(try r.bot.store.activeSnoozes().isEmpty)
+        #expect(await r.say("snooze alarm cpu-high 2h").first?.isRefusal == false)
+        #expect(await r.say("maintenance prod until 18:00").first?.text.contains("Maintenance for prod") == true)
+        #expect(try r.bot.store.activeSnoozes().count == 2)
+    }
+
+    @Test func untilATimeOfDayIsTheNextOneInTheConfiguredZone() {
+        let utc = TimeZone(identifier: "UTC")!
+        let now = Timestamp.parse("2026-12-03T12:30:00Z")!
+        #expect(Snooze.end(of: .until(minuteOfDay: 18 * 60), from: now, in: utc) == Timestamp.parse("2026-12-03T18:00:00Z"))
+        #expect(Snooze.end(of: .until(minuteOfDay: 9 * 60), from: now, in: utc) == Timestamp.parse("2026-12-04T09:00:00Z"))
+        let berlin = TimeZone(identifier: "Europe/Berlin")!
+        #expect(Snooze.end(of: .until(minuteOfDay: 18 * 60), from: now, in: berlin) == Timestamp.parse("2026-12-03T17:00:00Z"))
+        // Across the spring change (2027-03-28 02:00 → 03:00 in Berlin): 18:00 is at +02:00.
+        let spring = Timestamp.parse("2027-03-28T00:30:00Z")!
+        #expect(Snooze.end(of: .until(minuteOfDay: 18 * 60), from: spring, in: berlin) == Timestamp.parse("2027-03-28T16:00:00Z"))
+    }
+}
