@@ -18,6 +18,12 @@ public final class MotoServer: @unchecked Sendable {
     }
 
     public static func start() async throws -> MotoServer {
+        // Each start is seconds of Python on a 2-core machine: a dozen at once starves every
+        // loopback socket test running beside them. Two at a time.
+        try await StartGate.moto.run { try await startNow() }
+    }
+
+    private static func startNow() async throws -> MotoServer {
         let configured = ProcessInfo.processInfo.environment["CONVOPS_MOTO_SERVER"].flatMap { $0.isEmpty ? nil : $0 }
         guard let moto = configured ?? Subprocess.which("moto_server") else {
             throw TestSupportError("moto_server is not installed: run scripts/test (it installs moto[server] with pip)")

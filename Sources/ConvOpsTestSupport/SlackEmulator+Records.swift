@@ -21,7 +21,7 @@ extension SlackEmulator {
     public func resetLatencies() { state.withLock { $0.ackLatencies.removeAll() } }
 
     /// Waits until `condition` holds, or fails after `timeout`.
-    public func wait(_ what: String, timeout: Duration = .seconds(30), _ condition: @Sendable () -> Bool) async throws {
+    public func wait(_ what: String, timeout: Duration = .seconds(60), _ condition: @Sendable () -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while !condition() {
             guard ContinuousClock.now < deadline else {

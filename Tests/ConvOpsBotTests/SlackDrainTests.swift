@@ -44,7 +44,7 @@ import Testing
             let channel = SlackChannel(engine: bot.engine, api: api, socket: socket, messages: sharedGrammar.messages(for: "en"),
                                        options: .init(drain: drain), logger: logger)
             let serving = Task { await channel.serve() }
-            try await emulator.wait("a socket that said hello") { emulator.openSockets.count == 1 && socket.stats.ready >= 1 }
+            try await emulator.wait("a socket that said hello", timeout: .seconds(90)) { emulator.openSockets.count == 1 && socket.stats.ready >= 1 }
             return Rig(bot: bot, emulator: emulator, channel: channel, api: api, serving: serving)
         }
 

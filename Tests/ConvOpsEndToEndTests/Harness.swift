@@ -70,11 +70,13 @@ actor SeededMoto {
         if let task = servers[suite] { return try await task.value }
         let task = Task {
             let moto = try await MotoServer.start()
-            try await moto.seedSampleAccount(repositoryRoot: repositoryRoot)
-            if let extra {
-                let python = ProcessInfo.processInfo.environment["CONVOPS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
-                let seeded = try await Subprocess.run("/usr/bin/env", [python, "-c", extra, moto.endpoint])
-                guard seeded.status == 0 else { throw TestSupportError("seeding \(suite) failed: \(seeded.stderr.suffix(1500))") }
+            try await StartGate.seeding.run {
+                try await moto.seedSampleAccount(repositoryRoot: repositoryRoot)
+                if let extra {
+                    let python = ProcessInfo.processInfo.environment["CONVOPS_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+                    let seeded = try await Subprocess.run("/usr/bin/env", [python, "-c", extra, moto.endpoint])
+                    guard seeded.status == 0 else { throw TestSupportError("seeding \(suite) failed: \(seeded.stderr.suffix(1500))") }
+                }
             }
             return moto
         }
