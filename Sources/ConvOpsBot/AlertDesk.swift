@@ -8,7 +8,7 @@ import Synchronization
 /// channel renders its own way.
 public struct AlertNotice: Sendable, Hashable {
     public enum Change: Sendable, Hashable {
-        case opened, again, insufficientData, resolved, acknowledged
+        case opened, again, insufficientData, resolved, acknowledged, flapping, reminder
     }
 
     public var episode: AlertEpisode
@@ -105,34 +105,57 @@ public struct AlertDesk: Sendable {
         guard inHand.take(stored.id) else { return .retryLater("already being shown") }
         defer { inHand.release(stored.id) }
         do {
-            let open = try store.openEpisode(key: stored.alarm.key)
+            let alarm = stored.alarm
+            let open = try store.openEpisode(key: alarm.key)
             // A pending alert already applied (a restart between storing and showing) is shown again.
             if let id = stored.episodeID, let episode = try store.episode(id: id) {
-                return try await present(episode, change: change(of: stored.alarm, in: episode), alert: stored)
+                return try await present(episode, change: change(of: alarm, in: episode), alertID: stored.id)
             }
-            switch AlertEpisode.step(open, stored.alarm, newID: Self.newID("ep"), now: clock.now()) {
+            let now = clock.now()
+            let rules = settings.episodes
+            var lastClosed: AlertEpisode?
+            var recent = 0
+            if open == nil, alarm.state == .alarm, rules.flapChanges > 0 {
+                lastClosed = try store.lastClosedEpisode(key: alarm.key)
+                recent = try store.stateChanges(key: alarm.key, since: alarm.changedAt.addingTimeInterval(-rules.flapWindow), except: stored.id)
+            }
+            switch AlertEpisode.step(open, alarm, newID: Self.newID("ep"), now: now, rules: rules, lastClosed: lastClosed, recentChanges: recent) {
             case .quiet, .stale:
                 try store.settle(alert: stored.id, .quiet, episodeID: open?.id)
                 return .done(.quiet)
-            case .open(var episode):
-                episode.resource = await engine.alarmResource(stored.alarm)
+            case .open(var episode), .held(var episode):
+                episode.resource = await engine.alarmResource(alarm)
                 var environment: String?
                 if let resource = episode.resource { environment = await engine.environmentName(of: resource) }
-                let now = clock.now()
-                if let snooze = try store.activeSnoozes().first(where: { $0.covers(stored.alarm, resource: episode.resource,
+                if let snooze = try store.activeSnoozes().first(where: { $0.covers(alarm, resource: episode.resource,
                                                                                    environment: environment, at: now) }) {
                     // Held back: kept, and told when the snooze ends.
                     try store.suppress(alert: stored.id, by: snooze.id)
                     return .done(.suppressed)
                 }
-                try store.save(episode, settling: stored.id, as: .pending)
-                return try await present(episode, change: .opened, alert: stored)
+                if episode.holdUntil != nil {
+                    try store.save(episode, settling: stored.id, as: .held)
+                    return .done(.held)
+                }
+                try store.save(episode, settling: stored.id)
+                return try await present(episode, change: .opened, alertID: stored.id)
+            case .heldChanged(let episode):
+                try store.save(episode, settling: stored.id, as: .held)
+                return .done(.held)
+            case .recoveredUnseen(let episode):
+                // Recovered within the hold: nothing is posted, all of it is kept.
+                try store.save(episode, settling: stored.id, as: .quiet)
+                try store.settleHeld(episodeID: episode.id, as: .quiet)
+                return .done(.quiet)
+            case .flapping(let episode):
+                try store.save(episode, settling: stored.id)
+                return try await present(episode, change: .flapping, alertID: stored.id, announce: lastClosed?.flapping == false)
             case .changed(let episode):
-                try store.save(episode, settling: stored.id, as: .pending)
-                return try await present(episode, change: episode.state == .alarm ? .again : .insufficientData, alert: stored)
+                try store.save(episode, settling: stored.id)
+                return try await present(episode, change: episode.state == .alarm ? .again : .insufficientData, alertID: stored.id)
             case .closed(let episode):
-                try store.save(episode, settling: stored.id, as: .pending)
-                return try await present(episode, change: .resolved, alert: stored)
+                try store.save(episode, settling: stored.id)
+                return try await present(episode, change: .resolved, alertID: stored.id)
             }
         } catch {
             return .retryLater("\(error)")
@@ -142,62 +165,8 @@ public struct AlertDesk: Sendable {
     func change(of alarm: Alarm, in episode: AlertEpisode) -> AlertNotice.Change {
         if episode.closedAt != nil { return .resolved }
         if episode.changes <= 1 { return .opened }
+        if episode.flapping { return .flapping }
         return alarm.state == .alarm ? .again : .insufficientData
-    }
-
-    /// Posts a new episode's message in each routed channel (those without one yet), or
-    /// updates the existing ones and adds the thread line; then marks the alert done.
-    func present(_ episode: AlertEpisode, change: AlertNotice.Change, alert: StoredAlert) async throws -> Result {
-        var environment: String?
-        if let resource = episode.resource { environment = await engine.environmentName(of: resource) }
-        let notice = AlertNotice(episode: episode, change: change, environment: environment,
-                                 acknowledgedBy: episode.acknowledgedBy.map(store.displayName(pseudonym:)))
-        let posted = try store.alertMessages(episodeID: episode.id)
-        if change == .opened {
-            let channels = settings.destinations(for: episode.alarm, environment: environment).channels
-            guard !channels.isEmpty else {
-                try store.settle(alert: alert.id, .unrouted, episodeID: episode.id)
-                logger.warning("alerts.unrouted", metadata: ["alert.id": "\(alert.id)"])
-                return .done(.unrouted)
-            }
-            for channel in channels where !posted.contains(where: { $0.channel == channel }) {
-                do {
-                    let ts = try await sink.post(notice, to: channel)
-                    try store.recordAlertMessage(AlertMessage(episodeID: episode.id, channel: channel, ts: ts))
-                } catch let error as StoreError {
-                    throw error
-                } catch {
-                    logger.warning("alerts.post_failed", metadata: ["alert.id": "\(alert.id)", "error.message": "\(error)"])
-                    return .retryLater("the chat did not take it: \(error)")
-                }
-            }
-            try store.settle(alert: alert.id, .posted, episodeID: episode.id)
-            return .done(.posted)
-        }
-        for message in posted {
-            do {
-                try await sink.update(notice, at: message)
-                try await sink.reply(notice, under: message)
-            } catch {
-                logger.warning("alerts.update_failed", metadata: ["alert.id": "\(alert.id)", "error.message": "\(error)"])
-                return .retryLater("the chat did not take the update: \(error)")
-            }
-        }
-        try store.settle(alert: alert.id, .updated, episodeID: episode.id)
-        return .done(.updated)
-    }
-
-    /// Ends the snoozes whose time has come and says what each held back. Ended in the store
-    /// first: a summary that cannot be posted is logged, not repeated.
-    public func endSnoozes() async {
-        guard let due = try? store.endDueSnoozes(now: clock.now()) else { return }
-        for (snooze, held) in due {
-            do {
-                try await sink.snoozeEnded(snooze, held: held)
-            } catch {
-                logger.warning("alerts.snooze_summary_failed", metadata: ["snooze.id": "\(snooze.id)", "error.message": "\(error)"])
-            }
-        }
     }
 
     public static func newID(_ prefix: String) -> String {

@@ -29,12 +29,19 @@ public struct AlertIntake: Service {
             for url in settings.queueURLs {
                 group.addTask { await self.poll(url) }
             }
-            // Then every few seconds: those a failed post left, and those `convops alerts retry` stored.
+            // Every second: held episodes due, reminders; every five: alerts a failed post left
+            // or `convops alerts retry` stored, and snoozes that ended.
             group.addTask {
+                var tick = 0
                 while !Task.isShuttingDownGracefully, !Task.isCancelled {
-                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }
-                    await self.carryOn()
-                    await self.desk.endSnoozes()
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+                    tick += 1
+                    await self.desk.releaseHeld()
+                    await self.desk.remind()
+                    if tick % 5 == 0 {
+                        await self.carryOn()
+                        await self.desk.endSnoozes()
+                    }
                 }
             }
         }

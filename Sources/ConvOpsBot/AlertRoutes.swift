@@ -22,6 +22,10 @@ public struct AlertSettings: Sendable, Hashable {
     public var pollSeconds: Int = 20
     /// Where "snooze … until 18:00" is read (`time_zone`, an IANA name; UTC by default).
     public var timeZone = TimeZone(identifier: "UTC")!
+    /// The hold wait and the flapping rule (`hold_seconds`; `flapping.changes`, `flapping.window_seconds`).
+    public var episodes = AlertEpisode.Rules(holdSeconds: 0, flapChanges: 4, flapWindow: 1800)
+    /// A reminder in the thread while an alarm stays in ALARM unacknowledged (`reminder_minutes`; 0: none).
+    public var reminderMinutes = 60
 
     public init() {}
 
@@ -97,7 +101,8 @@ extension AlertSettings {
         guard let map = object as? [String: Any] else {
             throw ConfigurationError("\(source): 'alerts' must be an object with queue_urls, routes and default_channels (see the README's “Alerts”)")
         }
-        let known: Set<String> = ["queue_url", "queue_urls", "routes", "default_channels", "poll_seconds", "time_zone"]
+        let known: Set<String> = ["queue_url", "queue_urls", "routes", "default_channels", "poll_seconds", "time_zone",
+                                  "hold_seconds", "flapping", "reminder_minutes"]
         if let unknown = map.keys.sorted().first(where: { !known.contains($0) }) {
             throw ConfigurationError("\(source): alerts: unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -121,6 +126,35 @@ extension AlertSettings {
                 throw ConfigurationError("\(source): alerts.poll_seconds must be a whole number from 1 to 20 (SQS's longest wait)")
             }
             settings.pollSeconds = n
+        }
+        if let raw = map["hold_seconds"] {
+            guard let n = (raw as? NSNumber)?.doubleValue, (0...600).contains(n) else {
+                throw ConfigurationError("\(source): alerts.hold_seconds must be from 0 (post at once) to 600 seconds")
+            }
+            settings.episodes.holdSeconds = n
+        }
+        if let raw = map["flapping"] {
+            guard let f = raw as? [String: Any], Set(f.keys).isSubset(of: ["changes", "window_seconds"]) else {
+                throw ConfigurationError("\(source): alerts.flapping must be {\"changes\": 4, \"window_seconds\": 1800} (changes 0 turns it off)")
+            }
+            if let c = f["changes"] {
+                guard let n = (c as? NSNumber)?.intValue, n == 0 || (3...100).contains(n) else {
+                    throw ConfigurationError("\(source): alerts.flapping.changes must be 0 (off) or from 3 to 100")
+                }
+                settings.episodes.flapChanges = n
+            }
+            if let w = f["window_seconds"] {
+                guard let n = (w as? NSNumber)?.doubleValue, (60...86_400).contains(n) else {
+                    throw ConfigurationError("\(source): alerts.flapping.window_seconds must be from 60 to 86400")
+                }
+                settings.episodes.flapWindow = n
+            }
+        }
+        if let raw = map["reminder_minutes"] {
+            guard let n = (raw as? NSNumber)?.intValue, n == 0 || (5...1440).contains(n) else {
+                throw ConfigurationError("\(source): alerts.reminder_minutes must be 0 (no reminders) or from 5 to 1440")
+            }
+            settings.reminderMinutes = n
         }
         if let raw = map["time_zone"] {
             guard let name = raw as? String, let zone = TimeZone(identifier: name) else {

@@ -106,7 +106,11 @@ extension SlackChannel: AlertSink {
         if let region = a.region { fields.append(.init(m.text("slack.field_region"), region)) }
         if let account = a.account { fields.append(.init(m.text("slack.field_account"), account)) }
         var notes: [String] = []
-        if e.alarms > 1 { notes.append(m.text("alert.again", ["n": String(e.alarms), "minutes": String(e.minutes(until: now))])) }
+        if e.flapping {
+            notes.append(m.text("alert.flapping", ["n": String(e.changes), "minutes": String(e.minutes(until: now))]))
+        } else if e.alarms > 1 {
+            notes.append(m.text("alert.again", ["n": String(e.alarms), "minutes": String(e.minutes(until: now))]))
+        }
         if let who = notice.acknowledgedBy, e.acknowledgedBy != nil || notice.change == .acknowledged {
             notes.append(m.text("alert.acknowledged_by", ["person": who]))
         }
@@ -137,6 +141,8 @@ extension SlackChannel: AlertSink {
         case .resolved: return m.text("alert.thread.resolved", ["minutes": String(e.minutes(until: e.closedAt ?? e.updatedAt)),
                                                                 "reason": e.alarm.reason])
         case .acknowledged: return m.text("alert.thread.acknowledged", ["person": notice.acknowledgedBy ?? "-"])
+        case .flapping: return m.text("alert.thread.flapping", ["n": String(e.changes), "minutes": String(e.minutes(until: e.updatedAt))])
+        case .reminder: return m.text("alert.thread.reminder", ["minutes": String(e.minutes(until: e.remindedAt ?? e.updatedAt))])
         }
     }
 

@@ -106,6 +106,15 @@ public struct Alarm: Sendable, Hashable, Codable {
 
     public var isComposite: Bool { rule != nil }
 
+    /// This change, with what only the first of its episode said (SNS sends the description
+    /// and tags each time, EventBridge not always).
+    public func keeping(_ earlier: Alarm) -> Alarm {
+        var a = self
+        if a.description == nil { a.description = earlier.description }
+        if a.tags.isEmpty { a.tags = earlier.tags }
+        return a
+    }
+
     /// What an episode is keyed by: the alarm's ARN (a custom notification: its source's id).
     public var key: String {
         if let arn { return arn }

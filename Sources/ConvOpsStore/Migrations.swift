@@ -139,6 +139,14 @@ enum Migrations {
         CREATE INDEX snoozes_by_end ON snoozes(ended_at, until_at);
         ALTER TABLE alerts ADD COLUMN snooze_id TEXT;
         """,
+        // 5: episodes held back for the hold wait, flapping ones, and reminders.
+        """
+        ALTER TABLE alert_episodes ADD COLUMN hold_until REAL;
+        ALTER TABLE alert_episodes ADD COLUMN flapping INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE alert_episodes ADD COLUMN reminded_at REAL;
+        CREATE INDEX alert_episodes_by_key ON alert_episodes(alarm_key, closed_at);
+        CREATE INDEX alerts_by_key_time ON alerts(alarm_key, changed_at_ms);
+        """,
     ]
 }
 
@@ -179,7 +187,8 @@ extension Store {
         "alert_episodes": ["id": .operational, "alarm_key": .awsIdentifiers, "alarm": .alarmNotification, "state": .operational,
                            "opened_at": .operational, "updated_at": .operational, "last_change_ms": .operational,
                            "closed_at": .operational, "changes": .operational, "alarms": .operational,
-                           "acked_by": .accountInformation, "acked_at": .operational, "resource": .awsIdentifiers],
+                           "acked_by": .accountInformation, "acked_at": .operational, "resource": .awsIdentifiers,
+                           "hold_until": .operational, "flapping": .operational, "reminded_at": .operational],
         "alert_messages": ["episode_id": .operational, "channel": .channelIdentifier, "ts": .channelIdentifier],
         "parked_alerts": ["id": .operational, "delivery_id": .operational, "body": .sealedPayload, "reason": .operational,
                           "received_at": .operational, "attempts": .operational],

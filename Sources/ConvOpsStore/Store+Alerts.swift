@@ -15,6 +15,8 @@ public enum AlertDisposition: String, Sendable, Hashable, CaseIterable {
     case unrouted
     /// Held back by a snooze; summed up when it ends.
     case suppressed
+    /// Its episode waits out the hold; posted when it ends, or quiet if it recovered first.
+    case held
 }
 
 /// A message from the alarm queue as the store keeps it.

@@ -19,23 +19,82 @@ extension Store {
     }
 
     /// Writes an episode as it is now and marks the alert that changed it, in one transaction.
-    public func save(_ episode: AlertEpisode, settling alertID: String, as disposition: AlertDisposition) throws {
+    public func save(_ episode: AlertEpisode, settling alertID: String?, as disposition: AlertDisposition = .pending) throws {
         try write { db in
             try db.prepare("""
                 INSERT INTO alert_episodes (id, alarm_key, alarm, state, opened_at, updated_at, last_change_ms, closed_at, changes, alarms,
-                                            acked_by, acked_at, resource)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                            acked_by, acked_at, resource, hold_until, flapping, reminded_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET alarm = excluded.alarm, state = excluded.state, updated_at = excluded.updated_at,
                     last_change_ms = excluded.last_change_ms, closed_at = excluded.closed_at, changes = excluded.changes,
-                    alarms = excluded.alarms, resource = COALESCE(excluded.resource, alert_episodes.resource)
-                """).bind([.text(episode.id), .text(episode.key), .text(try Self.json(episode.alarm)), .text(episode.state.rawValue),
-                           .real(episode.openedAt.timeIntervalSince1970), .real(episode.updatedAt.timeIntervalSince1970),
-                           .integer(AuditChain.milliseconds(episode.alarm.changedAt)), .real(episode.closedAt?.timeIntervalSince1970),
-                           .integer(Int64(episode.changes)), .integer(Int64(episode.alarms)), .text(episode.acknowledgedBy),
-                           .real(episode.acknowledgedAt?.timeIntervalSince1970), .text(try episode.resource.map(Self.json))]).run()
-            try db.prepare("UPDATE alerts SET disposition = ?, episode_id = ? WHERE id = ?")
-                .bind([.text(disposition.rawValue), .text(episode.id), .text(alertID)]).run()
-            try Self.count(db, "alerts.\(disposition.rawValue)")
+                    alarms = excluded.alarms, resource = COALESCE(excluded.resource, alert_episodes.resource),
+                    hold_until = excluded.hold_until, flapping = excluded.flapping, reminded_at = excluded.reminded_at
+                """).bind(try Self.episodeValues(episode)).run()
+            if let alertID {
+                try db.prepare("UPDATE alerts SET disposition = ?, episode_id = ? WHERE id = ?")
+                    .bind([.text(disposition.rawValue), .text(episode.id), .text(alertID)]).run()
+                try Self.count(db, "alerts.\(disposition.rawValue)")
+            }
+        }
+    }
+
+    static func episodeValues(_ episode: AlertEpisode) throws -> [Statement.Value] {
+        [.text(episode.id), .text(episode.key), .text(try Self.json(episode.alarm)), .text(episode.state.rawValue),
+         .real(episode.openedAt.timeIntervalSince1970), .real(episode.updatedAt.timeIntervalSince1970),
+         .integer(AuditChain.milliseconds(episode.alarm.changedAt)), .real(episode.closedAt?.timeIntervalSince1970),
+         .integer(Int64(episode.changes)), .integer(Int64(episode.alarms)), .text(episode.acknowledgedBy),
+         .real(episode.acknowledgedAt?.timeIntervalSince1970), .text(try episode.resource.map(Self.json)),
+         .real(episode.holdUntil?.timeIntervalSince1970), .integer(episode.flapping ? 1 : 0), .real(episode.remindedAt?.timeIntervalSince1970)]
+    }
+
+    /// The alarm's most recently closed episode.
+    public func lastClosedEpisode(key: String) throws -> AlertEpisode? {
+        try read { db in
+            let s = try db.prepare("SELECT * FROM alert_episodes WHERE alarm_key = ? AND closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT 1")
+                .bind([.text(key)])
+            return try s.step() ? try Self.episode(s) : nil
+        }
+    }
+
+    /// State changes of one alarm at or after `since` (by their change time), leaving one alert out.
+    public func stateChanges(key: String, since: Date, except alertID: String) throws -> Int {
+        try read { db in
+            let s = try db.prepare("SELECT COUNT(*) FROM alerts WHERE alarm_key = ? AND changed_at_ms >= ? AND id != ?")
+                .bind([.text(key), .integer(AuditChain.milliseconds(since)), .text(alertID)])
+            return try s.step() ? Int(s.integer(0)) : 0
+        }
+    }
+
+    /// Open episodes whose hold has ended.
+    public func heldEpisodesDue(now: Date) throws -> [AlertEpisode] {
+        try read { db in
+            let s = try db.prepare("SELECT * FROM alert_episodes WHERE closed_at IS NULL AND hold_until IS NOT NULL AND hold_until <= ? ORDER BY hold_until")
+                .bind([.real(now.timeIntervalSince1970)])
+            var out: [AlertEpisode] = []
+            while try s.step() { out.append(try Self.episode(s)) }
+            return out
+        }
+    }
+
+    /// Open, shown, unacknowledged episodes in ALARM whose last reminder (or opening) is
+    /// `interval` or more ago.
+    public func episodesToRemind(now: Date, interval: TimeInterval) throws -> [AlertEpisode] {
+        try read { db in
+            let s = try db.prepare("""
+                SELECT * FROM alert_episodes WHERE closed_at IS NULL AND hold_until IS NULL AND acked_by IS NULL AND state = 'ALARM'
+                AND COALESCE(reminded_at, opened_at) <= ? ORDER BY opened_at
+                """).bind([.real(now.timeIntervalSince1970 - interval)])
+            var out: [AlertEpisode] = []
+            while try s.step() { out.append(try Self.episode(s)) }
+            return out
+        }
+    }
+
+    /// Marks the alerts an episode held as `disposition` (posted once released, quiet if it recovered).
+    public func settleHeld(episodeID: String, as disposition: AlertDisposition) throws {
+        try write { db in
+            try db.prepare("UPDATE alerts SET disposition = ? WHERE episode_id = ? AND disposition = 'held'")
+                .bind([.text(disposition.rawValue), .text(episodeID)]).run()
         }
     }
 
@@ -99,6 +158,11 @@ extension Store {
         let acked = try s.column("acked_at")
         e.acknowledgedAt = s.isNull(acked) ? nil : Date(timeIntervalSince1970: s.real(acked))
         if let r = try s.text("resource") { e.resource = try? JSONDecoder().decode(ResourceRef.self, from: Data(r.utf8)) }
+        let hold = try s.column("hold_until")
+        e.holdUntil = s.isNull(hold) ? nil : Date(timeIntervalSince1970: s.real(hold))
+        e.flapping = try s.integer("flapping") != 0
+        let reminded = try s.column("reminded_at")
+        e.remindedAt = s.isNull(reminded) ? nil : Date(timeIntervalSince1970: s.real(reminded))
         return e
     }
 }

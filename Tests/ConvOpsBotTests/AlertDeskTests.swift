@@ -36,10 +36,11 @@ import Testing
         let chat = Chat()
         let desk: AlertDesk
 
-        init(policy: AccessPolicy = .openSolo) throws {
+        init(policy: AccessPolicy = .openSolo, _ adjust: (inout AlertSettings) -> Void = { _ in }) throws {
             bot = try Bot(policy: policy)
             var settings = AlertSettings()
             settings.defaultChannels = ["C0ALERTS01"]
+            adjust(&settings)
             desk = AlertDesk(store: bot.store, engine: bot.engine, settings: settings, sink: chat, clock: bot.clock, logger: .quiet)
         }
 
@@ -163,5 +164,62 @@ import Testing
         // Across the spring change (2027-03-28 02:00 → 03:00 in Berlin): 18:00 is at +02:00.
         let spring = Timestamp.parse("2027-03-28T00:30:00Z")!
         #expect(Snooze.end(of: .until(minuteOfDay: 18 * 60), from: spring, in: berlin) == Timestamp.parse("2027-03-28T16:00:00Z"))
+    }
+
+    @Test func aNewAlarmThatRecoversWithinTheHoldPostsNothingOneThatStaysIsPostedAfterIt() async throws {
+        let r = try Rig { $0.episodes.holdSeconds = 60 }
+        defer { r.bot.remove() }
+        #expect(await r.desk.take(body: r.body("blip", "ALARM", minute: 0), queueMessageID: "q-1") == .done(.held))
+        #expect(await r.desk.take(body: r.body("blip", "OK", minute: 0) .replacingOccurrences(of: ":00.000Z", with: ":30.000Z"),
+                                  queueMessageID: "q-2") == .done(.quiet))
+        #expect(await r.desk.take(body: r.body("stays", "ALARM", minute: 0), queueMessageID: "q-3") == .done(.held))
+        r.bot.clock.advance(by: 30)
+        await r.desk.releaseHeld()
+        #expect(r.chat.seen.withLock { $0.posts.isEmpty }, "still within the hold")
+        r.bot.clock.advance(by: 31)
+        await r.desk.releaseHeld()
+        await r.desk.releaseHeld()
+        let posts = r.chat.seen.withLock { $0.posts }
+        #expect(posts.map(\.notice.episode.alarm.name) == ["stays"], "posted once, after the hold; the blip never")
+        #expect(try r.bot.store.alertDispositions() == [.quiet: 2, .posted: 1])
+    }
+
+    @Test func aFlappingAlarmIsUpdatedInPlaceNotPostedAgain() async throws {
+        let r = try Rig { $0.episodes.flapChanges = 4; $0.episodes.flapWindow = 1800 }
+        defer { r.bot.remove() }
+        var results: [AlertDesk.Result] = []
+        for (i, state) in ["ALARM", "OK", "ALARM", "OK", "ALARM", "OK", "ALARM"].enumerated() {
+            r.bot.clock.advance(by: 120)
+            results.append(await r.desk.take(body: r.body("flappy", state, minute: i * 2), queueMessageID: "q-\(i)"))
+        }
+        let seen = r.chat.seen.withLock { $0 }
+        // ALARM, OK (closed), ALARM (a second post: 3 changes), OK, then ALARM makes it flapping:
+        // the second message is reopened and updated, and stays the only new one.
+        #expect(seen.posts.count == 2, "\(results)")
+        #expect(seen.updates.last?.episode.flapping == true)
+        #expect(seen.replies.filter { $0.change == .flapping }.count == 1, "said once in the thread")
+        #expect(results.last == .done(.updated))
+    }
+
+    @Test func anAlarmNobodyAcknowledgedIsRecalledInItsThread() async throws {
+        let r = try Rig { $0.reminderMinutes = 30 }
+        defer { r.bot.remove() }
+        #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 0), queueMessageID: "q-1") == .done(.posted))
+        r.bot.clock.advance(by: 29 * 60)
+        await r.desk.remind()
+        #expect(r.chat.seen.withLock { $0.replies.isEmpty })
+        r.bot.clock.advance(by: 61)
+        await r.desk.remind()
+        await r.desk.remind()
+        #expect(r.chat.seen.withLock { $0.replies.map(\.change) } == [.reminder], "once per interval")
+        r.bot.clock.advance(by: 30 * 60)
+        await r.desk.remind()
+        #expect(r.chat.seen.withLock { $0.replies.count } == 2)
+        // Acknowledged: no more reminders.
+        let episode = try #require(try r.bot.store.openEpisode(key: "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:cpu-high"))
+        #expect(try r.bot.store.acknowledge(episodeID: episode.id, by: Person(id: "U-bob", name: "bob"), at: r.bot.clock.now(), target: "x"))
+        r.bot.clock.advance(by: 31 * 60)
+        await r.desk.remind()
+        #expect(r.chat.seen.withLock { $0.replies.count } == 2)
     }
 }
