@@ -21,22 +21,45 @@ extension AlertDesk {
                 logger.warning("alerts.unrouted", metadata: ["alert.episode": "\(episode.id)"])
                 return .done(.unrouted)
             }
+            var own = 0, grouped = 0
             for channel in channels where !posted.contains(where: { $0.channel == channel }) {
-                do {
-                    let ts = try await sink.post(notice, to: channel)
-                    try store.recordAlertMessage(AlertMessage(episodeID: episode.id, channel: channel, ts: ts))
-                } catch let error as StoreError {
-                    throw error
-                } catch {
-                    logger.warning("alerts.post_failed", metadata: ["alert.episode": "\(episode.id)", "error.message": "\(error)"])
-                    return .retryLater("the chat did not take it: \(error)")
+                let outcome = try await channelTurns.run(channel) { [self] () async throws -> ChannelOutcome in
+                    let now = clock.now()
+                    let since = now.addingTimeInterval(-settings.storm.windowSeconds)
+                    if settings.storm.posts > 0,
+                       try store.currentGroup(channel: channel, since: since) != nil || store.posts(channel: channel, since: since) >= settings.storm.posts {
+                        // A storm here: one grouped message, updated in place, instead of a post each.
+                        try store.group(episodeID: episode.id, channel: channel, since: since, now: now, newID: Self.newID("gr"))
+                        return .grouped
+                    }
+                    do {
+                        let ts = try await sink.post(notice, to: channel)
+                        try store.recordAlertMessage(AlertMessage(episodeID: episode.id, channel: channel, ts: ts), at: clock.now())
+                        return .posted
+                    } catch let error as StoreError {
+                        throw error
+                    } catch {
+                        logger.warning("alerts.post_failed", metadata: ["alert.episode": "\(episode.id)", "error.message": "\(error)"])
+                        return .failed("\(error)")
+                    }
+                }
+                switch outcome {
+                case .posted: own += 1
+                case .grouped: grouped += 1
+                case .failed(let why): return .retryLater("the chat did not take it: \(why)")
                 }
             }
-            if let alertID { try store.settle(alert: alertID, .posted, episodeID: episode.id) }
-            try store.settleHeld(episodeID: episode.id, as: .posted)
-            return .done(.posted)
+            let disposition: AlertDisposition = own == 0 && grouped > 0 ? .grouped : .posted
+            if let alertID { try store.settle(alert: alertID, disposition, episodeID: episode.id) }
+            try store.settleHeld(episodeID: episode.id, as: disposition)
+            return .done(disposition)
         }
         for message in posted {
+            // In a storm's group: the group's message is shown again with the new counts.
+            if let group = message.groupID {
+                try store.touch(groupID: group)
+                continue
+            }
             do {
                 try await sink.update(notice, at: message)
                 if announce { try await sink.reply(notice, under: message) }
@@ -48,4 +71,9 @@ extension AlertDesk {
         if let alertID { try store.settle(alert: alertID, .updated, episodeID: episode.id) }
         return .done(.updated)
     }
+}
+
+enum ChannelOutcome: Sendable {
+    case posted, grouped
+    case failed(String)
 }

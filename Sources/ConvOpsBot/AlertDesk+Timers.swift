@@ -31,11 +31,32 @@ extension AlertDesk {
             do {
                 try store.save(episode, settling: nil)
                 let notice = AlertNotice(episode: episode, change: .reminder, environment: nil, acknowledgedBy: nil)
-                for message in try store.alertMessages(episodeID: episode.id) {
+                for message in try store.alertMessages(episodeID: episode.id) where message.groupID == nil {
                     try await sink.reply(notice, under: message)
                 }
             } catch {
                 logger.warning("alerts.reminder_failed", metadata: ["alert.episode": "\(episode.id)", "error.message": "\(error)"])
+            }
+        }
+    }
+
+    /// Posts new storm groups and shows changed ones again, each at most every 3 s (chat.update
+    /// is Tier 3: about 50 a minute per workspace).
+    public func showGroups() async {
+        let now = clock.now()
+        guard let groups = try? store.groupsToShow(now: now, interval: 3) else { return }
+        for group in groups {
+            do {
+                let summary = try store.summary(of: group)
+                if let ts = group.ts {
+                    try await sink.updateGroup(summary, at: AlertMessage(episodeID: "", channel: group.channel, ts: ts, groupID: group.id))
+                    try store.shown(groupID: group.id, ts: ts, at: now)
+                } else {
+                    let ts = try await sink.postGroup(summary, to: group.channel)
+                    try store.shown(groupID: group.id, ts: ts, at: now)
+                }
+            } catch {
+                logger.warning("alerts.group_failed", metadata: ["alert.group": "\(group.id)", "error.message": "\(error)"])
             }
         }
     }

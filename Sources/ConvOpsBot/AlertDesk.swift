@@ -17,6 +17,8 @@ public struct AlertNotice: Sendable, Hashable {
     public var environment: String?
     /// Who acknowledged it, by name (for the card).
     public var acknowledgedBy: String?
+    /// How long the post waited for Slack's pace in its channel, in seconds.
+    public var delayedSeconds: Int?
 }
 
 /// Where alert messages are shown (Slack; WhatsApp next). Posting returns the message's
@@ -28,6 +30,9 @@ public protocol AlertSink: Sendable {
     func reply(_ notice: AlertNotice, under message: AlertMessage) async throws
     /// A snooze ended: what it held back, where it was asked for.
     func snoozeEnded(_ snooze: Snooze, held: [StoredAlert]) async throws
+    /// A storm's grouped message: posted once, then updated in place.
+    func postGroup(_ summary: AlertGroupSummary, to channel: String) async throws -> String
+    func updateGroup(_ summary: AlertGroupSummary, at message: AlertMessage) async throws
 }
 
 /// Takes messages off the alarm queue one at a time: reads, deduplicates, stores, routes and
@@ -42,6 +47,49 @@ public struct AlertDesk: Sendable {
     let logger: Logger
     /// Alerts being shown now: a sweep for pending ones leaves them alone.
     let inHand = InHand()
+
+    /// What each alarm subject resolved to, for a minute: a storm of alarms on a few resources
+    /// asks AWS once per resource, not once per alarm.
+    let resources = Resources()
+
+    final class Resources: Sendable {
+        let known = Mutex<[String: (ref: ResourceRef?, at: Date)]>([:])
+    }
+
+    func resource(for alarm: Alarm) async -> ResourceRef? {
+        guard let subject = alarm.subject else { return nil }
+        let key = "\(alarm.account ?? "-")|\(alarm.region ?? "-")|\(subject.kind.rawValue)|\(subject.container ?? "")|\(subject.id)"
+        let now = clock.now()
+        if let hit = resources.known.withLock({ $0[key] }), now.timeIntervalSince(hit.at) < 60 { return hit.ref }
+        let ref = await engine.alarmResource(alarm)
+        resources.known.withLock { known in
+            if known.count > 5_000 { known = known.filter { now.timeIntervalSince($0.value.at) < 60 } }
+            known[key] = (ref, now)
+        }
+        return ref
+    }
+
+    /// One decision at a time per channel: post or group, then the post itself. Four queues
+    /// read at once must not each see nine posts and all post a tenth.
+    let channelTurns = Turns()
+
+    final class Turns: Sendable {
+        let tails = Mutex<[String: Task<Void, Never>]>([:])
+
+        func run<T: Sendable>(_ key: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+            let task: Task<Swift.Result<T, Error>, Never> = tails.withLock { tails in
+                let previous = tails[key]
+                let task = Task { () async -> Swift.Result<T, Error> in
+                    await previous?.value
+                    do { return .success(try await body()) } catch { return .failure(error) }
+                }
+                tails[key] = Task { _ = await task.value }
+                return task
+            }
+            // Keyed by channel: as many as the routes name, so the table stays small.
+            return try await task.value.get()
+        }
+    }
 
     final class InHand: Sendable {
         let ids = Mutex<Set<String>>([])
@@ -105,6 +153,9 @@ public struct AlertDesk: Sendable {
         guard inHand.take(stored.id) else { return .retryLater("already being shown") }
         defer { inHand.release(stored.id) }
         do {
+            // Read again in hand: a sweep's list may be older than what another task just did.
+            guard let stored = try store.alert(id: stored.id) else { return .done(.quiet) }
+            guard stored.disposition == .pending else { return .done(stored.disposition) }
             let alarm = stored.alarm
             let open = try store.openEpisode(key: alarm.key)
             // A pending alert already applied (a restart between storing and showing) is shown again.
@@ -124,7 +175,7 @@ public struct AlertDesk: Sendable {
                 try store.settle(alert: stored.id, .quiet, episodeID: open?.id)
                 return .done(.quiet)
             case .open(var episode), .held(var episode):
-                episode.resource = await engine.alarmResource(alarm)
+                episode.resource = await resource(for: alarm)
                 var environment: String?
                 if let resource = episode.resource { environment = await engine.environmentName(of: resource) }
                 if let snooze = try store.activeSnoozes().first(where: { $0.covers(alarm, resource: episode.resource,

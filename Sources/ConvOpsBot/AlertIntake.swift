@@ -37,6 +37,7 @@ public struct AlertIntake: Service {
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
                     tick += 1
                     await self.desk.releaseHeld()
+                    await self.desk.showGroups()
                     await self.desk.remind()
                     if tick % 5 == 0 {
                         await self.carryOn()
@@ -72,17 +73,23 @@ public struct AlertIntake: Service {
                 try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
                 continue
             }
+            var done: [String] = []
             for message in batch {
                 switch await desk.take(body: message.body, queueMessageID: message.id) {
                 case .done, .parked:
-                    do {
-                        try await sqs.deleteMessage(queueURL: url, receiptHandle: message.receiptHandle, region: region)
-                    } catch {
-                        // Redelivered later, and recognised as seen.
-                        logger.warning("alerts.delete_failed", metadata: ["error.message": "\(error)"])
-                    }
+                    done.append(message.receiptHandle)
                 case .retryLater(let why):
                     logger.warning("alerts.kept_in_queue", metadata: ["alerts.reason": "\(why)"])
+                }
+            }
+            // Deleted only now that what each caused is stored; one call for the batch.
+            if !done.isEmpty {
+                do {
+                    let failed = try await sqs.deleteMessages(queueURL: url, receiptHandles: done, region: region)
+                    if !failed.isEmpty { logger.warning("alerts.delete_failed", metadata: ["alerts.count": "\(failed.count)"]) }
+                } catch {
+                    // Redelivered later, and recognised as seen.
+                    logger.warning("alerts.delete_failed", metadata: ["error.message": "\(error)"])
                 }
             }
         }

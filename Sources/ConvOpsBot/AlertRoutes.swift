@@ -26,6 +26,15 @@ public struct AlertSettings: Sendable, Hashable {
     public var episodes = AlertEpisode.Rules(holdSeconds: 0, flapChanges: 4, flapWindow: 1800)
     /// A reminder in the thread while an alarm stays in ALARM unacknowledged (`reminder_minutes`; 0: none).
     public var reminderMinutes = 60
+    /// Past `posts` new alert messages in one channel within `windowSeconds`, new episodes
+    /// there join one grouped message (`storm.posts`, `storm.window_seconds`; posts 0: never).
+    public var storm = Storm()
+
+    public struct Storm: Sendable, Hashable {
+        public var posts = 10
+        public var windowSeconds: Double = 60
+        public init() {}
+    }
 
     public init() {}
 
@@ -102,7 +111,7 @@ extension AlertSettings {
             throw ConfigurationError("\(source): 'alerts' must be an object with queue_urls, routes and default_channels (see the README's “Alerts”)")
         }
         let known: Set<String> = ["queue_url", "queue_urls", "routes", "default_channels", "poll_seconds", "time_zone",
-                                  "hold_seconds", "flapping", "reminder_minutes"]
+                                  "hold_seconds", "flapping", "reminder_minutes", "storm"]
         if let unknown = map.keys.sorted().first(where: { !known.contains($0) }) {
             throw ConfigurationError("\(source): alerts: unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -148,6 +157,23 @@ extension AlertSettings {
                     throw ConfigurationError("\(source): alerts.flapping.window_seconds must be from 60 to 86400")
                 }
                 settings.episodes.flapWindow = n
+            }
+        }
+        if let raw = map["storm"] {
+            guard let f = raw as? [String: Any], Set(f.keys).isSubset(of: ["posts", "window_seconds"]) else {
+                throw ConfigurationError("\(source): alerts.storm must be {\"posts\": 10, \"window_seconds\": 60} (posts 0 never groups)")
+            }
+            if let p = f["posts"] {
+                guard let n = (p as? NSNumber)?.intValue, (0...1000).contains(n) else {
+                    throw ConfigurationError("\(source): alerts.storm.posts must be from 0 (never group) to 1000")
+                }
+                settings.storm.posts = n
+            }
+            if let w = f["window_seconds"] {
+                guard let n = (w as? NSNumber)?.doubleValue, (10...3600).contains(n) else {
+                    throw ConfigurationError("\(source): alerts.storm.window_seconds must be from 10 to 3600")
+                }
+                settings.storm.windowSeconds = n
             }
         }
         if let raw = map["reminder_minutes"] {

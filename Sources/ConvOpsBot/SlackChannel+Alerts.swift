@@ -7,10 +7,15 @@ import Foundation
 /// Alerts in Slack: one message per episode, updated in place; changes in its thread.
 extension SlackChannel: AlertSink {
     public func post(_ notice: AlertNotice, to channel: String) async throws -> String {
+        // At Slack's pace for the channel; a post that had to wait says so.
+        var notice = notice
         // Posted without buttons, recorded by the desk, then given them: no click can come
         // before the message is known.
+        let ts = try await paced(channel) { [self] waited in
+            notice.delayedSeconds = waited
+            return try await api.postMessage(channel: channel, BlockKit.alert(card(notice), episodeID: notice.episode.id).withoutButtons)
+        }
         let message = BlockKit.alert(card(notice), episodeID: notice.episode.id)
-        let ts = try await api.postMessage(channel: channel, message.withoutButtons)
         if message != message.withoutButtons {
             do {
                 try await api.update(channel: channel, ts: ts, message)
@@ -27,7 +32,44 @@ extension SlackChannel: AlertSink {
 
     public func reply(_ notice: AlertNotice, under message: AlertMessage) async throws {
         guard let line = threadLine(notice) else { return }
-        _ = try await api.postMessage(channel: message.channel, BlockKit.text(line), threadTS: message.ts)
+        _ = try await paced(message.channel) { [self] _ in
+            try await api.postMessage(channel: message.channel, BlockKit.text(line), threadTS: message.ts)
+        }
+    }
+
+    /// Runs one post to `channel` in its turn; the next turn starts a second after it ends.
+    func paced<T: Sendable>(_ channel: String, _ body: (Int) async throws -> T) async throws -> T {
+        let waited = await pacer.wait(channel)
+        do {
+            let result = try await body(waited)
+            await pacer.done(channel)
+            return result
+        } catch {
+            await pacer.done(channel)
+            throw error
+        }
+    }
+
+    public func postGroup(_ summary: AlertGroupSummary, to channel: String) async throws -> String {
+        try await paced(channel) { [self] waited in
+            try await api.postMessage(channel: channel, BlockKit.alert(groupCard(summary, delayed: waited), episodeID: summary.group.id))
+        }
+    }
+
+    public func updateGroup(_ summary: AlertGroupSummary, at message: AlertMessage) async throws {
+        try await api.update(channel: message.channel, ts: message.ts, BlockKit.alert(groupCard(summary, delayed: 0), episodeID: summary.group.id))
+    }
+
+    func groupCard(_ s: AlertGroupSummary, delayed: Int) -> AlertCard {
+        let places = s.places.prefix(3).map { "\($0.1) in \($0.0)" }.joined(separator: ", ")
+        let names = s.names.prefix(3).map { m.text("alert.group.on", ["n": String($0.1), "pattern": $0.0]) }.joined(separator: ", ")
+        let open = s.count - s.resolved
+        var notes = [m.text("alert.group.why")]
+        if delayed >= 2 { notes.append(m.text("alert.delayed", ["seconds": String(delayed)])) }
+        return AlertCard(tone: open > 0 ? .alarm : .resolved,
+                         header: m.text("alert.group.header", ["n": String(s.count), "places": places]),
+                         reason: m.text("alert.group.body", ["names": names, "open": String(open), "resolved": String(s.resolved)]),
+                         notes: notes)
     }
 
     public func snoozeEnded(_ snooze: Snooze, held: [StoredAlert]) async throws {
@@ -55,7 +97,7 @@ extension SlackChannel: AlertSink {
             var environment: String?
         if let resource = episode.resource { environment = await engine.environmentName(of: resource) }
             let notice = AlertNotice(episode: episode, change: .acknowledged, environment: environment, acknowledgedBy: person.name)
-            for message in (try? engine.store.alertMessages(episodeID: episode.id)) ?? [] {
+            for message in (try? engine.store.alertMessages(episodeID: episode.id)) ?? [] where message.groupID == nil {
                 do {
                     try await update(notice, at: message)
                     try await reply(notice, under: message)
@@ -115,6 +157,7 @@ extension SlackChannel: AlertSink {
             notes.append(m.text("alert.acknowledged_by", ["person": who]))
         }
         notes += a.nextSteps.prefix(3)
+        if let delayed = notice.delayedSeconds, delayed >= 2 { notes.append(m.text("alert.delayed", ["seconds": String(delayed)])) }
         var links: [AlertCard.Link] = []
         if let runbook = a.runbook { links.append(.init(m.text("alert.runbook"), runbook)) }
         if let console = a.consoleLink { links.append(.init(m.text("alert.console"), console)) }

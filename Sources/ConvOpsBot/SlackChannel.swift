@@ -46,6 +46,8 @@ public final class SlackChannel: Sendable {
     /// When the first stop began: the bound covers the whole stop, however many waits it has.
     private let drainDeadline = Mutex<ContinuousClock.Instant?>(nil)
     static let envelopesInFlight = 256
+    /// Alert posts per channel at Slack's pace (about one a second).
+    let pacer = ChannelPacer()
 
     public init(engine: Engine, api: SlackWebAPI, socket: SocketModeClient, messages: Messages,
                 options: Options = Options(), logger: Logger) {

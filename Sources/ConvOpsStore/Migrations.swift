@@ -147,6 +147,24 @@ enum Migrations {
         CREATE INDEX alert_episodes_by_key ON alert_episodes(alarm_key, closed_at);
         CREATE INDEX alerts_by_key_time ON alerts(alarm_key, changed_at_ms);
         """,
+        // 6: storms. Past a number of posts in a channel within a window, new episodes join
+        // one grouped message there, which is updated in place.
+        """
+        CREATE TABLE alert_groups (
+            id TEXT PRIMARY KEY,
+            channel TEXT NOT NULL,
+            ts TEXT,
+            opened_at REAL NOT NULL,
+            last_at REAL NOT NULL,
+            dirty INTEGER NOT NULL,
+            shown_at REAL
+        );
+        CREATE INDEX alert_groups_by_channel ON alert_groups(channel, last_at);
+        ALTER TABLE alert_messages ADD COLUMN posted_at REAL;
+        ALTER TABLE alert_messages ADD COLUMN group_id TEXT;
+        CREATE INDEX alert_messages_by_group ON alert_messages(group_id);
+        CREATE INDEX alert_messages_by_time ON alert_messages(channel, posted_at);
+        """,
     ]
 }
 
@@ -189,7 +207,10 @@ extension Store {
                            "closed_at": .operational, "changes": .operational, "alarms": .operational,
                            "acked_by": .accountInformation, "acked_at": .operational, "resource": .awsIdentifiers,
                            "hold_until": .operational, "flapping": .operational, "reminded_at": .operational],
-        "alert_messages": ["episode_id": .operational, "channel": .channelIdentifier, "ts": .channelIdentifier],
+        "alert_messages": ["episode_id": .operational, "channel": .channelIdentifier, "ts": .channelIdentifier,
+                           "posted_at": .operational, "group_id": .operational],
+        "alert_groups": ["id": .operational, "channel": .channelIdentifier, "ts": .channelIdentifier, "opened_at": .operational,
+                         "last_at": .operational, "dirty": .operational, "shown_at": .operational],
         "parked_alerts": ["id": .operational, "delivery_id": .operational, "body": .sealedPayload, "reason": .operational,
                           "received_at": .operational, "attempts": .operational],
     ]

@@ -17,6 +17,8 @@ public enum AlertDisposition: String, Sendable, Hashable, CaseIterable {
     case suppressed
     /// Its episode waits out the hold; posted when it ends, or quiet if it recovered first.
     case held
+    /// Shown in a channel's grouped message (a storm), not a message of its own.
+    case grouped
 }
 
 /// A message from the alarm queue as the store keeps it.
@@ -33,10 +35,13 @@ public struct AlertMessage: Sendable, Hashable {
     public var episodeID: String
     public var channel: String
     public var ts: String
-    public init(episodeID: String, channel: String, ts: String) {
+    /// Set when the episode is shown in a storm's grouped message rather than its own.
+    public var groupID: String?
+    public init(episodeID: String, channel: String, ts: String, groupID: String? = nil) {
         self.episodeID = episodeID
         self.channel = channel
         self.ts = ts
+        self.groupID = groupID
     }
 }
 

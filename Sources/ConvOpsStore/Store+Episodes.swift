@@ -98,21 +98,22 @@ extension Store {
         }
     }
 
-    /// Remembers where an episode's message was posted in a channel.
-    public func recordAlertMessage(_ message: AlertMessage) throws {
+    /// Remembers where an episode's message was posted in a channel (`at`: when, for the storm count).
+    public func recordAlertMessage(_ message: AlertMessage, at: Date) throws {
         try write { db in
             try db.prepare("""
-                INSERT INTO alert_messages (episode_id, channel, ts) VALUES (?, ?, ?)
-                ON CONFLICT(episode_id, channel) DO UPDATE SET ts = excluded.ts
-                """).bind([.text(message.episodeID), .text(message.channel), .text(message.ts)]).run()
+                INSERT INTO alert_messages (episode_id, channel, ts, posted_at, group_id) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(episode_id, channel) DO UPDATE SET ts = excluded.ts, group_id = excluded.group_id
+                """).bind([.text(message.episodeID), .text(message.channel), .text(message.ts), .real(at.timeIntervalSince1970),
+                           .text(message.groupID)]).run()
         }
     }
 
     public func alertMessages(episodeID: String) throws -> [AlertMessage] {
         try read { db in
-            let s = try db.prepare("SELECT channel, ts FROM alert_messages WHERE episode_id = ? ORDER BY channel").bind([.text(episodeID)])
+            let s = try db.prepare("SELECT channel, ts, group_id FROM alert_messages WHERE episode_id = ? ORDER BY channel").bind([.text(episodeID)])
             var out: [AlertMessage] = []
-            while try s.step() { out.append(AlertMessage(episodeID: episodeID, channel: s.text(0) ?? "", ts: s.text(1) ?? "")) }
+            while try s.step() { out.append(AlertMessage(episodeID: episodeID, channel: s.text(0) ?? "", ts: s.text(1) ?? "", groupID: s.text(2))) }
             return out
         }
     }
@@ -121,7 +122,8 @@ extension Store {
     public func episode(channel: String, ts: String) throws -> AlertEpisode? {
         try read { db in
             let s = try db.prepare("""
-                SELECT e.* FROM alert_episodes e JOIN alert_messages m ON m.episode_id = e.id WHERE m.channel = ? AND m.ts = ?
+                SELECT e.* FROM alert_episodes e JOIN alert_messages m ON m.episode_id = e.id
+                WHERE m.channel = ? AND m.ts = ? AND m.group_id IS NULL
                 """).bind([.text(channel), .text(ts)])
             return try s.step() ? try Self.episode(s) : nil
         }

@@ -24,6 +24,16 @@ extension SlackEmulator {
         let token = request.header("authorization").map { String($0.dropFirst("Bearer ".count)) } ?? ""
         let limited = state.withLock { s -> Int? in
             s.calls.append(Call(method: method, body: body, at: .now))
+            if method == "chat.postMessage", let rate = s.postRate, let channel = body["channel"]?.string {
+                let now = ContinuousClock.now
+                let recent = (s.posts[channel] ?? []).filter { now - $0 < .seconds(1) }
+                if recent.count >= rate {
+                    s.postRateViolations += 1
+                    s.posts[channel] = recent
+                    return 1
+                }
+                s.posts[channel] = recent + [now]
+            }
             guard let limit = s.rateLimits[method], limit.remaining > 0 else { return nil }
             s.rateLimits[method] = (limit.remaining - 1, limit.retryAfter)
             return limit.retryAfter

@@ -71,6 +71,10 @@ public final class SlackEmulator: Sendable {
         var roundRobin = 0
         var pings = 0
         var redelivered: Set<String> = []
+        /// chat.postMessage per channel within any one second, when enforced.
+        var postRate: Int?
+        var posts: [String: [ContinuousClock.Instant]] = [:]
+        var postRateViolations = 0
     }
 
     let state = Mutex(State())
@@ -108,6 +112,12 @@ public final class SlackEmulator: Sendable {
     public func rateLimit(_ method: String, times: Int, retryAfter: Int = 1) {
         state.withLock { $0.rateLimits[method] = (times, retryAfter) }
     }
+
+    /// Enforces Slack's pace for posting: at most `perSecond` chat.postMessage per channel in
+    /// any one second; past it, HTTP 429 with Retry-After 1, counted in `postRateViolations`.
+    public func enforcePostRate(perSecond: Int = 1) { state.withLock { $0.postRate = perSecond } }
+
+    public var postRateViolations: Int { state.withLock { $0.postRateViolations } }
 
     /// Every call of `method` fails with Slack's error code (nil to stop).
     public func fail(_ method: String, with error: String?) { state.withLock { $0.errors[method] = error } }

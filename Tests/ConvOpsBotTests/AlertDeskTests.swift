@@ -15,6 +15,7 @@ import Testing
             var updates: [AlertNotice] = []
             var replies: [AlertNotice] = []
             var summaries: [(Snooze, Int)] = []
+            var groups: [AlertGroupSummary] = []
             var failing = false
         }
         let seen = Mutex(Seen())
@@ -29,6 +30,11 @@ import Testing
         func update(_ notice: AlertNotice, at message: AlertMessage) async throws { seen.withLock { $0.updates.append(notice) } }
         func reply(_ notice: AlertNotice, under message: AlertMessage) async throws { seen.withLock { $0.replies.append(notice) } }
         func snoozeEnded(_ snooze: Snooze, held: [StoredAlert]) async throws { seen.withLock { $0.summaries.append((snooze, held.count)) } }
+        func postGroup(_ summary: AlertGroupSummary, to channel: String) async throws -> String {
+            seen.withLock { $0.groups.append(summary) }
+            return "1800000000.\(summary.group.id)"
+        }
+        func updateGroup(_ summary: AlertGroupSummary, at message: AlertMessage) async throws { seen.withLock { $0.groups.append(summary) } }
     }
 
     struct Rig {
@@ -221,5 +227,33 @@ import Testing
         r.bot.clock.advance(by: 31 * 60)
         await r.desk.remind()
         #expect(r.chat.seen.withLock { $0.replies.count } == 2)
+    }
+
+    @Test func pastTheStormThresholdNewEpisodesJoinOneGroupedMessageAndNothingIsUnaccountedFor() async throws {
+        let r = try Rig { $0.storm.posts = 3; $0.storm.windowSeconds = 60 }
+        defer { r.bot.remove() }
+        for i in 0..<20 {
+            _ = await r.desk.take(body: r.body(i % 2 == 0 ? "api-\(i)" : "db-\(i)", "ALARM", minute: 0), queueMessageID: "q-\(i)")
+        }
+        await r.desk.showGroups()
+        var seen = r.chat.seen.withLock { $0 }
+        #expect(seen.posts.count == 3)
+        #expect(seen.groups.count == 1)
+        #expect(seen.groups.last?.count == 17)
+        #expect(seen.groups.last?.names.map(\.0).sorted() == ["api-*", "db-*"])
+        // One recovers: the group is shown again with the new count, not before 3 s.
+        _ = await r.desk.take(body: r.body("api-10", "OK", minute: 1), queueMessageID: "q-ok")
+        await r.desk.showGroups()
+        #expect(r.chat.seen.withLock { $0.groups.count } == 1)
+        r.bot.clock.advance(by: 4)
+        await r.desk.showGroups()
+        seen = r.chat.seen.withLock { $0 }
+        #expect(seen.groups.count == 2 && seen.groups.last?.resolved == 1)
+        let counts = try r.bot.store.alertDispositions()
+        #expect(counts == [.posted: 3, .grouped: 17, .updated: 1])
+        #expect(counts.values.reduce(0, +) == 21, "every alert accounted for")
+        // The storm passes: a minute later, a new alarm is posted on its own again.
+        r.bot.clock.advance(by: 61)
+        #expect(await r.desk.take(body: r.body("calm", "ALARM", minute: 5), queueMessageID: "q-calm") == .done(.posted))
     }
 }
