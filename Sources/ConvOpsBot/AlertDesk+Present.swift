@@ -33,8 +33,14 @@ extension AlertDesk {
                         return .grouped
                     }
                     do {
-                        let ts = try await sink.post(notice, to: channel)
-                        try store.recordAlertMessage(AlertMessage(episodeID: episode.id, channel: channel, ts: ts), at: clock.now())
+                        // Noted before it is posted: after a crash in between, found, not posted twice.
+                        var ts: String?
+                        if let earlier = try store.attempt(episode.id, channel: channel, at: clock.now()) {
+                            ts = await sink.find(episode.id, in: channel, since: earlier)
+                        }
+                        if ts == nil { ts = try await sink.post(notice, to: channel) }
+                        try store.recordAlertMessage(AlertMessage(episodeID: episode.id, channel: channel, ts: ts!), at: clock.now())
+                        try store.attempted(episode.id, channel: channel)
                         return .posted
                     } catch let error as StoreError {
                         throw error

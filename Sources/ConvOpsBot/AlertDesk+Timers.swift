@@ -52,8 +52,13 @@ extension AlertDesk {
                     try await sink.updateGroup(summary, at: AlertMessage(episodeID: "", channel: group.channel, ts: ts, groupID: group.id))
                     try store.shown(groupID: group.id, ts: ts, at: now)
                 } else {
-                    let ts = try await sink.postGroup(summary, to: group.channel)
-                    try store.shown(groupID: group.id, ts: ts, at: now)
+                    var ts: String?
+                    if let earlier = try store.attempt(group.id, channel: group.channel, at: now) {
+                        ts = await sink.find(group.id, in: group.channel, since: earlier)
+                    }
+                    if ts == nil { ts = try await sink.postGroup(summary, to: group.channel) }
+                    try store.shown(groupID: group.id, ts: ts!, at: now)
+                    try store.attempted(group.id, channel: group.channel)
                 }
             } catch {
                 logger.warning("alerts.group_failed", metadata: ["alert.group": "\(group.id)", "error.message": "\(error)"])

@@ -30,6 +30,8 @@ public protocol AlertSink: Sendable {
     func reply(_ notice: AlertNotice, under message: AlertMessage) async throws
     /// A snooze ended: what it held back, where it was asked for.
     func snoozeEnded(_ snooze: Snooze, held: [StoredAlert]) async throws
+    /// The message a crashed earlier attempt may have posted for `id` in `channel` since `since`.
+    func find(_ id: String, in channel: String, since: Date) async -> String?
     /// A storm's grouped message: posted once, then updated in place.
     func postGroup(_ summary: AlertGroupSummary, to channel: String) async throws -> String
     func updateGroup(_ summary: AlertGroupSummary, at message: AlertMessage) async throws

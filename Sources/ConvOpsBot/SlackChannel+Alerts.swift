@@ -50,6 +50,16 @@ extension SlackChannel: AlertSink {
         }
     }
 
+    public func find(_ id: String, in channel: String, since: Date) async -> String? {
+        do {
+            return try await api.findAlertMessage(id: id, in: channel, oldest: since.timeIntervalSince1970 - 5)
+        } catch {
+            // Without channels:history it cannot look: posting again is better than losing it.
+            logger.warning("slack.alert_lookup_failed", metadata: ["alert.ref": "\(id)", "slack.error": "\(error)"])
+            return nil
+        }
+    }
+
     public func postGroup(_ summary: AlertGroupSummary, to channel: String) async throws -> String {
         try await paced(channel) { [self] waited in
             try await api.postMessage(channel: channel, BlockKit.alert(groupCard(summary, delayed: waited), episodeID: summary.group.id))

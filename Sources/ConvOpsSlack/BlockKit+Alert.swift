@@ -101,7 +101,12 @@ extension BlockKit {
             blocks.append(["type": "actions", "block_id": .string("convops.alert.\(episodeID)"), "elements": .array(elements)])
         }
         let fallback = card.reason.isEmpty ? header : "\(header): \(card.reason)"
-        return SlackMessage(text: fallback, blocks: blocks)
+        return SlackMessage(text: fallback, blocks: blocks, metadata: alertMetadata(episodeID))
+    }
+
+    /// The metadata that names an alert message's episode or group.
+    public static func alertMetadata(_ id: String) -> JSON {
+        ["event_type": "convops_alert", "event_payload": ["id": .string(id)]]
     }
 
     /// An http(s) URL Slack's link syntax cannot be broken out of (no spaces, |, < or >).

@@ -6,22 +6,27 @@ public struct SlackMessage: Sendable, Hashable {
     /// Shown in notifications and where blocks can't be (chat.update caps it at 4,000 chars).
     public var text: String
     public var blocks: [JSON]
+    /// Slack's message metadata (`event_type`, `event_payload`): ConvOps marks its alert
+    /// messages with their id, to find one a crash left unrecorded instead of posting it twice.
+    public var metadata: JSON?
 
-    public init(text: String, blocks: [JSON] = []) {
+    public init(text: String, blocks: [JSON] = [], metadata: JSON? = nil) {
         self.text = String(text.prefix(3900))
         self.blocks = blocks
+        self.metadata = metadata
     }
 
     /// The same message with its buttons left off (posted first, so that no click can come
     /// before the card is recorded).
     public var withoutButtons: SlackMessage {
-        SlackMessage(text: text, blocks: blocks.filter { $0["type"]?.string != "actions" })
+        SlackMessage(text: text, blocks: blocks.filter { $0["type"]?.string != "actions" }, metadata: metadata)
     }
 
     var body: [String: JSON] {
         var b: [String: JSON] = ["text": .string(text)]
         // Always send blocks, even none: chat.update keeps the old blocks (and buttons) otherwise.
         b["blocks"] = .array(blocks)
+        if let metadata { b["metadata"] = metadata }
         return b
     }
 }

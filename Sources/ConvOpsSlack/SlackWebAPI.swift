@@ -134,6 +134,18 @@ public final class SlackWebAPI: Sendable {
         }
     }
 
+    /// The bot's alert message in `channel` since `oldest` whose metadata names `id`, if any
+    /// (conversations.history, which needs channels:history or groups:history).
+    public func findAlertMessage(id: String, in channel: String, oldest: Double) async throws(SlackAPIError) -> String? {
+        let answer = try await call("conversations.history", ["channel": .string(channel), "oldest": .string(String(format: "%.6f", oldest)),
+                                                              "include_all_metadata": true, "limit": 200], channel: channel)
+        for m in answer["messages"]?.array ?? [] where m["metadata"]?["event_type"]?.string == "convops_alert"
+            && m["metadata"]?["event_payload"]?["id"]?.string == id {
+            return m["ts"]?.string
+        }
+        return nil
+    }
+
     /// users.info, cached for an hour: names for plans and approvals.
     public func user(_ id: String) async throws(SlackAPIError) -> SlackUser {
         let now = ContinuousClock.now

@@ -165,6 +165,16 @@ enum Migrations {
         CREATE INDEX alert_messages_by_group ON alert_messages(group_id);
         CREATE INDEX alert_messages_by_time ON alert_messages(channel, posted_at);
         """,
+        // 7: a post about to be made (an episode's or a group's), so that after a crash between
+        // Slack taking it and its ts being stored, the message is found rather than posted twice.
+        """
+        CREATE TABLE alert_attempts (
+            ref TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (ref, channel)
+        );
+        """,
     ]
 }
 
@@ -209,6 +219,7 @@ extension Store {
                            "hold_until": .operational, "flapping": .operational, "reminded_at": .operational],
         "alert_messages": ["episode_id": .operational, "channel": .channelIdentifier, "ts": .channelIdentifier,
                            "posted_at": .operational, "group_id": .operational],
+        "alert_attempts": ["ref": .operational, "channel": .channelIdentifier, "at": .operational],
         "alert_groups": ["id": .operational, "channel": .channelIdentifier, "ts": .channelIdentifier, "opened_at": .operational,
                          "last_at": .operational, "dirty": .operational, "shown_at": .operational],
         "parked_alerts": ["id": .operational, "delivery_id": .operational, "body": .sealedPayload, "reason": .operational,

@@ -130,6 +130,25 @@ extension Store {
         }
     }
 
+    /// Notes that a post for `ref` (an episode or a group) in `channel` is about to be made;
+    /// returns when an earlier attempt was noted (a crash may have left its message unrecorded).
+    public func attempt(_ ref: String, channel: String, at: Date) throws -> Date? {
+        try write { db in
+            let s = try db.prepare("SELECT at FROM alert_attempts WHERE ref = ? AND channel = ?").bind([.text(ref), .text(channel)])
+            if try s.step() { return Date(timeIntervalSince1970: s.real(0)) }
+            try db.prepare("INSERT INTO alert_attempts (ref, channel, at) VALUES (?, ?, ?)")
+                .bind([.text(ref), .text(channel), .real(at.timeIntervalSince1970)]).run()
+            return nil
+        }
+    }
+
+    /// The post for `ref` in `channel` is recorded: its attempt is over.
+    public func attempted(_ ref: String, channel: String) throws {
+        try write { db in
+            try db.prepare("DELETE FROM alert_attempts WHERE ref = ? AND channel = ?").bind([.text(ref), .text(channel)]).run()
+        }
+    }
+
     /// "api-5xx-high" → "api-*": the first part of a name, for "12 on api-*".
     static func namePattern(_ name: String) -> String {
         guard let cut = name.firstIndex(where: { $0 == "-" || $0 == "_" || $0 == "." || $0 == " " }), cut > name.startIndex else { return name }

@@ -41,9 +41,13 @@ extension SlackEmulator {
         return String(format: "e%07d-0ffb-41f3-a080-d19e85f53649", n)
     }
 
+    /// As Slack's: the time of posting in microseconds, unique and increasing in a channel.
     func nextTS() -> String {
-        let n = state.withLock { s -> Int in defer { s.nextTS += 1 }; return s.nextTS }
-        return String(format: "1767225600.%06d", n)
+        let micros = state.withLock { s -> Int in
+            s.nextTS = max(s.nextTS + 1, Int(Date().timeIntervalSince1970 * 1_000_000))
+            return s.nextTS
+        }
+        return String(format: "%d.%06d", micros / 1_000_000, micros % 1_000_000)
     }
 
     func envelope(_ id: String, _ type: String, _ payload: JSON, acceptsResponse: Bool = false) -> String {

@@ -71,6 +71,21 @@ extension SlackEmulator {
             let ok = (try? SlackFixtures.json("webapi_chat_postMessage_ok__api_docs.json")) ?? ["ok": true]
             return Self.answer(ok.setting("channel", .string(channel)).setting("ts", .string(ts))
                 .setting("message", ["type": "message", "text": .string(text), "ts": .string(ts), "bot_id": "BBOT000001"]))
+        case "conversations.history":
+            // Newest first, after `oldest`; metadata only with include_all_metadata, as Slack does.
+            guard let channel = body["channel"]?.string else { return Self.answer(["ok": false, "error": "channel_not_found"]) }
+            let oldest = Double(body["oldest"]?.string ?? "") ?? body["oldest"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
+            let withMetadata = body["include_all_metadata"]?.bool == true || body["include_all_metadata"]?.string == "true"
+            let limit = min(999, body["limit"]?.int ?? 100)
+            let found = state.withLock { s in
+                s.messages.filter { $0.channel == channel && $0.threadTS == nil && (Double($0.ts) ?? 0) > oldest }.suffix(limit).reversed()
+            }
+            let messages: [JSON] = found.map { m in
+                var j: JSON = ["type": "message", "ts": .string(m.ts), "text": .string(m.text), "bot_id": "BBOT000001"]
+                if withMetadata, let metadata = m.versions.first?["metadata"] { j = j.setting("metadata", metadata) }
+                return j
+            }
+            return Self.answer(["ok": true, "messages": .array(messages), "has_more": false])
         case "chat.update":
             let channel = body["channel"]?.string ?? "", ts = body["ts"]?.string ?? ""
             let found = state.withLock { s -> Bool in

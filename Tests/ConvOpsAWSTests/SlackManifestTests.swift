@@ -25,7 +25,7 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == """
             {"commands": ["/convops"], "dm": true, "events": ["app_mention", "message.im"], "interactive": true, \
-            "scopes": ["app_mentions:read", "chat:write", "commands", "im:history", "users:read"], "socket": true, "urls": []}
+            "scopes": ["app_mentions:read", "channels:history", "chat:write", "commands", "groups:history", "im:history", "users:read"], "socket": true, "urls": []}
             """)
     }
 }

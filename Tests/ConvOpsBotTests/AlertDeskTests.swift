@@ -35,6 +35,9 @@ import Testing
             return "1800000000.\(summary.group.id)"
         }
         func updateGroup(_ summary: AlertGroupSummary, at message: AlertMessage) async throws { seen.withLock { $0.groups.append(summary) } }
+        func find(_ id: String, in channel: String, since: Date) async -> String? {
+            seen.withLock { s in s.posts.firstIndex { $0.channel == channel && $0.notice.episode.id == id }.map { "1700000000.\($0 + 1)" } }
+        }
     }
 
     struct Rig {
