@@ -99,8 +99,11 @@ public struct AlertDesk: Sendable {
         func release(_ id: String) { _ = ids.withLock { $0.remove(id) } }
     }
 
+    let metrics: UsageMetrics?
+
     public init(store: Store, engine: Engine, settings: AlertSettings, sink: any AlertSink, clock: any WallClock = SystemClock(),
-                logger: Logger) {
+                metrics: UsageMetrics? = nil, logger: Logger) {
+        self.metrics = metrics
         self.store = store
         self.engine = engine
         self.settings = settings
@@ -114,6 +117,8 @@ public struct AlertDesk: Sendable {
         case done(AlertDisposition)
         /// Could not be read: parked with the reason; delete it from the queue.
         case parked(String)
+        /// Seen before (SNS or SQS delivered it again) and dealt with then: delete it.
+        case duplicate(AlertDisposition)
         /// Stored, but the chat did not take it: leave it for the queue to deliver again.
         case retryLater(String)
     }
@@ -121,6 +126,18 @@ public struct AlertDesk: Sendable {
     /// One message from the queue. `queueMessageID` stands in for a delivery id when the
     /// body has none (raw delivery): SQS redelivers a message under the same id.
     public func take(body: String, queueMessageID: String) async -> Result {
+        let started = ContinuousClock.now
+        let result = await taking(body: body, queueMessageID: queueMessageID)
+        switch result {
+        case .done(let d): metrics?.alert(d, parked: false, took: ContinuousClock.now - started)
+        case .parked: metrics?.alert(nil, parked: true, took: ContinuousClock.now - started)
+        case .duplicate: metrics?.duplicate(took: ContinuousClock.now - started)
+        case .retryLater: metrics?.alert(nil, parked: false, took: ContinuousClock.now - started)
+        }
+        return result
+    }
+
+    func taking(body: String, queueMessageID: String) async -> Result {
         let now = clock.now()
         var alarm: Alarm
         do {
@@ -141,7 +158,7 @@ public struct AlertDesk: Sendable {
             case .new(let a): stored = a
             case .seen(let a):
                 // A redelivery: done if the first copy was, else carry on where it stopped.
-                guard a.disposition == .pending else { return .done(a.disposition) }
+                guard a.disposition == .pending else { return .duplicate(a.disposition) }
                 stored = a
             }
         } catch {

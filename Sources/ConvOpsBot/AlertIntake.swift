@@ -76,7 +76,7 @@ public struct AlertIntake: Service {
             var done: [String] = []
             for message in batch {
                 switch await desk.take(body: message.body, queueMessageID: message.id) {
-                case .done, .parked:
+                case .done, .parked, .duplicate:
                     done.append(message.receiptHandle)
                 case .retryLater(let why):
                     logger.warning("alerts.kept_in_queue", metadata: ["alerts.reason": "\(why)"])

@@ -16,6 +16,8 @@ public struct Runtime: Sendable {
     public let engine: Engine
     /// The CloudWatch Logs copy of the audit digests, when configured.
     public let digestShipper: DigestShipper?
+    /// Anonymous usage counters, served at /metrics when `metrics_port` is set.
+    public let metrics: UsageMetrics
 
     public static func grammar(_ configuration: Configuration) throws(GrammarLoadError) -> Grammar {
         try Grammar.load(commandsDirectory: configuration.commandsDirectory, localesDirectory: configuration.localesDirectory,
@@ -59,14 +61,17 @@ public struct Runtime: Sendable {
         if let shipper { sink = { line in shipper.send(line) } }
         let store = try Runtime.store(configuration, environment: environment, digestSink: sink)
         let roles = configuration.accounts.isEmpty ? nil : AssumedRoles(base: aws, accounts: configuration.accounts)
+        let metrics = UsageMetrics()
         let engine = Engine(grammar: grammar, store: store, aws: aws,
                             access: configuration.policy,
                             locale: configuration.locale, roles: roles,
                             waitPollInterval: .milliseconds(Int(configuration.waitPollSeconds * 1000)),
                             waitTimeout: .milliseconds(Int(configuration.waitTimeoutSeconds * 1000)),
                             logGroups: configuration.logGroups, environmentTag: configuration.environmentTag,
-                            ownEnvironment: configuration.environment, timeZone: configuration.alerts.timeZone, logger: logger)
-        return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine, digestShipper: shipper)
+                            ownEnvironment: configuration.environment, timeZone: configuration.alerts.timeZone, metrics: metrics,
+                            logger: logger)
+        return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine, digestShipper: shipper,
+                       metrics: metrics)
     }
 }
 

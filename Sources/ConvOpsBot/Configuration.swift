@@ -63,6 +63,8 @@ public struct Configuration: Sendable {
     /// The alarm queues and where alerts go (config file `alerts`; CONVOPS_ALERTS_QUEUE_URL and
     /// CONVOPS_ALERTS_CHANNEL for one queue and one channel).
     public var alerts = AlertSettings()
+    /// The loopback port GET /metrics is served on (CONVOPS_METRICS_PORT, `metrics_port`); nil: not served.
+    public var metricsPort: Int?
 
     public var commandsDirectory: String { (home as NSString).appendingPathComponent("commands") }
     public var localesDirectory: String { (home as NSString).appendingPathComponent("locales") }
@@ -78,6 +80,7 @@ public struct Configuration: Sendable {
         ("wait_timeout_seconds", "CONVOPS_WAIT_TIMEOUT_SECONDS"), ("proxy", "CONVOPS_PROXY"), ("mode", "CONVOPS_MODE"),
         ("audit_digest_file", "CONVOPS_AUDIT_DIGEST_FILE"), ("environment_tag", "CONVOPS_ENVIRONMENT_TAG"),
         ("environment", "CONVOPS_ENVIRONMENT"), ("audit_digest_log_group", "CONVOPS_AUDIT_DIGEST_LOG_GROUP"),
+        ("metrics_port", "CONVOPS_METRICS_PORT"),
     ]
 
     public static func load(environment env: [String: String], currentDirectory: String) throws(ConfigurationError) -> Configuration {
@@ -166,6 +169,12 @@ public struct Configuration: Sendable {
             throw ConfigurationError("alerts: there is a queue but no route and no default channel (CONVOPS_ALERTS_CHANNEL or alerts.default_channels): every alarm would go nowhere")
         }
         configuration.alerts = alerts
+        if let raw = value("metrics_port", "CONVOPS_METRICS_PORT") {
+            guard let port = Int(raw), (1024...65535).contains(port) else {
+                throw ConfigurationError("CONVOPS_METRICS_PORT (metrics_port) must be a port from 1024 to 65535 (served on 127.0.0.1 only), not '\(raw)'")
+            }
+            configuration.metricsPort = port
+        }
         configuration.sharedLogChannels = sharedLogChannels
         configuration.accounts = accounts.map { account in
             var a = account

@@ -44,6 +44,8 @@ public actor Engine {
     var admission: Admission
     /// Where "until 18:00" is read (config `alerts.time_zone`).
     let timeZone: TimeZone
+    /// Anonymous counts of what was asked and how it ended.
+    let metrics: UsageMetrics?
     /// Test fakes for the request service's AWS reads and calls; nil: the real ones.
     let hooks: RequestService.Hooks?
     /// The only code that moves requests: policy check, machine, store, then effects.
@@ -58,9 +60,11 @@ public actor Engine {
                 waitPollInterval: Duration = .seconds(5), waitTimeout: Duration = .seconds(600), delays: any Clock<Duration> = ContinuousClock(),
                 logGroups: [String: String] = [:], environmentTag: String = ResourceEnvironment.defaultTagKey,
                 ownEnvironment: String? = nil, limits: Admission.Limits = Admission.Limits(),
-                timeZone: TimeZone = TimeZone(identifier: "UTC")!, hooks: RequestService.Hooks? = nil, logger: Logger) {
+                timeZone: TimeZone = TimeZone(identifier: "UTC")!, metrics: UsageMetrics? = nil,
+                hooks: RequestService.Hooks? = nil, logger: Logger) {
         self.hooks = hooks
         self.timeZone = timeZone
+        self.metrics = metrics
         self.delays = delays
         self.admission = Admission(limits: limits)
         self.logGroups = logGroups
@@ -93,7 +97,20 @@ public actor Engine {
             return [Reply.refused(messages(message.locale).text("limits.too_long", ["n": String(message.text.utf8.count),
                                                                                    "max": String(admission.limits.messageLength)]))]
         }
-        return await admitted(message.person, locale: message.locale) { await self.answer(message) }
+        let started = ContinuousClock.now
+        let replies = await admitted(message.person, locale: message.locale) { await self.answer(message) }
+        if let metrics {
+            let outcome = if replies.contains(where: { if case .request(let u) = $0 { u.step == .planned } else { false } }) {
+                "planned"
+            } else if replies.first?.isRefusal == true {
+                "refused"
+            } else {
+                "answered"
+            }
+            let intent = try? grammar.parse(message.text, locale: message.locale).get().intent
+            metrics.request(intent, outcome: outcome, took: ContinuousClock.now - started)
+        }
+        return replies
     }
 
     /// Runs `body` if the person (and everyone together) is within the limits, else says why not.

@@ -22,9 +22,12 @@ extension Runtime {
         ]
         // Alerts last: stopped first, so that nothing is taken off the queue that Slack can no longer show.
         if !configuration.alerts.queueURLs.isEmpty {
-            let desk = AlertDesk(store: store, engine: engine, settings: configuration.alerts, sink: slack, logger: logger)
+            let desk = AlertDesk(store: store, engine: engine, settings: configuration.alerts, sink: slack, metrics: metrics, logger: logger)
             services.append(.init(service: AlertIntake(desk: desk, sqs: SQS(client: aws), settings: configuration.alerts,
                                                        defaultRegion: aws.configuration.region, logger: logger), serviceName: "alerts"))
+        }
+        if let port = configuration.metricsPort {
+            services.append(.init(service: MetricsService(metrics: metrics, port: port, logger: logger), serviceName: "metrics"))
         }
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
         // Slack's drain, then a little for the others; past that, the group cancels.

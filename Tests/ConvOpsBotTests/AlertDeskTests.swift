@@ -76,8 +76,8 @@ import Testing
         let first = r.body("cpu-high", "ALARM", minute: 0, messageID: "m-1")
         #expect(await r.desk.take(body: first, queueMessageID: "q-1") == .done(.posted))
         // The same SNS message again, and the same change under another MessageId: seen.
-        #expect(await r.desk.take(body: first, queueMessageID: "q-1") == .done(.posted))
-        #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 0), queueMessageID: "q-2") == .done(.posted))
+        #expect(await r.desk.take(body: first, queueMessageID: "q-1") == .duplicate(.posted))
+        #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 0), queueMessageID: "q-2") == .duplicate(.posted))
         #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 5), queueMessageID: "q-3") == .done(.updated))
         // A late OK from before the second ALARM: stored, nothing said.
         #expect(await r.desk.take(body: r.body("cpu-high", "OK", minute: 3), queueMessageID: "q-4") == .done(.quiet))

@@ -1,5 +1,6 @@
 import ConvOpsAWS
 import ConvOpsCore
+import ConvOpsHTTP
 import ConvOpsSlack
 import ConvOpsStore
 import ConvOpsTestSupport
@@ -24,6 +25,7 @@ import Testing
         let queues: [String]
         let sqs: SQS
         let web1: String
+        let metricsPort: Int
 
         static func start() async throws -> Rig {
             let moto = try await SeededMoto.shared.get("AlertsEndToEndTests", also: AlertsEndToEndTests.seed)
@@ -33,10 +35,11 @@ import Testing
             let config = """
                 {"mode": "open", "alerts": {"queue_urls": [\(urls)], "default_channels": ["\(AlertsEndToEndTests.alerts)"], "poll_seconds": 1}}
                 """
-            let rig = try await SlackRig.start(moto: moto, config: config)
+            let metricsPort = try FreePort.pick()
+            let rig = try await SlackRig.start(moto: moto, config: config, extra: ["CONVOPS_METRICS_PORT": String(metricsPort)])
             let instances = try await EC2(client: rig.runtime.aws).describeInstances(filters: [(name: "tag:Name", values: ["web-1"])])
             let web1 = try #require(instances.first?.id)
-            return Rig(rig: rig, queue: queue, queues: queues, sqs: SQS(client: rig.runtime.aws), web1: web1)
+            return Rig(rig: rig, queue: queue, queues: queues, sqs: SQS(client: rig.runtime.aws), web1: web1, metricsPort: metricsPort)
         }
 
         /// A CloudWatch notification for an alarm on an EC2 instance, in SNS's envelope, from
@@ -120,6 +123,21 @@ import Testing
         try await r.rig.emulator.wait("both alerts settled") {
             (try? r.rig.store().alertDispositions()) == [.posted: 1, .updated: 1]
         }
+
+        // The usage metrics, scraped as Prometheus would: counts, and not one identifier.
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
+        let scraped = try await http.execute(HTTPRequest(method: .get, url: "http://127.0.0.1:\(r.metricsPort)/metrics"))
+        #expect(scraped.status == 200)
+        let metrics = scraped.bodyText
+        #expect(metrics.contains("convops_alerts_received_total 3"), "\(metrics)")
+        #expect(metrics.contains(#"convops_alerts_total{outcome="posted"} 1"#))
+        #expect(metrics.contains(#"convops_alerts_total{outcome="duplicate"} 1"#))
+        #expect(metrics.contains(#"convops_requests_total{intent="restart",outcome="planned"} 1"#))
+        #expect(metrics.contains("convops_alert_seconds_bucket"))
+        for identifier in [Self.alerts, "U111", "U222", "Alice", "Bob", "123456789012", "web-1", r.web1, "eu-west-1", "arn:", alarm, "ep-"] {
+            #expect(!metrics.contains(identifier), "\(identifier) in /metrics")
+        }
+        #expect(try await http.execute(HTTPRequest(method: .get, url: "http://127.0.0.1:\(r.metricsPort)/")).status == 404)
     }
 
     @Test func aBrokenMessageIsParkedAndTheQueueKeepsFlowing() async throws {
