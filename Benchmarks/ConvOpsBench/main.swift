@@ -45,7 +45,14 @@ case "slack":
         FileHandle.standardError.write(Data("slack benchmark: \(error)\n".utf8))
         exit(1)
     }
+case "storm":
+    do {
+        print(json(try await StormBenchmark.run(repository: repository)))
+    } catch {
+        FileHandle.standardError.write(Data("storm benchmark: \(error)\n".utf8))
+        exit(1)
+    }
 default:
-    FileHandle.standardError.write(Data("usage: convops-bench grammar|audit|slack|aws\n".utf8))
+    FileHandle.standardError.write(Data("usage: convops-bench grammar|audit|slack|aws|storm\n".utf8))
     exit(2)
 }
