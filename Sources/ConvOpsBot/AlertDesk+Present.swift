@@ -21,7 +21,7 @@ extension AlertDesk {
                 logger.warning("alerts.unrouted", metadata: ["alert.episode": "\(episode.id)"])
                 return .done(.unrouted)
             }
-            var own = 0, grouped = 0
+            var own = 0, grouped = 0, refused = 0
             for channel in channels where !posted.contains(where: { $0.channel == channel }) {
                 let outcome = try await channelTurns.run(channel) { [self] () async throws -> ChannelOutcome in
                     let now = clock.now()
@@ -44,6 +44,10 @@ extension AlertDesk {
                         return .posted
                     } catch let error as StoreError {
                         throw error
+                    } catch let error as AlertUndeliverable {
+                        logger.error("alerts.undeliverable", metadata: ["alert.episode": "\(episode.id)", "error.message": "\(error)"])
+                        try store.attempted(episode.id, channel: channel)
+                        return .undeliverable
                     } catch {
                         logger.warning("alerts.post_failed", metadata: ["alert.episode": "\(episode.id)", "error.message": "\(error)"])
                         return .failed("\(error)")
@@ -52,10 +56,11 @@ extension AlertDesk {
                 switch outcome {
                 case .posted: own += 1
                 case .grouped: grouped += 1
+                case .undeliverable: refused += 1
                 case .failed(let why): return .retryLater("the chat did not take it: \(why)")
                 }
             }
-            let disposition: AlertDisposition = own == 0 && grouped > 0 ? .grouped : .posted
+            let disposition: AlertDisposition = own > 0 ? .posted : grouped > 0 ? .grouped : refused > 0 ? .undeliverable : .posted
             if let alertID { try store.settle(alert: alertID, disposition, episodeID: episode.id) }
             try store.settleHeld(episodeID: episode.id, as: disposition)
             return .done(disposition)
@@ -69,6 +74,9 @@ extension AlertDesk {
             do {
                 try await sink.update(notice, at: message)
                 if announce { try await sink.reply(notice, under: message) }
+            } catch let error as AlertUndeliverable {
+                // The message is gone or closed to us: the change is stored; nothing to retry.
+                logger.error("alerts.update_undeliverable", metadata: ["alert.episode": "\(episode.id)", "error.message": "\(error)"])
             } catch {
                 logger.warning("alerts.update_failed", metadata: ["alert.episode": "\(episode.id)", "error.message": "\(error)"])
                 return .retryLater("the chat did not take the update: \(error)")
@@ -80,6 +88,6 @@ extension AlertDesk {
 }
 
 enum ChannelOutcome: Sendable {
-    case posted, grouped
+    case posted, grouped, undeliverable
     case failed(String)
 }

@@ -9,13 +9,16 @@ extension AlertDesk {
     /// first, then marked shown: a failed post is tried again on the next tick.
     public func releaseHeld() async {
         guard let due = try? store.heldEpisodesDue(now: clock.now()) else { return }
-        for var episode in due {
+        for held in due {
             do {
-                guard case .done = try await present(episode, change: .opened, alertID: nil) else { continue }
-                episode.holdUntil = nil
-                try store.save(episode, settling: nil)
+                // In the alarm's turn, read again: an OK that came meanwhile closed it (nothing to post).
+                try await alarmTurns.run(held.key) { [self] in
+                    guard let episode = try store.episode(id: held.id), episode.isOpen, episode.holdUntil != nil else { return }
+                    guard case .done = try await present(episode, change: .opened, alertID: nil) else { return }
+                    try store.released(episodeID: episode.id)
+                }
             } catch {
-                logger.warning("alerts.release_failed", metadata: ["alert.episode": "\(episode.id)", "error.message": "\(error)"])
+                logger.warning("alerts.release_failed", metadata: ["alert.episode": "\(held.id)", "error.message": "\(error)"])
             }
         }
     }
@@ -29,7 +32,8 @@ extension AlertDesk {
         for var episode in due {
             episode.remindedAt = now
             do {
-                try store.save(episode, settling: nil)
+                // Only the reminder's time is written: a state change stored meanwhile stays.
+                guard try store.reminded(episodeID: episode.id, at: now) else { continue }
                 let notice = AlertNotice(episode: episode, change: .reminder, environment: nil, acknowledgedBy: nil)
                 for message in try store.alertMessages(episodeID: episode.id) where message.groupID == nil {
                     try await sink.reply(notice, under: message)
@@ -66,13 +70,35 @@ extension AlertDesk {
         }
     }
 
+    /// Every channel alerts go to, but one.
+    func alertChannels(besides channel: String) -> [String] {
+        var out: [String] = []
+        for c in settings.defaultChannels + settings.routes.flatMap(\.channels) where c != channel && !out.contains(c) { out.append(c) }
+        return out
+    }
+
+    /// Tells the alert channels of each new snooze: nobody in #pager should wonder why it is quiet.
+    /// Marked told first; a notice that cannot be posted is logged, not repeated.
+    public func announceSnoozes() async {
+        guard let new = try? store.unannouncedSnoozes() else { return }
+        for snooze in new {
+            do {
+                try store.announced(snoozeID: snooze.id)
+                let who = snooze.createdBy.map(store.displayName(pseudonym:)) ?? "-"
+                try await sink.snoozeStarted(snooze, by: who, channels: alertChannels(besides: snooze.channel))
+            } catch {
+                logger.warning("alerts.snooze_notice_failed", metadata: ["snooze.id": "\(snooze.id)", "error.message": "\(error)"])
+            }
+        }
+    }
+
     /// Ends the snoozes whose time has come and says what each held back. Ended in the store
     /// first: a summary that cannot be posted is logged, not repeated.
     public func endSnoozes() async {
         guard let due = try? store.endDueSnoozes(now: clock.now()) else { return }
         for (snooze, held) in due {
             do {
-                try await sink.snoozeEnded(snooze, held: held)
+                try await sink.snoozeEnded(snooze, held: held, channels: alertChannels(besides: snooze.channel))
             } catch {
                 logger.warning("alerts.snooze_summary_failed", metadata: ["snooze.id": "\(snooze.id)", "error.message": "\(error)"])
             }

@@ -21,6 +21,13 @@ public struct AlertNotice: Sendable, Hashable {
     public var delayedSeconds: Int?
 }
 
+/// A chat that will never take this message (the channel is gone or closed to the bot): the
+/// alert is marked undeliverable with the reason rather than tried for ever.
+public struct AlertUndeliverable: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// Where alert messages are shown (Slack; WhatsApp next). Posting returns the message's
 /// id in that channel, which the store records before the queue message is deleted.
 public protocol AlertSink: Sendable {
@@ -28,8 +35,10 @@ public protocol AlertSink: Sendable {
     func update(_ notice: AlertNotice, at message: AlertMessage) async throws
     /// A line in the message's thread ("ALARM again, 3× in 30 min").
     func reply(_ notice: AlertNotice, under message: AlertMessage) async throws
-    /// A snooze ended: what it held back, where it was asked for.
-    func snoozeEnded(_ snooze: Snooze, held: [StoredAlert]) async throws
+    /// A snooze ended: what it held back, where it was asked for and in the alert channels.
+    func snoozeEnded(_ snooze: Snooze, held: [StoredAlert], channels: [String]) async throws
+    /// A snooze began: told to the alert channels (other than where it was asked for).
+    func snoozeStarted(_ snooze: Snooze, by person: String, channels: [String]) async throws
     /// The message a crashed earlier attempt may have posted for `id` in `channel` since `since`.
     func find(_ id: String, in channel: String, since: Date) async -> String?
     /// A storm's grouped message: posted once, then updated in place.
@@ -74,22 +83,27 @@ public struct AlertDesk: Sendable {
     /// One decision at a time per channel: post or group, then the post itself. Four queues
     /// read at once must not each see nine posts and all post a tenth.
     let channelTurns = Turns()
+    /// One change at a time per alarm.
+    let alarmTurns = Turns()
 
     final class Turns: Sendable {
         let tails = Mutex<[String: Task<Void, Never>]>([:])
 
         func run<T: Sendable>(_ key: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-            let task: Task<Swift.Result<T, Error>, Never> = tails.withLock { tails in
+            let (task, tail): (Task<Swift.Result<T, Error>, Never>, Task<Void, Never>) = tails.withLock { tails in
                 let previous = tails[key]
                 let task = Task { () async -> Swift.Result<T, Error> in
                     await previous?.value
                     do { return .success(try await body()) } catch { return .failure(error) }
                 }
-                tails[key] = Task { _ = await task.value }
-                return task
+                let tail = Task { _ = await task.value }
+                tails[key] = tail
+                return (task, tail)
             }
-            // Keyed by channel: as many as the routes name, so the table stays small.
-            return try await task.value.get()
+            let result = await task.value
+            // The last in line for its key leaves no entry behind: the table holds only keys in use.
+            tails.withLock { tails in if tails[key] == tail { tails[key] = nil } }
+            return try result.get()
         }
     }
 
@@ -167,10 +181,19 @@ public struct AlertDesk: Sendable {
         return await show(stored)
     }
 
-    /// Applies a stored, pending alert to its episode and shows the change.
+    /// Applies a stored, pending alert to its episode and shows the change, one change of an
+    /// alarm at a time (four queues, the sweep and the timers may hold changes of one alarm).
     public func show(_ stored: StoredAlert) async -> Result {
         guard inHand.take(stored.id) else { return .retryLater("already being shown") }
         defer { inHand.release(stored.id) }
+        do {
+            return try await alarmTurns.run(stored.alarm.key) { [self] in await showNow(stored) }
+        } catch {
+            return .retryLater("\(error)")
+        }
+    }
+
+    func showNow(_ stored: StoredAlert) async -> Result {
         do {
             // Read again in hand: a sweep's list may be older than what another task just did.
             guard let stored = try store.alert(id: stored.id) else { return .done(.quiet) }

@@ -29,27 +29,32 @@ public struct AlertIntake: Service {
             for url in settings.queueURLs {
                 group.addTask { await self.poll(url) }
             }
-            // Every second: held episodes due, reminders; every five: alerts a failed post left
-            // or `convops alerts retry` stored, and snoozes that ended.
+            // Every second: held episodes due, storm groups, reminders.
             group.addTask {
-                var tick = 0
                 while !Task.isShuttingDownGracefully, !Task.isCancelled {
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
-                    tick += 1
                     await self.desk.releaseHeld()
                     await self.desk.showGroups()
                     await self.desk.remind()
-                    if tick % 5 == 0 {
-                        await self.carryOn()
-                        await self.desk.endSnoozes()
-                    }
+                }
+            }
+            // Every five, on its own so a slow chat cannot hold up the rest: alerts a failed post
+            // left or `convops alerts retry` stored, and snoozes that ended.
+            group.addTask {
+                while !Task.isShuttingDownGracefully, !Task.isCancelled {
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) }
+                    await self.carryOn()
+                    await self.desk.announceSnoozes()
+                    await self.desk.endSnoozes()
                 }
             }
         }
     }
 
+    /// Alerts stored but not shown (a post that failed, a restart, a retry), oldest first, a
+    /// few hundred at a time; one the chat still does not take waits for the next round.
     func carryOn() async {
-        guard let pending = try? desk.store.pendingAlerts(), !pending.isEmpty else { return }
+        guard let pending = try? desk.store.pendingAlerts(limit: 200), !pending.isEmpty else { return }
         logger.notice("alerts.carry_on", metadata: ["alerts.pending": "\(pending.count)"])
         for alert in pending where !Task.isShuttingDownGracefully { _ = await desk.show(alert) }
     }

@@ -82,7 +82,10 @@ extension Engine {
             guard episode.isOpen, let resource = episode.resource, let verb = Self.fixVerb(resource.kind) else {
                 return ([.refused(m.text("alert.no_fix", ["alarm": episode.alarm.name]))], nil)
             }
-            let text = "\(verb) \(resource.kind == .ec2Instance || resource.kind == .rdsInstance ? resource.id : (resource.name ?? resource.id))"
+            // Named where it lives: the same name in another region or account is another resource.
+            var text = "\(verb) \(resource.kind == .ec2Instance || resource.kind == .rdsInstance ? resource.id : (resource.name ?? resource.id))"
+            text += " in \(resource.region)"
+            if let account = resource.account { text += " on account \(account)" }
             let replies = await handle(InboundMessage(text: text, person: person, channel: origin.channel, locale: "en", standing: origin.standing))
             for case .request(let update) in replies where update.step == .planned {
                 // The plan is an ordinary request; the audit log says which alert it came from.

@@ -26,7 +26,7 @@ extension Engine {
             let found = try narrowed(await search(places).resolve(mention), to: q.environment, mention: mention, m)
             guard case .found(let ref) = found.resolution else { return [resolutionProblem(found, mention: mention, places: places, m)] }
             remember(ref, for: message, mention: mention)
-            (scope, key, label, place, account) = (.resource, ref.id, ref.name ?? ref.id, environment(of: ref), ref.account)
+            (scope, key, label, place, account) = (.resource, Snooze.key(of: ref), ref.name ?? ref.id, environment(of: ref), ref.account)
             recalled = recallNote(mention, m)
         case .alarm(let name):
             // An alarm is not resolved: who may snooze alarms everywhere may snooze this one.
@@ -48,6 +48,38 @@ extension Engine {
         let text = m.text(scope == .environment ? "snooze.maintenance" : "snooze.done",
                           ["what": label + recalled, "until": clockText(until), "left": Self.duration(until.timeIntervalSince(now), m)])
         return [.answer(text)]
+    }
+
+    /// Ends a snooze before its time: the sweep sums up what it held back within seconds.
+    func unsnooze(_ target: SnoozeTarget, _ q: Qualifiers, message: InboundMessage, _ m: Messages) async throws -> [Reply] {
+        let now = clock.now()
+        let active = try store.activeSnoozes().filter { $0.until > now }
+        let found: [Snooze]
+        var place = ResourceEnvironment.unknown
+        var account: String?
+        switch target {
+        case .resource(let mention):
+            let places = try places(for: .snooze, q, message: message)
+            let outcome = try narrowed(await search(places).resolve(mention), to: q.environment, mention: mention, m)
+            guard case .found(let ref) = outcome.resolution else { return [resolutionProblem(outcome, mention: mention, places: places, m)] }
+            found = active.filter { $0.scope == .resource && $0.target == Snooze.key(of: ref) }
+            (place, account) = (environment(of: ref), ref.account)
+        case .alarm(let name):
+            found = active.filter { $0.scope == .alarm && $0.target == name }
+        case .environment(let name):
+            let canonical = canonicalEnvironment(name)
+            found = active.filter { $0.scope == .environment && $0.target == canonical }
+            place = ResourceEnvironment(name: canonical, source: .unknown)
+        }
+        guard !found.isEmpty else { return [.answer(m.text("unsnooze.none"))] }
+        let kind: IntentKind = found.contains { $0.scope == .environment } ? .maintenance : .snooze
+        if let denial = access.check(Attempt(.run(kind, account: account, environment: place), by: message.person,
+                                             standing: message.standing, in: message.channel)) {
+            await audit(refusal: "alert.unsnooze", target: found.map(\.label).joined(separator: ", "), by: message.person, why: "policy", requestID: nil)
+            return [.refused(denialText(denial, m))]
+        }
+        for snooze in found { try store.endEarly(snooze, by: message.person, at: now) }
+        return [.answer(m.text("unsnooze.done", ["what": found.map(\.label).joined(separator: ", ")]))]
     }
 
     func snoozes(message: InboundMessage, _ m: Messages) throws -> [Reply] {

@@ -295,6 +295,8 @@ public actor Engine {
             return try await snooze(target, length, command.qualifiers, message: message, m)
         case .snoozes:
             return try snoozes(message: message, m)
+        case .unsnooze(let target):
+            return try await unsnooze(target, command.qualifiers, message: message, m)
         }
     }
 

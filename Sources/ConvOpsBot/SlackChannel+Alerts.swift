@@ -6,14 +6,25 @@ import Foundation
 
 /// Alerts in Slack: one message per episode, updated in place; changes in its thread.
 extension SlackChannel: AlertSink {
+    /// Slack's answer as the desk needs it: a refusal for good is `AlertUndeliverable`.
+    func forAlerts<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as SlackAPIError where error.isPermanentForMessage {
+            throw AlertUndeliverable(error.description)
+        }
+    }
+
     public func post(_ notice: AlertNotice, to channel: String) async throws -> String {
         // At Slack's pace for the channel; a post that had to wait says so.
         var notice = notice
         // Posted without buttons, recorded by the desk, then given them: no click can come
         // before the message is known.
-        let ts = try await paced(channel) { [self] waited in
-            notice.delayedSeconds = waited
-            return try await api.postMessage(channel: channel, BlockKit.alert(card(notice), episodeID: notice.episode.id).withoutButtons)
+        let ts = try await forAlerts {
+            try await paced(channel) { [self] waited in
+                notice.delayedSeconds = waited
+                return try await api.postMessage(channel: channel, BlockKit.alert(card(notice), episodeID: notice.episode.id).withoutButtons)
+            }
         }
         let message = BlockKit.alert(card(notice), episodeID: notice.episode.id)
         if message != message.withoutButtons {
@@ -27,13 +38,15 @@ extension SlackChannel: AlertSink {
     }
 
     public func update(_ notice: AlertNotice, at message: AlertMessage) async throws {
-        try await api.update(channel: message.channel, ts: message.ts, BlockKit.alert(card(notice), episodeID: notice.episode.id))
+        try await forAlerts { try await api.update(channel: message.channel, ts: message.ts, BlockKit.alert(card(notice), episodeID: notice.episode.id)) }
     }
 
     public func reply(_ notice: AlertNotice, under message: AlertMessage) async throws {
         guard let line = threadLine(notice) else { return }
-        _ = try await paced(message.channel) { [self] _ in
-            try await api.postMessage(channel: message.channel, BlockKit.text(line), threadTS: message.ts)
+        _ = try await forAlerts {
+            try await paced(message.channel) { [self] _ in
+                try await api.postMessage(channel: message.channel, BlockKit.text(line), threadTS: message.ts)
+            }
         }
     }
 
@@ -82,13 +95,21 @@ extension SlackChannel: AlertSink {
                          notes: notes)
     }
 
-    public func snoozeEnded(_ snooze: Snooze, held: [StoredAlert]) async throws {
+    public func snoozeStarted(_ snooze: Snooze, by person: String, channels: [String]) async throws {
+        let text = m.text(snooze.scope == .environment ? "snooze.started_maintenance" : "snooze.started",
+                          ["what": snooze.label, "person": person, "until": Timestamp.format(snooze.until)])
+        for channel in channels { _ = try await api.postMessage(channel: channel, BlockKit.text(text)) }
+    }
+
+    public func snoozeEnded(_ snooze: Snooze, held: [StoredAlert], channels: [String]) async throws {
         var lines = [m.text(held.isEmpty ? "snooze.ended_quiet" : "snooze.ended", ["what": snooze.label, "count": String(held.count)])]
         // One line per alarm and state, most frequent first.
         var counts: [String: Int] = [:]
         for a in held { counts["\(a.alarm.name) \(a.alarm.state.rawValue)", default: 0] += 1 }
         for (what, n) in counts.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(20) { lines.append("• \(n)× \(what)") }
-        _ = try await api.postMessage(channel: snooze.channel, BlockKit.text(lines.joined(separator: "\n")))
+        for channel in [snooze.channel] + channels {
+            _ = try await api.postMessage(channel: channel, BlockKit.text(lines.joined(separator: "\n")))
+        }
     }
 
     /// Acknowledge and the fix button. Refusals go to the clicker alone.

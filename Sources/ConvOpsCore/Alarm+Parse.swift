@@ -74,7 +74,7 @@ extension Alarm {
         alarm.tags = tags(json["AlarmTags"] ?? json["Tags"])
         if let trigger = json["Trigger"], trigger.object != nil {
             if let metricName = trigger["MetricName"]?.string {
-                alarm.metric = Metric(namespace: trigger["Namespace"]?.string ?? "", name: metricName,
+                alarm.metric = Metric(namespace: (trigger["Namespace"]?.string ?? "").scalars(upTo: 255), name: metricName.scalars(upTo: 255),
                                       dimensions: dimensions(trigger["Dimensions"]),
                                       statistic: trigger["Statistic"]?.string ?? trigger["ExtendedStatistic"]?.string,
                                       period: trigger["Period"]?.int, unit: trigger["Unit"]?.string)
@@ -158,7 +158,7 @@ extension Alarm {
 
     static func alarmName(_ s: String?) throws(AlarmParseError) -> String {
         // CloudWatch allows 1–255 characters.
-        guard let s, !s.isEmpty, s.count <= 255, !s.contains(where: { $0.isNewline }) else {
+        guard let s, !s.isEmpty, s.unicodeScalars.count <= 255, !s.contains(where: { $0.isNewline }) else {
             throw AlarmParseError("the alarm has no usable name (1–255 characters on one line)")
         }
         return s
@@ -191,11 +191,13 @@ extension Alarm {
     static func dimensions(_ json: JSON?) -> [Dimension] {
         // SNS writes [{"value": …, "name": …}]; the API writes Name/Value; EventBridge an object.
         if let object = json?.object {
-            return object.keys.sorted().prefix(30).compactMap { k in object[k]?.string.map { Dimension(name: k, value: $0) } }
+            return object.keys.sorted().prefix(30).compactMap { k in
+                object[k]?.string.map { Dimension(name: k.scalars(upTo: 255), value: $0.scalars(upTo: 1024)) }
+            }
         }
         return (json?.array ?? []).prefix(30).compactMap { d in
             guard let name = (d["name"] ?? d["Name"])?.string, let value = (d["value"] ?? d["Value"])?.string else { return nil }
-            return Dimension(name: name, value: value)
+            return Dimension(name: name.scalars(upTo: 255), value: value.scalars(upTo: 1024))
         }
     }
 
@@ -204,7 +206,7 @@ extension Alarm {
         guard let id = text(json["Id"]?.string, max: 255) else { return nil }
         var metric: Metric?
         if let stat = json["MetricStat"], let m = stat["Metric"], let name = m["MetricName"]?.string {
-            metric = Metric(namespace: m["Namespace"]?.string ?? "", name: name, dimensions: dimensions(m["Dimensions"]),
+            metric = Metric(namespace: (m["Namespace"]?.string ?? "").scalars(upTo: 255), name: name.scalars(upTo: 255), dimensions: dimensions(m["Dimensions"]),
                             statistic: stat["Stat"]?.string, period: stat["Period"]?.int, unit: stat["Unit"]?.string)
         }
         return Query(id: id, label: text(json["Label"]?.string, max: 255), expression: text(json["Expression"]?.string, max: 2048),
@@ -216,7 +218,7 @@ extension Alarm {
         guard let id = text(json["id"]?.string, max: 255) else { return nil }
         var metric: Metric?
         if let stat = json["metricStat"], let m = stat["metric"], let name = m["name"]?.string {
-            metric = Metric(namespace: m["namespace"]?.string ?? "", name: name, dimensions: dimensions(m["dimensions"]),
+            metric = Metric(namespace: (m["namespace"]?.string ?? "").scalars(upTo: 255), name: name.scalars(upTo: 255), dimensions: dimensions(m["dimensions"]),
                             statistic: stat["stat"]?.string, period: stat["period"]?.int, unit: stat["unit"]?.string)
         }
         return Query(id: id, label: text(json["label"]?.string, max: 255), expression: text(json["expression"]?.string, max: 2048),
@@ -227,11 +229,11 @@ extension Alarm {
     static func tags(_ json: JSON?) -> [String: String] {
         var out: [String: String] = [:]
         if let object = json?.object {
-            for (k, v) in object.prefix(50) { if let v = v.string, k.count <= 128, v.count <= 256 { out[k] = v } }
+            for (k, v) in object.prefix(50) { if let v = v.string, k.unicodeScalars.count <= 128, v.unicodeScalars.count <= 256 { out[k] = v } }
         } else if let list = json?.array {
             for t in list.prefix(50) {
                 if let k = t["Key"]?.string ?? t["key"]?.string, let v = t["Value"]?.string ?? t["value"]?.string,
-                   k.count <= 128, v.count <= 256 { out[k] = v }
+                   k.unicodeScalars.count <= 128, v.unicodeScalars.count <= 256 { out[k] = v }
             }
         }
         return out
@@ -247,7 +249,7 @@ extension Alarm {
         guard let s else { return nil }
         let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return nil }
-        return trimmed.count <= max ? trimmed : String(trimmed.prefix(max)) + "…"
+        return trimmed.unicodeScalars.count <= max ? trimmed : trimmed.scalars(upTo: max) + "…"
     }
 
     static func strings(_ json: JSON?, max: Int) -> [String] {
@@ -257,6 +259,6 @@ extension Alarm {
     /// A short, printable piece of what was sent, for the reason stored with a parked message.
     static func preview(_ s: String) -> String {
         let flat = s.unicodeScalars.map { CharacterSet.controlCharacters.contains($0) ? " " : String($0) }.joined()
-        return flat.count <= 60 ? flat : String(flat.prefix(60)) + "…"
+        return flat.unicodeScalars.count <= 60 ? flat : flat.scalars(upTo: 60) + "…"
     }
 }

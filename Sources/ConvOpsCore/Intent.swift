@@ -18,6 +18,8 @@ public enum Intent: Sendable, Hashable {
     case snooze(SnoozeTarget, SnoozeLength)
     /// The snoozes in force.
     case snoozes
+    /// End a snooze (or maintenance) before its time.
+    case unsnooze(SnoozeTarget)
 
     public var kind: IntentKind {
         switch self {
@@ -37,6 +39,7 @@ public enum Intent: Sendable, Hashable {
         case .snooze(.environment, _): .maintenance
         case .snooze: .snooze
         case .snoozes: .snoozes
+        case .unsnooze: .unsnooze
         }
     }
 
@@ -48,6 +51,7 @@ public enum Intent: Sendable, Hashable {
         case .scale(let t, _): t
         case .logs(let t, _, _): t
         case .snooze(.resource(let t), _): t
+        case .unsnooze(.resource(let t)): t
         default: nil
         }
     }
@@ -116,6 +120,7 @@ extension Intent {
         case .scale(_, let change): .scale(target: target, change: change)
         case .logs(_, let since, let filter): .logs(target: target, sinceSeconds: since, filter: filter)
         case .snooze(.resource, let length): .snooze(.resource(target), length)
+        case .unsnooze(.resource): .unsnooze(.resource(target))
         default: self
         }
     }

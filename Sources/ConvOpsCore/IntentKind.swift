@@ -2,7 +2,7 @@
 public enum IntentKind: String, Sendable, Hashable, CaseIterable, Codable {
     case status, restart, stop, start, scale, alarms, logs, history
     case approve, reject, cancel, help, whoami
-    case snooze, maintenance, snoozes
+    case snooze, maintenance, snoozes, unsnooze
 
     /// Whether running the intent changes something in AWS. Mutating intents always go
     /// through a plan and a confirmation; `commands/` files must declare the same risk.
@@ -15,7 +15,7 @@ public enum IntentKind: String, Sendable, Hashable, CaseIterable, Codable {
 
     /// Whether it changes something: in AWS (mutating), or what alerts reach people (snoozes).
     /// Negated, questioned or supposed ("don't snooze web-1"), such text is never a request.
-    public var changesSomething: Bool { risk == .mutating || self == .snooze || self == .maintenance }
+    public var changesSomething: Bool { risk == .mutating || self == .snooze || self == .maintenance || self == .unsnooze }
 
     /// The slots an intent accepts, by name. `commands/` files may only use these.
     public var slots: [SlotSpec] {
@@ -37,6 +37,7 @@ public enum IntentKind: String, Sendable, Hashable, CaseIterable, Codable {
                        SlotSpec("for", .duration, required: false), SlotSpec("until", .time, required: false)]
         case .maintenance: [SlotSpec("for", .duration, required: false), SlotSpec("until", .time, required: false)]
         case .snoozes: []
+        case .unsnooze: [SlotSpec("target", .resource, required: false), SlotSpec("alarm", .text, required: false)]
         }
     }
 

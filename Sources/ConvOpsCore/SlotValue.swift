@@ -104,6 +104,16 @@ extension Command {
                 intent = .snooze(.resource(try required("target")), length)
             }
         case .snoozes: intent = .snoozes
+        case .unsnooze:
+            if let alarm = slot("alarm")?.text {
+                intent = .unsnooze(.alarm(alarm))
+            } else if let m = mention("target") {
+                intent = .unsnooze(.resource(m))
+            } else if let environment = slot("env")?.text {
+                intent = .unsnooze(.environment(environment))
+            } else {
+                throw IntentError(kind: kind, missingSlot: "target")
+            }
         }
         self.init(intent, qualifiers: Qualifiers(environment: slot("env")?.text,
                                                  region: slot("region")?.text,

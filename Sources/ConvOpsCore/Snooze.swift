@@ -9,7 +9,8 @@ public struct Snooze: Sendable, Hashable {
 
     public var id: String
     public var scope: Scope
-    /// A resource's id, an alarm's name, an environment's name.
+    /// A resource as `Snooze.key(of:)` writes it (its region, account and id: an RDS name is only
+    /// unique within one account and region), an alarm's name, an environment's name.
     public var target: String
     /// How it reads: the resource's name ("web-1"), the alarm, the environment.
     public var label: String
@@ -35,11 +36,19 @@ public struct Snooze: Sendable, Hashable {
     public func covers(_ alarm: Alarm, resource: ResourceRef?, environment: String?, at now: Date) -> Bool {
         guard endedAt == nil, now < until else { return false }
         switch scope {
-        case .resource: return resource?.id == target || alarm.subject?.id == target
+        case .resource:
+            if let resource { return Snooze.key(of: resource) == target }
+            // Not found by the resolver: its dimension and region must still both match.
+            guard let subject = alarm.subject, let region = alarm.region else { return false }
+            let parts = target.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+            return parts.count == 3 && parts[0] == region && parts[2] == subject.id
         case .alarm: return alarm.name == target
         case .environment: return environment?.lowercased() == target.lowercased()
         }
     }
+
+    /// "eu-west-1|prod|i-0abc…": where a resource is, and which.
+    public static func key(of resource: ResourceRef) -> String { "\(resource.region)|\(resource.account ?? "")|\(resource.id)" }
 
     /// The end of a snooze of `length` from `now`: a span, or the next time that time of day
     /// comes in `zone` (today if still ahead, else tomorrow).

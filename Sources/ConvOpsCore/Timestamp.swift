@@ -102,3 +102,29 @@ public enum Timestamp {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
+
+extension String {
+    /// At most `n` Unicode scalars of the string (a character may hold any number of
+    /// combining marks, so `prefix` on characters does not bound a length). Never splits a
+    /// scalar; may split a character, which Slack and the terminal show as its base letter.
+    /// At most `n` UTF-16 code units (how Slack counts a text's length), cut between scalars.
+    public func utf16(upTo n: Int) -> String {
+        guard utf16.count > n else { return self }
+        var view = String.UnicodeScalarView()
+        var used = 0
+        for scalar in unicodeScalars {
+            let width = scalar.value > 0xFFFF ? 2 : 1
+            guard used + width <= n else { break }
+            view.append(scalar)
+            used += width
+        }
+        return String(view)
+    }
+
+    public func scalars(upTo n: Int) -> String {
+        guard unicodeScalars.count > n else { return self }
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: unicodeScalars.prefix(max(0, n)))
+        return String(view)
+    }
+}

@@ -81,10 +81,11 @@ extension BlockKit {
         var blocks: [JSON] = [
             ["type": "header", "text": plain(header, max: 150)],
         ]
-        if !card.reason.isEmpty { blocks.append(["type": "section", "text": mrkdwn(escape(String(card.reason.prefix(1500))))]) }
-        let fields = card.fields.prefix(10).map { mrkdwn("*\(escape($0.label))*\n\(escape(String($0.value.prefix(500))))") }
+        if !card.reason.isEmpty { blocks.append(["type": "section", "text": mrkdwn(escape(card.reason.scalars(upTo: 1200)))]) }
+        // A field may hold 2,000 characters: escaped (one "&" is five), then cut, in scalars.
+        let fields = card.fields.prefix(10).map { mrkdwn(cutWhole("*\(escape($0.label.scalars(upTo: 50)))*\n\(escape($0.value.scalars(upTo: 400)))", 1900)) }
         if !fields.isEmpty { blocks.append(["type": "section", "fields": .array(fields)]) }
-        var context = card.notes.prefix(5).map { mrkdwn(escape($0)) }
+        var context = card.notes.prefix(5).map { mrkdwn(escape($0.scalars(upTo: 600))) }
         let links = card.links.compactMap { link -> String? in
             guard isSafeLink(link.url) else { return nil }
             return "<\(link.url.replacingOccurrences(of: "&", with: "&amp;"))|\(escape(link.label).replacingOccurrences(of: "|", with: "/"))>"
@@ -100,13 +101,21 @@ extension BlockKit {
             }
             blocks.append(["type": "actions", "block_id": .string("convops.alert.\(episodeID)"), "elements": .array(elements)])
         }
-        let fallback = card.reason.isEmpty ? header : "\(header): \(card.reason)"
+        // The notification text (mobile pushes): escaped like the blocks, so no link or <!channel> comes through.
+        let fallback = escape((card.reason.isEmpty ? header : "\(header): \(card.reason)").scalars(upTo: 1500))
         return SlackMessage(text: fallback, blocks: blocks, metadata: alertMetadata(episodeID))
     }
 
     /// The metadata that names an alert message's episode or group.
     public static func alertMetadata(_ id: String) -> JSON {
         ["event_type": "convops_alert", "event_payload": ["id": .string(id)]]
+    }
+
+    /// At most `n` scalars, never cutting inside an escape ("&amp;").
+    static func cutWhole(_ s: String, _ n: Int) -> String {
+        var cut = s.utf16(upTo: n)
+        if cut.count < s.count, let amp = cut.lastIndex(of: "&"), !cut[amp...].contains(";") { cut = String(cut[..<amp]) }
+        return cut
     }
 
     /// An http(s) URL Slack's link syntax cannot be broken out of (no spaces, |, < or >).

@@ -11,7 +11,7 @@ public struct SlackMessage: Sendable, Hashable {
     public var metadata: JSON?
 
     public init(text: String, blocks: [JSON] = [], metadata: JSON? = nil) {
-        self.text = String(text.prefix(3900))
+        self.text = text.utf16(upTo: 3900)
         self.blocks = blocks
         self.metadata = metadata
     }
@@ -152,9 +152,10 @@ public enum BlockKit {
         return b
     }
 
-    static func plain(_ text: String, max: Int) -> JSON { ["type": "plain_text", "text": .string(String(text.prefix(max))), "emoji": true] }
+    /// Slack's limits count UTF-16 units; a cut counts them too, and never splits a scalar.
+    static func plain(_ text: String, max: Int) -> JSON { ["type": "plain_text", "text": .string(text.utf16(upTo: max)), "emoji": true] }
 
-    static func mrkdwn(_ text: String) -> JSON { ["type": "mrkdwn", "text": .string(String(text.prefix(2900)))] }
+    static func mrkdwn(_ text: String) -> JSON { ["type": "mrkdwn", "text": .string(text.utf16(upTo: 2900))] }
 
     /// Slack's mrkdwn needs &, < and > escaped, or "<!channel>" in a name would ping everyone.
     public static func escape(_ s: String) -> String {

@@ -18,6 +18,17 @@ public struct SlackAPIError: Error, Sendable, Hashable, CustomStringConvertible 
         self.retryAfter = retryAfter
     }
 
+    /// Sending the same message to the same channel again cannot help (a network error, a
+    /// rate limit or Slack's own trouble can): the channel is gone or closed to the bot, or the
+    /// message is one Slack will never take.
+    public var isPermanentForMessage: Bool {
+        isFatalForToken || ["channel_not_found", "not_in_channel", "is_archived", "restricted_action", "invalid_blocks",
+                            "invalid_blocks_format", "msg_too_long", "too_many_attachments", "invalid_metadata_format",
+                            "invalid_metadata_schema", "metadata_too_large", "cant_update_message", "message_not_found",
+                            "edit_window_closed", "missing_scope", "ekm_access_denied", "team_access_not_granted",
+                            "invalid_arguments", "not_allowed_token_type"].contains(code)
+    }
+
     /// Retrying with the same token cannot help: the app must be reconfigured.
     public var isFatalForToken: Bool {
         ["invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "user_removed_from_team",

@@ -175,6 +175,10 @@ enum Migrations {
             PRIMARY KEY (ref, channel)
         );
         """,
+        // 8: a snooze is told to every alert channel, not only where it was asked for.
+        """
+        ALTER TABLE snoozes ADD COLUMN announced INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 }
 
@@ -211,7 +215,7 @@ extension Store {
                    "disposition": .operational, "episode_id": .operational, "snooze_id": .operational],
         "snoozes": ["id": .operational, "scope": .operational, "target": .awsIdentifiers, "label": .awsIdentifiers,
                     "until_at": .operational, "created_at": .operational, "created_by": .accountInformation,
-                    "channel": .channelIdentifier, "ended_at": .operational],
+                    "channel": .channelIdentifier, "ended_at": .operational, "announced": .operational],
         "alert_episodes": ["id": .operational, "alarm_key": .awsIdentifiers, "alarm": .alarmNotification, "state": .operational,
                            "opened_at": .operational, "updated_at": .operational, "last_change_ms": .operational,
                            "closed_at": .operational, "changes": .operational, "alarms": .operational,

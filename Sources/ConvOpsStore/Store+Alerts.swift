@@ -19,6 +19,9 @@ public enum AlertDisposition: String, Sendable, Hashable, CaseIterable {
     case held
     /// Shown in a channel's grouped message (a storm), not a message of its own.
     case grouped
+    /// The chat refused it for good (the channel is gone, archived, or closed to the bot): logged
+    /// with the reason, counted, never retried.
+    case undeliverable
 }
 
 /// A message from the alarm queue as the store keeps it.

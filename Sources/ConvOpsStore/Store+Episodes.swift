@@ -90,6 +90,23 @@ extension Store {
         }
     }
 
+    /// Notes a reminder, touching nothing else: a state change stored meanwhile stays. False
+    /// when the episode closed or was acknowledged in between (no reminder then).
+    public func reminded(episodeID: String, at: Date) throws -> Bool {
+        try write { db in
+            try db.prepare("UPDATE alert_episodes SET reminded_at = ? WHERE id = ? AND closed_at IS NULL AND acked_by IS NULL")
+                .bind([.real(at.timeIntervalSince1970), .text(episodeID)]).run()
+            return db.changes == 1
+        }
+    }
+
+    /// Ends an episode's hold, touching nothing else.
+    public func released(episodeID: String) throws {
+        try write { db in
+            try db.prepare("UPDATE alert_episodes SET hold_until = NULL WHERE id = ?").bind([.text(episodeID)]).run()
+        }
+    }
+
     /// Marks the alerts an episode held as `disposition` (posted once released, quiet if it recovered).
     public func settleHeld(episodeID: String, as disposition: AlertDisposition) throws {
         try write { db in

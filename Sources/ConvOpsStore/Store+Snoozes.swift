@@ -52,6 +52,31 @@ extension Store {
         }
     }
 
+    /// Ends a snooze now (its summary follows with the next sweep), with its audit entry.
+    public func endEarly(_ snooze: Snooze, by person: Person, at: Date) throws {
+        try write { db in
+            let who = try self.pseudonym(db, person)
+            try db.prepare("UPDATE snoozes SET until_at = ? WHERE id = ? AND ended_at IS NULL")
+                .bind([.real(at.timeIntervalSince1970), .text(snooze.id)]).run()
+            try self.appendAudit(db, at: at, actor: who, action: "alert.unsnooze", target: "\(snooze.scope.rawValue) \(snooze.label)",
+                                 decision: .cancelled, principal: nil, outcome: "ended early", requestID: nil)
+        }
+    }
+
+    /// Snoozes not yet told to the alert channels.
+    public func unannouncedSnoozes() throws -> [Snooze] {
+        try read { db in
+            let s = try db.prepare("SELECT * FROM snoozes WHERE announced = 0 AND ended_at IS NULL ORDER BY created_at")
+            var out: [Snooze] = []
+            while try s.step() { if let snooze = try Self.snooze(s) { out.append(snooze) } }
+            return out
+        }
+    }
+
+    public func announced(snoozeID: String) throws {
+        try write { db in try db.prepare("UPDATE snoozes SET announced = 1 WHERE id = ?").bind([.text(snoozeID)]).run() }
+    }
+
     /// How many alerts a snooze has held back so far.
     public func suppressedCount(snoozeID: String) throws -> Int {
         try read { db in

@@ -70,7 +70,12 @@ import Testing
                      "aws:SourceArn: !Ref AlarmTopic", "Service: sns.amazonaws.com", "Action: sqs:SendMessage", "SqsManagedSseEnabled: true"] {
             #expect(template.contains(part), "\(part)")
         }
-        #expect(!template.contains("Principal: \"*\""), "no anonymous senders")
+        // The topic: only this account's alarms and rules publish; every person is denied.
+        for part in ["AWS::SNS::TopicPolicy", "cloudwatch.amazonaws.com", "events.amazonaws.com", "aws:SourceAccount: !Ref AWS::AccountId",
+                     "Effect: Deny", "aws:PrincipalIsAWSService: \"false\""] {
+            #expect(template.contains(part), "\(part)")
+        }
+        #expect(template.components(separatedBy: "Principal: \"*\"").count == 2, "the wildcard principal only in the Deny")
         let env = ProcessInfo.processInfo.environment
         let lint = env["CONVOPS_CFN_LINT"].flatMap { $0.isEmpty ? nil : $0 } ?? Subprocess.which("cfn-lint")
         let path = try #require(lint, "cfn-lint is not installed: run scripts/test, which installs it")

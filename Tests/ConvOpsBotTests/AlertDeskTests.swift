@@ -16,6 +16,7 @@ import Testing
             var replies: [AlertNotice] = []
             var summaries: [(Snooze, Int)] = []
             var groups: [AlertGroupSummary] = []
+            var notices: [(Snooze, String, [String])] = []
             var failing = false
         }
         let seen = Mutex(Seen())
@@ -29,7 +30,12 @@ import Testing
         }
         func update(_ notice: AlertNotice, at message: AlertMessage) async throws { seen.withLock { $0.updates.append(notice) } }
         func reply(_ notice: AlertNotice, under message: AlertMessage) async throws { seen.withLock { $0.replies.append(notice) } }
-        func snoozeEnded(_ snooze: Snooze, held: [StoredAlert]) async throws { seen.withLock { $0.summaries.append((snooze, held.count)) } }
+        func snoozeEnded(_ snooze: Snooze, held: [StoredAlert], channels: [String]) async throws {
+            seen.withLock { $0.summaries.append((snooze, held.count)) }
+        }
+        func snoozeStarted(_ snooze: Snooze, by person: String, channels: [String]) async throws {
+            seen.withLock { $0.notices.append((snooze, person, channels)) }
+        }
         func postGroup(_ summary: AlertGroupSummary, to channel: String) async throws -> String {
             seen.withLock { $0.groups.append(summary) }
             return "1800000000.\(summary.group.id)"
@@ -113,6 +119,11 @@ import Testing
         #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 1), queueMessageID: "q-1") == .done(.suppressed))
         #expect(await r.desk.take(body: r.body("other", "ALARM", minute: 1), queueMessageID: "q-2") == .done(.posted))
         #expect(await r.say("snoozes").first?.text.contains("cpu-high (alarm)") == true)
+        // Told to the alert channels, once.
+        await r.desk.announceSnoozes()
+        await r.desk.announceSnoozes()
+        let notices = r.chat.seen.withLock { $0.notices }
+        #expect(notices.count == 1 && notices.first?.1 == "alice" && notices.first?.2 == ["C0ALERTS01"])
         // Not yet over: nothing ends.
         r.bot.clock.advance(by: 3600)
         await r.desk.endSnoozes()
@@ -132,7 +143,12 @@ import Testing
         let r = try Rig()
         defer { r.bot.remove() }
         let now = r.bot.clock.now()
-        try r.bot.store.add(Snooze(id: "sz-1", scope: .resource, target: "i-0123456789abcdef0", label: "orders-db",
+        // Elsewhere, the same id: not covered.
+        try r.bot.store.add(Snooze(id: "sz-0", scope: .resource, target: "us-east-1||i-0123456789abcdef0", label: "orders-db",
+                                   until: now.addingTimeInterval(600), createdAt: now, channel: "C0OPS00001"),
+                            by: Person(id: "U-alice", name: "alice"))
+        #expect(await r.desk.take(body: r.body("mem-high", "ALARM", minute: 1), queueMessageID: "q-0") == .done(.posted))
+        try r.bot.store.add(Snooze(id: "sz-1", scope: .resource, target: "eu-west-1||i-0123456789abcdef0", label: "orders-db",
                                    until: now.addingTimeInterval(600), createdAt: now, channel: "C0OPS00001"),
                             by: Person(id: "U-alice", name: "alice"))
         #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 1), queueMessageID: "q-1") == .done(.suppressed))
@@ -258,5 +274,23 @@ import Testing
         // The storm passes: a minute later, a new alarm is posted on its own again.
         r.bot.clock.advance(by: 61)
         #expect(await r.desk.take(body: r.body("calm", "ALARM", minute: 5), queueMessageID: "q-calm") == .done(.posted))
+    }
+
+    @Test func aSnoozeCanBeEndedEarlyAndWhatItHeldIsSummedUp() async throws {
+        let r = try Rig()
+        defer { r.bot.remove() }
+        _ = await r.say("maintenance prod for 6 hours")
+        _ = await r.say("snooze alarm cpu-high 2h")
+        #expect(try r.bot.store.activeSnoozes().count == 2)
+        #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 1), queueMessageID: "q-1") == .done(.suppressed))
+        #expect(await r.say("unsnooze alarm web-9").first?.text.contains("Nothing like that is snoozed") == true)
+        #expect(await r.say("don't unmute alarm cpu-high").first?.isRefusal == true)
+        #expect(await r.say("unmute alarm cpu-high").first?.text.contains("Ended: cpu-high") == true)
+        #expect(await r.say("end maintenance in prod").first?.text.contains("Ended: prod") == true)
+        await r.desk.endSnoozes()
+        let summaries = r.chat.seen.withLock { $0.summaries }
+        #expect(summaries.count == 2 && summaries.contains { $0.0.label == "cpu-high" && $0.1 == 1 })
+        #expect(try r.bot.store.auditEntries(limit: 20).filter { $0.action == "alert.unsnooze" }.count == 2)
+        #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 9), queueMessageID: "q-2") == .done(.posted))
     }
 }

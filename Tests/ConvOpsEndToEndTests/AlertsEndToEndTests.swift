@@ -164,7 +164,7 @@ import Testing
         _ = try r.rig.emulator.click(BlockKit.AlertAction.snooze.rawValue, value: episode, user: "U111", channel: Self.alerts, messageTS: post.ts)
         try await r.rig.emulator.wait("the snooze stored") { ((try? r.rig.store().activeSnoozes().count) ?? 0) == 1 }
         let snooze = try #require(try r.rig.store().activeSnoozes().first)
-        #expect(snooze.scope == .resource && snooze.target == r.web1 && snooze.label == "web-1")
+        #expect(snooze.scope == .resource && snooze.target == "eu-west-1||\(r.web1)" && snooze.label == "web-1")
         #expect(abs(snooze.until.timeIntervalSince(snooze.createdAt) - 3600) < 1)
         // Another alarm on web-1: held back, kept; one on another resource still posts.
         try await r.send(try r.notification(alarm: "web-1-disk", state: "ALARM", at: "2026-12-03T12:05:00.000+0000", instance: r.web1))

@@ -56,7 +56,7 @@ func diagnostics(_ result: Result<Grammar, GrammarLoadError>) -> [String] {
 
     @Test func unknownIntentsAndRiskMismatchesAreRefused() {
         #expect(diagnostics(load(["x.cmd": "intent reboot\nrisk mutating\nhelp help.x\nen: reboot\n"])).first ==
-            "x.cmd:1:8: unknown intent 'reboot' (known: status, restart, stop, start, scale, alarms, logs, history, approve, reject, cancel, help, whoami, snooze, maintenance, snoozes)")
+            "x.cmd:1:8: unknown intent 'reboot' (known: status, restart, stop, start, scale, alarms, logs, history, approve, reject, cancel, help, whoami, snooze, maintenance, snoozes, unsnooze)")
         #expect(diagnostics(load(["restart.cmd": good.replacingOccurrences(of: "risk mutating", with: "risk read-only")])) ==
             ["restart.cmd:1:1: intent 'restart' is mutating; the file says read-only"])
     }
