@@ -29,7 +29,12 @@ extension AlertDesk {
         guard settings.reminderMinutes > 0 else { return }
         let now = clock.now()
         guard let due = try? store.episodesToRemind(now: now, interval: TimeInterval(settings.reminderMinutes * 60)) else { return }
-        for var episode in due {
+        let snoozes = (try? store.activeSnoozes()) ?? []
+        // A custom notification never turns OK: it is not recalled. A snoozed alarm is not either.
+        for var episode in due where episode.alarm.form != .custom {
+            var environment: String?
+            if let resource = episode.resource { environment = await engine.environmentName(of: resource) }
+            if snoozes.contains(where: { $0.covers(episode.alarm, resource: episode.resource, environment: environment, at: now) }) { continue }
             episode.remindedAt = now
             do {
                 // Only the reminder's time is written: a state change stored meanwhile stays.

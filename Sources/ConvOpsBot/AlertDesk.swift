@@ -75,6 +75,8 @@ public struct AlertDesk: Sendable {
         let ref = await engine.alarmResource(alarm)
         resources.known.withLock { known in
             if known.count > 5_000 { known = known.filter { now.timeIntervalSince($0.value.at) < 60 } }
+            // Still full (thousands of distinct subjects within a minute): start over rather than grow.
+            if known.count > 5_000 { known.removeAll() }
             known[key] = (ref, now)
         }
         return ref

@@ -48,7 +48,8 @@ public struct AlertSettings: Sendable, Hashable {
             people += route.people.filter { !people.contains($0) }
             if !route.continues { break }
         }
-        if !matched { channels = defaultChannels }
+        // A route that names only people (WhatsApp, not there yet) must not swallow the alert.
+        if !matched || channels.isEmpty { channels = defaultChannels }
         return (channels, people)
     }
 }

@@ -13,10 +13,15 @@ extension Alarm {
         guard let json = JSON.parse(body), json.object != nil else {
             throw AlarmParseError("the message is not a JSON object (\(body.utf8.count) bytes; `convops alerts failed --show ID` prints it)")
         }
-        if json["Type"] != nil, json["TopicArn"] != nil || json["MessageId"] != nil {
-            return try fromSNS(json, receivedAt: receivedAt)
+        var alarm = if json["Type"] != nil, json["TopicArn"] != nil || json["MessageId"] != nil {
+            try fromSNS(json, receivedAt: receivedAt)
+        } else {
+            try fromPayload(json, form: .raw, receivedAt: receivedAt)
         }
-        return try fromPayload(json, form: .raw, receivedAt: receivedAt)
+        // A change time in the future (a skewed or forged clock) would make every real change
+        // after it look stale and freeze the alarm: no later than a few minutes past arrival.
+        alarm.changedAt = min(alarm.changedAt, receivedAt.addingTimeInterval(300))
+        return alarm
     }
 
     /// SNS's envelope (raw delivery off): the alarm is the escaped JSON in `Message`.

@@ -60,7 +60,7 @@ import Testing
         }
 
         func body(_ alarm: String, _ state: String, minute: Int, messageID: String = UUID().uuidString) -> String {
-            let time = Timestamp.format(Date(timeIntervalSince1970: 1_767_225_600 + Double(minute * 60)))
+            let time = Timestamp.format(Date(timeIntervalSince1970: 1_767_225_600 - 86_400 + Double(minute * 60)))
             let inner: JSON = ["AlarmName": .string(alarm), "NewStateValue": .string(state), "StateChangeTime": .string(time),
                                "AlarmArn": .string("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:\(alarm)"),
                                "NewStateReason": "Threshold Crossed", "AWSAccountId": "123456789012",

@@ -58,4 +58,12 @@ import Testing
         #expect(AlertRoute.glob("*", ""))
         #expect(AlertRoute.glob("api-?", "api-1") && !AlertRoute.glob("api-?", "api-12"))
     }
+
+    @Test func aRouteThatNamesOnlyPeopleDoesNotSwallowTheAlert() throws {
+        let settings = try AlertSettings.parse([
+            "routes": [["match": ["alarm": "api-*"], "people": ["+491701234567"]]], "default_channels": ["C0OPS00001"],
+        ] as [String: Any], source: "test")
+        let d = settings.destinations(for: alarm("api-5xx"), environment: nil)
+        #expect(d.channels == ["C0OPS00001"] && d.people == ["+491701234567"])
+    }
 }

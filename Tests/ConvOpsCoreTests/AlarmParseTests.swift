@@ -136,6 +136,12 @@ import Testing
         }
     }
 
+    @Test func aChangeTimeInTheFutureIsTakenAsArrival() throws {
+        let body = #"{"AlarmName":"a","NewStateValue":"ALARM","StateChangeTime":"9999-12-31T23:59:59.000+0000"}"#
+        let a = try Alarm.parse(body, receivedAt: Self.received)
+        #expect(a.changedAt == Self.received.addingTimeInterval(300))
+    }
+
     @Test func aBodyOverOneMebibyteIsRefusedUnread() {
         let body = "{\"AlarmName\":\"" + String(repeating: "a", count: Alarm.maximumBytes) + "\"}"
         #expect(throws: AlarmParseError.self) { _ = try Alarm.parse(body, receivedAt: Self.received) }
