@@ -191,7 +191,6 @@ public enum DataClass: String, Sendable, CaseIterable {
     case auditEntry = "audit entry"
     case aggregateCounter = "aggregate counter"
     case operational = "request state (no personal data)"
-    case alarmNotification = "CloudWatch alarm notifications (AWS identifiers, alarm text)"
     case sealedPayload = "a message as received, encrypted (AES-256-GCM)"
 }
 
@@ -211,12 +210,12 @@ extension Store {
         "counters": ["name": .aggregateCounter, "value": .aggregateCounter],
         "chat_messages": ["request_id": .operational, "role": .operational, "channel": .channelIdentifier, "ts": .channelIdentifier],
         "alerts": ["id": .operational, "delivery_id": .operational, "alarm_key": .awsIdentifiers, "state": .operational,
-                   "changed_at_ms": .operational, "received_at": .operational, "alarm": .alarmNotification,
+                   "changed_at_ms": .operational, "received_at": .operational, "alarm": .sealedPayload,
                    "disposition": .operational, "episode_id": .operational, "snooze_id": .operational],
         "snoozes": ["id": .operational, "scope": .operational, "target": .awsIdentifiers, "label": .awsIdentifiers,
                     "until_at": .operational, "created_at": .operational, "created_by": .accountInformation,
                     "channel": .channelIdentifier, "ended_at": .operational, "announced": .operational],
-        "alert_episodes": ["id": .operational, "alarm_key": .awsIdentifiers, "alarm": .alarmNotification, "state": .operational,
+        "alert_episodes": ["id": .operational, "alarm_key": .awsIdentifiers, "alarm": .sealedPayload, "state": .operational,
                            "opened_at": .operational, "updated_at": .operational, "last_change_ms": .operational,
                            "closed_at": .operational, "changes": .operational, "alarms": .operational,
                            "acked_by": .accountInformation, "acked_at": .operational, "resource": .awsIdentifiers,

@@ -67,7 +67,7 @@ extension Store {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
                 """).bind([.text(id), .text(alarm.deliveryID), .text(alarm.key), .text(alarm.state.rawValue),
                            .integer(AuditChain.milliseconds(alarm.changedAt)), .real(receivedAt.timeIntervalSince1970),
-                           .text(try Self.json(alarm)), .text(AlertDisposition.pending.rawValue)]).run()
+                           try self.sealed(alarm, Self.alertContext(id)), .text(AlertDisposition.pending.rawValue)]).run()
             try Self.count(db, "alerts.received")
             return .new(StoredAlert(id: id, alarm: alarm, disposition: .pending, episodeID: nil, receivedAt: receivedAt))
         }
@@ -79,14 +79,14 @@ extension Store {
             WHERE delivery_id = ? OR (alarm_key = ? AND state = ? AND changed_at_ms = ?) LIMIT 1
             """).bind([.text(deliveryID), .text(key), .text(state.rawValue), .integer(AuditChain.milliseconds(changedAt))])
         guard try s.step() else { return nil }
-        return try Self.storedAlert(s)
+        return try self.storedAlert(s)
     }
 
     /// One stored alert by its id.
     public func alert(id: String) throws -> StoredAlert? {
         try read { db in
             let s = try db.prepare("SELECT id, alarm, disposition, episode_id, received_at FROM alerts WHERE id = ?").bind([.text(id)])
-            return try s.step() ? try Self.storedAlert(s) : nil
+            return try s.step() ? try self.storedAlert(s) : nil
         }
     }
 
@@ -98,7 +98,7 @@ extension Store {
                 ORDER BY received_at, id LIMIT ?
                 """).bind([.integer(Int64(limit))])
             var out: [StoredAlert] = []
-            while try s.step() { out.append(try Self.storedAlert(s)) }
+            while try s.step() { out.append(try self.storedAlert(s)) }
             return out
         }
     }
@@ -124,9 +124,30 @@ extension Store {
         }
     }
 
-    static func storedAlert(_ s: Statement) throws -> StoredAlert {
+    /// An alarm as stored: encrypted (AES-256-GCM, bound to its row), since a description or a
+    /// custom notification may name people.
+    func sealed(_ alarm: Alarm, _ context: String) throws -> Statement.Value {
+        .blob(try keys.seal(try Self.json(alarm), context: context))
+    }
+
+    /// An alarm column: sealed, or plain JSON as the first alert builds wrote it.
+    func opened(_ s: Statement, _ column: String, _ context: String) throws -> Alarm? {
+        let index = try s.column(column)
+        let json: String?
+        if s.isBlob(index) {
+            json = s.blob(index).flatMap { try? keys.open($0, context: context) }
+        } else {
+            json = s.text(index)
+        }
+        return json.flatMap { try? JSONDecoder().decode(Alarm.self, from: Data($0.utf8)) }
+    }
+
+    static func alertContext(_ id: String) -> String { "alerts.alarm:\(id)" }
+    static func episodeContext(_ id: String) -> String { "alert_episodes.alarm:\(id)" }
+
+    func storedAlert(_ s: Statement) throws -> StoredAlert {
         let id = try s.text("id") ?? ""
-        guard let json = try s.text("alarm"), let alarm = try? JSONDecoder().decode(Alarm.self, from: Data(json.utf8)) else {
+        guard let alarm = try opened(s, "alarm", Self.alertContext(id)) else {
             throw StoreError(code: 0, operation: "read alert \(id)", message: "its stored alarm is not readable: the file was edited; `convops alerts failed` lists what can be retried")
         }
         let disposition = AlertDisposition(rawValue: try s.text("disposition") ?? "") ?? .pending

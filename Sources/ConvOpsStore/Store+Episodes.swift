@@ -7,14 +7,14 @@ extension Store {
     public func openEpisode(key: String) throws -> AlertEpisode? {
         try read { db in
             let s = try db.prepare("SELECT * FROM alert_episodes WHERE alarm_key = ? AND closed_at IS NULL").bind([.text(key)])
-            return try s.step() ? try Self.episode(s) : nil
+            return try s.step() ? try self.episode(s) : nil
         }
     }
 
     public func episode(id: String) throws -> AlertEpisode? {
         try read { db in
             let s = try db.prepare("SELECT * FROM alert_episodes WHERE id = ?").bind([.text(id)])
-            return try s.step() ? try Self.episode(s) : nil
+            return try s.step() ? try self.episode(s) : nil
         }
     }
 
@@ -29,7 +29,7 @@ extension Store {
                     last_change_ms = excluded.last_change_ms, closed_at = excluded.closed_at, changes = excluded.changes,
                     alarms = excluded.alarms, resource = COALESCE(excluded.resource, alert_episodes.resource),
                     hold_until = excluded.hold_until, flapping = excluded.flapping, reminded_at = excluded.reminded_at
-                """).bind(try Self.episodeValues(episode)).run()
+                """).bind(try self.episodeValues(episode)).run()
             if let alertID {
                 try db.prepare("UPDATE alerts SET disposition = ?, episode_id = ? WHERE id = ?")
                     .bind([.text(disposition.rawValue), .text(episode.id), .text(alertID)]).run()
@@ -38,8 +38,8 @@ extension Store {
         }
     }
 
-    static func episodeValues(_ episode: AlertEpisode) throws -> [Statement.Value] {
-        [.text(episode.id), .text(episode.key), .text(try Self.json(episode.alarm)), .text(episode.state.rawValue),
+    func episodeValues(_ episode: AlertEpisode) throws -> [Statement.Value] {
+        [.text(episode.id), .text(episode.key), try sealed(episode.alarm, Self.episodeContext(episode.id)), .text(episode.state.rawValue),
          .real(episode.openedAt.timeIntervalSince1970), .real(episode.updatedAt.timeIntervalSince1970),
          .integer(AuditChain.milliseconds(episode.alarm.changedAt)), .real(episode.closedAt?.timeIntervalSince1970),
          .integer(Int64(episode.changes)), .integer(Int64(episode.alarms)), .text(episode.acknowledgedBy),
@@ -52,7 +52,7 @@ extension Store {
         try read { db in
             let s = try db.prepare("SELECT * FROM alert_episodes WHERE alarm_key = ? AND closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT 1")
                 .bind([.text(key)])
-            return try s.step() ? try Self.episode(s) : nil
+            return try s.step() ? try self.episode(s) : nil
         }
     }
 
@@ -71,7 +71,7 @@ extension Store {
             let s = try db.prepare("SELECT * FROM alert_episodes WHERE closed_at IS NULL AND hold_until IS NOT NULL AND hold_until <= ? ORDER BY hold_until")
                 .bind([.real(now.timeIntervalSince1970)])
             var out: [AlertEpisode] = []
-            while try s.step() { out.append(try Self.episode(s)) }
+            while try s.step() { out.append(try self.episode(s)) }
             return out
         }
     }
@@ -85,7 +85,7 @@ extension Store {
                 AND COALESCE(reminded_at, opened_at) <= ? ORDER BY opened_at
                 """).bind([.real(now.timeIntervalSince1970 - interval)])
             var out: [AlertEpisode] = []
-            while try s.step() { out.append(try Self.episode(s)) }
+            while try s.step() { out.append(try self.episode(s)) }
             return out
         }
     }
@@ -142,7 +142,7 @@ extension Store {
                 SELECT e.* FROM alert_episodes e JOIN alert_messages m ON m.episode_id = e.id
                 WHERE m.channel = ? AND m.ts = ? AND m.group_id IS NULL
                 """).bind([.text(channel), .text(ts)])
-            return try s.step() ? try Self.episode(s) : nil
+            return try s.step() ? try self.episode(s) : nil
         }
     }
 
@@ -161,9 +161,9 @@ extension Store {
         }
     }
 
-    static func episode(_ s: Statement) throws -> AlertEpisode {
+    func episode(_ s: Statement) throws -> AlertEpisode {
         let id = try s.text("id") ?? ""
-        guard let json = try s.text("alarm"), let alarm = try? JSONDecoder().decode(Alarm.self, from: Data(json.utf8)) else {
+        guard let alarm = try opened(s, "alarm", Self.episodeContext(id)) else {
             throw StoreError(code: 0, operation: "read alert episode \(id)", message: "its stored alarm is not readable: the file was edited")
         }
         var e = AlertEpisode(id: id, alarm: alarm, openedAt: Date(timeIntervalSince1970: try s.real("opened_at")))

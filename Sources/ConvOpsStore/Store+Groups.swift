@@ -104,15 +104,14 @@ extension Store {
     public func summary(of group: AlertGroup) throws -> AlertGroupSummary {
         try read { db in
             let s = try db.prepare("""
-                SELECT e.alarm, e.closed_at FROM alert_messages m JOIN alert_episodes e ON e.id = m.episode_id WHERE m.group_id = ?
+                SELECT e.id, e.alarm, e.closed_at FROM alert_messages m JOIN alert_episodes e ON e.id = m.episode_id WHERE m.group_id = ?
                 """).bind([.text(group.id)])
             var count = 0, resolved = 0
             var places: [String: Int] = [:], names: [String: Int] = [:]
-            let decoder = JSONDecoder()
             while try s.step() {
                 count += 1
-                if !s.isNull(1) { resolved += 1 }
-                guard let text = s.text(0), let alarm = try? decoder.decode(Alarm.self, from: Data(text.utf8)) else { continue }
+                if !s.isNull(2) { resolved += 1 }
+                guard let alarm = try self.opened(s, "alarm", Self.episodeContext(s.text(0) ?? "")) else { continue }
                 places[alarm.region ?? "-", default: 0] += 1
                 names[Self.namePattern(alarm.name), default: 0] += 1
             }

@@ -45,7 +45,7 @@ extension Store {
                     SELECT id, alarm, disposition, episode_id, received_at FROM alerts WHERE snooze_id = ? ORDER BY received_at, id
                     """).bind([.text(snooze.id)])
                 var alerts: [StoredAlert] = []
-                while try held.step() { alerts.append(try Self.storedAlert(held)) }
+                while try held.step() { alerts.append(try self.storedAlert(held)) }
                 out.append((snooze, alerts))
             }
             return out

@@ -293,4 +293,20 @@ import Testing
         #expect(try r.bot.store.auditEntries(limit: 20).filter { $0.action == "alert.unsnooze" }.count == 2)
         #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 9), queueMessageID: "q-2") == .done(.posted))
     }
+
+    /// An alarm's text may name people (a custom notification's "Page Jane if…"): it is sealed
+    /// in the database file and its WAL, like every other personal datum.
+    @Test func whatAnAlarmSaysIsEncryptedAtRest() async throws {
+        let r = try Rig()
+        defer { r.bot.remove() }
+        let custom = #"{"version":"1.0","source":"custom","id":"c-1","content":{"title":"Orders down","description":"Page Jane Doe at once","nextSteps":["Call Jane Doe"]},"metadata":{"threadId":"orders-1"}}"#
+        #expect(await r.desk.take(body: custom, queueMessageID: "q-1") == .done(.posted))
+        #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 1).replacingOccurrences(of: "Threshold Crossed", with: "Jane Doe's box"),
+                                  queueMessageID: "q-2") == .done(.posted))
+        #expect(try r.bot.store.openEpisode(key: "custom:orders-1")?.alarm.description == "Page Jane Doe at once")
+        for file in ["/convops.db", "/convops.db-wal"] {
+            let bytes = FileManager.default.contents(atPath: r.bot.directory + file) ?? Data()
+            #expect(bytes.range(of: Data("Jane Doe".utf8)) == nil, "in \(file)")
+        }
+    }
 }
