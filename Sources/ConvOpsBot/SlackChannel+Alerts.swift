@@ -65,7 +65,7 @@ extension SlackChannel: AlertSink {
 
     public func find(_ id: String, in channel: String, since: Date) async -> String? {
         do {
-            return try await api.findAlertMessage(id: id, in: channel, oldest: since.timeIntervalSince1970 - 5)
+            return try await api.findAlertMessage(id: id, in: channel, oldest: since.timeIntervalSince1970 - 5, postedBy: await ownIdentity()?.botID)
         } catch {
             // Without channels:history it cannot look: posting again is better than losing it.
             logger.warning("slack.alert_lookup_failed", metadata: ["alert.ref": "\(id)", "slack.error": "\(error)"])

@@ -251,7 +251,7 @@ public final class SlackChannel: Sendable {
     }
 
     /// The bot's identity, asking auth.test again if it did not answer at start.
-    private func ownIdentity() async -> SlackIdentity? {
+    func ownIdentity() async -> SlackIdentity? {
         if let known = identity.withLock({ $0 }) { return known }
         guard let me = try? await api.authTest() else { return nil }
         identity.withLock { $0 = me }

@@ -136,12 +136,22 @@ public final class SlackWebAPI: Sendable {
 
     /// The bot's alert message in `channel` since `oldest` whose metadata names `id`, if any
     /// (conversations.history, which needs channels:history or groups:history).
-    public func findAlertMessage(id: String, in channel: String, oldest: Double) async throws(SlackAPIError) -> String? {
-        let answer = try await call("conversations.history", ["channel": .string(channel), "oldest": .string(String(format: "%.6f", oldest)),
-                                                              "include_all_metadata": true, "limit": 200], channel: channel)
-        for m in answer["messages"]?.array ?? [] where m["metadata"]?["event_type"]?.string == "convops_alert"
-            && m["metadata"]?["event_payload"]?["id"]?.string == id {
-            return m["ts"]?.string
+    public func findAlertMessage(id: String, in channel: String, oldest: Double, postedBy botID: String?) async throws(SlackAPIError) -> String? {
+        var cursor: String?
+        // Pages of 200, newest first; a crash leaves the message seconds to minutes back, so ten
+        // pages (2,000 messages) is far past what one channel holds in that time.
+        for _ in 0..<10 {
+            var body: [String: JSON] = ["channel": .string(channel), "oldest": .string(String(format: "%.6f", oldest)),
+                                        "include_all_metadata": true, "limit": 200]
+            if let cursor { body["cursor"] = .string(cursor) }
+            let answer = try await call("conversations.history", body, channel: channel)
+            // Only the bot's own message counts: anyone can post a message carrying the same metadata.
+            for m in answer["messages"]?.array ?? [] where m["metadata"]?["event_type"]?.string == "convops_alert"
+                && m["metadata"]?["event_payload"]?["id"]?.string == id && (botID == nil || m["bot_id"]?.string == botID) {
+                return m["ts"]?.string
+            }
+            guard answer["has_more"]?.bool == true, let next = answer["response_metadata"]?["next_cursor"]?.string, !next.isEmpty else { return nil }
+            cursor = next
         }
         return nil
     }

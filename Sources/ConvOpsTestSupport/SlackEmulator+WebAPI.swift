@@ -76,16 +76,22 @@ extension SlackEmulator {
             guard let channel = body["channel"]?.string else { return Self.answer(["ok": false, "error": "channel_not_found"]) }
             let oldest = Double(body["oldest"]?.string ?? "") ?? body["oldest"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? 0
             let withMetadata = body["include_all_metadata"]?.bool == true || body["include_all_metadata"]?.string == "true"
-            let limit = min(999, body["limit"]?.int ?? 100)
-            let found = state.withLock { s in
-                s.messages.filter { $0.channel == channel && $0.threadTS == nil && (Double($0.ts) ?? 0) > oldest }.suffix(limit).reversed()
+            let limit = max(1, min(999, body["limit"]?.int ?? 100))
+            // The cursor is an offset into the newest-first list, opaque to the client as Slack's is.
+            let offset = body["cursor"]?.string.flatMap { $0.hasPrefix("off:") ? Int($0.dropFirst(4)) : nil } ?? 0
+            let all = state.withLock { s in
+                Array(s.messages.filter { $0.channel == channel && $0.threadTS == nil && (Double($0.ts) ?? 0) > oldest }.reversed())
             }
-            let messages: [JSON] = found.map { m in
-                var j: JSON = ["type": "message", "ts": .string(m.ts), "text": .string(m.text), "bot_id": "BBOT000001"]
+            let page = all.dropFirst(offset).prefix(limit)
+            let messages: [JSON] = page.map { m in
+                var j: JSON = ["type": "message", "ts": .string(m.ts), "text": .string(m.text)]
+                j = m.poster.hasPrefix("B") ? j.setting("bot_id", .string(m.poster)) : j.setting("user", .string(m.poster))
                 if withMetadata, let metadata = m.versions.first?["metadata"] { j = j.setting("metadata", metadata) }
                 return j
             }
-            return Self.answer(["ok": true, "messages": .array(messages), "has_more": false])
+            let more = offset + page.count < all.count
+            return Self.answer(["ok": true, "messages": .array(messages), "has_more": .bool(more),
+                                "response_metadata": ["next_cursor": .string(more ? "off:\(offset + page.count)" : "")]])
         case "chat.update":
             let channel = body["channel"]?.string ?? "", ts = body["ts"]?.string ?? ""
             let found = state.withLock { s -> Bool in

@@ -30,6 +30,8 @@ public final class SlackEmulator: Sendable {
         /// Every version, the first post first.
         public var versions: [JSON]
         public var postedAt: ContinuousClock.Instant
+        /// Who posted it: the bot's id, or a person's user id (`postAsPerson`).
+        public var poster: String = "BBOT000001"
     }
 
     public struct Ephemeral: Sendable {
@@ -124,6 +126,16 @@ public final class SlackEmulator: Sendable {
 
     /// Posting to this channel fails with the error (`not_in_channel`, `channel_not_found`).
     public func failChannel(_ channel: String, with error: String?) { state.withLock { $0.channelErrors[channel] = error } }
+
+    /// A person's top-level message in a channel, with `metadata` as Slack would show it (anyone
+    /// may post message metadata, so the bot must not take such a message for its own).
+    public func postAsPerson(_ user: String, in channel: String, text: String, metadata: JSON) {
+        let ts = nextTS()
+        state.withLock {
+            $0.messages.append(Message(channel: channel, ts: ts, threadTS: nil, text: text, blocks: [],
+                                       versions: [["text": .string(text), "metadata": metadata]], postedAt: .now, poster: user))
+        }
+    }
 
     public func addUser(_ id: String, name: String) { state.withLock { $0.users[id] = name } }
 

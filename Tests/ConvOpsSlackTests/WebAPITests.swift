@@ -164,3 +164,27 @@ import Testing
         #expect(unescaped.filter { $0 == "&" }.count == 4000 + 200)
     }
 }
+
+/// Finding an alert message again after a crash between posting it and storing its ts.
+@Suite struct AlertLookupTests {
+    @Test func findsTheBotsOwnMessagePagesBackAndNeverAPersonsLookalike() async throws {
+        let emulator = try SlackEmulator()
+        defer { emulator.shutdown() }
+        let api = SlackWebAPITests().api(emulator)
+        let since = Date().timeIntervalSince1970 - 1
+        let mine = try await api.postMessage(channel: "C0ALERTS1", SlackMessage(text: "ALARM api-5xx", metadata: BlockKit.alertMetadata("ep-target")))
+        // 450 later messages push it to the third page of 200.
+        for i in 0..<450 {
+            _ = try await api.postMessage(channel: "C0ALERTS1", SlackMessage(text: "noise \(i)", metadata: BlockKit.alertMetadata("ep-\(i)")))
+        }
+        // Anyone may post metadata: a person's message naming the same id, newer, must not count.
+        emulator.postAsPerson("U0MALLORY1", in: "C0ALERTS1", text: "fake", metadata: BlockKit.alertMetadata("ep-target"))
+        let found = try await api.findAlertMessage(id: "ep-target", in: "C0ALERTS1", oldest: since, postedBy: "BBOT000001")
+        #expect(found == mine)
+        #expect(emulator.calls("conversations.history").count == 3, "one call per page of 200")
+        let onlyFake = try await api.findAlertMessage(id: "ep-none", in: "C0ALERTS1", oldest: since, postedBy: "BBOT000001")
+        #expect(onlyFake == nil)
+        emulator.postAsPerson("U0MALLORY1", in: "C0ALERTS1", text: "fake", metadata: BlockKit.alertMetadata("ep-forged"))
+        #expect(try await api.findAlertMessage(id: "ep-forged", in: "C0ALERTS1", oldest: since, postedBy: "BBOT000001") == nil)
+    }
+}
