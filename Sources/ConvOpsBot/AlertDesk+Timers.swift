@@ -14,6 +14,11 @@ extension AlertDesk {
                 // In the alarm's turn, read again: an OK that came meanwhile closed it (nothing to post).
                 try await alarmTurns.run(held.key) { [self] in
                     guard let episode = try store.episode(id: held.id), episode.isOpen, episode.holdUntil != nil else { return }
+                    // A snooze or maintenance that began during the hold covers it as it would a new alarm.
+                    if let snooze = try await covering(episode.alarm, resource: episode.resource) {
+                        try store.suppressHeld(episodeID: episode.id, by: snooze.id)
+                        return
+                    }
                     guard case .done = try await present(episode, change: .opened, alertID: nil) else { return }
                     try store.released(episodeID: episode.id)
                 }
@@ -107,6 +112,34 @@ extension AlertDesk {
             } catch {
                 logger.warning("alerts.snooze_summary_failed", metadata: ["snooze.id": "\(snooze.id)", "error.message": "\(error)"])
             }
+            await showStillFiring(held)
         }
+    }
+
+    /// An alarm the snooze kept quiet that is still in ALARM gets its card now, with its buttons
+    /// and reminders: a summary line alone would leave it firing with nobody on it.
+    func showStillFiring(_ held: [StoredAlert]) async {
+        let byID = Dictionary(held.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var keys: [String] = []
+        for alert in held where !keys.contains(alert.alarm.key) { keys.append(alert.alarm.key) }
+        for key in keys {
+            do {
+                // The alarm's latest change overall decides: an OK after the snooze's last ALARM
+                // (quiet, so not the snooze's) means it recovered.
+                guard let id = try store.latestAlertID(key: key), let last = byID[id], last.alarm.state == .alarm,
+                      try store.openEpisode(key: key) == nil, let resumed = try store.resume(alert: id) else { continue }
+                _ = await show(resumed, holding: false)
+            } catch {
+                logger.warning("alerts.resume_failed", metadata: ["alert.key": "\(key)", "error.message": "\(error)"])
+            }
+        }
+    }
+
+    /// The active snooze that covers an alarm about `resource`, if any.
+    func covering(_ alarm: Alarm, resource: ResourceRef?) async throws -> Snooze? {
+        var environment: String?
+        if let resource { environment = await engine.environmentName(of: resource) }
+        let now = clock.now()
+        return try store.activeSnoozes().first { $0.covers(alarm, resource: resource, environment: environment, at: now) }
     }
 }

@@ -185,17 +185,18 @@ public struct AlertDesk: Sendable {
 
     /// Applies a stored, pending alert to its episode and shows the change, one change of an
     /// alarm at a time (four queues, the sweep and the timers may hold changes of one alarm).
-    public func show(_ stored: StoredAlert) async -> Result {
+    /// `holding`: false for an alarm a snooze already kept quiet (no hold wait on top of it).
+    public func show(_ stored: StoredAlert, holding: Bool = true) async -> Result {
         guard inHand.take(stored.id) else { return .retryLater("already being shown") }
         defer { inHand.release(stored.id) }
         do {
-            return try await alarmTurns.run(stored.alarm.key) { [self] in await showNow(stored) }
+            return try await alarmTurns.run(stored.alarm.key) { [self] in await showNow(stored, holding: holding) }
         } catch {
             return .retryLater("\(error)")
         }
     }
 
-    func showNow(_ stored: StoredAlert) async -> Result {
+    func showNow(_ stored: StoredAlert, holding: Bool = true) async -> Result {
         do {
             // Read again in hand: a sweep's list may be older than what another task just did.
             guard let stored = try store.alert(id: stored.id) else { return .done(.quiet) }
@@ -207,7 +208,8 @@ public struct AlertDesk: Sendable {
                 return try await present(episode, change: change(of: alarm, in: episode), alertID: stored.id)
             }
             let now = clock.now()
-            let rules = settings.episodes
+            var rules = settings.episodes
+            if !holding { rules.holdSeconds = 0 }
             var lastClosed: AlertEpisode?
             var recent = 0
             if open == nil, alarm.state == .alarm, rules.flapChanges > 0 {

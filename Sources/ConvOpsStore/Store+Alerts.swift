@@ -90,6 +90,15 @@ extension Store {
         }
     }
 
+    /// The id of an alarm's latest state change stored (by its change time, then arrival).
+    public func latestAlertID(key: String) throws -> String? {
+        try read { db in
+            let s = try db.prepare("SELECT id FROM alerts WHERE alarm_key = ? ORDER BY changed_at_ms DESC, received_at DESC, id DESC LIMIT 1")
+                .bind([.text(key)])
+            return try s.step() ? try s.text("id") : nil
+        }
+    }
+
     /// Alerts stored but not yet shown, oldest first (what a restart carries on with).
     public func pendingAlerts(limit: Int = 1000) throws -> [StoredAlert] {
         try read { db in

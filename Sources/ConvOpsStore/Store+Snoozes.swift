@@ -93,6 +93,31 @@ extension Store {
         }
     }
 
+    /// A held episode a snooze now covers (it began during the hold): its alerts become the
+    /// snooze's, as if they had arrived after it, and the episode that was never shown goes.
+    public func suppressHeld(episodeID: String, by snoozeID: String) throws {
+        try write { db in
+            let s = try db.prepare("SELECT id FROM alerts WHERE episode_id = ? AND disposition = 'held'").bind([.text(episodeID)])
+            var ids: [String] = []
+            while try s.step() { ids.append(try s.text("id") ?? "") }
+            for id in ids {
+                try db.prepare("UPDATE alerts SET disposition = 'suppressed', snooze_id = ?, episode_id = NULL WHERE id = ?")
+                    .bind([.text(snoozeID), .text(id)]).run()
+                try Self.count(db, "alerts.suppressed")
+            }
+            try db.prepare("DELETE FROM alert_episodes WHERE id = ? AND closed_at IS NULL AND hold_until IS NOT NULL").bind([.text(episodeID)]).run()
+        }
+    }
+
+    /// A suppressed alert to be shown after all (its alarm still fires when the snooze ends):
+    /// pending again, still naming the snooze that held it back.
+    public func resume(alert id: String) throws -> StoredAlert? {
+        try write { db in
+            try db.prepare("UPDATE alerts SET disposition = 'pending' WHERE id = ? AND disposition = 'suppressed'").bind([.text(id)]).run()
+        }
+        return try alert(id: id)
+    }
+
     static func snooze(_ s: Statement) throws -> Snooze? {
         guard let scope = Snooze.Scope(rawValue: try s.text("scope") ?? "") else { return nil }
         var snooze = Snooze(id: try s.text("id") ?? "", scope: scope, target: try s.text("target") ?? "", label: try s.text("label") ?? "",
