@@ -21,11 +21,14 @@ public struct ResourceResolver: Sendable {
     let allowedRegions: [String]?
     /// Tag keys (lowercased) that name an environment: kept on the resources found.
     let environmentTagKeys: Set<String>
+    /// Tag keys (lowercased) alert routes match on (`resource_tags`): kept too.
+    let routingTagKeys: Set<String>
     let logger: Logger
 
     public init(ec2: EC2, region: String, inventory: InventoryCache? = nil, allowedRegions: [String]? = nil,
-                environmentTagKey: String = ResourceEnvironment.defaultTagKey, logger: Logger) {
+                environmentTagKey: String = ResourceEnvironment.defaultTagKey, routingTagKeys: Set<String> = [], logger: Logger) {
         self.environmentTagKeys = ResourceEnvironment.tagKeys(configured: environmentTagKey)
+        self.routingTagKeys = Set(routingTagKeys.map { $0.lowercased() })
         self.ec2 = ec2
         self.region = region
         self.inventory = inventory
@@ -143,20 +146,20 @@ public struct ResourceResolver: Sendable {
                         for s in try await ecs.describeServices(cluster: cluster, services: arns, region: region) {
                             out.append(ResourceRef(kind: .ecsService, id: s.arn, name: s.name, region: region,
                                                    state: "\(s.runningCount)/\(s.desiredCount) tasks running", container: cluster,
-                                                   environmentTags: environmentTags(s.tags)))
+                                                   tags: keptTags(s.tags)))
                         }
                     }
                     return out
                 case .rdsInstance:
                     return try await RDS(client: client).describeDBInstances(region: region).map {
                         ResourceRef(kind: .rdsInstance, id: $0.id, name: $0.id, region: region, state: $0.status,
-                                    environmentTags: environmentTags($0.tags))
+                                    tags: keptTags($0.tags))
                     }
                 case .autoScalingGroup:
                     return try await AutoScaling(client: client).describeGroups(region: region).map {
                         ResourceRef(kind: .autoScalingGroup, id: $0.arn ?? $0.name, name: $0.name, region: region,
                                     state: "\($0.desiredCapacity) desired (\($0.minSize)–\($0.maxSize))",
-                                    environmentTags: environmentTags($0.tags))
+                                    tags: keptTags($0.tags))
                     }
                 }
             }
@@ -167,12 +170,13 @@ public struct ResourceResolver: Sendable {
     }
 
     func ref(_ i: EC2Instance, _ region: String) -> ResourceRef {
-        ResourceRef(kind: .ec2Instance, id: i.id, name: i.name, region: region, state: i.state, environmentTags: environmentTags(i.tags))
+        ResourceRef(kind: .ec2Instance, id: i.id, name: i.name, region: region, state: i.state, tags: keptTags(i.tags))
     }
 
-    /// Only the tags that name an environment travel on: the rest may name people ("Owner").
-    func environmentTags(_ tags: [String: String]) -> [String: String] {
-        tags.filter { environmentTagKeys.contains($0.key.lowercased()) }
+    /// Only the tags that name an environment, and those alert routes name, travel on: the
+    /// rest may name people ("Owner").
+    func keptTags(_ tags: [String: String]) -> [String: String] {
+        tags.filter { environmentTagKeys.contains($0.key.lowercased()) || routingTagKeys.contains($0.key.lowercased()) }
     }
 
     private func cached(_ cache: InventoryCache?, _ key: String,

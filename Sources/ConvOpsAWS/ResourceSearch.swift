@@ -15,6 +15,8 @@ public struct SearchPlace: Sendable {
     public var allowedRegions: [String]?
     /// The tag that names a resource's environment.
     public var environmentTag: String
+    /// Tag keys alert routes match on, kept on the resources found.
+    public var routingTagKeys: Set<String> = []
 
     public init(client: AWSClient, region: String, account: String? = nil, accountID: String? = nil, inventory: InventoryCache? = nil,
                 allowedRegions: [String]? = nil, environmentTag: String = ResourceEnvironment.defaultTagKey) {
@@ -29,7 +31,7 @@ public struct SearchPlace: Sendable {
 
     public var resolver: ResourceResolver {
         ResourceResolver(ec2: EC2(client: client), region: region, inventory: inventory, allowedRegions: allowedRegions,
-                         environmentTagKey: environmentTag, logger: client.logger)
+                         environmentTagKey: environmentTag, routingTagKeys: routingTagKeys, logger: client.logger)
     }
 
     public var label: String { Self.label(account, region) }

@@ -14,7 +14,7 @@ extension AlertDesk {
                                  acknowledgedBy: episode.acknowledgedBy.map(store.displayName(pseudonym:)))
         let posted = try store.alertMessages(episodeID: episode.id)
         if change == .opened {
-            let channels = settings.destinations(for: episode.alarm, environment: environment).channels
+            let channels = settings.destinations(for: episode.alarm, environment: environment, resource: episode.resource).channels
             guard !channels.isEmpty else {
                 if let alertID { try store.settle(alert: alertID, .unrouted, episodeID: episode.id) }
                 try store.settleHeld(episodeID: episode.id, as: .unrouted)

@@ -38,11 +38,15 @@ public struct AlertSettings: Sendable, Hashable {
 
     public init() {}
 
+    /// The resource tag keys the routes match on: the resolver keeps these (and no others
+    /// besides the environment's) on the resources it finds.
+    public var resourceTagKeys: Set<String> { Set(routes.flatMap { $0.match.resourceTags.keys.map { $0.lowercased() } }) }
+
     /// The channels (and people) an alarm goes to; empty when no route matches and there is no default.
-    public func destinations(for alarm: Alarm, environment: String?) -> (channels: [String], people: [String]) {
+    public func destinations(for alarm: Alarm, environment: String?, resource: ResourceRef? = nil) -> (channels: [String], people: [String]) {
         var channels: [String] = [], people: [String] = []
         var matched = false
-        for route in routes where route.match.matches(alarm, environment: environment) {
+        for route in routes where route.match.matches(alarm, environment: environment, resource: resource) {
             matched = true
             channels += route.channels.filter { !channels.contains($0) }
             people += route.people.filter { !people.contains($0) }
@@ -64,13 +68,20 @@ public struct AlertRoute: Sendable, Hashable {
         public var environment: String?
         /// Tags the alarm must carry, value for value.
         public var tags: [String: String] = [:]
+        /// Tags the alarm's resource must carry (keys as AWS spells them, any case), value for value.
+        public var resourceTags: [String: String] = [:]
 
-        func matches(_ a: Alarm, environment env: String?) -> Bool {
+        func matches(_ a: Alarm, environment env: String?, resource: ResourceRef? = nil) -> Bool {
             if let alarm, !AlertRoute.glob(alarm, a.name) { return false }
             if let namespace, !a.watched.contains(where: { $0.namespace == namespace }) { return false }
             if let account, a.account != account { return false }
             if let environment, env?.lowercased() != environment.lowercased() { return false }
             for (k, v) in tags where a.tags[k] != v { return false }
+            if !resourceTags.isEmpty {
+                // An alarm whose resource was not found (or is in another account) matches no tag.
+                let found = resource?.tags ?? [:]
+                for (k, v) in resourceTags where !found.contains(where: { $0.key.lowercased() == k.lowercased() && $0.value == v }) { return false }
+            }
             return true
         }
     }
@@ -207,9 +218,9 @@ extension AlertSettings {
             throw ConfigurationError("\(at): unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
         }
         guard let m = entry["match"] as? [String: Any], !m.isEmpty else {
-            throw ConfigurationError("\(at): 'match' must name at least one of alarm, namespace, account, environment, tags")
+            throw ConfigurationError("\(at): 'match' must name at least one of alarm, namespace, account, environment, tags, resource_tags")
         }
-        let matchKeys: Set<String> = ["alarm", "namespace", "account", "environment", "tags"]
+        let matchKeys: Set<String> = ["alarm", "namespace", "account", "environment", "tags", "resource_tags"]
         if let unknown = m.keys.sorted().first(where: { !matchKeys.contains($0) }) {
             throw ConfigurationError("\(at).match: unknown key '\(unknown)' (known: \(matchKeys.sorted().joined(separator: ", ")))")
         }
@@ -230,6 +241,12 @@ extension AlertSettings {
         if let t = m["tags"] {
             guard let tags = t as? [String: String], !tags.isEmpty else { throw ConfigurationError("\(at).match.tags must be an object of tag keys to values") }
             match.tags = tags
+        }
+        if let t = m["resource_tags"] {
+            guard let tags = t as? [String: String], !tags.isEmpty, tags.keys.allSatisfy({ !$0.isEmpty && $0.count <= 128 }) else {
+                throw ConfigurationError("\(at).match.resource_tags must be an object of tag keys to values, such as {\"team\": \"payments\"}")
+            }
+            match.resourceTags = tags
         }
         let channels = try entry["channels"].map { (raw) throws(ConfigurationError) in try Self.channels(raw, at: "\(at).channels") } ?? []
         var people: [String] = []

@@ -68,6 +68,7 @@ public struct Runtime: Sendable {
                             waitPollInterval: .milliseconds(Int(configuration.waitPollSeconds * 1000)),
                             waitTimeout: .milliseconds(Int(configuration.waitTimeoutSeconds * 1000)),
                             logGroups: configuration.logGroups, environmentTag: configuration.environmentTag,
+                            routingTagKeys: configuration.alerts.resourceTagKeys,
                             ownEnvironment: configuration.environment, timeZone: configuration.alerts.timeZone, metrics: metrics,
                             logger: logger)
         return Runtime(configuration: configuration, grammar: grammar, store: store, aws: aws, engine: engine, digestShipper: shipper,

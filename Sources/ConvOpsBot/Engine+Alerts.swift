@@ -17,6 +17,9 @@ extension Engine {
             guard let account = roles.accounts.first(where: { $0.accountID != nil && $0.accountID == alarm.account }) else { return nil }
             alias = account.alias
         } else {
+            // One account: an alarm from another account (a shared topic) is not about ours, even
+            // when a resource here has the same name; a fix button there would act on the wrong one.
+            guard let account = alarm.account, account == (await ownAccountID()) else { return nil }
             alias = nil
         }
         guard let place = try? workspace(alias, region: region, for: Self.alertReader) else { return nil }
@@ -26,6 +29,21 @@ extension Engine {
         case .ambiguous(let refs): return refs.first { $0.container == subject.container }
         case .notFound: return nil
         }
+    }
+
+    /// The bot's own account id (STS GetCallerIdentity), asked once; a failure is asked again
+    /// a minute later, not on every alert of a storm.
+    func ownAccountID() async -> String? {
+        if let known = ownAccount, known.id != nil || clock.now().timeIntervalSince(known.at) < 60 { return known.id }
+        let arn = try? await aws.callerIdentity()
+        // arn:aws:sts::123456789012:assumed-role/convops/session
+        let id = arn.flatMap { a -> String? in
+            let parts = a.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count >= 6, parts[4].count == 12, parts[4].allSatisfy(\.isNumber) else { return nil }
+            return String(parts[4])
+        }
+        ownAccount = (id, clock.now())
+        return id
     }
 
     /// The resource's environment name, as the policy reads it.

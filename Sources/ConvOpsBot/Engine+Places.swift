@@ -112,7 +112,7 @@ extension Engine {
     func environment(of instance: EC2Instance, in place: SearchPlace) -> ResourceEnvironment {
         let keys = ResourceEnvironment.tagKeys(configured: environmentTag)
         return environment(of: ResourceRef(kind: .ec2Instance, id: instance.id, name: instance.name, region: place.region,
-                                           account: place.account, environmentTags: instance.tags.filter { keys.contains($0.key.lowercased()) }))
+                                           account: place.account, tags: instance.tags.filter { keys.contains($0.key.lowercased()) }))
     }
 
     /// "production" → "prod": the locale's words for an environment, as the grammar knows them.
@@ -160,8 +160,10 @@ extension Engine {
 
     func workspace(_ alias: String?, region: String?, for person: Person) throws -> SearchPlace {
         guard let roles else {
-            return SearchPlace(client: aws, region: region ?? aws.configuration.region, inventory: inventories[""]!,
-                               environmentTag: environmentTag)
+            var place = SearchPlace(client: aws, region: region ?? aws.configuration.region, inventory: inventories[""]!,
+                                    environmentTag: environmentTag)
+            place.routingTagKeys = routingTagKeys
+            return place
         }
         guard let account = roles.account(alias) else {
             throw EngineError(key: "account.unknown", arguments: ["account": alias ?? "-",
@@ -172,9 +174,11 @@ extension Engine {
             throw EngineError(key: "account.region", arguments: ["account": account.alias, "region": region,
                                                                  "regions": account.regions.joined(separator: ", ")])
         }
-        return SearchPlace(client: roles.client(for: account, personID: person.id, handle: person.name), region: region,
-                           account: account.alias, accountID: account.accountID, inventory: inventories[account.alias] ?? inventories[""]!,
-                           allowedRegions: account.regions.isEmpty ? nil : account.regions, environmentTag: environmentTag)
+        var place = SearchPlace(client: roles.client(for: account, personID: person.id, handle: person.name), region: region,
+                                account: account.alias, accountID: account.accountID, inventory: inventories[account.alias] ?? inventories[""]!,
+                                allowedRegions: account.regions.isEmpty ? nil : account.regions, environmentTag: environmentTag)
+        place.routingTagKeys = routingTagKeys
+        return place
     }
 
     /// "90 seconds", "10 minutes", "1 minute", in the locale's words.

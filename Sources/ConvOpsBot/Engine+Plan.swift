@@ -80,7 +80,7 @@ extension Engine {
         } else {
             ownEnvironment
         }
-        let found = ResourceEnvironment.of(tags: resource.environmentTags ?? [:], tagKey: environmentTag,
+        let found = ResourceEnvironment.of(tags: resource.tags ?? [:], tagKey: environmentTag,
                                            account: resource.account ?? "",
                                            accountEnvironment: accountEnvironment)
         return found.canonical(grammar.environmentNames)

@@ -38,12 +38,16 @@ public actor Engine {
     let logGroups: [String: String]
     /// The tag that names a resource's environment (config `environment_tag`).
     let environmentTag: String
+    /// Tag keys the alert routes match on (`resource_tags`), kept on resources found.
+    let routingTagKeys: Set<String>
     /// The bot's own account's environment, when no `accounts` are configured.
     let ownEnvironment: String?
     /// Per-person and global bounds on what is being worked on.
     var admission: Admission
     /// Where "until 18:00" is read (config `alerts.time_zone`).
     let timeZone: TimeZone
+    /// The bot's own account id and when it was asked (single-account alarms are checked against it).
+    var ownAccount: (id: String?, at: Date)?
     /// Anonymous counts of what was asked and how it ended.
     let metrics: UsageMetrics?
     /// Test fakes for the request service's AWS reads and calls; nil: the real ones.
@@ -58,11 +62,12 @@ public actor Engine {
     public init(grammar: Grammar, store: Store, aws: AWSClient, clock: any WallClock = SystemClock(),
                 access: AccessPolicy = .openSolo, locale: String = "en", roles: AssumedRoles? = nil,
                 waitPollInterval: Duration = .seconds(5), waitTimeout: Duration = .seconds(600), delays: any Clock<Duration> = ContinuousClock(),
-                logGroups: [String: String] = [:], environmentTag: String = ResourceEnvironment.defaultTagKey,
+                logGroups: [String: String] = [:], environmentTag: String = ResourceEnvironment.defaultTagKey, routingTagKeys: Set<String> = [],
                 ownEnvironment: String? = nil, limits: Admission.Limits = Admission.Limits(),
                 timeZone: TimeZone = TimeZone(identifier: "UTC")!, metrics: UsageMetrics? = nil,
                 hooks: RequestService.Hooks? = nil, logger: Logger) {
         self.hooks = hooks
+        self.routingTagKeys = routingTagKeys
         self.timeZone = timeZone
         self.metrics = metrics
         self.delays = delays

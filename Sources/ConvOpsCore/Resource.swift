@@ -73,13 +73,18 @@ public struct ResourceRef: Sendable, Hashable, Codable {
     public var state: String?
     /// What holds it: an ECS service's cluster.
     public var container: String?
-    /// The resource's environment tags (only those: other tags may name people), as AWS
-    /// returned them; nil when not read.
-    public var environmentTags: [String: String]?
+    /// The resource's environment tags and those alert routes match on (only those: other
+    /// tags may name people), as AWS returned them; nil when not read.
+    public var tags: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        // Stored under its first name: rows written before routes read tags still decode.
+        case kind, id, name, region, account, state, container, tags = "environmentTags"
+    }
 
     public init(kind: ResourceKind, id: String, name: String?, region: String,
-                account: String? = nil, state: String? = nil, container: String? = nil, environmentTags: [String: String]? = nil) {
-        self.environmentTags = environmentTags
+                account: String? = nil, state: String? = nil, container: String? = nil, tags: [String: String]? = nil) {
+        self.tags = tags
         self.kind = kind
         self.id = id
         self.name = name

@@ -66,4 +66,24 @@ import Testing
         let d = settings.destinations(for: alarm("api-5xx"), environment: nil)
         #expect(d.channels == ["C0OPS00001"] && d.people == ["+491701234567"])
     }
+
+    /// A tag of the alarm's resource routes it: the resolver keeps exactly the keys routes name.
+    @Test func aTagOfTheAlarmsResourceRoutesIt() throws {
+        let settings = try AlertSettings.parse([
+            "routes": [["match": ["resource_tags": ["Team": "payments"]], "channels": ["C0PAY00001"]],
+                       ["match": ["tags": ["team": "payments"]], "channels": ["C0ALARMTAG"]]],
+            "default_channels": ["C0OPS00001"],
+        ] as [String: Any], source: "test")
+        #expect(settings.resourceTagKeys == ["team"])
+        let tagged = ResourceRef(kind: .ec2Instance, id: "i-1", name: "pay-1", region: "eu-west-1", tags: ["team": "payments", "env": "prod"])
+        let other = ResourceRef(kind: .ec2Instance, id: "i-2", name: "web-1", region: "eu-west-1", tags: ["team": "web"])
+        #expect(settings.destinations(for: alarm("cpu"), environment: nil, resource: tagged).channels == ["C0PAY00001"])
+        #expect(settings.destinations(for: alarm("cpu"), environment: nil, resource: other).channels == ["C0OPS00001"])
+        // No resource found: no tag to match; an alarm's own tag is another key.
+        #expect(settings.destinations(for: alarm("cpu"), environment: nil, resource: nil).channels == ["C0OPS00001"])
+        #expect(settings.destinations(for: alarm("cpu", tags: ["team": "payments"]), environment: nil, resource: nil).channels == ["C0ALARMTAG"])
+        #expect {
+            _ = try AlertSettings.parse(["routes": [["match": ["resource_tags": ["team": 3]], "channels": ["C0OPS00001"]]]] as [String: Any], source: "c")
+        } throws: { "\($0)".contains("resource_tags must be an object of tag keys to values") }
+    }
 }

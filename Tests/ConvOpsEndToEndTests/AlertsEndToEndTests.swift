@@ -16,7 +16,15 @@ import Testing
         sqs = boto3.client("sqs", endpoint_url=sys.argv[1], region_name="eu-west-1",
                            aws_access_key_id="testing", aws_secret_access_key="testing")
         sqs.create_queue(QueueName="convops-alarms")
+        ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name="eu-west-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        ami = ec2.describe_images()["Images"][0]["ImageId"]
+        ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+                          TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "pay-1"},
+                                                                                     {"Key": "Team", "Value": "payments"},
+                                                                                     {"Key": "Owner", "Value": "jane@example.com"}]}])
         """
+    static let payments = "C0PAYMENTS"
     static let alerts = "C0ALERTS01"
 
     struct Rig {
@@ -27,13 +35,13 @@ import Testing
         let web1: String
         let metricsPort: Int
 
-        static func start() async throws -> Rig {
+        static func start(routes: String = "[]") async throws -> Rig {
             let moto = try await SeededMoto.shared.get("AlertsEndToEndTests", also: AlertsEndToEndTests.seed)
             let queue = moto.endpoint + "/123456789012/convops-alarms"
             let queues = [queue]
             let urls = queues.map { "\"\($0)\"" }.joined(separator: ", ")
             let config = """
-                {"mode": "open", "alerts": {"queue_urls": [\(urls)], "default_channels": ["\(AlertsEndToEndTests.alerts)"], "poll_seconds": 1}}
+                {"mode": "open", "alerts": {"queue_urls": [\(urls)], "default_channels": ["\(AlertsEndToEndTests.alerts)"], "poll_seconds": 1, "routes": \(routes)}}
                 """
             let metricsPort = try FreePort.pick()
             let rig = try await SlackRig.start(moto: moto, config: config, extra: ["CONVOPS_METRICS_PORT": String(metricsPort)])
@@ -44,11 +52,12 @@ import Testing
 
         /// A CloudWatch notification for an alarm on an EC2 instance, in SNS's envelope, from
         /// the real fixture with its fields set.
-        func notification(alarm: String, state: String, at time: String, instance: String, messageID: String = UUID().uuidString) throws -> String {
+        func notification(alarm: String, state: String, at time: String, instance: String, messageID: String = UUID().uuidString,
+                          account: String = "123456789012") throws -> String {
             var inner = try #require(JSON.parse(try AlarmFixtures.text("raw_metric_alarm.json")))
             inner = inner.setting("AlarmName", .string(alarm)).setting("NewStateValue", .string(state))
-                .setting("StateChangeTime", .string(time)).setting("AWSAccountId", "123456789012")
-                .setting("AlarmArn", .string("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:\(alarm)"))
+                .setting("StateChangeTime", .string(time)).setting("AWSAccountId", .string(account))
+                .setting("AlarmArn", .string("arn:aws:cloudwatch:eu-west-1:\(account):alarm:\(alarm)"))
                 .setting("AlarmDescription", "CPU high. Runbook: https://wiki.example.com/runbooks/web")
                 .setting("NewStateReason", .string(state == "OK" ? "Threshold Crossed: back under 80" : "Threshold Crossed: 1 datapoint [97.0] was greater than the threshold (80.0)."))
             let trigger = try #require(inner["Trigger"]).setting("Namespace", "AWS/EC2").setting("MetricName", "CPUUtilization")
@@ -177,6 +186,35 @@ import Testing
         try await r.rig.emulator.wait("the snoozes listed") {
             r.rig.emulator.ackFrames.contains { $0.contains("web-1 (resource) until") && $0.contains("1 alert(s) held") }
                 || r.rig.emulator.ephemerals.contains { $0.text.contains("web-1 (resource) until") }
+        }
+    }
+
+    /// A tag of the alarm's resource picks the channel; an alarm from an account that is not
+    /// ours (a shared topic) is shown, but never about a resource of ours and with no fix.
+    @Test func aResourceTagRoutesTheAlertAndAnotherAccountsAlarmGetsNoFix() async throws {
+        let r = try await Rig.start(routes: #"[{"match": {"resource_tags": {"team": "payments"}}, "channels": ["\#(Self.payments)"]}]"#)
+        defer { Task { await r.rig.stop() } }
+        let pay1 = try #require(try await EC2(client: r.rig.runtime.aws).describeInstances(filters: [(name: "tag:Name", values: ["pay-1"])]).first?.id)
+        try await r.send(try r.notification(alarm: "pay-1-cpu", state: "ALARM", at: "2026-12-03T13:00:00.000+0000", instance: pay1))
+        try await r.send(try r.notification(alarm: "theirs-cpu", state: "ALARM", at: "2026-12-03T13:00:00.000+0000", instance: r.web1,
+                                            account: "999999999999"))
+        @Sendable func top(_ channel: String) -> [SlackEmulator.Message] {
+            r.rig.emulator.messages.filter { $0.channel == channel && $0.threadTS == nil && $0.blocks.text.contains("is in ALARM") }
+        }
+        try await r.rig.emulator.wait("both posted") { top(Self.payments).count == 1 && top(Self.alerts).count == 1 }
+        let pay = try #require(top(Self.payments).first)
+        #expect(pay.blocks.text.contains("pay-1-cpu") && pay.blocks.text.contains("pay-1, EC2 instance"), "\(pay.blocks.text)")
+        #expect(r.button(.fix, on: pay) != nil)
+        let theirs = try #require(top(Self.alerts).first)
+        #expect(theirs.blocks.text.contains("theirs-cpu"))
+        #expect(!theirs.blocks.text.contains("web-1"), "resolved in our account though the alarm is another's: \(theirs.blocks.text)")
+        #expect(r.button(.fix, on: theirs) == nil)
+        #expect(r.button(.acknowledge, on: theirs) != nil)
+        // Only the tags routes name travel with the resource: the owner's address is not stored.
+        let path = try r.rig.store().path
+        for file in [path, path + "-wal"] {
+            let bytes = FileManager.default.contents(atPath: file) ?? Data()
+            #expect(bytes.range(of: Data("jane@example.com".utf8)) == nil, "the Owner tag in \(file)")
         }
     }
 }
