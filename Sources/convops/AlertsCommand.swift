@@ -11,7 +11,7 @@ struct AlertsCommand: AsyncParsableCommand {
 
     struct Failed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the parked messages with why each was parked.")
-        @Option(help: "Print this parked message's body as it arrived.") var show: String?
+        @Option(help: "Print this parked message's body as it arrived (control characters shown as \\u{…}).") var show: String?
         @Flag(help: "One JSON object per line.") var json = false
         @OptionGroup var global: GlobalOptions
 
@@ -22,7 +22,7 @@ struct AlertsCommand: AsyncParsableCommand {
                     Context.fail("no parked message '\(show)'; `convops alerts failed` lists them")
                     throw Exit.refused
                 }
-                emit(body)
+                emit(terminalSafe(body))
                 return
             }
             let parked = try store.parkedAlerts()
@@ -39,7 +39,7 @@ struct AlertsCommand: AsyncParsableCommand {
                 return
             }
             for p in parked {
-                emit("\(p.id)  \(Timestamp.format(p.receivedAt))  \(p.attempts)×  \(p.reason)")
+                emit("\(p.id)  \(Timestamp.format(p.receivedAt))  \(p.attempts)×  \(terminalSafe(p.reason))")
             }
             emit("\(parked.count) parked; `convops alerts retry ID` reads one again, `convops alerts drop ID` forgets it")
         }
@@ -61,13 +61,13 @@ struct AlertsCommand: AsyncParsableCommand {
                 var alarm = try Alarm.parse(body, receivedAt: Date())
                 if alarm.deliveryID == nil { alarm.deliveryID = parked.deliveryID }
                 switch try store.admit(alarm, id: AlertDesk.newID("al"), receivedAt: Date()) {
-                case .new: emit("\(id) reads now (\(alarm.name), \(alarm.state.rawValue)): the running convops shows it within seconds")
+                case .new: emit("\(id) reads now (\(terminalSafe(alarm.name)), \(alarm.state.rawValue)): the running convops shows it within seconds")
                 case .seen(let a): emit("\(id) reads now, and is the same state change as alert \(a.id), already \(a.disposition.rawValue): nothing more to show")
                 }
                 try store.unpark(id: id)
             } catch let error as AlarmParseError {
                 _ = try store.park(body: body, deliveryID: parked.deliveryID, reason: error.description, id: id, at: Date())
-                Context.fail("\(id) still cannot be read: \(error.description); fix its sender, or `convops alerts drop \(id)`")
+                Context.fail("\(id) still cannot be read: \(terminalSafe(error.description)); fix its sender, or `convops alerts drop \(id)`")
                 throw Exit.refused
             }
         }

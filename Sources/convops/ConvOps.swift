@@ -74,3 +74,21 @@ struct Context {
 func emit(_ text: String) {
     FileHandle.standardOutput.write(Data((text.hasSuffix("> ") ? text : text + "\n").utf8))
 }
+
+/// Text from outside (a parked message, a reason quoting it) made safe for a terminal: control
+/// characters other than newline and tab are shown as \u{…}, so no escape sequence can move
+/// the cursor, retitle the window or hide a line.
+func terminalSafe(_ text: String) -> String {
+    var out = ""
+    out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+    for scalar in text.unicodeScalars {
+        let v = scalar.value
+        if (v < 0x20 && scalar != "\n" && scalar != "\t") || (0x7F...0x9F).contains(v) || v == 0x2028 || v == 0x2029 || (0x202A...0x202E).contains(v)
+            || (0x2066...0x2069).contains(v) {
+            out += "\\u{\(String(v, radix: 16))}"
+        } else {
+            out.unicodeScalars.append(scalar)
+        }
+    }
+    return out
+}

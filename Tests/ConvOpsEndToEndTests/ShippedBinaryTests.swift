@@ -157,3 +157,29 @@ extension ShippedBinaryTests {
         #expect(!refused.stderr.contains("secret"))
     }
 }
+
+extension ShippedBinaryTests {
+    /// `convops alerts failed|retry|drop` on parked messages, as an operator runs them: a
+    /// message built to attack the terminal (escape sequences) is shown inert.
+    @Test func parkedAlarmMessagesAreListedShownInertRetriedAndDropped() async throws {
+        let scenario = try Scenario(moto: nil)
+        defer { scenario.remove() }
+        let empty = try await convops(["alerts", "failed"], environment: scenario.environment)
+        #expect(empty.status == 0 && empty.stdout.contains("no parked alarm messages"), "\(empty.stdout) \(empty.stderr.suffix(1000))")
+        let store = try scenario.store()
+        let hostile = "{\"AlarmName\": \"x\u{1B}]0;pwned\u{07}\u{1B}[2J\u{202E}\"}"
+        let id = try store.park(body: hostile, deliveryID: "sqs:m-1", reason: "no NewStateValue in \u{1B}[31mx", id: "pk-test00000001", at: Date())
+        let listed = try await convops(["alerts", "failed"], environment: scenario.environment)
+        #expect(listed.stdout.contains(id) && listed.stdout.contains("1 parked"), "\(listed.stdout)")
+        let shown = try await convops(["alerts", "failed", "--show", id], environment: scenario.environment)
+        #expect(shown.status == 0)
+        for raw in ["\u{1B}", "\u{07}", "\u{202E}"] { #expect(!shown.stdout.contains(raw) && !listed.stdout.contains(raw)) }
+        #expect(shown.stdout.contains(#"\u{1b}]0;pwned\u{7}"#), "\(shown.stdout)")
+        let retried = try await convops(["alerts", "retry", id], environment: scenario.environment)
+        #expect(retried.status != 0 && retried.stderr.contains("\(id) still cannot be read"), "\(retried.stdout) \(retried.stderr)")
+        #expect(!retried.stderr.contains("\u{1B}"))
+        let dropped = try await convops(["alerts", "drop", id], environment: scenario.environment)
+        #expect(dropped.status == 0, "\(dropped.stderr)")
+        #expect(try await convops(["alerts", "failed"], environment: scenario.environment).stdout.contains("no parked alarm messages"))
+    }
+}
