@@ -73,7 +73,7 @@ extension AlertDesk {
             }
             do {
                 try await sink.update(notice, at: message)
-                if announce { try await sink.reply(notice, under: message) }
+                if announce { try await replyOnce(notice, under: message, alertID: alertID) }
             } catch let error as AlertUndeliverable {
                 // The message is gone or closed to us: the change is stored; nothing to retry.
                 logger.error("alerts.update_undeliverable", metadata: ["alert.episode": "\(episode.id)", "error.message": "\(error)"])
@@ -84,6 +84,27 @@ extension AlertDesk {
         }
         if let alertID { try store.settle(alert: alertID, .updated, episodeID: episode.id) }
         return .done(.updated)
+    }
+}
+
+extension AlertDesk {
+    /// The thread line for a change, said once: noted before it is sent (the note goes when the
+    /// alert settles), so a restart between sending it and settling does not say it again; the
+    /// edited message shows the change either way. A send that fails is forgotten, to be tried
+    /// with the redelivery.
+    func replyOnce(_ notice: AlertNotice, under message: AlertMessage, alertID: String?) async throws {
+        guard let alertID else { return try await sink.reply(notice, under: message) }
+        let ref = "reply:" + alertID
+        if try store.attempt(ref, channel: message.channel, at: clock.now()) != nil {
+            logger.notice("alerts.reply_not_repeated", metadata: ["alert.id": "\(alertID)"])
+            return
+        }
+        do {
+            try await sink.reply(notice, under: message)
+        } catch {
+            try? store.attempted(ref, channel: message.channel)
+            throw error
+        }
     }
 }
 

@@ -127,6 +127,8 @@ extension Store {
     /// Marks an alert done: shown (or not) as `disposition`, in `episode`.
     public func settle(alert id: String, _ disposition: AlertDisposition, episodeID: String?) throws {
         try write { db in
+            // Its thread lines' notes are over with it (they keep a restart from saying one twice).
+            try db.prepare("DELETE FROM alert_attempts WHERE ref = ?").bind([.text("reply:" + id)]).run()
             try db.prepare("UPDATE alerts SET disposition = ?, episode_id = ? WHERE id = ?")
                 .bind([.text(disposition.rawValue), .text(episodeID), .text(id)]).run()
             try Self.count(db, "alerts.\(disposition.rawValue)")

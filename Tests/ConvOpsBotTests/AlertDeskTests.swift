@@ -18,6 +18,8 @@ import Testing
             var groups: [AlertGroupSummary] = []
             var notices: [(Snooze, String, [String])] = []
             var failing = false
+            /// A reply is taken, then the call never returns: the process "dies" right after sending.
+            var hangAfterReply = false
         }
         let seen = Mutex(Seen())
 
@@ -29,7 +31,10 @@ import Testing
             }
         }
         func update(_ notice: AlertNotice, at message: AlertMessage) async throws { seen.withLock { $0.updates.append(notice) } }
-        func reply(_ notice: AlertNotice, under message: AlertMessage) async throws { seen.withLock { $0.replies.append(notice) } }
+        func reply(_ notice: AlertNotice, under message: AlertMessage) async throws {
+            let hang = seen.withLock { $0.replies.append(notice); return $0.hangAfterReply }
+            if hang { try await Task.sleep(for: .seconds(3600)) }
+        }
         func snoozeEnded(_ snooze: Snooze, held: [StoredAlert], channels: [String]) async throws {
             seen.withLock { $0.summaries.append((snooze, held.count)) }
         }

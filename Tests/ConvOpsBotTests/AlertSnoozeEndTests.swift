@@ -54,4 +54,36 @@ import Testing
         // Its OK later resolves that card.
         #expect(await r.desk.take(body: r.body("cpu-high", "OK", minute: 200), queueMessageID: "q-9") == .done(.updated))
     }
+
+    /// A restart between a thread line going out and its alert being settled: the redelivery
+    /// edits the message again (harmless) but does not say the line twice.
+    @Test func aThreadLineIsNotRepeatedAfterARestartMidChange() async throws {
+        let r = try Rig()
+        defer { r.bot.remove() }
+        #expect(await r.desk.take(body: r.body("cpu-high", "ALARM", minute: 0), queueMessageID: "q-1") == .done(.posted))
+        r.chat.seen.withLock { $0.hangAfterReply = true }
+        let again = r.body("cpu-high", "ALARM", minute: 5, messageID: "m-again")
+        let dying = Task { [desk = r.desk] in await desk.take(body: again, queueMessageID: "q-2") }
+        try await waitUntil { r.chat.seen.withLock { $0.replies.count } == 1 }
+        // The process is gone (its task never returns); a new one takes the redelivery.
+        let chat = AlertDeskTests.Chat()
+        var settings = AlertSettings()
+        settings.defaultChannels = ["C0ALERTS01"]
+        let desk = AlertDesk(store: r.bot.store, engine: r.bot.engine, settings: settings, sink: chat, clock: r.bot.clock, logger: .quiet)
+        #expect(await desk.take(body: again, queueMessageID: "q-2") == .done(.updated))
+        let seen = chat.seen.withLock { $0 }
+        #expect(seen.updates.count == 1 && seen.replies.isEmpty && seen.posts.isEmpty)
+        // The next change says its line as usual.
+        #expect(await desk.take(body: r.body("cpu-high", "OK", minute: 9), queueMessageID: "q-3") == .done(.updated))
+        #expect(chat.seen.withLock { $0.replies.map(\.change) } == [.resolved])
+        dying.cancel()
+    }
+
+    func waitUntil(_ condition: @Sendable () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw TestSupportError("timed out") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
 }
