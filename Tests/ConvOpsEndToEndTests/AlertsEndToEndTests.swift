@@ -201,7 +201,11 @@ import Testing
         @Sendable func top(_ channel: String) -> [SlackEmulator.Message] {
             r.rig.emulator.messages.filter { $0.channel == channel && $0.threadTS == nil && $0.blocks.text.contains("is in ALARM") }
         }
-        try await r.rig.emulator.wait("both posted") { top(Self.payments).count == 1 && top(Self.alerts).count == 1 }
+        // Posted first, the buttons added once the message is recorded: wait for them.
+        try await r.rig.emulator.wait("both posted with their buttons") {
+            top(Self.payments).count == 1 && top(Self.alerts).count == 1
+                && (top(Self.payments) + top(Self.alerts)).allSatisfy { r.button(.snooze, on: $0) != nil }
+        }
         let pay = try #require(top(Self.payments).first)
         #expect(pay.blocks.text.contains("pay-1-cpu") && pay.blocks.text.contains("pay-1, EC2 instance"), "\(pay.blocks.text)")
         #expect(r.button(.fix, on: pay) != nil)
@@ -209,7 +213,7 @@ import Testing
         #expect(theirs.blocks.text.contains("theirs-cpu"))
         #expect(!theirs.blocks.text.contains("web-1"), "resolved in our account though the alarm is another's: \(theirs.blocks.text)")
         #expect(r.button(.fix, on: theirs) == nil)
-        #expect(r.button(.acknowledge, on: theirs) != nil)
+        #expect(r.button(.acknowledge, on: theirs) != nil, "\(theirs.blocks.text)")
         // Only the tags routes name travel with the resource: the owner's address is not stored.
         let path = try r.rig.store().path
         for file in [path, path + "-wal"] {
