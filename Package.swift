@@ -55,8 +55,13 @@ let package = Package(
             "ConvOpsCore", "ConvOpsHTTP", "ConvOpsWebSocket",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "ConvOpsWhatsApp", dependencies: [
+            "ConvOpsCore", "ConvOpsHTTP", "ConvOpsWebSocket",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ConvOpsBot", dependencies: [
-            "ConvOpsCore", "ConvOpsGrammar", "ConvOpsHTTP", "ConvOpsAWS", "ConvOpsStore", "ConvOpsSlack", "ConvOpsWebSocket",
+            "ConvOpsCore", "ConvOpsGrammar", "ConvOpsHTTP", "ConvOpsAWS", "ConvOpsStore", "ConvOpsSlack", "ConvOpsWebSocket", "ConvOpsWhatsApp",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -79,9 +84,9 @@ let package = Package(
 
         // Loopback servers and process launchers that the tests (and the demo) drive.
         .target(name: "ConvOpsTestSupport", dependencies: [
-            "ConvOpsWebSocket", "ConvOpsHTTP", "ConvOpsSlack", "ConvOpsCore",
+            "ConvOpsWebSocket", "ConvOpsHTTP", "ConvOpsSlack", "ConvOpsCore", "ConvOpsWhatsApp",
             .product(name: "Logging", package: "swift-log"),
-        ], resources: [.copy("SlackFixtures"), .copy("AlarmFixtures")]),
+        ], resources: [.copy("SlackFixtures"), .copy("AlarmFixtures"), .copy("WhatsAppFixtures")]),
 
         .testTarget(name: "ConvOpsCoreTests", dependencies: ["ConvOpsCore", "ConvOpsTestSupport"]),
         .testTarget(name: "ConvOpsGrammarTests", dependencies: ["ConvOpsGrammar", "ConvOpsTestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -92,6 +97,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ConvOpsStoreTests", dependencies: ["ConvOpsStore", "ConvOpsTestSupport",
                                                              .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "ConvOpsWhatsAppTests", dependencies: ["ConvOpsWhatsApp", "ConvOpsTestSupport", "ConvOpsStore", "ConvOpsWebSocket",
+                                                                "ConvOpsHTTP", "ConvOpsCore"]),
         .testTarget(name: "ConvOpsSlackTests", dependencies: ["ConvOpsSlack", "ConvOpsTestSupport",
                                                              .product(name: "Logging", package: "swift-log")]),
         // The planner's and the request service's rules with fakes and a manual clock: no moto (the

@@ -179,6 +179,31 @@ enum Migrations {
         """
         ALTER TABLE snoozes ADD COLUMN announced INTEGER NOT NULL DEFAULT 0;
         """,
+        // 9: WhatsApp. A verified webhook body is stored (sealed: it holds phone numbers and
+        // what people wrote) before Meta gets its 200, and goes once processed. Message ids
+        // (wamids encode the phone number) are kept only as keyed hashes: for recognising a
+        // redelivery, and for a sent message's delivery state, which never moves backwards.
+        """
+        CREATE TABLE whatsapp_inbox (
+            id TEXT PRIMARY KEY,
+            body BLOB NOT NULL,
+            received_at REAL NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        );
+        CREATE TABLE whatsapp_seen (
+            ref BLOB PRIMARY KEY,
+            at REAL NOT NULL
+        );
+        CREATE INDEX whatsapp_seen_by_time ON whatsapp_seen(at);
+        CREATE TABLE whatsapp_statuses (
+            ref BLOB PRIMARY KEY,
+            state TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            updated_at REAL NOT NULL,
+            error_code INTEGER
+        );
+        """,
     ]
 }
 
@@ -225,6 +250,11 @@ extension Store {
         "alert_attempts": ["ref": .operational, "channel": .channelIdentifier, "at": .operational],
         "alert_groups": ["id": .operational, "channel": .channelIdentifier, "ts": .channelIdentifier, "opened_at": .operational,
                          "last_at": .operational, "dirty": .operational, "shown_at": .operational],
+        "whatsapp_inbox": ["id": .operational, "body": .sealedPayload, "received_at": .operational, "attempts": .operational,
+                           "last_error": .operational],
+        "whatsapp_seen": ["ref": .accountInformation, "at": .operational],
+        "whatsapp_statuses": ["ref": .accountInformation, "state": .operational, "rank": .operational, "updated_at": .operational,
+                              "error_code": .operational],
         "parked_alerts": ["id": .operational, "delivery_id": .operational, "body": .sealedPayload, "reason": .operational,
                           "received_at": .operational, "attempts": .operational],
     ]

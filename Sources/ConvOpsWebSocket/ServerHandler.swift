@@ -27,8 +27,11 @@ final class ServerHandler: ServiceLoopDelegate, @unchecked Sendable {
     private var exchanges: [Int: HTTPExchange] = [:]
     private var nextExchange = 1 << 40 // apart from connection ids, which share opaque_user_data
 
+    let maxBodyBytes: Int
+
     init(table: ConnectionTable, http: @escaping WebServer.HTTPHandler, webSocket: @escaping WebServer.WebSocketHandler,
-         customHeaders: [String], immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)?) {
+         customHeaders: [String], immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)?, maxBodyBytes: Int) {
+        self.maxBodyBytes = maxBodyBytes
         self.immediateReply = immediateReply
         self.table = table
         self.http = http
@@ -47,10 +50,13 @@ final class ServerHandler: ServiceLoopDelegate, @unchecked Sendable {
             exchanges[exchange.id] = exchange
             lws_set_opaque_user_data(wsi, ConnectionTable.tag(exchange.id))
             let contentLength = Int(header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) ?? "0") ?? 0
+            if contentLength > maxBodyBytes { return refuseTooLarge(wsi, exchange) }
             if contentLength == 0 { dispatch(exchange) }
             return 0
         case LWS_CALLBACK_HTTP_BODY:
             if let exchange = exchange(for: wsi), let input, length > 0 {
+                // A body longer than its Content-Length said (or sent without one) is cut off too.
+                if exchange.request.body.count + length > maxBodyBytes { return refuseTooLarge(wsi, exchange) }
                 exchange.request.body.append(UnsafeRawPointer(input).assumingMemoryBound(to: UInt8.self), count: length)
             }
             return 0
@@ -98,6 +104,14 @@ final class ServerHandler: ServiceLoopDelegate, @unchecked Sendable {
         default:
             return lws_callback_http_dummy(wsi, reason, user, input, length)
         }
+    }
+
+    /// 413 and the connection closed: nothing of the body reaches a handler.
+    private func refuseTooLarge(_ wsi: OpaquePointer, _ exchange: HTTPExchange) -> Int32 {
+        exchanges[exchange.id] = nil
+        lws_set_opaque_user_data(wsi, nil)
+        _ = lws_return_http_status(wsi, UInt32(HTTP_STATUS_REQ_ENTITY_TOO_LARGE.rawValue), nil)
+        return -1
     }
 
     private func exchange(for wsi: OpaquePointer) -> HTTPExchange? {

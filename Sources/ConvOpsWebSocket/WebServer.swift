@@ -26,10 +26,14 @@ public final class WebServer: Sendable {
         public var customHeaders: [String]
         /// As `WebSocketClient.ConnectOptions.immediateReply`, for every server-side connection.
         public var immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)?
+        /// A request body larger than this is refused with 413 and the connection closed,
+        /// before a handler sees any of it.
+        public var maxBodyBytes: Int
 
         public init(interface: String = "127.0.0.1", port: Int32 = 0, certificatePath: String? = nil,
                     privateKeyPath: String? = nil, customHeaders: [String] = [],
-                    immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)? = nil) {
+                    immediateReply: (@Sendable (UnsafeRawBufferPointer) -> [UInt8]?)? = nil, maxBodyBytes: Int = 8 << 20) {
+            self.maxBodyBytes = maxBodyBytes
             self.immediateReply = immediateReply
             self.interface = interface
             self.port = port
@@ -59,7 +63,8 @@ public final class WebServer: Sendable {
     private init(_ configuration: Configuration, async http: @escaping HTTPHandler, immediate: ImmediateHTTPHandler?,
                  webSocket: @escaping WebSocketHandler) throws(WebSocketError) {
         let handler = ServerHandler(table: ConnectionTable(loop: ServiceLoop.shared), http: http, webSocket: webSocket,
-                                    customHeaders: configuration.customHeaders, immediateReply: configuration.immediateReply)
+                                    customHeaders: configuration.customHeaders, immediateReply: configuration.immediateReply,
+                                    maxBodyBytes: configuration.maxBodyBytes)
         handler.immediateHTTP = immediate
         self.handler = handler
         // lws shares one listener among vhosts that ask for the same port, port 0 included, so
