@@ -273,7 +273,7 @@ extension AlertSettings {
     }
 
     static func isSlackUser(_ s: String) -> Bool {
-        s.count >= 9 && s.count <= 24 && "UW".contains(s.first!) && s.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
+        s.count >= 3 && s.count <= 24 && "UW".contains(s.first!) && s.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
     }
 
     static func isPhoneNumber(_ s: String) -> Bool {

@@ -63,6 +63,8 @@ public struct Configuration: Sendable {
     /// The alarm queues and where alerts go (config file `alerts`; CONVOPS_ALERTS_QUEUE_URL and
     /// CONVOPS_ALERTS_CHANNEL for one queue and one channel).
     public var alerts = AlertSettings()
+    /// WhatsApp (config file `whatsapp`); nil: not used.
+    public var whatsApp: WhatsAppSettings?
     /// The loopback port GET /metrics is served on (CONVOPS_METRICS_PORT, `metrics_port`); nil: not served.
     public var metricsPort: Int?
 
@@ -90,6 +92,7 @@ public struct Configuration: Sendable {
         var logGroups: [String: String] = [:]
         var sharedLogChannels: Set<String> = []
         var alerts = AlertSettings()
+        var whatsApp: WhatsAppSettings?
         var hasPolicy = false
         if let path = env["CONVOPS_CONFIG"], !path.isEmpty {
             let (values, objects) = try readFile(path)
@@ -102,6 +105,7 @@ public struct Configuration: Sendable {
             if let groupsObject = objects["log_groups"] { logGroups = try parseLogGroups(groupsObject, source: path) }
             if let channelsObject = objects["channels"] { sharedLogChannels = try parseChannels(channelsObject, source: path) }
             if let alertsObject = objects["alerts"] { alerts = try AlertSettings.parse(alertsObject, source: path) }
+            if let object = objects["whatsapp"] { whatsApp = try WhatsAppSettings.parse(object, source: path) }
         }
         func value(_ fileKey: String, _ envKey: String) -> String? {
             if let v = env[envKey], !v.isEmpty { return v }
@@ -169,6 +173,7 @@ public struct Configuration: Sendable {
             throw ConfigurationError("alerts: there is a queue but no route and no default channel (CONVOPS_ALERTS_CHANNEL or alerts.default_channels): every alarm would go nowhere")
         }
         configuration.alerts = alerts
+        configuration.whatsApp = whatsApp
         if let raw = value("metrics_port", "CONVOPS_METRICS_PORT") {
             guard let port = Int(raw), (1024...65535).contains(port) else {
                 throw ConfigurationError("CONVOPS_METRICS_PORT (metrics_port) must be a port from 1024 to 65535 (served on 127.0.0.1 only), not '\(raw)'")
@@ -334,7 +339,7 @@ public struct Configuration: Sendable {
     }
 
     /// The file's plain keys as strings, and its structured sections (policy, accounts, log_groups).
-    static let sections: Set<String> = ["policy", "accounts", "log_groups", "channels", "alerts"]
+    static let sections: Set<String> = ["policy", "accounts", "log_groups", "channels", "alerts", "whatsapp"]
 
     private static func readFile(_ path: String) throws(ConfigurationError) -> ([String: String], [String: Any]) {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -11,15 +11,27 @@ import UnixSignals
 /// outcome after that; the next digest signs it.) The whole stop takes at most the drain and
 /// 10 s: give the process a longer grace period than that before SIGKILL.
 extension Runtime {
-    public func services(slack: SlackChannel, sweepInterval: Duration = .seconds(1), signals: [UnixSignal] = [.sigterm, .sigint],
-                         logger: Logger) -> ServiceGroup {
+    public func services(slack: SlackChannel, whatsApp: WhatsAppChannel? = nil, sweepInterval: Duration = .seconds(1),
+                         signals: [UnixSignal] = [.sigterm, .sigint], logger: Logger) -> ServiceGroup {
         let sweeper = Sweeper(engine: engine, interval: sweepInterval, retentionDays: configuration.retentionDays)
+        // A request's news goes to the channel its cards are in.
+        let announce: @Sendable (Reply) async -> Void = { reply in
+            if let whatsApp, case .request(let update) = reply, update.cards.contains(where: { $0.channel.hasPrefix("wa:") }) {
+                await whatsApp.announce(reply)
+            } else {
+                await slack.announce(reply)
+            }
+        }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: AuditService(runtime: self, logger: logger), failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "audit"),
-            .init(service: SweeperService(sweeper: sweeper, announce: { await slack.announce($0) }), serviceName: "sweeper"),
+            .init(service: SweeperService(sweeper: sweeper, announce: announce), serviceName: "sweeper"),
             .init(service: slack, successTerminationBehavior: .gracefullyShutdownGroup,
                   failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "slack"),
         ]
+        if let whatsApp {
+            services.append(.init(service: WhatsAppService(channel: whatsApp), failureTerminationBehavior: .gracefullyShutdownGroup,
+                                  serviceName: "whatsapp"))
+        }
         // Alerts last: stopped first, so that nothing is taken off the queue that Slack can no longer show.
         if !configuration.alerts.queueURLs.isEmpty {
             let desk = AlertDesk(store: store, engine: engine, settings: configuration.alerts, sink: slack, metrics: metrics, logger: logger)
@@ -50,6 +62,20 @@ extension SlackChannel: Service {
             Task { await self.drain() }
         }
         guard reason == ConnectionMachine.shutDownReason else { throw SlackStopped(reason: reason) }
+    }
+}
+
+/// The WhatsApp webhook and its worker until the group stops; kept bodies not yet processed
+/// are processed at the next start.
+struct WhatsAppService: Service {
+    let channel: WhatsAppChannel
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await channel.serve(until: { Task.isShuttingDownGracefully })
+        } onGracefulShutdown: {
+            channel.shutdown()
+        }
     }
 }
 

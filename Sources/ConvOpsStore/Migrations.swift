@@ -203,6 +203,12 @@ enum Migrations {
             updated_at REAL NOT NULL,
             error_code INTEGER
         );
+        CREATE TABLE whatsapp_numbers (
+            person_index BLOB PRIMARY KEY,
+            person_id BLOB NOT NULL,
+            number BLOB NOT NULL,
+            changed_at REAL NOT NULL
+        );
         """,
     ]
 }
@@ -253,6 +259,8 @@ extension Store {
         "whatsapp_inbox": ["id": .operational, "body": .sealedPayload, "received_at": .operational, "attempts": .operational,
                            "last_error": .operational],
         "whatsapp_seen": ["ref": .accountInformation, "at": .operational],
+        "whatsapp_numbers": ["person_index": .accountInformation, "person_id": .accountInformation, "number": .accountInformation,
+                             "changed_at": .operational],
         "whatsapp_statuses": ["ref": .accountInformation, "state": .operational, "rank": .operational, "updated_at": .operational,
                               "error_code": .operational],
         "parked_alerts": ["id": .operational, "delivery_id": .operational, "body": .sealedPayload, "reason": .operational,

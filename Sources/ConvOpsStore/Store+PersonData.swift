@@ -10,6 +10,8 @@ extension Store {
         public var pseudonym: String
         public var requests: [Request]
         public var audit: [AuditEntry]
+        /// Their WhatsApp number, when it changed since the config was written (the config's is the operator's).
+        public var whatsAppNumber: String?
     }
 
     public func export(chatID: String) throws -> PersonData? {
@@ -23,7 +25,10 @@ extension Store {
             var audit: [AuditEntry] = []
             let a = try db.prepare("SELECT * FROM audit WHERE actor = ? ORDER BY seq").bind([.text(pseudonym)])
             while try a.step() { audit.append(try Self.auditEntry(from: a)) }
-            return PersonData(person: person, pseudonym: pseudonym, requests: requests, audit: audit)
+            var number: String?
+            let n = try db.prepare("SELECT number FROM whatsapp_numbers WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))])
+            if try n.step(), let blob = n.blob(0) { number = try? keys.open(blob, context: Self.numberContext(keys.indexKey(chatID))) }
+            return PersonData(person: person, pseudonym: pseudonym, requests: requests, audit: audit, whatsAppNumber: number)
         }
     }
 
@@ -33,6 +38,8 @@ extension Store {
     @discardableResult
     public func erase(chatID: String) throws -> String? {
         try write { db in
+            // A changed WhatsApp number goes even if the person never asked for anything.
+            try db.prepare("DELETE FROM whatsapp_numbers WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))]).run()
             let find = try db.prepare("SELECT pseudonym FROM people WHERE id_index = ?").bind([.blob(keys.indexKey(chatID))])
             guard try find.step(), let pseudonym = find.text(0) else { return nil }
             try db.prepare("DELETE FROM people WHERE pseudonym = ?").bind([.text(pseudonym)]).run()

@@ -110,5 +110,48 @@ extension Store {
         }
     }
 
+    /// What requests and cards store as the channel of a WhatsApp conversation: a keyed hash
+    /// of the person's WhatsApp id, so that no phone number is in any row.
+    public func whatsAppChannel(waID: String) -> String {
+        "wa:" + keys.indexKey("whatsapp.channel:" + waID).prefix(12).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// What a card stores as its message id for a message we sent (wamids encode the number).
+    public func whatsAppMessageRef(_ wamid: String) -> String {
+        keys.indexKey("whatsapp.message:" + wamid).prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A person's number changed (WhatsApp's `user_changed_number`): kept, sealed, so that
+    /// their messages from the new number reach them and ours go there.
+    public func changedNumber(personID: String, to number: String, at: Date) throws {
+        try write { db in
+            let index = keys.indexKey(personID)
+            let context = Self.numberContext(index)
+            try db.prepare("""
+                INSERT INTO whatsapp_numbers (person_index, person_id, number, changed_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(person_index) DO UPDATE SET person_id = excluded.person_id, number = excluded.number, changed_at = excluded.changed_at
+                """).bind([.blob(index), .blob(try keys.seal(personID, context: context + ".id")), .blob(try keys.seal(number, context: context)),
+                           .real(at.timeIntervalSince1970)]).run()
+        }
+    }
+
+    /// Every changed number, by the person's id (read at start).
+    public func changedNumbers() throws -> [String: String] {
+        try read { db in
+            let s = try db.prepare("SELECT person_index, person_id, number FROM whatsapp_numbers")
+            var out: [String: String] = [:]
+            while try s.step() {
+                guard let index = s.blob(0), let id = s.blob(1), let number = s.blob(2) else { continue }
+                let context = Self.numberContext(index)
+                guard let person = try? keys.open(id, context: context + ".id"), let n = try? keys.open(number, context: context),
+                      keys.indexKey(person) == index else { continue }
+                out[person] = n
+            }
+            return out
+        }
+    }
+
+    static func numberContext(_ index: Data) -> String { "whatsapp_numbers.number:" + index.prefix(8).map { String(format: "%02x", $0) }.joined() }
+
     static func webhookContext(_ id: String) -> String { "whatsapp_inbox.body:\(id)" }
 }

@@ -13,8 +13,10 @@ struct Run: AsyncParsableCommand {
         let context = try Context(global)
         let runtime = try context.runtime()
         let slack: SlackChannel
+        let whatsApp: WhatsAppChannel?
         do {
             slack = try runtime.slack(environment: context.environment, logger: context.logger)
+            whatsApp = try runtime.whatsApp(environment: context.environment, logger: context.logger)
         } catch {
             Context.fail("\(error)")
             throw Exit.setup
@@ -39,7 +41,10 @@ struct Run: AsyncParsableCommand {
         // bound), the sockets close with a close frame (Slack forgets them at once instead of
         // counting ghosts toward the app's 10), the sweeper stops, the audit head is signed.
         do {
-            try await runtime.services(slack: slack, logger: context.logger).run()
+            if let settings = context.configuration.whatsApp {
+                emit("convops: WhatsApp webhook on http://\(settings.interface):\(settings.port)\(settings.path) (put your TLS terminator in front)")
+            }
+            try await runtime.services(slack: slack, whatsApp: whatsApp, logger: context.logger).run()
         } catch let stopped as SlackStopped {
             Context.fail("stopped: \(stopped.reason)")
             throw Exit.setup

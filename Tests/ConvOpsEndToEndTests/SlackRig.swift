@@ -37,7 +37,8 @@ struct SlackRig {
         let runtime = try Runtime.start(configuration, environment: scenario.environment, logger: logger)
         let channel = try runtime.slack(environment: scenario.environment, logger: logger)
         // The services `convops run` runs (audit, sweeper, Slack), stopped by the test, not by a signal.
-        let services = runtime.services(slack: channel, signals: [], logger: logger)
+        let whatsApp = try runtime.whatsApp(environment: scenario.environment, logger: logger)
+        let services = runtime.services(slack: channel, whatsApp: whatsApp, signals: [], logger: logger)
         let task = Task { do { try await services.run() } catch { logger.critical("services stopped: \(error)") } }
         let rig = SlackRig(emulator: emulator, runtime: runtime, channel: channel, scenario: scenario, services: services, task: task)
         try await emulator.wait("two Socket Mode connections") { emulator.openSockets.count == 2 }

@@ -1,0 +1,134 @@
+import ConvOpsCore
+import ConvOpsStore
+import ConvOpsWhatsApp
+import Foundation
+
+/// What a person's WhatsApp message does, and how the engine's replies look there.
+extension WhatsAppChannel {
+    /// Who wrote: by their WhatsApp id, their business-scoped id, or a number that changed.
+    func contact(for message: WebhookEvent.InboundMessage) -> WhatsAppSettings.Contact? {
+        if let c = settings.contact(waID: message.from, userID: message.userID) { return c }
+        guard !message.from.isEmpty else { return nil }
+        let changed = numbers.withLock { $0 }
+        guard let personID = changed.first(where: { $0.value == "+" + message.from })?.key else { return nil }
+        return settings.people.first { $0.personID == personID }
+    }
+
+    /// Where to send to a person: their number, as changed if it did.
+    func number(of contact: WhatsAppSettings.Contact) -> String { numbers.withLock { $0[contact.personID] } ?? contact.number }
+
+    func act(on message: WebhookEvent.InboundMessage) async {
+        guard let contact = contact(for: message) else {
+            await refuseStranger(message)
+            return
+        }
+        let to = number(of: contact)
+        let person = Person(id: contact.personID, name: contact.name)
+        let channel = store.whatsAppChannel(waID: String(to.dropFirst()))
+        switch message.content {
+        case .text(let text):
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let replies = await engine.handle(InboundMessage(text: trimmed.isEmpty ? "help" : trimmed, person: person, channel: channel))
+            for reply in replies { await deliver(reply, to: to, channel: channel) }
+        case .buttonReply(let id, _), .templateButton(let id, _):
+            await tap(id, context: message.contextID, person: person, to: to, channel: channel)
+        case .listReply(let id, _):
+            // A row of a "which one?" list carries the command to run, as if typed.
+            guard id.hasPrefix("say:"), id.count > 4 else { return await sendText(m.text("whatsapp.unknown_button"), to: to) }
+            let replies = await engine.handle(InboundMessage(text: String(id.dropFirst(4)), person: person, channel: channel))
+            for reply in replies { await deliver(reply, to: to, channel: channel) }
+        case .numberChanged(let new):
+            let number = "+" + new
+            guard AlertSettings.isPhoneNumber(number) else { return }
+            do {
+                try store.changedNumber(personID: contact.personID, to: number, at: Date())
+                numbers.withLock { $0[contact.personID] = number }
+                logger.notice("whatsapp.number_changed", metadata: ["whatsapp.reason": "user_changed_number"])
+            } catch {
+                logger.error("whatsapp.number_not_kept", metadata: ["error.message": "\(error)"])
+            }
+        case .other(let type):
+            logger.notice("whatsapp.unsupported", metadata: ["whatsapp.type": "\(type)"])
+            await sendText(m.text("whatsapp.unsupported"), to: to)
+        }
+    }
+
+    /// A reply button or a template's quick reply: `confirm:rq-…` and the like. The tapped
+    /// message (`context`) must be the card recorded for that request, as a Slack click's must.
+    func tap(_ id: String, context: String?, person: Person, to: String, channel: String) async {
+        let parts = id.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let button = Engine.Button(rawValue: parts[0]) else {
+            await engine.recordRefusal(action: "whatsapp.tap", target: String(id.prefix(64)), by: person, why: "unknown button", requestID: nil)
+            return await sendText(m.text("whatsapp.unknown_button"), to: to)
+        }
+        guard RequestID.isValid(parts[1]) else {
+            await engine.recordRefusal(action: button.rawValue, target: "-", by: person, why: "button not on that request's message", requestID: nil)
+            return await sendText(m.text("request.not_its_card"), to: to)
+        }
+        let card = MessageRef(role: Engine.cardRole(for: button), channel: channel, ts: context.map(store.whatsAppMessageRef) ?? "")
+        let replies = await engine.click(button, requestID: parts[1], card: card, by: person, from: Origin(channel: channel),
+                                         progress: { [self] reply in await deliver(reply, to: to, channel: channel) })
+        for reply in replies { await deliver(reply, to: to, channel: channel) }
+    }
+
+    /// One polite no per unknown number and hour; nothing else happens for them.
+    func refuseStranger(_ message: WebhookEvent.InboundMessage) async {
+        let key = store.whatsAppChannel(waID: message.from.isEmpty ? (message.userID ?? "-") : message.from)
+        let now = Date()
+        let due = refusedAt.withLock { seen -> Bool in
+            if let last = seen[key], now.timeIntervalSince(last) < 3600 { return false }
+            if seen.count > 10_000 { seen = seen.filter { now.timeIntervalSince($0.value) < 3600 } }
+            seen[key] = now
+            return true
+        }
+        logger.notice("whatsapp.stranger", metadata: ["whatsapp.sender": "\(key)", "whatsapp.answered": "\(due)"])
+        guard due, !message.from.isEmpty else { return }
+        await sendText(m.text("whatsapp.unknown_number"), to: "+" + message.from)
+    }
+
+    /// The engine's replies as WhatsApp messages: a plan gets Confirm / Cancel reply buttons
+    /// (recorded as the request's card once sent), everything else is text.
+    func deliver(_ reply: Reply, to: String, channel: String) async {
+        switch reply {
+        case .answer(let text), .detail(let text), .refused(let text):
+            await sendText(text, to: to)
+        case .request(let update) where update.step == .planned:
+            let id = update.request.id
+            guard let card = OutboundMessage.buttons(update.text, [
+                .init(id: "confirm:\(id)", title: m.text("slack.confirm")), .init(id: "cancel:\(id)", title: m.text("slack.cancel")),
+            ], to: to) else { return await sendText(update.text, to: to) }
+            guard let sent = await sender.send(card, notice: nil) else { return }
+            do {
+                try await engine.record(card: MessageRef(role: .request, channel: channel, ts: store.whatsAppMessageRef(sent.messageID)), for: id)
+            } catch {
+                // Unrecorded, its buttons would be refused: say how to decide instead.
+                logger.error("whatsapp.card_not_recorded", metadata: ["request.id": "\(id)", "error.message": "\(error)"])
+                await sendText(m.text("whatsapp.card_not_recorded", ["id": id]), to: to)
+            }
+        case .request(let update):
+            await sendText(update.text, to: to)
+        }
+    }
+
+    func sendText(_ text: String, to: String) async {
+        for message in OutboundMessage.text(text, to: to) {
+            _ = await sender.send(message, notice: text)
+        }
+    }
+
+    /// A reply the engine makes on its own (an expiry, a restart's findings) for a WhatsApp card.
+    public func announce(_ reply: Reply) async {
+        guard case .request(let update) = reply, let card = update.cards.first(where: { $0.channel.hasPrefix("wa:") }),
+              let to = recipient(ofChannel: card.channel) else { return }
+        await deliver(reply, to: to, channel: card.channel)
+    }
+
+    /// The number behind a conversation's opaque channel name.
+    func recipient(ofChannel channel: String) -> String? {
+        for contact in settings.people {
+            let number = number(of: contact)
+            if store.whatsAppChannel(waID: String(number.dropFirst())) == channel { return number }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,122 @@
+import ConvOpsCore
+import ConvOpsGrammar
+import ConvOpsStore
+import ConvOpsWebSocket
+import ConvOpsWhatsApp
+import Foundation
+import Logging
+import Synchronization
+
+/// WhatsApp as a channel: the webhook (on the libwebsockets server) keeps each verified body
+/// and answers at once; one worker then reads the kept bodies in order, acts on each message
+/// once (by its wamid), and answers through the Graph API. Commands, plans with Confirm /
+/// Cancel reply buttons and decisions go through the same engine, policy and request service
+/// as Slack; a person configured with both is one person.
+public final class WhatsAppChannel: Sendable {
+    let settings: WhatsAppSettings
+    let engine: Engine
+    let store: Store
+    let sender: WhatsAppSender
+    let endpoint: WebhookEndpoint
+    let m: Messages
+    let logger: Logger
+    let wake: AsyncStream<Void>.Continuation
+    let woken: AsyncStream<Void>
+    let server = Mutex<WebServer?>(nil)
+    /// Numbers that changed since the config was written, by person id.
+    let numbers = Mutex<[String: String]>([:])
+    /// When each unknown sender was last told no (a keyed hash, never the number), at most hourly.
+    let refusedAt = Mutex<[String: Date]>([:])
+
+    public init(settings: WhatsAppSettings, api: GraphAPI, appSecret: WhatsAppSecret, verifyToken: WhatsAppSecret,
+                engine: Engine, store: Store, messages: Messages, logger: Logger) {
+        self.settings = settings
+        self.engine = engine
+        self.store = store
+        self.m = messages
+        self.logger = logger
+        self.sender = WhatsAppSender(api: api, settings: settings, logger: logger)
+        (woken, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let wake = wake
+        endpoint = WebhookEndpoint(path: settings.path, appSecret: appSecret, verifyToken: verifyToken) { body in
+            try store.receiveWebhook(body, id: AlertDesk.newID("wh"), at: Date())
+            wake.yield()
+        }
+    }
+
+    /// The port the webhook listens on, once started (0 before).
+    public var port: Int { server.withLock { $0?.port ?? 0 } }
+    public var webhookCounts: WebhookEndpoint.Counts { endpoint.counts }
+    /// Why sending stopped (an expired token), if it did.
+    public var stoppedReason: String? { get async { await sender.stopped } }
+
+    /// Listens, then works through kept bodies until `stop` says so; a body kept before a
+    /// restart is processed after it.
+    public func serve(until stop: @escaping @Sendable () -> Bool) async throws {
+        let endpoint = endpoint
+        let web = try WebServer(WebServer.Configuration(interface: settings.interface, port: Int32(settings.port),
+                                                        customHeaders: [WebhookEndpoint.signatureHeader], maxBodyBytes: WebhookEndpoint.maxBody),
+                                http: { endpoint.handle($0) })
+        server.withLock { $0 = web }
+        numbers.withLock { $0 = (try? store.changedNumbers()) ?? [:] }
+        logger.info("whatsapp.listening", metadata: ["whatsapp.port": "\(web.port)", "whatsapp.path": "\(settings.path)"])
+        defer { web.shutdown() }
+        let ticker = Task { [wake] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                wake.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        for await _ in woken {
+            if stop() { break }
+            await processKept()
+        }
+    }
+
+    public func shutdown() { wake.finish() }
+
+    func processKept() async {
+        guard let kept = try? store.pendingWebhooks(limit: 50) else { return }
+        for delivery in kept {
+            do {
+                let events = try WebhookEvent.parse(delivery.body)
+                for event in events { try await handle(event) }
+                try store.processedWebhook(id: delivery.id)
+            } catch let error as WebhookParseError {
+                // Signed by Meta but not a notification we read: nothing to retry.
+                logger.warning("whatsapp.unreadable", metadata: ["whatsapp.reason": "\(error.description)"])
+                try? store.processedWebhook(id: delivery.id)
+            } catch {
+                logger.warning("whatsapp.process_failed", metadata: ["error.message": "\(error)"])
+                try? store.webhookFailed(id: delivery.id, reason: "\(type(of: error))")
+                return
+            }
+        }
+    }
+
+    func handle(_ event: WebhookEvent) async throws {
+        switch event {
+        case .message(let message):
+            guard message.phoneNumberID == settings.phoneNumberID else {
+                logger.warning("whatsapp.other_number", metadata: ["whatsapp.reason": "a message to another business number"])
+                return
+            }
+            // Acted on once: Meta redelivers for days when it did not get its 200 in time.
+            guard try !store.seenWhatsAppMessage(message.id) else { return }
+            await act(on: message)
+            try store.markWhatsAppMessage(message.id, at: Date())
+        case .status(let status):
+            let after = try store.recordDeliveryStatus(messageID: status.messageID, state: status.state.rawValue, rank: status.state.rank,
+                                                       errorCode: status.errors.first?.code, at: status.timestamp)
+            if after.changed, status.state == .failed {
+                logger.warning("whatsapp.delivery_failed", metadata: ["whatsapp.code": "\(status.errors.first?.code ?? 0)",
+                                                                      "whatsapp.error": "\(status.errors.first?.title ?? "-")"])
+            }
+        case .error(let error):
+            logger.error("whatsapp.error", metadata: ["whatsapp.code": "\(error.code)", "whatsapp.error": "\(error.title)"])
+        case .unknown(let what):
+            logger.notice("whatsapp.ignored", metadata: ["whatsapp.reason": "\(what)"])
+        }
+    }
+}

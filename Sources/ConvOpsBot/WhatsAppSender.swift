@@ -1,0 +1,74 @@
+import ConvOpsWhatsApp
+import Foundation
+import Logging
+
+/// Sends to WhatsApp for the channel and the alert desk, branching on what Meta answers:
+/// outside the 24-hour window a text goes again as the notice template; the throughput and
+/// pair-rate limits are waited out (1, 4, 16 s: Meta's 4^n); an expired token stops all
+/// sending, says so in the log and in `check`; a recipient who cannot get messages is named
+/// in the log with the code, and the message is given up.
+actor WhatsAppSender {
+    let api: GraphAPI
+    let settings: WhatsAppSettings
+    let logger: Logger
+    let sleep: @Sendable (Duration) async -> Void
+    /// Why nothing can be sent (an expired token), once it happened.
+    private(set) var stopped: String?
+    /// Messages given up, by Meta's code: for `check` and the tests.
+    private(set) var givenUp: [Int: Int] = [:]
+
+    init(api: GraphAPI, settings: WhatsAppSettings, logger: Logger,
+         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }) {
+        self.api = api
+        self.settings = settings
+        self.logger = logger
+        self.sleep = sleep
+    }
+
+    /// Sends `message`; `notice`: the text to send as the notice template if the person is
+    /// outside the window (nil: a message that makes no sense late, such as a plan's buttons).
+    func send(_ message: OutboundMessage, notice: String?) async -> GraphAPI.Sent? {
+        if let stopped {
+            logger.error("whatsapp.not_sent", metadata: ["whatsapp.reason": "\(stopped)"])
+            return nil
+        }
+        var message = message
+        var fellBack = false
+        for attempt in 0..<4 {
+            do {
+                return try await api.send(message)
+            } catch {
+                switch error.kind {
+                case .reengage:
+                    guard !fellBack, let notice,
+                          let template = OutboundMessage.template(settings.noticeTemplate, language: settings.templateLanguage,
+                                                                  parameters: [notice], quickReplies: [], to: message.to) else {
+                        return giveUp(error, message)
+                    }
+                    // Outside the 24-hour window: only an approved template may go.
+                    message = template
+                    fellBack = true
+                case .throttled:
+                    await sleep(.seconds(1 << (2 * attempt)))
+                case .transient:
+                    await sleep(.seconds(1 << attempt))
+                case .tokenExpired:
+                    stopped = "the WhatsApp access token expired or was revoked (#190): set a new system-user token in WHATSAPP_TOKEN and restart"
+                    logger.critical("whatsapp.token_expired", metadata: ["whatsapp.reason": "\(stopped!)"])
+                    return nil
+                case .undeliverable, .refused:
+                    return giveUp(error, message)
+                }
+            }
+        }
+        logger.error("whatsapp.not_sent", metadata: ["whatsapp.reason": "still limited after four tries"])
+        return nil
+    }
+
+    private func giveUp(_ error: WhatsAppAPIError, _ message: OutboundMessage) -> GraphAPI.Sent? {
+        givenUp[error.detail?.code ?? 0, default: 0] += 1
+        // The number stays out of the log: the code and what kind of message say enough.
+        logger.error("whatsapp.given_up", metadata: ["whatsapp.code": "\(error.detail?.code ?? 0)", "whatsapp.error": "\(error.detail?.title ?? error.description)"])
+        return nil
+    }
+}

@@ -1,0 +1,127 @@
+import ConvOpsAWS
+import ConvOpsCore
+import ConvOpsStore
+import ConvOpsTestSupport
+import ConvOpsWhatsApp
+import Foundation
+import Testing
+
+/// WhatsApp through `convops run`'s services: signed webhooks from the emulator into the
+/// webhook server, the engine, moto for AWS, and the Graph API emulator for what goes back.
+@Suite(.serialized) struct WhatsAppEndToEndTests {
+    static let alice = "491701234567"
+
+    struct Rig {
+        let rig: SlackRig
+        let wa: WhatsAppEmulator
+        let port: Int
+        var url: String { "http://127.0.0.1:\(port)/whatsapp/webhook" }
+
+        static func start() async throws -> Rig {
+            let moto = try await SeededMoto.shared.get()
+            let wa = try WhatsAppEmulator()
+            let port = try FreePort.pick()
+            let config = """
+                {"policy": {"mode": "solo", "rules": [{"who": ["U111"], "intents": ["*"], "environments": ["*"]}]},
+                 "whatsapp": {"phone_number_id": "\(WhatsAppEmulator.phoneNumberID)", "version": "\(WhatsAppEmulator.version)",
+                              "api_url": "\(wa.apiURL)", "listen": "127.0.0.1:\(port)",
+                              "people": [{"number": "+\(WhatsAppEndToEndTests.alice)", "name": "Alice", "slack": "U111"}]}}
+                """
+            let rig = try await SlackRig.start(moto: moto, config: config, extra: [
+                "WHATSAPP_TOKEN": WhatsAppEmulator.token, "WHATSAPP_APP_SECRET": WhatsAppEmulator.appSecret,
+                "WHATSAPP_VERIFY_TOKEN": WhatsAppEmulator.verifyToken, "CONVOPS_WAIT_POLL_SECONDS": "0.2",
+            ])
+            let r = Rig(rig: rig, wa: wa, port: port)
+            // Listening once a signed empty notification is taken.
+            let probe = Data(#"{"object":"whatsapp_business_account","entry":[]}"#.utf8)
+            try await wa.wait("the webhook listening") { true }
+            var status = 0
+            for _ in 0..<200 where status != 200 {
+                status = (try? await wa.post(probe, to: r.url)) ?? 0
+                if status != 200 { try await Task.sleep(for: .milliseconds(25)) }
+            }
+            #expect(status == 200)
+            return r
+        }
+
+        func stop() async {
+            await rig.stop()
+            wa.shutdown()
+        }
+
+        /// Texts sent to `to`, in order.
+        func texts(to: String = WhatsAppEndToEndTests.alice) -> [String] {
+            wa.accepted.filter { $0.to.hasSuffix(to) && $0.type == "text" }.compactMap { $0.body["text"]?["body"]?.string }
+        }
+
+        /// The newest interactive message with buttons to Alice: its wamid and button ids.
+        func buttons() -> (id: String, buttons: [String])? {
+            guard let last = wa.accepted.last(where: { $0.type == "interactive" && $0.to.hasSuffix(WhatsAppEndToEndTests.alice) }),
+                  let id = last.messageID else { return nil }
+            let ids = (last.body["interactive"]?["action"]?["buttons"]?.array ?? []).compactMap { $0["reply"]?["id"]?.string }
+            return (id, ids)
+        }
+    }
+
+    @Test func aTextCommandGetsButtonsAConfirmTapRebootsAndTheOutcomeComesBack() async throws {
+        let r = try await Rig.start()
+        defer { Task { await r.stop() } }
+        let ask = try r.wa.textWebhook(from: Self.alice, text: "restart web-1", id: "wamid.ASK1")
+        #expect(try await r.wa.post(ask, to: r.url) == 200)
+        try await r.wa.wait("the plan with its buttons") { r.buttons() != nil }
+        let plan = try #require(r.buttons())
+        let confirm = try #require(plan.buttons.first { $0.hasPrefix("confirm:r") })
+        #expect(plan.buttons.contains { $0.hasPrefix("cancel:r") })
+        let text = try #require(r.wa.accepted.last { $0.type == "interactive" }?.body["interactive"]?["body"]?["text"]?.string)
+        #expect(text.contains("web-1"), "\(text)")
+
+        // Meta sends the same message again (no 200 in time, say): one plan only.
+        #expect(try await r.wa.post(ask, to: r.url) == 200)
+        // A tap that names the plan but sits on another message is refused, like a forged Slack click.
+        let forged = try r.wa.buttonWebhook(from: Self.alice, buttonID: confirm, title: "Confirm", context: "wamid.SOMETHINGELSE", id: "wamid.FORGED")
+        #expect(try await r.wa.post(forged, to: r.url) == 200)
+        try await r.wa.wait("the forged tap refused") { r.texts().contains { $0.contains("does not belong") } }
+
+        let tap = try r.wa.buttonWebhook(from: Self.alice, buttonID: confirm, title: "Confirm", context: plan.id, id: "wamid.TAP1")
+        #expect(try await r.wa.post(tap, to: r.url) == 200)
+        try await r.wa.wait("the outcome") { r.texts().contains { $0.hasPrefix("Done:") } }
+        #expect(try await r.wa.post(tap, to: r.url) == 200, "a redelivered tap")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(r.wa.accepted.filter { $0.type == "interactive" }.count == 1, "one plan, though the ask came twice")
+        #expect(r.texts().filter { $0.hasPrefix("Done:") }.count == 1, "one outcome, though the tap came twice")
+        let requestID = String(confirm.dropFirst("confirm:".count))
+        let audit = try r.rig.store().auditEntries(requestID: requestID)
+        #expect(audit.contains { $0.decision == .executed }, "\(audit)")
+        #expect(audit.contains { $0.decision == .confirmed })
+        #expect(r.wa.pairRateViolations == 0)
+        // Nothing of the conversation is readable in the database: not the number, not the wamids, not what was said.
+        let path = try r.rig.store().path
+        for file in [path, path + "-wal"] {
+            let bytes = FileManager.default.contents(atPath: file) ?? Data()
+            for secret in [Self.alice, "wamid.ASK1", plan.id, "restart web-1"] {
+                #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) in \(file)")
+            }
+        }
+    }
+
+    @Test func strangersGetOnePoliteNoAndUnsignedPostsNothing() async throws {
+        let r = try await Rig.start()
+        defer { Task { await r.stop() } }
+        let stranger = "4915550001111"
+        for i in 0..<3 {
+            #expect(try await r.wa.post(try r.wa.textWebhook(from: stranger, text: "restart web-1", id: "wamid.S\(i)"), to: r.url) == 200)
+        }
+        try await r.wa.wait("the refusal") { !r.texts(to: stranger).isEmpty }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(r.texts(to: stranger).count == 1, "\(r.texts(to: stranger))")
+        #expect(r.texts(to: stranger).first?.contains("not set up for ConvOps") == true)
+        #expect(!r.wa.accepted.contains { $0.type == "interactive" }, "no plan for a stranger")
+        // Unsigned or mis-signed: refused before anything is read or kept.
+        let body = try r.wa.textWebhook(from: Self.alice, text: "restart web-1", id: "wamid.UNSIGNED")
+        #expect(try await r.wa.post(body, to: r.url, signing: .missing) == 401)
+        #expect(try await r.wa.post(body, to: r.url, signing: .wrongSecret) == 401)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!r.wa.accepted.contains { $0.to.hasSuffix(Self.alice) })
+        #expect(try r.rig.store().pendingWebhooks().isEmpty)
+    }
+}
