@@ -22,6 +22,6 @@ extension Runtime {
         let api = GraphAPI(http: http, baseURL: settings.apiURL, version: settings.version, phoneNumberID: settings.phoneNumberID,
                            token: token, logger: logger)
         return WhatsAppChannel(settings: settings, api: api, appSecret: secret, verifyToken: verify, engine: engine, store: store,
-                               messages: grammar.messages(for: configuration.locale), logger: logger)
+                               messages: grammar.messages(for: configuration.locale), hub: hub, logger: logger)
     }
 }

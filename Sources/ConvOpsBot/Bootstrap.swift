@@ -18,6 +18,8 @@ public struct Runtime: Sendable {
     public let digestShipper: DigestShipper?
     /// Anonymous usage counters, served at /metrics when `metrics_port` is set.
     public let metrics: UsageMetrics
+    /// The channels of this process, for requests asked for in one and decided in another.
+    public let hub = ChannelHub()
 
     public static func grammar(_ configuration: Configuration) throws(GrammarLoadError) -> Grammar {
         try Grammar.load(commandsDirectory: configuration.commandsDirectory, localesDirectory: configuration.localesDirectory,
@@ -63,7 +65,7 @@ public struct Runtime: Sendable {
         let roles = configuration.accounts.isEmpty ? nil : AssumedRoles(base: aws, accounts: configuration.accounts)
         let metrics = UsageMetrics()
         let engine = Engine(grammar: grammar, store: store, aws: aws,
-                            access: configuration.policy,
+                            access: Self.policy(configuration, store: store),
                             locale: configuration.locale, roles: roles,
                             waitPollInterval: .milliseconds(Int(configuration.waitPollSeconds * 1000)),
                             waitTimeout: .milliseconds(Int(configuration.waitTimeoutSeconds * 1000)),
@@ -96,6 +98,22 @@ extension Runtime {
         return SlackChannel(engine: engine, api: api, socket: socket,
                             messages: grammar.messages(for: configuration.locale),
                             options: .init(approvalChannel: configuration.slackApprovalChannel, sharedLogChannels: configuration.sharedLogChannels),
-                            logger: logger)
+                            hub: hub, logger: logger)
+    }
+}
+
+extension Runtime {
+    /// The configured policy, with each WhatsApp approver's own conversation as a place to
+    /// approve in (as Slack's approval channel is): their approval request goes there, and a tap
+    /// counts only on the approval message recorded for that very request.
+    static func policy(_ configuration: Configuration, store: Store) -> AccessPolicy {
+        var policy = configuration.policy
+        guard let whatsApp = configuration.whatsApp else { return policy }
+        let changed = (try? store.changedNumbers()) ?? [:]
+        for contact in whatsApp.people where policy.mayApprove(contact.personID) {
+            policy.approvalChannels.insert(store.whatsAppChannel(waID: contact.waID))
+            if let number = changed[contact.personID] { policy.approvalChannels.insert(store.whatsAppChannel(waID: String(number.dropFirst()))) }
+        }
+        return policy
     }
 }

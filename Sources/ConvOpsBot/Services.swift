@@ -14,14 +14,9 @@ extension Runtime {
     public func services(slack: SlackChannel, whatsApp: WhatsAppChannel? = nil, sweepInterval: Duration = .seconds(1),
                          signals: [UnixSignal] = [.sigterm, .sigint], logger: Logger) -> ServiceGroup {
         let sweeper = Sweeper(engine: engine, interval: sweepInterval, retentionDays: configuration.retentionDays)
-        // A request's news goes to the channel its cards are in.
-        let announce: @Sendable (Reply) async -> Void = { reply in
-            if let whatsApp, case .request(let update) = reply, update.cards.contains(where: { $0.channel.hasPrefix("wa:") }) {
-                await whatsApp.announce(reply)
-            } else {
-                await slack.announce(reply)
-            }
-        }
+        // A request's news goes to the channels its cards are in.
+        let hub = self.hub
+        let announce: @Sendable (Reply) async -> Void = { reply in await hub.announce(reply) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: AuditService(runtime: self, logger: logger), failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "audit"),
             .init(service: SweeperService(sweeper: sweeper, announce: announce), serviceName: "sweeper"),

@@ -7,7 +7,10 @@ import Foundation
 /// What Slack shows for each of the engine's replies: a request's card, posted once and updated
 /// in place; an approval card for the approvers; answers where they were asked; refusals,
 /// errors and details only to the person who asked.
-extension SlackChannel {
+extension SlackChannel: RequestChannel {
+    /// Slack's cards are in Slack channels; WhatsApp's conversations are named "wa:…".
+    public func owns(_ card: MessageRef) -> Bool { !card.channel.hasPrefix("wa:") }
+
     func deliver(_ reply: Reply, to context: Context) async {
         switch reply {
         case .answer(let text): await say(text, to: context)
@@ -17,7 +20,16 @@ extension SlackChannel {
         }
     }
 
-    private func show(_ update: RequestUpdate, to context: Context) async {
+    private func show(_ whole: RequestUpdate, to context: Context) async {
+        // This channel's cards only; the others' are theirs to show, after this.
+        var update = whole
+        update.cards = whole.cards.filter(owns)
+        await showHere(update, to: context)
+        if case .system = context { return }
+        await hub.forward(whole, from: self)
+    }
+
+    private func showHere(_ update: RequestUpdate, to context: Context) async {
         switch update.step {
         case .planned where context.channel != nil:
             await postPlan(update, in: context)
@@ -71,7 +83,8 @@ extension SlackChannel {
     private func postApproval(_ update: RequestUpdate) async {
         guard !update.cards.contains(where: { $0.role == .approval }) else { return }
         let request = update.request
-        let channel = options.approvalChannel ?? request.channel
+        // A request made elsewhere (WhatsApp) is put before Slack's approvers only in their channel.
+        guard let channel = options.approvalChannel ?? (request.channel.hasPrefix("wa:") ? nil : request.channel) else { return }
         let headline = m.text("slack.approval_headline", ["requester": request.requester.name,
                                                           "canonical": request.plan.canonicalText, "id": request.id])
         let card = BlockKit.approval(request, headline: headline, labels)

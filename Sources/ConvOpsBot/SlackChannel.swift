@@ -36,6 +36,8 @@ public final class SlackChannel: Sendable {
     let options: Options
     let logger: Logger
     let m: Messages
+    /// The process's other channels (WhatsApp), for requests that span them.
+    let hub: ChannelHub
     /// Who the bot is and where it lives (auth.test): every envelope is checked against it.
     private let identity = Mutex<SlackIdentity?>(nil)
     private var botUserID: String? { identity.withLock { $0?.userID } }
@@ -50,13 +52,15 @@ public final class SlackChannel: Sendable {
     let pacer = ChannelPacer()
 
     public init(engine: Engine, api: SlackWebAPI, socket: SocketModeClient, messages: Messages,
-                options: Options = Options(), logger: Logger) {
+                options: Options = Options(), hub: ChannelHub = ChannelHub(), logger: Logger) {
         self.engine = engine
         self.api = api
         self.socket = socket
         self.options = options
         self.logger = logger
+        self.hub = hub
         m = messages
+        hub.join(self)
     }
 
     /// Serves until the socket manager stops (`drain()`, or a fatal error such as a revoked token);

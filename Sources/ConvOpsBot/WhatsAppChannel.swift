@@ -28,8 +28,11 @@ public final class WhatsAppChannel: Sendable {
     /// When each unknown sender was last told no (a keyed hash, never the number), at most hourly.
     let refusedAt = Mutex<[String: Date]>([:])
 
+    let hub: ChannelHub
+
     public init(settings: WhatsAppSettings, api: GraphAPI, appSecret: WhatsAppSecret, verifyToken: WhatsAppSecret,
-                engine: Engine, store: Store, messages: Messages, logger: Logger) {
+                engine: Engine, store: Store, messages: Messages, hub: ChannelHub = ChannelHub(), logger: Logger) {
+        self.hub = hub
         self.settings = settings
         self.engine = engine
         self.store = store
@@ -42,6 +45,7 @@ public final class WhatsAppChannel: Sendable {
             try store.receiveWebhook(body, id: AlertDesk.newID("wh"), at: Date())
             wake.yield()
         }
+        hub.join(self)
     }
 
     /// The port the webhook listens on, once started (0 before).

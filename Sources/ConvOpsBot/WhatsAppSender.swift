@@ -25,9 +25,9 @@ actor WhatsAppSender {
         self.sleep = sleep
     }
 
-    /// Sends `message`; `notice`: the text to send as the notice template if the person is
-    /// outside the window (nil: a message that makes no sense late, such as a plan's buttons).
-    func send(_ message: OutboundMessage, notice: String?) async -> GraphAPI.Sent? {
+    /// Sends `message`; `template`: what to send instead if the person is outside the 24-hour
+    /// window (nil: a message that makes no sense late, such as a plan's buttons).
+    func send(_ message: OutboundMessage, orTemplate template: OutboundMessage?) async -> GraphAPI.Sent? {
         if let stopped {
             logger.error("whatsapp.not_sent", metadata: ["whatsapp.reason": "\(stopped)"])
             return nil
@@ -40,11 +40,7 @@ actor WhatsAppSender {
             } catch {
                 switch error.kind {
                 case .reengage:
-                    guard !fellBack, let notice,
-                          let template = OutboundMessage.template(settings.noticeTemplate, language: settings.templateLanguage,
-                                                                  parameters: [notice], quickReplies: [], to: message.to) else {
-                        return giveUp(error, message)
-                    }
+                    guard !fellBack, let template else { return giveUp(error, message) }
                     // Outside the 24-hour window: only an approved template may go.
                     message = template
                     fellBack = true

@@ -44,6 +44,8 @@ public struct WhatsAppSettings: Sendable, Hashable {
     /// text) for what must reach someone outside the 24-hour window.
     public var alertTemplate = "convops_alert"
     public var noticeTemplate = "convops_notice"
+    /// {{1}} who asks, {{2}} what, {{3}} the plan id; quick replies Approve and Reject.
+    public var approvalTemplate = "convops_approval"
 
     public init(phoneNumberID: String) {
         self.phoneNumberID = phoneNumberID
@@ -95,13 +97,14 @@ public struct WhatsAppSettings: Sendable, Hashable {
             s.path = path
         }
         if let raw = map["templates"] {
-            guard let t = raw as? [String: String], Set(t.keys).isSubset(of: ["language", "alert", "notice"]),
+            guard let t = raw as? [String: String], Set(t.keys).isSubset(of: ["language", "alert", "notice", "approval"]),
                   t.values.allSatisfy({ (1...512).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") } }) else {
-                throw ConfigurationError("\(source): whatsapp.templates must be {\"language\": \"en\", \"alert\": \"convops_alert\", \"notice\": \"convops_notice\"} (approved template names)")
+                throw ConfigurationError("\(source): whatsapp.templates must be {\"language\": \"en\", \"alert\": \"convops_alert\", \"notice\": \"convops_notice\", \"approval\": \"convops_approval\"} (approved template names)")
             }
             s.templateLanguage = t["language"] ?? s.templateLanguage
             s.alertTemplate = t["alert"] ?? s.alertTemplate
             s.noticeTemplate = t["notice"] ?? s.noticeTemplate
+            s.approvalTemplate = t["approval"] ?? s.approvalTemplate
         }
         if let raw = map["people"] {
             guard let list = raw as? [[String: Any]] else {

@@ -210,6 +210,21 @@ enum Migrations {
             changed_at REAL NOT NULL
         );
         """,
+        // 10: a request may have an approval message in several places (Slack's approval
+        // channel and each WhatsApp approver's conversation), each of them valid to decide on.
+        """
+        CREATE TABLE chat_messages_by_place (
+            request_id TEXT NOT NULL,
+            role TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            PRIMARY KEY (request_id, role, channel)
+        );
+        INSERT INTO chat_messages_by_place (request_id, role, channel, ts) SELECT request_id, role, channel, ts FROM chat_messages;
+        DROP TABLE chat_messages;
+        ALTER TABLE chat_messages_by_place RENAME TO chat_messages;
+        CREATE INDEX chat_messages_by_message ON chat_messages(channel, ts);
+        """,
     ]
 }
 

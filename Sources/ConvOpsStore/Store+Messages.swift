@@ -21,9 +21,14 @@ extension Store {
     /// Remembers where a request's message was posted (replacing an older one of that role).
     public func recordMessage(_ ref: MessageRef, for requestID: String) throws {
         try write { db in
+            // One requester's card; approval messages, one per place they were posted.
+            if ref.role == .request {
+                try db.prepare("DELETE FROM chat_messages WHERE request_id = ? AND role = 'request' AND channel != ?")
+                    .bind([.text(requestID), .text(ref.channel)]).run()
+            }
             try db.prepare("""
                 INSERT INTO chat_messages (request_id, role, channel, ts) VALUES (?, ?, ?, ?)
-                ON CONFLICT(request_id, role) DO UPDATE SET channel = excluded.channel, ts = excluded.ts
+                ON CONFLICT(request_id, role, channel) DO UPDATE SET ts = excluded.ts
                 """).bind([.text(requestID), .text(ref.role.rawValue), .text(ref.channel), .text(ref.ts)]).run()
         }
     }
@@ -31,7 +36,7 @@ extension Store {
     /// A request's messages, the requester's card first.
     public func messages(for requestID: String) throws -> [MessageRef] {
         try read { db in
-            let s = try db.prepare("SELECT role, channel, ts FROM chat_messages WHERE request_id = ? ORDER BY role DESC")
+            let s = try db.prepare("SELECT role, channel, ts FROM chat_messages WHERE request_id = ? ORDER BY role DESC, rowid")
                 .bind([.text(requestID)])
             var out: [MessageRef] = []
             while try s.step() {

@@ -71,6 +71,8 @@ public final class Store: @unchecked Sendable {
         let statement = try db.prepare("PRAGMA user_version")
         _ = try statement.step()
         let current = Int(statement.integer(0))
+        // A statement left mid-result would keep a migration from dropping a table (SQLITE_LOCKED).
+        db.resetStatements()
         guard current >= 0 else {
             throw StoreError(code: 0, operation: "migrate", message:
                 "the database says it is at schema version \(current), which no convops writes: the file was edited; restore it from a backup")

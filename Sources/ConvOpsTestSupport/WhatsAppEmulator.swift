@@ -35,7 +35,7 @@ public final class WhatsAppEmulator: Sendable {
         var tokenExpired = false
         var failNext: [String: Int] = [:]
         var next = 1
-        var templates: Set<String> = ["convops_alert", "convops_approval"]
+        var templates: Set<String> = ["convops_alert", "convops_approval", "convops_notice"]
         var pairBurst: Double = 45
     }
 

@@ -21,12 +21,19 @@ import Testing
             let moto = try await SeededMoto.shared.get()
             let wa = try WhatsAppEmulator()
             let port = try FreePort.pick()
-            let config = """
+            return try await start(moto: moto, wa: wa, port: port, config: Self.config(wa, port: port))
+        }
+
+        static func config(_ wa: WhatsAppEmulator, port: Int) -> String {
+            """
                 {"policy": {"mode": "solo", "rules": [{"who": ["U111"], "intents": ["*"], "environments": ["*"]}]},
                  "whatsapp": {"phone_number_id": "\(WhatsAppEmulator.phoneNumberID)", "version": "\(WhatsAppEmulator.version)",
                               "api_url": "\(wa.apiURL)", "listen": "127.0.0.1:\(port)",
                               "people": [{"number": "+\(WhatsAppEndToEndTests.alice)", "name": "Alice", "slack": "U111"}]}}
                 """
+        }
+
+        static func start(moto: MotoServer, wa: WhatsAppEmulator, port: Int, config: String) async throws -> Rig {
             let rig = try await SlackRig.start(moto: moto, config: config, extra: [
                 "WHATSAPP_TOKEN": WhatsAppEmulator.token, "WHATSAPP_APP_SECRET": WhatsAppEmulator.appSecret,
                 "WHATSAPP_VERIFY_TOKEN": WhatsAppEmulator.verifyToken, "CONVOPS_WAIT_POLL_SECONDS": "0.2",
@@ -54,9 +61,9 @@ import Testing
             wa.accepted.filter { $0.to.hasSuffix(to) && $0.type == "text" }.compactMap { $0.body["text"]?["body"]?.string }
         }
 
-        /// The newest interactive message with buttons to Alice: its wamid and button ids.
-        func buttons() -> (id: String, buttons: [String])? {
-            guard let last = wa.accepted.last(where: { $0.type == "interactive" && $0.to.hasSuffix(WhatsAppEndToEndTests.alice) }),
+        /// The newest interactive message with buttons to `to`: its wamid and button ids.
+        func buttons(to: String = WhatsAppEndToEndTests.alice) -> (id: String, buttons: [String])? {
+            guard let last = wa.accepted.last(where: { $0.type == "interactive" && $0.to.hasSuffix(to) }),
                   let id = last.messageID else { return nil }
             let ids = (last.body["interactive"]?["action"]?["buttons"]?.array ?? []).compactMap { $0["reply"]?["id"]?.string }
             return (id, ids)
