@@ -104,7 +104,7 @@ let package = Package(
         // The planner's and the request service's rules with fakes and a manual clock: no moto (the
         // drain tests use the Slack emulator on loopback).
         .testTarget(name: "ConvOpsBotTests", dependencies: ["ConvOpsBot", "ConvOpsCore", "ConvOpsStore", "ConvOpsAWS", "ConvOpsHTTP",
-                                                           "ConvOpsGrammar", "ConvOpsSlack", "ConvOpsTestSupport"]),
+                                                           "ConvOpsGrammar", "ConvOpsSlack", "ConvOpsTestSupport", "ConvOpsWhatsApp"]),
         .testTarget(name: "ConvOpsEndToEndTests", dependencies: ["convops", "ConvOpsBot", "ConvOpsSlack", "ConvOpsStore",
                                                                 "ConvOpsTestSupport",
                                                                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),

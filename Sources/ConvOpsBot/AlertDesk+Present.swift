@@ -14,8 +14,10 @@ extension AlertDesk {
                                  acknowledgedBy: episode.acknowledgedBy.map(store.displayName(pseudonym:)))
         let posted = try store.alertMessages(episodeID: episode.id)
         if change == .opened {
-            let channels = settings.destinations(for: episode.alarm, environment: environment, resource: episode.resource).channels
-            guard !channels.isEmpty else {
+            let destinations = settings.destinations(for: episode.alarm, environment: environment, resource: episode.resource)
+            let channels = destinations.channels
+            let people = whatsAppRecipients.map { $0(destinations.people) } ?? []
+            guard !channels.isEmpty || !people.isEmpty else {
                 if let alertID { try store.settle(alert: alertID, .unrouted, episodeID: episode.id) }
                 try store.settleHeld(episodeID: episode.id, as: .unrouted)
                 logger.warning("alerts.unrouted", metadata: ["alert.episode": "\(episode.id)"])
@@ -60,10 +62,16 @@ extension AlertDesk {
                 case .failed(let why): return .retryLater("the chat did not take it: \(why)")
                 }
             }
+            // The route's people on WhatsApp: queued with the alert, sent at their pace.
+            try store.queueWhatsAppAlert(episodeID: episode.id, channels: people, kind: .opened, at: clock.now())
             let disposition: AlertDisposition = own > 0 ? .posted : grouped > 0 ? .grouped : refused > 0 ? .undeliverable : .posted
             if let alertID { try store.settle(alert: alertID, disposition, episodeID: episode.id) }
             try store.settleHeld(episodeID: episode.id, as: disposition)
             return .done(disposition)
+        }
+        if change == .resolved {
+            try store.queueWhatsAppAlert(episodeID: episode.id, channels: try store.whatsAppRecipients(episodeID: episode.id), kind: .resolved,
+                                         at: clock.now())
         }
         for message in posted {
             // In a storm's group: the group's message is shown again with the new counts.

@@ -117,8 +117,13 @@ public struct AlertDesk: Sendable {
 
     let metrics: UsageMetrics?
 
+    /// The WhatsApp conversations for a route's `people` (phone numbers, or Slack ids of people
+    /// who have WhatsApp); nil: no WhatsApp.
+    let whatsAppRecipients: (@Sendable ([String]) -> [String])?
+
     public init(store: Store, engine: Engine, settings: AlertSettings, sink: any AlertSink, clock: any WallClock = SystemClock(),
-                metrics: UsageMetrics? = nil, logger: Logger) {
+                metrics: UsageMetrics? = nil, whatsAppRecipients: (@Sendable ([String]) -> [String])? = nil, logger: Logger) {
+        self.whatsAppRecipients = whatsAppRecipients
         self.metrics = metrics
         self.store = store
         self.engine = engine

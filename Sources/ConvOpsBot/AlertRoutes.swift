@@ -52,7 +52,7 @@ public struct AlertSettings: Sendable, Hashable {
             people += route.people.filter { !people.contains($0) }
             if !route.continues { break }
         }
-        // A route that names only people (WhatsApp, not there yet) must not swallow the alert.
+        // A route that names only people still shows the alert in the default channels too.
         if !matched || channels.isEmpty { channels = defaultChannels }
         return (channels, people)
     }

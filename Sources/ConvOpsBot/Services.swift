@@ -29,7 +29,11 @@ extension Runtime {
         }
         // Alerts last: stopped first, so that nothing is taken off the queue that Slack can no longer show.
         if !configuration.alerts.queueURLs.isEmpty {
-            let desk = AlertDesk(store: store, engine: engine, settings: configuration.alerts, sink: slack, metrics: metrics, logger: logger)
+            var recipients: (@Sendable ([String]) -> [String])?
+            if let whatsApp { recipients = { people in whatsApp.conversations(for: people) } }
+            let desk = AlertDesk(store: store, engine: engine, settings: configuration.alerts, sink: slack, metrics: metrics,
+                                 whatsAppRecipients: recipients, logger: logger)
+            whatsApp?.whenAcknowledged { episode, name in await slack.showAcknowledged(episode, by: name) }
             services.append(.init(service: AlertIntake(desk: desk, sqs: SQS(client: aws), settings: configuration.alerts,
                                                        defaultRegion: aws.configuration.region, logger: logger), serviceName: "alerts"))
         }

@@ -124,20 +124,23 @@ extension SlackChannel: AlertSink {
         let card = AlertMessage(episodeID: action.value, channel: channel, ts: action.messageTS ?? "")
         let (replies, changed) = await engine.alertClick(click, episodeID: String(action.value.prefix(64)), card: card, by: person,
                                                          from: Origin(channel: channel, standing: standing))
-        if let episode = changed {
-            var environment: String?
+        if let episode = changed { await showAcknowledged(episode, by: person.name) }
+        for reply in replies { await deliver(reply, to: context) }
+    }
+
+    /// An acknowledgement (here or on WhatsApp) on every Slack message of the episode, with its thread line.
+    public func showAcknowledged(_ episode: AlertEpisode, by name: String) async {
+        var environment: String?
         if let resource = episode.resource { environment = await engine.environmentName(of: resource) }
-            let notice = AlertNotice(episode: episode, change: .acknowledged, environment: environment, acknowledgedBy: person.name)
-            for message in (try? engine.store.alertMessages(episodeID: episode.id)) ?? [] where message.groupID == nil {
-                do {
-                    try await update(notice, at: message)
-                    try await reply(notice, under: message)
-                } catch {
-                    logger.warning("slack.alert_update_failed", metadata: ["alert.episode": "\(episode.id)", "slack.error": "\(error)"])
-                }
+        let notice = AlertNotice(episode: episode, change: .acknowledged, environment: environment, acknowledgedBy: name)
+        for message in (try? engine.store.alertMessages(episodeID: episode.id)) ?? [] where message.groupID == nil {
+            do {
+                try await update(notice, at: message)
+                try await reply(notice, under: message)
+            } catch {
+                logger.warning("slack.alert_update_failed", metadata: ["alert.episode": "\(episode.id)", "slack.error": "\(error)"])
             }
         }
-        for reply in replies { await deliver(reply, to: context) }
     }
 
     // MARK: Composition

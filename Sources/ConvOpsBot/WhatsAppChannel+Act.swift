@@ -57,6 +57,9 @@ extension WhatsAppChannel {
     /// message (`context`) must be the card recorded for that request, as a Slack click's must.
     func tap(_ id: String, context: String?, person: Person, to: String, channel: String) async {
         let parts = id.split(separator: ":", maxSplits: 1).map(String.init)
+        if parts.count == 2, ["ack", "fix", "snooze"].contains(parts[0]) {
+            return await alertTap(parts[0], episodeID: parts[1], context: context, person: person, to: to, channel: channel)
+        }
         guard parts.count == 2, let button = Engine.Button(rawValue: parts[0]) else {
             await engine.recordRefusal(action: "whatsapp.tap", target: String(id.prefix(64)), by: person, why: "unknown button", requestID: nil)
             return await sendText(m.text("whatsapp.unknown_button"), to: to)

@@ -27,6 +27,9 @@ public final class WhatsAppChannel: Sendable {
     let numbers = Mutex<[String: String]>([:])
     /// When each unknown sender was last told no (a keyed hash, never the number), at most hourly.
     let refusedAt = Mutex<[String: Date]>([:])
+    /// When each conversation last got an alert message.
+    let alertSentAt = Mutex<[String: Date]>([:])
+    let onAcknowledged = Mutex<(@Sendable (AlertEpisode, String) async -> Void)?>(nil)
 
     let hub: ChannelHub
 
@@ -75,6 +78,7 @@ public final class WhatsAppChannel: Sendable {
         for await _ in woken {
             if stop() { break }
             await processKept()
+            await sendAlerts()
         }
     }
 

@@ -225,6 +225,21 @@ enum Migrations {
         ALTER TABLE chat_messages_by_place RENAME TO chat_messages;
         CREATE INDEX chat_messages_by_message ON chat_messages(channel, ts);
         """,
+        // 11: alerts for WhatsApp recipients, queued with the alert (before the SQS message
+        // goes) and sent at one message per person per 6 s, several coalesced into one.
+        """
+        CREATE TABLE whatsapp_alerts (
+            episode_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            queued_at REAL NOT NULL,
+            sent_at REAL,
+            message_ref TEXT,
+            PRIMARY KEY (episode_id, channel, kind)
+        );
+        CREATE INDEX whatsapp_alerts_pending ON whatsapp_alerts(sent_at, channel);
+        CREATE INDEX whatsapp_alerts_by_message ON whatsapp_alerts(channel, message_ref);
+        """,
     ]
 }
 
@@ -274,6 +289,8 @@ extension Store {
         "whatsapp_inbox": ["id": .operational, "body": .sealedPayload, "received_at": .operational, "attempts": .operational,
                            "last_error": .operational],
         "whatsapp_seen": ["ref": .accountInformation, "at": .operational],
+        "whatsapp_alerts": ["episode_id": .operational, "channel": .channelIdentifier, "kind": .operational, "queued_at": .operational,
+                            "sent_at": .operational, "message_ref": .channelIdentifier],
         "whatsapp_numbers": ["person_index": .accountInformation, "person_id": .accountInformation, "number": .accountInformation,
                              "changed_at": .operational],
         "whatsapp_statuses": ["ref": .accountInformation, "state": .operational, "rank": .operational, "updated_at": .operational,

@@ -108,6 +108,7 @@ extension Store {
             try db.prepare("DELETE FROM snoozes WHERE ended_at IS NOT NULL AND ended_at < ?").bind(before).run()
             try db.prepare("DELETE FROM alert_groups WHERE last_at < ?").bind(before).run()
             try db.prepare("DELETE FROM alert_attempts WHERE at < ?").bind(before).run()
+            try db.prepare("DELETE FROM whatsapp_alerts WHERE queued_at < ?").bind(before).run()
             let last = try db.prepare("SELECT seq, hash FROM audit WHERE at_ms < ? ORDER BY seq DESC LIMIT 1")
                 .bind([.integer(AuditChain.milliseconds(cutoff))])
             guard try last.step() else { return 0 }

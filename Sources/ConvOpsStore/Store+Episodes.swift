@@ -138,6 +138,14 @@ extension Store {
     /// The episode whose message sits at (channel, ts): a click is checked against it.
     public func episode(channel: String, ts: String) throws -> AlertEpisode? {
         try read { db in
+            // A WhatsApp alert message: the one alert it was sent for (a coalesced one has no buttons).
+            if channel.hasPrefix("wa:") {
+                let s = try db.prepare("""
+                    SELECT e.* FROM alert_episodes e JOIN whatsapp_alerts w ON w.episode_id = e.id
+                    WHERE w.channel = ? AND w.message_ref = ? AND w.kind = 'opened'
+                    """).bind([.text(channel), .text(ts)])
+                return try s.step() ? try self.episode(s) : nil
+            }
             let s = try db.prepare("""
                 SELECT e.* FROM alert_episodes e JOIN alert_messages m ON m.episode_id = e.id
                 WHERE m.channel = ? AND m.ts = ? AND m.group_id IS NULL

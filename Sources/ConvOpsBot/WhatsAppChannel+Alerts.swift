@@ -1,0 +1,123 @@
+import ConvOpsCore
+import ConvOpsStore
+import ConvOpsWhatsApp
+import Foundation
+
+/// Alerts on WhatsApp: queued with the alert by the desk, sent here at about one message per
+/// person per 6 s (WhatsApp's pair rate); what piled up meanwhile goes as one message. A lone
+/// new alarm comes with Acknowledge, its fix and Snooze 1h as reply buttons (quick replies of
+/// the alert template outside the 24-hour window), which enter the normal flow.
+extension WhatsAppChannel {
+    static let alertSpacing: TimeInterval = 6
+
+    /// The conversations for a route's people: phone numbers and Slack ids of configured contacts.
+    public func conversations(for people: [String]) -> [String] {
+        var out: [String] = []
+        for entry in people {
+            guard let contact = settings.people.first(where: { $0.number == entry || $0.slack == entry }) else {
+                logger.warning("whatsapp.alert_recipient_unknown", metadata: ["whatsapp.reason": "a route names someone not in whatsapp.people"])
+                continue
+            }
+            let channel = store.whatsAppChannel(waID: String(number(of: contact).dropFirst()))
+            if !out.contains(channel) { out.append(channel) }
+        }
+        return out
+    }
+
+    /// Sends what is due: per conversation, at most one message every 6 s.
+    func sendAlerts() async {
+        guard let pending = try? store.pendingWhatsAppAlerts(), !pending.isEmpty else { return }
+        var byChannel: [String: [QueuedWhatsAppAlert]] = [:]
+        var order: [String] = []
+        for alert in pending {
+            if byChannel[alert.channel] == nil { order.append(alert.channel) }
+            byChannel[alert.channel, default: []].append(alert)
+        }
+        let now = Date()
+        for channel in order {
+            guard let batch = byChannel[channel] else { continue }
+            if let last = alertSentAt.withLock({ $0[channel] }), now.timeIntervalSince(last) < Self.alertSpacing { continue }
+            guard let to = recipient(ofChannel: channel) else {
+                try? store.sentWhatsAppAlerts(batch, messageRef: nil, at: now)
+                continue
+            }
+            alertSentAt.withLock { $0[channel] = now }
+            let episodes = batch.compactMap { try? store.episode(id: $0.episodeID) }
+            let sent: GraphAPI.Sent?
+            var ref: String?
+            if batch.count == 1, let episode = episodes.first, batch[0].kind == .opened, episode.isOpen {
+                sent = await sendAlert(episode, to: to)
+                ref = sent.map { store.whatsAppMessageRef($0.messageID) }
+            } else {
+                let text = summary(batch, episodes)
+                let notice = OutboundMessage.template(settings.noticeTemplate, language: settings.templateLanguage, parameters: [text],
+                                                      quickReplies: [], to: to)
+                sent = await sender.send(OutboundMessage.text(text, to: to)[0], orTemplate: notice)
+                // A summary carries no buttons: its id is kept apart, so no tap can name it.
+                ref = sent.map { "c:" + store.whatsAppMessageRef($0.messageID) }
+            }
+            if sent == nil, await sender.stopped != nil { return } // kept for when the token is replaced
+            try? store.sentWhatsAppAlerts(batch, messageRef: ref, at: Date())
+        }
+    }
+
+    func sendAlert(_ episode: AlertEpisode, to: String) async -> GraphAPI.Sent? {
+        let a = episode.alarm
+        var lines = ["🔴 " + m.text("alert.header.alarm", ["alarm": a.name])]
+        if !a.reason.isEmpty { lines.append(a.reason) }
+        let resource: String
+        if let r = episode.resource {
+            let place = [await engine.environmentName(of: r), r.region].compactMap { $0 }.joined(separator: "/")
+            resource = m.text("alert.resource", ["name": r.name ?? r.id, "kind": r.kind.noun, "place": place])
+        } else if let s = a.subject {
+            resource = m.text("alert.resource_unknown", ["id": s.id, "kind": s.kind.noun])
+        } else {
+            resource = a.region ?? "-"
+        }
+        lines.append(resource)
+        if let runbook = a.runbook { lines.append(runbook) }
+        var buttons: [OutboundMessage.Button] = [.init(id: "ack:\(episode.id)", title: m.text("alert.acknowledge"))]
+        if let r = episode.resource, Engine.fixVerb(r.kind) != nil {
+            buttons.append(.init(id: "fix:\(episode.id)", title: m.text("alert.fix.restart", ["name": r.name ?? r.id])))
+        }
+        buttons.append(.init(id: "snooze:\(episode.id)", title: m.text("alert.snooze")))
+        guard let message = OutboundMessage.buttons(lines.joined(separator: "\n"), buttons, to: to) else { return nil }
+        let template = OutboundMessage.template(settings.alertTemplate, language: settings.templateLanguage,
+                                                parameters: [m.text("alert.header.alarm", ["alarm": a.name]), resource, a.reason],
+                                                quickReplies: buttons.map(\.id), to: to, reference: episode.id)
+        return await sender.send(message, orTemplate: template)
+    }
+
+    /// "5 alerts: …": one line each (new, or resolved), at most ten, then how many more.
+    func summary(_ batch: [QueuedWhatsAppAlert], _ episodes: [AlertEpisode]) -> String {
+        let byID = Dictionary(episodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var lines = [m.text("whatsapp.alerts_summary", ["n": String(batch.count)])]
+        for alert in batch.prefix(10) {
+            guard let e = byID[alert.episodeID] else { continue }
+            lines.append(alert.kind == .resolved
+                ? "✅ " + m.text("alert.header.resolved", ["alarm": e.alarm.name, "minutes": String(e.minutes(until: e.closedAt ?? e.updatedAt))])
+                : "🔴 " + m.text("alert.header.alarm", ["alarm": e.alarm.name]))
+        }
+        if batch.count > 10 { lines.append(m.text("whatsapp.alerts_more", ["n": String(batch.count - 10)])) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A tap on an alert's button: the same click as in Slack, checked against the message it
+    /// was sent as; an acknowledgement is shown on the Slack cards too.
+    func alertTap(_ kind: String, episodeID: String, context: String?, person: Person, to: String, channel: String) async {
+        let click: Engine.AlertClick = kind == "ack" ? .acknowledge : kind == "fix" ? .fix : .snooze
+        let card = AlertMessage(episodeID: episodeID, channel: channel, ts: context.map(store.whatsAppMessageRef) ?? "")
+        let (replies, changed) = await engine.alertClick(click, episodeID: String(episodeID.prefix(64)), card: card, by: person,
+                                                         from: Origin(channel: channel))
+        if let episode = changed {
+            await sendText(m.text("alert.thread.acknowledged", ["person": person.name]), to: to)
+            await onAcknowledged.withLock({ $0 })?(episode, person.name)
+        }
+        for reply in replies { await deliver(reply, to: to, channel: channel) }
+    }
+
+    /// What to do when someone acknowledges on WhatsApp (Slack's cards show it).
+    public func whenAcknowledged(_ body: @escaping @Sendable (AlertEpisode, String) async -> Void) {
+        onAcknowledged.withLock { $0 = body }
+    }
+}

@@ -1,0 +1,77 @@
+import ConvOpsCore
+import Foundation
+
+/// An alert waiting to go to a WhatsApp recipient.
+public struct QueuedWhatsAppAlert: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case opened, resolved
+    }
+
+    public var episodeID: String
+    /// The conversation's opaque name.
+    public var channel: String
+    public var kind: Kind
+    public var queuedAt: Date
+}
+
+extension Store {
+    /// Queues an episode's news for WhatsApp recipients, once per recipient and kind.
+    public func queueWhatsAppAlert(episodeID: String, channels: [String], kind: QueuedWhatsAppAlert.Kind, at: Date) throws {
+        guard !channels.isEmpty else { return }
+        try write { db in
+            for channel in channels {
+                try db.prepare("INSERT OR IGNORE INTO whatsapp_alerts (episode_id, channel, kind, queued_at) VALUES (?, ?, ?, ?)")
+                    .bind([.text(episodeID), .text(channel), .text(kind.rawValue), .real(at.timeIntervalSince1970)]).run()
+            }
+        }
+    }
+
+    /// The WhatsApp conversations an episode's opening was queued for (its recovery goes there too).
+    public func whatsAppRecipients(episodeID: String) throws -> [String] {
+        try read { db in
+            let s = try db.prepare("SELECT channel FROM whatsapp_alerts WHERE episode_id = ? AND kind = 'opened' ORDER BY channel")
+                .bind([.text(episodeID)])
+            var out: [String] = []
+            while try s.step() { out.append(s.text(0) ?? "") }
+            return out
+        }
+    }
+
+    /// What waits to be sent, oldest first.
+    public func pendingWhatsAppAlerts(limit: Int = 5000) throws -> [QueuedWhatsAppAlert] {
+        try read { db in
+            let s = try db.prepare("""
+                SELECT episode_id, channel, kind, queued_at FROM whatsapp_alerts WHERE sent_at IS NULL ORDER BY queued_at, rowid LIMIT ?
+                """).bind([.integer(Int64(limit))])
+            var out: [QueuedWhatsAppAlert] = []
+            while try s.step() {
+                guard let kind = QueuedWhatsAppAlert.Kind(rawValue: s.text(2) ?? "") else { continue }
+                out.append(QueuedWhatsAppAlert(episodeID: s.text(0) ?? "", channel: s.text(1) ?? "", kind: kind,
+                                               queuedAt: Date(timeIntervalSince1970: s.real(3))))
+            }
+            return out
+        }
+    }
+
+    /// These went out in one message (`messageRef`: its keyed id; nil when given up).
+    public func sentWhatsAppAlerts(_ alerts: [QueuedWhatsAppAlert], messageRef: String?, at: Date) throws {
+        try write { db in
+            for a in alerts {
+                try db.prepare("UPDATE whatsapp_alerts SET sent_at = ?, message_ref = ? WHERE episode_id = ? AND channel = ? AND kind = ?")
+                    .bind([.real(at.timeIntervalSince1970), .text(messageRef), .text(a.episodeID), .text(a.channel), .text(a.kind.rawValue)]).run()
+            }
+            try Self.count(db, "whatsapp.alert_messages")
+        }
+    }
+
+    /// How many are queued, sent, and given up (for tests, `check` and the benchmark).
+    public func whatsAppAlertCounts() throws -> (queued: Int, sent: Int, givenUp: Int) {
+        try read { db in
+            let s = try db.prepare("""
+                SELECT COUNT(*), SUM(sent_at IS NOT NULL AND message_ref IS NOT NULL), SUM(sent_at IS NOT NULL AND message_ref IS NULL) FROM whatsapp_alerts
+                """)
+            guard try s.step() else { return (0, 0, 0) }
+            return (Int(s.integer(0)), Int(s.integer(1)), Int(s.integer(2)))
+        }
+    }
+}

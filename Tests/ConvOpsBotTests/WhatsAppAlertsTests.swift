@@ -1,0 +1,105 @@
+@testable import ConvOpsBot
+import ConvOpsCore
+import ConvOpsHTTP
+import ConvOpsStore
+import ConvOpsTestSupport
+import ConvOpsWhatsApp
+import Foundation
+import Testing
+
+/// Alerts for a WhatsApp recipient: queued with the alert, sent at the pair rate, piled-up
+/// ones coalesced, none lost. The Graph API emulator allows no burst at all here (one message
+/// per 6 s), stricter than Meta.
+@Suite struct WhatsAppAlertsTests {
+    static let alice = "+491701234567"
+
+    func channel(_ bot: Bot, _ wa: WhatsAppEmulator) -> WhatsAppChannel {
+        var settings = WhatsAppSettings(phoneNumberID: WhatsAppEmulator.phoneNumberID)
+        settings.apiURL = wa.apiURL
+        settings.version = WhatsAppEmulator.version
+        settings.people = [.init(number: Self.alice, userID: nil, slack: "U111", name: "Alice")]
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
+        let api = GraphAPI(http: http, baseURL: wa.apiURL, version: WhatsAppEmulator.version, phoneNumberID: WhatsAppEmulator.phoneNumberID,
+                           token: WhatsAppSecret(WhatsAppEmulator.token, kind: "token")!, logger: .quiet)
+        return WhatsAppChannel(settings: settings, api: api, appSecret: WhatsAppSecret("s", kind: "s")!, verifyToken: WhatsAppSecret("v", kind: "v")!,
+                               engine: bot.engine, store: bot.store, messages: sharedGrammar.messages(for: "en"), logger: .quiet)
+    }
+
+    @Test func aStormOf200AlertsToOnePersonKeepsThePairRateAndLosesNothing() async throws {
+        let r = try AlertDeskTests.Rig()
+        defer { r.bot.remove() }
+        let wa = try WhatsAppEmulator()
+        defer { wa.shutdown() }
+        wa.pairBurst(1)
+        wa.personWrote(String(Self.alice.dropFirst()))
+        let channel = channel(r.bot, wa)
+        var settings = AlertSettings()
+        settings.defaultChannels = ["C0ALERTS01"]
+        settings.storm.posts = 0
+        settings.routes = [AlertRoute(match: AlertRoute.Match(alarm: "storm-*"), channels: [], people: [Self.alice], continues: false)]
+        let desk = AlertDesk(store: r.bot.store, engine: r.bot.engine, settings: settings, sink: r.chat, clock: r.bot.clock,
+                             whatsAppRecipients: { channel.conversations(for: $0) }, logger: .quiet)
+        let sending = Task {
+            while !Task.isCancelled {
+                await channel.sendAlerts()
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        defer { sending.cancel() }
+        let started = ContinuousClock.now
+        // 200 new alarms over about 13 s.
+        for i in 0..<200 {
+            #expect(await desk.take(body: r.body("storm-\(i)", "ALARM", minute: i), queueMessageID: "q-\(i)") == .done(.posted))
+            try await Task.sleep(for: .milliseconds(65))
+        }
+        try await wa.wait("every alert sent", timeout: .seconds(30)) {
+            ((try? r.bot.store.whatsAppAlertCounts()) ?? (0, 0, 0)).sent == 200
+        }
+        let elapsed = (ContinuousClock.now - started) / .seconds(1)
+        let counts = try r.bot.store.whatsAppAlertCounts()
+        #expect(counts.queued == 200 && counts.givenUp == 0)
+        #expect(wa.pairRateViolations == 0)
+        let messages = wa.accepted.filter { $0.to == Self.alice }
+        #expect(messages.count <= Int(elapsed / 6) + 2, "\(messages.count) messages in \(elapsed) s")
+        #expect(messages.count >= 2)
+        // A lone alert has its buttons; piled-up ones come as a summary naming how many: 200 in all.
+        let named = messages.map { m -> Int in
+            if m.type == "interactive" { return 1 }
+            return Int((m.body["text"]?["body"]?.string ?? "").prefix { $0.isNumber }) ?? 0
+        }.reduce(0, +)
+        #expect(named == 200, "\(messages.map { $0.body["text"]?["body"]?.string?.prefix(20) ?? "buttons" })")
+    }
+
+    @Test func outsideTheWindowAnAlertGoesAsTheTemplateWithItsQuickReplies() async throws {
+        let r = try AlertDeskTests.Rig()
+        defer { r.bot.remove() }
+        let wa = try WhatsAppEmulator()
+        defer { wa.shutdown() }
+        let channel = channel(r.bot, wa)
+        var settings = AlertSettings()
+        settings.defaultChannels = ["C0ALERTS01"]
+        settings.routes = [AlertRoute(match: AlertRoute.Match(alarm: "cpu-*"), channels: [], people: ["U111"], continues: false)]
+        let desk = AlertDesk(store: r.bot.store, engine: r.bot.engine, settings: settings, sink: r.chat, clock: r.bot.clock,
+                             whatsAppRecipients: { channel.conversations(for: $0) }, logger: .quiet)
+        #expect(await desk.take(body: r.body("cpu-high", "ALARM", minute: 0), queueMessageID: "q-1") == .done(.posted))
+        await channel.sendAlerts()
+        let sends = wa.sends.filter { $0.to == Self.alice }
+        #expect(sends.map(\.type) == ["interactive", "template"])
+        #expect(sends.first?.refused == 131047)
+        let template = try #require(sends.last)
+        #expect(template.body["template"]?["name"] == "convops_alert")
+        let payloads = (template.body["template"]?["components"]?.array ?? []).compactMap { $0["parameters"]?[0]?["payload"]?.string }
+        let episode = try #require(payloads.first?.split(separator: ":").last.map(String.init))
+        #expect(payloads == ["ack:\(episode)", "snooze:\(episode)"], "no fix: the resource was not found")
+        #expect(template.body["biz_opaque_callback_data"]?.string == episode)
+        // A tap on its quick reply acknowledges, as the Slack button does.
+        let person = Person(id: "U111", name: "Alice")
+        let conversation = r.bot.store.whatsAppChannel(waID: String(Self.alice.dropFirst()))
+        await channel.alertTap("ack", episodeID: episode, context: template.messageID, person: person, to: Self.alice, channel: conversation)
+        #expect(try r.bot.store.episode(id: episode)?.acknowledgedBy != nil)
+        // A tap naming the alert from another message is refused.
+        await channel.alertTap("snooze", episodeID: episode, context: "wamid.OTHER", person: person, to: Self.alice, channel: conversation)
+        #expect(try r.bot.store.activeSnoozes().isEmpty)
+        #expect(try r.bot.store.auditEntries(limit: 10).contains { $0.decision == .refused })
+    }
+}
