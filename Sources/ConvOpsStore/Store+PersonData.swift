@@ -16,8 +16,15 @@ extension Store {
 
     public func export(chatID: String) throws -> PersonData? {
         try read { db in
+            var number: String?
+            let n = try db.prepare("SELECT number FROM whatsapp_numbers WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))])
+            if try n.step(), let blob = n.blob(0) { number = try? keys.open(blob, context: Self.numberContext(keys.indexKey(chatID))) }
             let find = try db.prepare("SELECT pseudonym FROM people WHERE id_index = ?").bind([.blob(keys.indexKey(chatID))])
-            guard try find.step(), let pseudonym = find.text(0), let person = try self.person(db, pseudonym) else { return nil }
+            guard try find.step(), let pseudonym = find.text(0), let person = try self.person(db, pseudonym) else {
+                // Known only by a changed WhatsApp number: that is all there is to export.
+                guard let number else { return nil }
+                return PersonData(person: Person(id: chatID, name: chatID), pseudonym: "-", requests: [], audit: [], whatsAppNumber: number)
+            }
             var requests: [Request] = []
             let r = try db.prepare("SELECT * FROM requests WHERE requester = ? OR approver = ? ORDER BY created_at")
                 .bind([.text(pseudonym), .text(pseudonym)])
@@ -25,9 +32,6 @@ extension Store {
             var audit: [AuditEntry] = []
             let a = try db.prepare("SELECT * FROM audit WHERE actor = ? ORDER BY seq").bind([.text(pseudonym)])
             while try a.step() { audit.append(try Self.auditEntry(from: a)) }
-            var number: String?
-            let n = try db.prepare("SELECT number FROM whatsapp_numbers WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))])
-            if try n.step(), let blob = n.blob(0) { number = try? keys.open(blob, context: Self.numberContext(keys.indexKey(chatID))) }
             return PersonData(person: person, pseudonym: pseudonym, requests: requests, audit: audit, whatsAppNumber: number)
         }
     }
@@ -37,16 +41,29 @@ extension Store {
     /// Returns the pseudonym, or nil if the store never knew the person.
     @discardableResult
     public func erase(chatID: String) throws -> String? {
+        let erased = try eraseRows(chatID)
+        // The WAL still holds the pages as they were before (sealed, but the key sits beside
+        // the file): copied into the database (where secure_delete zeroed the rows) and emptied.
+        // A reader elsewhere may hold it back; the next checkpoint finishes it.
+        try? withConnection { db in try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        return erased
+    }
+
+    private func eraseRows(_ chatID: String) throws -> String? {
         try write { db in
             // A changed WhatsApp number goes even if the person never asked for anything.
             try db.prepare("DELETE FROM whatsapp_numbers WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))]).run()
+            let hadNumber = db.changes > 0
             let find = try db.prepare("SELECT pseudonym FROM people WHERE id_index = ?").bind([.blob(keys.indexKey(chatID))])
-            guard try find.step(), let pseudonym = find.text(0) else { return nil }
+            guard try find.step(), let pseudonym = find.text(0) else { return hadNumber ? Self.noPseudonym : nil }
             try db.prepare("DELETE FROM people WHERE pseudonym = ?").bind([.text(pseudonym)]).run()
             people[keys.indexKey(chatID)] = nil
             return pseudonym
         }
     }
+
+    /// What `erase` returns for a person who had a changed WhatsApp number and nothing else.
+    public static let noPseudonym = "-"
 
     // MARK: Counters
 

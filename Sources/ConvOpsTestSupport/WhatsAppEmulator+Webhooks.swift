@@ -47,6 +47,14 @@ extension WhatsAppEmulator {
         return try message(from: from, name: "Tester", id: id, fields: fields)
     }
 
+    /// The person behind `from` has a new number now (`system` / `user_changed_number`).
+    public func numberChangedWebhook(from: String, to new: String, id: String = "wamid.SYS\(UUID().uuidString.prefix(8))") throws -> Data {
+        try message(from: from, name: "Tester", id: id, fields: [
+            "type": "system",
+            "system": ["body": .string("User A changed from \(from) to \(new)"), "wa_id": .string(new), "type": "user_changed_number"],
+        ])
+    }
+
     /// A status of a message we sent, from the real status webhook.
     public func statusWebhook(_ messageID: String, _ state: String, recipient: String, errorCode: Int? = nil) throws -> Data {
         guard var root = JSON.parse(try WhatsAppFixtures.data("webhook_status_sent_v24_no_conversation.meta-docs.json")),

@@ -49,7 +49,11 @@ struct DataCommand: AsyncParsableCommand {
 
         func run() async throws {
             let pseudonym = try DataCommand.withPerson(global, person) { try $0.erase(chatID: person) }
-            emit("erased: \(person) is now \(pseudonym) in requests and the audit log; the chain still verifies")
+            if pseudonym == Store.noPseudonym {
+                emit("erased: \(person)'s WhatsApp number; there were no requests or audit entries of theirs")
+            } else {
+                emit("erased: \(person) is now \(pseudonym) in requests and the audit log; the chain still verifies")
+            }
         }
     }
 }

@@ -45,11 +45,12 @@ struct SlackRig {
         return rig
     }
 
-    func stop() async {
+    /// `keepingData`: the database stays for the test to look at (it removes the scenario itself).
+    func stop(keepingData: Bool = false) async {
         await services.triggerGracefulShutdown()
         _ = await task.value
         emulator.shutdown()
-        scenario.remove()
+        if !keepingData { scenario.remove() }
     }
 
     /// The newest card ConvOps posted with a button of this action id, and the button's value.

@@ -51,8 +51,8 @@ import Testing
             return r
         }
 
-        func stop() async {
-            await rig.stop()
+        func stop(keepingData: Bool = false) async {
+            await rig.stop(keepingData: keepingData)
             wa.shutdown()
         }
 
@@ -130,5 +130,40 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         #expect(!r.wa.accepted.contains { $0.to.hasSuffix(Self.alice) })
         #expect(try r.rig.store().pendingWebhooks().isEmpty)
+    }
+
+    /// A new number is followed (messages from it reach the same person, answers go to it),
+    /// exported with the person, and gone from the database file and its WAL once erased.
+    @Test func aChangedNumberIsFollowedExportedAndErased() async throws {
+        let r = try await Rig.start()
+        let newNumber = "491709999999"
+        #expect(try await r.wa.post(try r.wa.numberChangedWebhook(from: Self.alice, to: newNumber), to: r.url) == 200)
+        #expect(try await r.wa.post(try r.wa.textWebhook(from: newNumber, text: "whoami"), to: r.url) == 200)
+        try await r.wa.wait("the answer at the new number") { !r.texts(to: newNumber).isEmpty }
+        #expect(r.texts(to: newNumber).first?.contains("Alice") == true, "\(r.texts(to: newNumber))")
+        let database = try r.rig.store().path
+        let sealed = try await Subprocess.run("/usr/bin/env", ["python3", "-c", """
+            import sqlite3, sys
+            c = sqlite3.connect(sys.argv[1])
+            print("".join(h for (h,) in c.execute("select hex(number) from whatsapp_numbers")))
+            """, database], environment: ProcessInfo.processInfo.environment)
+        let blob = sealed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(blob.count > 40, "the new number is kept, sealed: \(sealed.stderr)")
+        await r.stop(keepingData: true)
+        defer { r.rig.scenario.remove() }
+        let env = r.rig.scenario.environment
+        let export = try await convops(["data", "export", "--person", "U111"], environment: env)
+        #expect(export.stdout.contains("+\(newNumber)"), "\(export.stdout.prefix(500)) \(export.stderr)")
+        let erase = try await convops(["data", "erase", "--person", "U111"], environment: env)
+        #expect(erase.status == 0, "\(erase.stderr)")
+        let needle = Data(stride(from: 0, to: blob.count, by: 2).compactMap { i -> UInt8? in
+            let start = blob.index(blob.startIndex, offsetBy: i)
+            return UInt8(blob[start..<blob.index(start, offsetBy: 2)], radix: 16)
+        }.prefix(24))
+        for file in [database, database + "-wal"] where FileManager.default.fileExists(atPath: file) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            #expect(bytes.range(of: needle) == nil, "the sealed number is still in \(file)")
+            for plain in [newNumber, Self.alice] { #expect(bytes.range(of: Data(plain.utf8)) == nil, "\(plain) in \(file)") }
+        }
     }
 }
