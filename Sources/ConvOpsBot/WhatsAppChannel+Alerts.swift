@@ -61,7 +61,7 @@ extension WhatsAppChannel {
         }
     }
 
-    func sendAlert(_ episode: AlertEpisode, to: String) async -> GraphAPI.Sent? {
+    func sendAlert(_ episode: AlertEpisode, to: String, asTemplate: Bool = false) async -> GraphAPI.Sent? {
         let a = episode.alarm
         var lines = ["🔴 " + m.text("alert.header.alarm", ["alarm": a.name])]
         if !a.reason.isEmpty { lines.append(a.reason) }
@@ -82,10 +82,30 @@ extension WhatsAppChannel {
         }
         buttons.append(.init(id: "snooze:\(episode.id)", title: m.text("alert.snooze")))
         guard let message = OutboundMessage.buttons(lines.joined(separator: "\n"), buttons, to: to) else { return nil }
-        let template = OutboundMessage.template(settings.alertTemplate, language: settings.templateLanguage,
+        var template = OutboundMessage.template(settings.alertTemplate, language: settings.templateLanguage,
                                                 parameters: [m.text("alert.header.alarm", ["alarm": a.name]), resource, a.reason],
-                                                quickReplies: buttons.map(\.id), to: to, reference: episode.id)
-        return await sender.send(message, orTemplate: template)
+                                                quickReplies: buttons.map(\.id), to: to)
+        var withButtons = message
+        // Echoed in its statuses: a late 131047 says which alert to send again as the template.
+        withButtons.reference = "al:" + episode.id
+        template?.reference = "al:" + episode.id
+        if asTemplate, let template { return await sender.send(template, orTemplate: nil) }
+        return await sender.send(withButtons, orTemplate: template)
+    }
+
+    /// A message accepted and then refused for the 24-hour window, sent again as its template
+    /// (once: the template's own failure is only logged). `reference`: "al:EPISODE" or "rq:REQUEST".
+    func resendAsTemplate(_ reference: String, to: String) async {
+        guard let contact = settings.people.first(where: { number(of: $0) == to }) else { return }
+        let channel = store.whatsAppChannel(waID: String(to.dropFirst()))
+        if reference.hasPrefix("al:"), let episode = try? store.episode(id: String(reference.dropFirst(3))), episode.isOpen {
+            guard let sent = await sendAlert(episode, to: to, asTemplate: true) else { return }
+            let queued = QueuedWhatsAppAlert(episodeID: episode.id, channel: channel, kind: .opened, queuedAt: Date())
+            try? store.sentWhatsAppAlerts([queued], messageRef: store.whatsAppMessageRef(sent.messageID), at: Date())
+        } else if reference.hasPrefix("rq:"), let request = try? store.request(id: String(reference.dropFirst(3))),
+                  request.state == .awaitingApproval {
+            await askApprover(contact, request: request, text: "", asTemplate: true)
+        }
     }
 
     /// "5 alerts: …": one line each (new, or resolved), at most ten, then how many more.

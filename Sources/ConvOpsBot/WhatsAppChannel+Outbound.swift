@@ -35,22 +35,37 @@ extension WhatsAppChannel: RequestChannel {
     /// with Approve / Reject once.
     func askApprovers(_ update: RequestUpdate) async {
         let request = update.request
-        let headline = m.text("slack.approval_headline", ["requester": request.requester.name, "canonical": request.plan.canonicalText, "id": request.id])
         for contact in settings.people where contact.personID != request.requester.id && engine.access.mayApprove(contact.personID) {
-            let to = number(of: contact)
-            let channel = store.whatsAppChannel(waID: String(to.dropFirst()))
+            let channel = store.whatsAppChannel(waID: String(number(of: contact).dropFirst()))
             guard !update.cards.contains(where: { $0.role == .approval && $0.channel == channel }) else { continue }
-            let payloads = ["approve:\(request.id)", "reject:\(request.id)"]
-            guard let buttons = OutboundMessage.buttons(headline + "\n\n" + update.text, [
-                .init(id: payloads[0], title: m.text("slack.approve")), .init(id: payloads[1], title: m.text("slack.reject")),
-            ], to: to) else { continue }
-            // Outside the window: the approved template, its quick replies carrying only the request id.
-            let template = OutboundMessage.template(settings.approvalTemplate, language: settings.templateLanguage,
-                                                    parameters: [request.requester.name, request.plan.canonicalText, request.id],
-                                                    quickReplies: payloads, to: to)
-            guard let sent = await sender.send(buttons, orTemplate: template) else { continue }
-            await record(MessageRef(role: .approval, channel: channel, ts: store.whatsAppMessageRef(sent.messageID)), for: request.id, to: to)
+            await askApprover(contact, request: request, text: update.text, asTemplate: false)
         }
+    }
+
+    /// Approve / Reject for one approver; outside the window the approval template, its quick
+    /// replies carrying only the request id.
+    func askApprover(_ contact: WhatsAppSettings.Contact, request: Request, text: String, asTemplate: Bool) async {
+        let to = number(of: contact)
+        let channel = store.whatsAppChannel(waID: String(to.dropFirst()))
+        let headline = m.text("slack.approval_headline", ["requester": request.requester.name, "canonical": request.plan.canonicalText, "id": request.id])
+        let payloads = ["approve:\(request.id)", "reject:\(request.id)"]
+        guard var buttons = OutboundMessage.buttons(text.isEmpty ? headline : headline + "\n\n" + text, [
+            .init(id: payloads[0], title: m.text("slack.approve")), .init(id: payloads[1], title: m.text("slack.reject")),
+        ], to: to) else { return }
+        var template = OutboundMessage.template(settings.approvalTemplate, language: settings.templateLanguage,
+                                                parameters: [request.requester.name, request.plan.canonicalText, request.id],
+                                                quickReplies: payloads, to: to)
+        buttons.reference = "rq:" + request.id
+        template?.reference = "rq:" + request.id
+        let sent: GraphAPI.Sent?
+        if asTemplate {
+            guard let template else { return }
+            sent = await sender.send(template, orTemplate: nil)
+        } else {
+            sent = await sender.send(buttons, orTemplate: template)
+        }
+        guard let sent else { return }
+        await record(MessageRef(role: .approval, channel: channel, ts: store.whatsAppMessageRef(sent.messageID)), for: request.id, to: to)
     }
 
     func record(_ card: MessageRef, for id: String, to: String) async {

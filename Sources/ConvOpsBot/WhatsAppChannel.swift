@@ -120,6 +120,11 @@ public final class WhatsAppChannel: Sendable {
             if after.changed, status.state == .failed {
                 logger.warning("whatsapp.delivery_failed", metadata: ["whatsapp.code": "\(status.errors.first?.code ?? 0)",
                                                                       "whatsapp.error": "\(status.errors.first?.title ?? "-")"])
+                // Accepted, then refused for the 24-hour window (Meta often says so only now):
+                // an alert or an approval request goes again as its template.
+                if status.errors.contains(where: { $0.code == 131047 }), let reference = status.callbackData {
+                    await resendAsTemplate(reference, to: "+" + status.recipient)
+                }
             }
         case .error(let error):
             logger.error("whatsapp.error", metadata: ["whatsapp.code": "\(error.code)", "whatsapp.error": "\(error.title)"])

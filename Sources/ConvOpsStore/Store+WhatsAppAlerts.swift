@@ -12,6 +12,13 @@ public struct QueuedWhatsAppAlert: Sendable, Hashable {
     public var channel: String
     public var kind: Kind
     public var queuedAt: Date
+
+    public init(episodeID: String, channel: String, kind: Kind, queuedAt: Date) {
+        self.episodeID = episodeID
+        self.channel = channel
+        self.kind = kind
+        self.queuedAt = queuedAt
+    }
 }
 
 extension Store {

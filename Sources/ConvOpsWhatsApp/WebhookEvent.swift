@@ -69,6 +69,17 @@ public struct DeliveryStatus: Sendable, Hashable {
     /// `biz_opaque_callback_data`, echoed from the send (ConvOps puts its own reference there).
     public var callbackData: String?
     public var phoneNumberID: String
+
+    public init(messageID: String, state: State, timestamp: Date, recipient: String, errors: [WhatsAppErrorDetail] = [],
+                callbackData: String? = nil, phoneNumberID: String) {
+        self.messageID = messageID
+        self.state = state
+        self.timestamp = timestamp
+        self.recipient = recipient
+        self.errors = errors
+        self.callbackData = callbackData
+        self.phoneNumberID = phoneNumberID
+    }
 }
 
 /// One error as the Graph API and webhooks report it. Branch on `code` (Meta: the subcode is

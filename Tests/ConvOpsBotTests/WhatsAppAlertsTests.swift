@@ -91,7 +91,7 @@ import Testing
         let payloads = (template.body["template"]?["components"]?.array ?? []).compactMap { $0["parameters"]?[0]?["payload"]?.string }
         let episode = try #require(payloads.first?.split(separator: ":").last.map(String.init))
         #expect(payloads == ["ack:\(episode)", "snooze:\(episode)"], "no fix: the resource was not found")
-        #expect(template.body["biz_opaque_callback_data"]?.string == episode)
+        #expect(template.body["biz_opaque_callback_data"]?.string == "al:" + episode)
         // A tap on its quick reply acknowledges, as the Slack button does.
         let person = Person(id: "U111", name: "Alice")
         let conversation = r.bot.store.whatsAppChannel(waID: String(Self.alice.dropFirst()))
@@ -101,5 +101,46 @@ import Testing
         await channel.alertTap("snooze", episodeID: episode, context: "wamid.OTHER", person: person, to: Self.alice, channel: conversation)
         #expect(try r.bot.store.activeSnoozes().isEmpty)
         #expect(try r.bot.store.auditEntries(limit: 10).contains { $0.decision == .refused })
+    }
+
+    /// Meta accepts, then says in a status that the window had closed (the usual way 131047
+    /// comes): the alert goes again as its template; statuses in any order never go backwards.
+    @Test func aLateWindowFailureSendsTheAlertAgainAsTheTemplate() async throws {
+        let r = try AlertDeskTests.Rig()
+        defer { r.bot.remove() }
+        let wa = try WhatsAppEmulator()
+        defer { wa.shutdown() }
+        wa.personWrote(String(Self.alice.dropFirst()))
+        let channel = channel(r.bot, wa)
+        var settings = AlertSettings()
+        settings.defaultChannels = ["C0ALERTS01"]
+        settings.routes = [AlertRoute(match: AlertRoute.Match(alarm: "cpu-*"), channels: [], people: [Self.alice], continues: false)]
+        let desk = AlertDesk(store: r.bot.store, engine: r.bot.engine, settings: settings, sink: r.chat, clock: r.bot.clock,
+                             whatsAppRecipients: { channel.conversations(for: $0) }, logger: .quiet)
+        #expect(await desk.take(body: r.body("cpu-high", "ALARM", minute: 0), queueMessageID: "q-1") == .done(.posted))
+        await channel.sendAlerts()
+        let first = try #require(wa.accepted.first)
+        #expect(first.type == "interactive")
+        let reference = try #require(first.body["biz_opaque_callback_data"]?.string)
+        #expect(reference.hasPrefix("al:ep-"))
+        func status(_ state: DeliveryStatus.State, code: Int? = nil) -> WebhookEvent {
+            .status(DeliveryStatus(messageID: first.messageID ?? "", state: state, timestamp: Date(), recipient: String(Self.alice.dropFirst()),
+                                   errors: code.map { [WhatsAppErrorDetail(code: $0, title: "Re-engagement message")] } ?? [],
+                                   callbackData: reference, phoneNumberID: WhatsAppEmulator.phoneNumberID))
+        }
+        try await channel.handle(status(.sent))
+        try await channel.handle(status(.failed, code: 131047))
+        try await channel.handle(status(.delivered))
+        try await channel.handle(status(.failed, code: 131047))
+        let templates = wa.accepted.filter { $0.type == "template" }
+        #expect(templates.count == 1, "sent again once, however often the failure is repeated")
+        #expect(templates.first?.body["template"]?["name"] == "convops_alert")
+        #expect(try r.bot.store.recordDeliveryStatus(messageID: first.messageID ?? "", state: "sent", rank: 1, errorCode: nil, at: Date()).state == "failed")
+        // Its quick reply is the alert's button now.
+        let episode = String(reference.dropFirst(3))
+        let conversation = r.bot.store.whatsAppChannel(waID: String(Self.alice.dropFirst()))
+        await channel.alertTap("ack", episodeID: episode, context: templates.first?.messageID, person: Person(id: "U111", name: "Alice"),
+                               to: Self.alice, channel: conversation)
+        #expect(try r.bot.store.episode(id: episode)?.acknowledgedBy != nil)
     }
 }
