@@ -8,6 +8,37 @@ extension Runtime {
     /// app secret and the verify token from the environment only (never a file, never the store).
     public func whatsApp(environment: [String: String], logger: Logger) throws -> WhatsAppChannel? {
         guard let settings = configuration.whatsApp else { return nil }
+        let (api, secret, verify) = try whatsAppParts(settings, environment: environment, logger: logger)
+        return WhatsAppChannel(settings: settings, api: api, appSecret: secret, verifyToken: verify, engine: engine, store: store,
+                               messages: grammar.messages(for: configuration.locale), hub: hub, logger: logger)
+    }
+
+    /// What `convops check` says about WhatsApp: the settings, the secrets' presence, whether
+    /// the token may use the number (one GET to the Graph API), and what waits in the store.
+    public func whatsAppStatus(environment: [String: String], logger: Logger) async -> [String]? {
+        guard let settings = configuration.whatsApp else { return nil }
+        var lines = ["number id \(settings.phoneNumberID), \(settings.version), \(settings.people.count) people, webhook on \(settings.interface):\(settings.port)\(settings.path)"]
+        do {
+            let (api, _, _) = try whatsAppParts(settings, environment: environment, logger: logger)
+            do {
+                try await api.checkNumber()
+                lines.append("token ok for this number")
+            } catch {
+                lines.append(error.kind == .tokenExpired
+                    ? "TOKEN EXPIRED or revoked (#190): set a new system-user token in WHATSAPP_TOKEN and restart"
+                    : "the Graph API did not confirm the number: \(error)")
+            }
+        } catch {
+            lines.append("\(error)")
+        }
+        let waiting = (try? store.pendingWebhooks(limit: 100_000).count) ?? 0
+        let unreadable = (try? store.unreadableWebhooks()) ?? 0
+        let alerts = (try? store.whatsAppAlertCounts()) ?? (queued: 0, sent: 0, givenUp: 0)
+        lines.append("\(waiting) webhook\(waiting == 1 ? "" : "s") waiting, \(unreadable) unreadable; alerts \(alerts.sent) sent, \(alerts.givenUp) given up, \(alerts.queued - alerts.sent - alerts.givenUp) queued")
+        return lines
+    }
+
+    func whatsAppParts(_ settings: WhatsAppSettings, environment: [String: String], logger: Logger) throws -> (GraphAPI, WhatsAppSecret, WhatsAppSecret) {
         guard let token = WhatsAppSecret(environment["WHATSAPP_TOKEN"], kind: "access token") else {
             throw ConfigurationError("WHATSAPP_TOKEN must be set to a system-user access token with whatsapp_business_messaging (Business Settings → System users); see “WhatsApp” in the README")
         }
@@ -21,7 +52,6 @@ extension Runtime {
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: egress, proxy: configuration.proxy), logger: logger)
         let api = GraphAPI(http: http, baseURL: settings.apiURL, version: settings.version, phoneNumberID: settings.phoneNumberID,
                            token: token, logger: logger)
-        return WhatsAppChannel(settings: settings, api: api, appSecret: secret, verifyToken: verify, engine: engine, store: store,
-                               messages: grammar.messages(for: configuration.locale), hub: hub, logger: logger)
+        return (api, secret, verify)
     }
 }

@@ -4,6 +4,12 @@ import Foundation
 
 extension WhatsAppEmulator {
     func graph(_ request: HTTPServerRequest) -> HTTPServerResponse {
+        if request.method == "GET", request.path == "/\(Self.version)/\(Self.phoneNumberID)" {
+            guard request.header("authorization") == "Bearer \(Self.token)", !state.withLock({ $0.tokenExpired }) else {
+                return Self.error(401, 190, "Error validating access token: Session has expired", subcode: 463)
+            }
+            return HTTPServerResponse(status: 200, contentType: "application/json", body: #"{"id":"\#(Self.phoneNumberID)"}"#)
+        }
         guard request.method == "POST", request.path == "/\(Self.version)/\(Self.phoneNumberID)/messages" else {
             return Self.error(400, 100, "Unsupported post request. Object with ID does not exist", subcode: 33)
         }

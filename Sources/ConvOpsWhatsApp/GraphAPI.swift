@@ -80,6 +80,24 @@ public struct GraphAPI: Sendable {
     /// A phone number id is digits only (it goes into the path).
     public static func isNumberID(_ s: String) -> Bool { (5...32).contains(s.count) && s.allSatisfy { $0.isASCII && $0.isNumber } }
 
+    /// Whether the token may use the business number: `GET /{version}/{phone-number-id}`.
+    public func checkNumber() async throws(WhatsAppAPIError) {
+        let request = HTTPRequest(method: .get, url: "\(baseURL)/\(version)/\(phoneNumberID)?fields=id",
+                                  headers: [("Authorization", token.authorization)], timeout: .seconds(10))
+        let response: HTTPResponse
+        do {
+            response = try await http.execute(request)
+        } catch {
+            throw WhatsAppAPIError(status: 0, detail: nil, transport: "\(error)")
+        }
+        guard (200..<300).contains(response.status) else {
+            let e = JSON.parse(response.body)?["error"]
+            throw WhatsAppAPIError(status: response.status, detail: e.map {
+                WhatsAppErrorDetail(code: $0["code"]?.int ?? 0, title: $0["message"]?.string ?? "")
+            }, transport: nil)
+        }
+    }
+
     public func send(_ message: OutboundMessage) async throws(WhatsAppAPIError) -> Sent {
         let url = "\(baseURL)/\(version)/\(phoneNumberID)/messages"
         let request = HTTPRequest(method: .post, url: url,

@@ -25,6 +25,9 @@ struct Check: AsyncParsableCommand {
         case .open: emit("policy:   OPEN (\"mode\": \"open\"): everyone may do everything, without approval")
         case .none: emit("policy:   none: the console's one person may do everything; `convops run` refuses to start without one")
         }
+        if let lines = await runtime.whatsAppStatus(environment: context.environment, logger: context.logger) {
+            for (i, line) in lines.enumerated() { emit((i == 0 ? "whatsapp: " : "          ") + line) }
+        }
         do {
             emit("aws:      ok, acting as \(try await runtime.aws.callerIdentity())")
         } catch {

@@ -183,3 +183,32 @@ extension ShippedBinaryTests {
         #expect(try await convops(["alerts", "failed"], environment: scenario.environment).stdout.contains("no parked alarm messages"))
     }
 }
+
+extension ShippedBinaryTests {
+    /// `convops check` asks the Graph API whether the token may use the number, and says so
+    /// when it has expired (#190), as the running process stops sending then.
+    @Test func checkSaysWhetherTheWhatsAppTokenWorks() async throws {
+        let moto = try await Self.moto()
+        let wa = try WhatsAppEmulator()
+        defer { wa.shutdown() }
+        let config = """
+            {"whatsapp": {"phone_number_id": "\(WhatsAppEmulator.phoneNumberID)", "version": "\(WhatsAppEmulator.version)", "api_url": "\(wa.apiURL)",
+                          "people": [{"number": "+491701234567", "name": "Alice"}]}}
+            """
+        let scenario = try Scenario(moto: moto, extra: ["WHATSAPP_TOKEN": WhatsAppEmulator.token, "WHATSAPP_APP_SECRET": "s",
+                                                       "WHATSAPP_VERIFY_TOKEN": "v"], config: config)
+        defer { scenario.remove() }
+        let ok = try await convops(["check"], environment: scenario.environment)
+        #expect(ok.status == 0, "\(ok.stderr.suffix(1000))")
+        #expect(ok.stdout.contains("whatsapp: number id \(WhatsAppEmulator.phoneNumberID), v25.0, 1 people"), "\(ok.stdout)")
+        #expect(ok.stdout.contains("token ok for this number"))
+        #expect(!ok.stdout.contains(WhatsAppEmulator.token) && !ok.stderr.contains(WhatsAppEmulator.token))
+        wa.expireToken()
+        let expired = try await convops(["check"], environment: scenario.environment)
+        #expect(expired.stdout.contains("TOKEN EXPIRED"), "\(expired.stdout)")
+        var missing = scenario.environment
+        missing["WHATSAPP_TOKEN"] = nil
+        let none = try await convops(["check"], environment: missing)
+        #expect(none.stdout.contains("WHATSAPP_TOKEN must be set"), "\(none.stdout)")
+    }
+}
