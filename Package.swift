@@ -76,11 +76,13 @@ let package = Package(
 
         // Benchmarks: `swift run -c release convops-bench …` prints JSON (see README, Performance).
         .executableTarget(name: "convops-bench", dependencies: ["ConvOpsGrammar", "ConvOpsCore", "ConvOpsStore", "ConvOpsTestSupport",
-                                                                 "ConvOpsAWS", "ConvOpsHTTP"],
+                                                                 "ConvOpsAWS", "ConvOpsHTTP", "ConvOpsWhatsApp", "ConvOpsWebSocket"],
                           path: "Benchmarks/ConvOpsBench"),
 
         // The Slack emulator as a process, for `scripts/demo --slack`.
         .executableTarget(name: "convops-slack-emulator", dependencies: ["ConvOpsTestSupport", "ConvOpsSlack"]),
+        // The WhatsApp Cloud API emulator as a process, for `scripts/demo --whatsapp`.
+        .executableTarget(name: "convops-whatsapp-emulator", dependencies: ["ConvOpsTestSupport", "ConvOpsCore"]),
 
         // Loopback servers and process launchers that the tests (and the demo) drive.
         .target(name: "ConvOpsTestSupport", dependencies: [

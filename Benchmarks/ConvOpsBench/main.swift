@@ -52,7 +52,14 @@ case "storm":
         FileHandle.standardError.write(Data("storm benchmark: \(error)\n".utf8))
         exit(1)
     }
+case "whatsapp":
+    do {
+        print(json(try await WhatsAppBenchmark.run()))
+    } catch {
+        FileHandle.standardError.write(Data("whatsapp benchmark: \(error)\n".utf8))
+        exit(1)
+    }
 default:
-    FileHandle.standardError.write(Data("usage: convops-bench grammar|audit|slack|aws|storm\n".utf8))
+    FileHandle.standardError.write(Data("usage: convops-bench grammar|audit|slack|aws|storm|whatsapp\n".utf8))
     exit(2)
 }
