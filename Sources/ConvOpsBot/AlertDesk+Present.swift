@@ -41,8 +41,10 @@ extension AlertDesk {
                             ts = await sink.find(episode.id, in: channel, since: earlier)
                         }
                         if ts == nil { ts = try await sink.post(notice, to: channel) }
-                        try store.recordAlertMessage(AlertMessage(episodeID: episode.id, channel: channel, ts: ts!), at: clock.now())
+                        let message = AlertMessage(episodeID: episode.id, channel: channel, ts: ts!)
+                        try store.recordAlertMessage(message, at: clock.now())
                         try store.attempted(episode.id, channel: channel)
+                        await sink.addButtons(notice, at: message)
                         return .posted
                     } catch let error as StoreError {
                         throw error

@@ -31,7 +31,11 @@ public struct AlertUndeliverable: Error, Sendable, CustomStringConvertible {
 /// Where alert messages are shown (Slack; WhatsApp next). Posting returns the message's
 /// id in that channel, which the store records before the queue message is deleted.
 public protocol AlertSink: Sendable {
+    /// Posts the message without its buttons (see `addButtons`).
     func post(_ notice: AlertNotice, to channel: String) async throws -> String
+    /// Gives a posted message its buttons, once the desk has recorded it: no click can come
+    /// before the message is known.
+    func addButtons(_ notice: AlertNotice, at message: AlertMessage) async
     func update(_ notice: AlertNotice, at message: AlertMessage) async throws
     /// A line in the message's thread ("ALARM again, 3× in 30 min").
     func reply(_ notice: AlertNotice, under message: AlertMessage) async throws

@@ -32,9 +32,9 @@ extension Runtime {
             lines.append("\(error)")
         }
         let waiting = (try? store.pendingWebhooks(limit: 100_000).count) ?? 0
-        let unreadable = (try? store.unreadableWebhooks()) ?? 0
+        let unreadable = ((try? store.unreadableWebhooks()) ?? 0) + ((try? store.stuckWebhooks()) ?? 0)
         let alerts = (try? store.whatsAppAlertCounts()) ?? (queued: 0, sent: 0, givenUp: 0)
-        lines.append("\(waiting) webhook\(waiting == 1 ? "" : "s") waiting, \(unreadable) unreadable; alerts \(alerts.sent) sent, \(alerts.givenUp) given up, \(alerts.queued - alerts.sent - alerts.givenUp) queued")
+        lines.append("\(waiting) webhook\(waiting == 1 ? "" : "s") waiting, \(unreadable) unreadable or failed five times; alerts \(alerts.sent) sent, \(alerts.givenUp) given up, \(alerts.queued - alerts.sent - alerts.givenUp) queued")
         return lines
     }
 

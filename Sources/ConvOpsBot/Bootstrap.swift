@@ -65,7 +65,7 @@ public struct Runtime: Sendable {
         let roles = configuration.accounts.isEmpty ? nil : AssumedRoles(base: aws, accounts: configuration.accounts)
         let metrics = UsageMetrics()
         let engine = Engine(grammar: grammar, store: store, aws: aws,
-                            access: Self.policy(configuration, store: store),
+                            access: configuration.policy,
                             locale: configuration.locale, roles: roles,
                             waitPollInterval: .milliseconds(Int(configuration.waitPollSeconds * 1000)),
                             waitTimeout: .milliseconds(Int(configuration.waitTimeoutSeconds * 1000)),
@@ -99,21 +99,5 @@ extension Runtime {
                             messages: grammar.messages(for: configuration.locale),
                             options: .init(approvalChannel: configuration.slackApprovalChannel, sharedLogChannels: configuration.sharedLogChannels),
                             hub: hub, logger: logger)
-    }
-}
-
-extension Runtime {
-    /// The configured policy, with each WhatsApp approver's own conversation as a place to
-    /// approve in (as Slack's approval channel is): their approval request goes there, and a tap
-    /// counts only on the approval message recorded for that very request.
-    static func policy(_ configuration: Configuration, store: Store) -> AccessPolicy {
-        var policy = configuration.policy
-        guard let whatsApp = configuration.whatsApp else { return policy }
-        let changed = (try? store.changedNumbers()) ?? [:]
-        for contact in whatsApp.people where policy.mayApprove(contact.personID) {
-            policy.approvalChannels.insert(store.whatsAppChannel(waID: contact.waID))
-            if let number = changed[contact.personID] { policy.approvalChannels.insert(store.whatsAppChannel(waID: String(number.dropFirst()))) }
-        }
-        return policy
     }
 }

@@ -174,7 +174,9 @@ extension Engine {
             throw EngineError(key: "account.region", arguments: ["account": account.alias, "region": region,
                                                                  "regions": account.regions.joined(separator: ", ")])
         }
-        var place = SearchPlace(client: roles.client(for: account, personID: person.id, handle: person.name), region: region,
+        // A WhatsApp-only person's id is their phone number: CloudTrail gets their pseudonym instead.
+        let sessionID = person.id.hasPrefix("+") ? ((try? store.pseudonym(for: person)) ?? "whatsapp") : person.id
+        var place = SearchPlace(client: roles.client(for: account, personID: sessionID, handle: person.name), region: region,
                                 account: account.alias, accountID: account.accountID, inventory: inventories[account.alias] ?? inventories[""]!,
                                 allowedRegions: account.regions.isEmpty ? nil : account.regions, environmentTag: environmentTag)
         place.routingTagKeys = routingTagKeys

@@ -277,17 +277,20 @@ public actor Engine {
             return await decide(.cancel(by: message.person), on: request.id, from: message.origin, m)
         case .approve(let id), .reject(let id):
             let event: RequestEvent = command.intent.kind == .approve ? .approve(by: message.person) : .reject(by: message.person)
-            if let id { return await decide(event, on: id, from: message.origin, m) }
+            // Typed where the request's approval message was sent (a WhatsApp approver's own
+            // conversation), it counts as that message's button would.
+            func card(_ id: String) -> MessageRef? { ((try? store.messages(for: id)) ?? []).first { $0.role == .approval && $0.channel == message.channel } }
+            if let id { return await decide(event, on: id, from: message.origin, card: card(id), m) }
             // A bare "approve" means the one plan waiting for approval here, never a guess.
             let here = try store.requests(in: [.awaitingApproval]).filter {
-                $0.channel == message.channel || access.approvalChannels.contains(message.channel)
+                $0.channel == message.channel || access.approvalChannels.contains(message.channel) || card($0.id) != nil
             }
             guard let only = here.first else { return [Reply.answer(m.text("request.none_awaiting_approval"))] }
             guard here.count == 1 else {
                 let list = here.map { "\($0.id) (\($0.plan.canonicalText), \($0.requester.name))" }.joined(separator: ", ")
                 return [Reply.answer(m.text("request.which_approval", ["list": list, "word": command.intent.kind.rawValue]))]
             }
-            return await decide(event, on: only.id, from: message.origin, m)
+            return await decide(event, on: only.id, from: message.origin, card: card(only.id), m)
         case .whoami:
             return [Reply.answer(m.text("whoami", ["name": message.person.name, "id": message.person.id, "channel": message.channel]))]
         case .alarms(let state):

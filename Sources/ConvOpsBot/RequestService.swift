@@ -88,10 +88,12 @@ public actor RequestService {
     /// be the card recorded for that request in that role.
     public func decide(_ event: RequestEvent, on id: String, from origin: Origin?, card: MessageRef? = nil) async -> Decided {
         do {
+            var onApprovalCard = false
             if let card {
                 let decision = Self.decision(of: event)
                 let recorded = try store.messages(for: id)
                 let onItsCard = decision.map { card.role == Self.cardRole(for: $0) } == true && recorded.contains(card)
+                onApprovalCard = onItsCard && card.role == .approval && card.channel == origin?.channel
                 if !onItsCard {
                     if let person = Self.actor(of: event), let decision {
                         let known = try store.request(id: id)
@@ -104,7 +106,7 @@ public actor RequestService {
             guard let request = try store.request(id: id) else { return .notFound(id) }
             if let person = Self.actor(of: event), let decision = Self.decision(of: event) {
                 let attempt = Attempt(.decide(decision, on: request), by: person, standing: origin?.standing ?? .member,
-                                      in: origin?.channel ?? request.channel)
+                                      in: origin?.channel ?? request.channel, onApprovalCard: onApprovalCard)
                 if let denial = access.check(attempt) {
                     refuse(decision == .confirm ? request.plan.action.rawValue : decision.rawValue, request, by: person, why: denial.auditReason)
                     return .denied(request, denial)

@@ -20,21 +20,22 @@ extension SlackChannel: AlertSink {
         var notice = notice
         // Posted without buttons, recorded by the desk, then given them: no click can come
         // before the message is known.
-        let ts = try await forAlerts {
+        return try await forAlerts {
             try await paced(channel) { [self] waited in
                 notice.delayedSeconds = waited
                 return try await api.postMessage(channel: channel, BlockKit.alert(card(notice), episodeID: notice.episode.id).withoutButtons)
             }
         }
+    }
+
+    public func addButtons(_ notice: AlertNotice, at posted: AlertMessage) async {
         let message = BlockKit.alert(card(notice), episodeID: notice.episode.id)
-        if message != message.withoutButtons {
-            do {
-                try await api.update(channel: channel, ts: ts, message)
-            } catch {
-                logger.warning("slack.alert_buttons_failed", metadata: ["alert.episode": "\(notice.episode.id)", "slack.error": "\(error)"])
-            }
+        guard message != message.withoutButtons else { return }
+        do {
+            try await api.update(channel: posted.channel, ts: posted.ts, message)
+        } catch {
+            logger.warning("slack.alert_buttons_failed", metadata: ["alert.episode": "\(notice.episode.id)", "slack.error": "\(error)"])
         }
-        return ts
     }
 
     public func update(_ notice: AlertNotice, at message: AlertMessage) async throws {

@@ -7,12 +7,20 @@ import Foundation
 extension WhatsAppChannel {
     /// Who wrote: by their WhatsApp id, their business-scoped id, or a number that changed.
     func contact(for message: WebhookEvent.InboundMessage) -> WhatsAppSettings.Contact? {
-        if let c = settings.contact(waID: message.from, userID: message.userID) { return c }
-        guard !message.from.isEmpty else { return nil }
         let changed = numbers.withLock { $0 }
-        guard let personID = changed.first(where: { $0.value == "+" + message.from })?.key else { return nil }
-        return settings.people.first { $0.personID == personID }
+        if !message.from.isEmpty, let personID = changed.first(where: { $0.value == "+" + message.from })?.key {
+            return settings.people.first { $0.personID == personID }
+        }
+        guard let c = settings.contact(waID: message.from, userID: message.userID) else { return nil }
+        // Their number changed: the old one (and the user id that went with it) may be someone
+        // else's now; carriers hand numbers out again.
+        if changed[c.personID] != nil { return nil }
+        return c
     }
+
+    /// People only WhatsApp knows (no `slack`) are not "everyone" in the policy: they are
+    /// given what the policy names them for, by number, and nothing a "*" rule gives.
+    func standing(of contact: WhatsAppSettings.Contact) -> Standing { contact.slack == nil ? .guest : .member }
 
     /// Where to send to a person: their number, as changed if it did.
     func number(of contact: WhatsAppSettings.Contact) -> String { numbers.withLock { $0[contact.personID] } ?? contact.number }
@@ -28,14 +36,16 @@ extension WhatsAppChannel {
         switch message.content {
         case .text(let text):
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            let replies = await engine.handle(InboundMessage(text: trimmed.isEmpty ? "help" : trimmed, person: person, channel: channel))
+            let replies = await engine.handle(InboundMessage(text: trimmed.isEmpty ? "help" : trimmed, person: person, channel: channel,
+                                                             standing: standing(of: contact)))
             for reply in replies { await deliver(reply, to: to, channel: channel) }
         case .buttonReply(let id, _), .templateButton(let id, _):
-            await tap(id, context: message.contextID, person: person, to: to, channel: channel)
+            await tap(id, context: message.contextID, person: person, standing: standing(of: contact), to: to, channel: channel)
         case .listReply(let id, _):
             // A row of a "which one?" list carries the command to run, as if typed.
             guard id.hasPrefix("say:"), id.count > 4 else { return await sendText(m.text("whatsapp.unknown_button"), to: to) }
-            let replies = await engine.handle(InboundMessage(text: String(id.dropFirst(4)), person: person, channel: channel))
+            let replies = await engine.handle(InboundMessage(text: String(id.dropFirst(4)), person: person, channel: channel,
+                                                             standing: standing(of: contact)))
             for reply in replies { await deliver(reply, to: to, channel: channel) }
         case .numberChanged(let new):
             let number = "+" + new
@@ -55,10 +65,10 @@ extension WhatsAppChannel {
 
     /// A reply button or a template's quick reply: `confirm:rq-…` and the like. The tapped
     /// message (`context`) must be the card recorded for that request, as a Slack click's must.
-    func tap(_ id: String, context: String?, person: Person, to: String, channel: String) async {
+    func tap(_ id: String, context: String?, person: Person, standing: Standing, to: String, channel: String) async {
         let parts = id.split(separator: ":", maxSplits: 1).map(String.init)
         if parts.count == 2, ["ack", "fix", "snooze"].contains(parts[0]) {
-            return await alertTap(parts[0], episodeID: parts[1], context: context, person: person, to: to, channel: channel)
+            return await alertTap(parts[0], episodeID: parts[1], context: context, person: person, standing: standing, to: to, channel: channel)
         }
         guard parts.count == 2, let button = Engine.Button(rawValue: parts[0]) else {
             await engine.recordRefusal(action: "whatsapp.tap", target: String(id.prefix(64)), by: person, why: "unknown button", requestID: nil)
@@ -69,7 +79,7 @@ extension WhatsAppChannel {
             return await sendText(m.text("request.not_its_card"), to: to)
         }
         let card = MessageRef(role: Engine.cardRole(for: button), channel: channel, ts: context.map(store.whatsAppMessageRef) ?? "")
-        let replies = await engine.click(button, requestID: parts[1], card: card, by: person, from: Origin(channel: channel),
+        let replies = await engine.click(button, requestID: parts[1], card: card, by: person, from: Origin(channel: channel, standing: standing),
                                          progress: { [self] reply in await deliver(reply, to: to, channel: channel) })
         for reply in replies { await deliver(reply, to: to, channel: channel) }
     }
@@ -81,6 +91,8 @@ extension WhatsAppChannel {
         let due = refusedAt.withLock { seen -> Bool in
             if let last = seen[key], now.timeIntervalSince(last) < 3600 { return false }
             if seen.count > 10_000 { seen = seen.filter { now.timeIntervalSince($0.value) < 3600 } }
+            // Still full (a flood of numbers within the hour): start over rather than grow.
+            if seen.count > 10_000 { seen.removeAll() }
             seen[key] = now
             return true
         }

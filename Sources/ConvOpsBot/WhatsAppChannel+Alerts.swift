@@ -41,27 +41,35 @@ extension WhatsAppChannel {
                 try? store.sentWhatsAppAlerts(batch, messageRef: nil, at: now)
                 continue
             }
+            // Tried now, whatever comes of it: the next try for this person is 6 s away.
             alertSentAt.withLock { $0[channel] = now }
             let episodes = batch.compactMap { try? store.episode(id: $0.episodeID) }
-            let sent: GraphAPI.Sent?
-            var ref: String?
+            let outcome: WhatsAppSender.Outcome
+            var summarised = false
             if batch.count == 1, let episode = episodes.first, batch[0].kind == .opened, episode.isOpen {
-                sent = await sendAlert(episode, to: to)
-                ref = sent.map { store.whatsAppMessageRef($0.messageID) }
+                outcome = await sendAlert(episode, to: to)
             } else {
                 let text = summary(batch, episodes)
-                let notice = OutboundMessage.template(settings.noticeTemplate, language: settings.templateLanguage, parameters: [text],
-                                                      quickReplies: [], to: to)
-                sent = await sender.send(OutboundMessage.text(text, to: to)[0], orTemplate: notice)
-                // A summary carries no buttons: its id is kept apart, so no tap can name it.
-                ref = sent.map { "c:" + store.whatsAppMessageRef($0.messageID) }
+                let notice = OutboundMessage.template(settings.noticeTemplate, language: settings.templateLanguage,
+                                                      parameters: [text.utf16(upTo: 900)], quickReplies: [], to: to)
+                outcome = await sender.attempt(OutboundMessage.text(text, to: to)[0], orTemplate: notice)
+                summarised = true
             }
-            if sent == nil, await sender.stopped != nil { return } // kept for when the token is replaced
-            try? store.sentWhatsAppAlerts(batch, messageRef: ref, at: Date())
+            switch outcome {
+            case .sent(let sent):
+                // A summary carries no buttons: its id is kept apart, so no tap can name it.
+                let ref = store.whatsAppMessageRef(sent.messageID)
+                try? store.sentWhatsAppAlerts(batch, messageRef: summarised ? "c:" + ref : ref, at: Date())
+            case .givenUp:
+                try? store.sentWhatsAppAlerts(batch, messageRef: nil, at: Date())
+            case .later:
+                // Kept: Meta or the network is down, a limit holds, or the token awaits replacing.
+                continue
+            }
         }
     }
 
-    func sendAlert(_ episode: AlertEpisode, to: String, asTemplate: Bool = false) async -> GraphAPI.Sent? {
+    func sendAlert(_ episode: AlertEpisode, to: String, asTemplate: Bool = false) async -> WhatsAppSender.Outcome {
         let a = episode.alarm
         var lines = ["🔴 " + m.text("alert.header.alarm", ["alarm": a.name])]
         if !a.reason.isEmpty { lines.append(a.reason) }
@@ -81,16 +89,21 @@ extension WhatsAppChannel {
             buttons.append(.init(id: "fix:\(episode.id)", title: m.text("alert.fix.restart", ["name": r.name ?? r.id])))
         }
         buttons.append(.init(id: "snooze:\(episode.id)", title: m.text("alert.snooze")))
-        guard let message = OutboundMessage.buttons(lines.joined(separator: "\n"), buttons, to: to) else { return nil }
+        guard let message = OutboundMessage.buttons(lines.joined(separator: "\n"), buttons, to: to) else { return .givenUp }
+        // The template always has its three quick replies (Acknowledge, Restart, Snooze): an
+        // alarm without a fix still fills the middle one, and a tap on it says there is none.
         var template = OutboundMessage.template(settings.alertTemplate, language: settings.templateLanguage,
                                                 parameters: [m.text("alert.header.alarm", ["alarm": a.name]), resource, a.reason],
-                                                quickReplies: buttons.map(\.id), to: to)
+                                                quickReplies: ["ack:\(episode.id)", "fix:\(episode.id)", "snooze:\(episode.id)"], to: to)
         var withButtons = message
         // Echoed in its statuses: a late 131047 says which alert to send again as the template.
         withButtons.reference = "al:" + episode.id
         template?.reference = "al:" + episode.id
-        if asTemplate, let template { return await sender.send(template, orTemplate: nil) }
-        return await sender.send(withButtons, orTemplate: template)
+        if asTemplate {
+            guard let template else { return .givenUp }
+            return await sender.attempt(template, orTemplate: nil)
+        }
+        return await sender.attempt(withButtons, orTemplate: template)
     }
 
     /// A message accepted and then refused for the 24-hour window, sent again as its template
@@ -99,7 +112,7 @@ extension WhatsAppChannel {
         guard let contact = settings.people.first(where: { number(of: $0) == to }) else { return }
         let channel = store.whatsAppChannel(waID: String(to.dropFirst()))
         if reference.hasPrefix("al:"), let episode = try? store.episode(id: String(reference.dropFirst(3))), episode.isOpen {
-            guard let sent = await sendAlert(episode, to: to, asTemplate: true) else { return }
+            guard case .sent(let sent) = await sendAlert(episode, to: to, asTemplate: true) else { return }
             let queued = QueuedWhatsAppAlert(episodeID: episode.id, channel: channel, kind: .opened, queuedAt: Date())
             try? store.sentWhatsAppAlerts([queued], messageRef: store.whatsAppMessageRef(sent.messageID), at: Date())
         } else if reference.hasPrefix("rq:"), let request = try? store.request(id: String(reference.dropFirst(3))),
@@ -124,11 +137,12 @@ extension WhatsAppChannel {
 
     /// A tap on an alert's button: the same click as in Slack, checked against the message it
     /// was sent as; an acknowledgement is shown on the Slack cards too.
-    func alertTap(_ kind: String, episodeID: String, context: String?, person: Person, to: String, channel: String) async {
+    func alertTap(_ kind: String, episodeID: String, context: String?, person: Person, standing: Standing = .member, to: String,
+                  channel: String) async {
         let click: Engine.AlertClick = kind == "ack" ? .acknowledge : kind == "fix" ? .fix : .snooze
         let card = AlertMessage(episodeID: episodeID, channel: channel, ts: context.map(store.whatsAppMessageRef) ?? "")
         let (replies, changed) = await engine.alertClick(click, episodeID: String(episodeID.prefix(64)), card: card, by: person,
-                                                         from: Origin(channel: channel))
+                                                         from: Origin(channel: channel, standing: standing))
         if let episode = changed {
             await sendText(m.text("alert.thread.acknowledged", ["person": person.name]), to: to)
             await onAcknowledged.withLock({ $0 })?(episode, person.name)

@@ -35,7 +35,8 @@ extension WhatsAppChannel: RequestChannel {
     /// with Approve / Reject once.
     func askApprovers(_ update: RequestUpdate) async {
         let request = update.request
-        for contact in settings.people where contact.personID != request.requester.id && engine.access.mayApprove(contact.personID) {
+        for contact in settings.people where contact.personID != request.requester.id
+            && engine.access.mayApprove(contact.personID, standing: standing(of: contact)) {
             let channel = store.whatsAppChannel(waID: String(number(of: contact).dropFirst()))
             guard !update.cards.contains(where: { $0.role == .approval && $0.channel == channel }) else { continue }
             await askApprover(contact, request: request, text: update.text, asTemplate: false)
@@ -80,8 +81,10 @@ extension WhatsAppChannel: RequestChannel {
 
     func sendText(_ text: String, to: String) async {
         for message in OutboundMessage.text(text, to: to) {
-            let notice = OutboundMessage.template(settings.noticeTemplate, language: settings.templateLanguage, parameters: [text],
-                                                  quickReplies: [], to: to)
+            // The notice carries this piece, cut to what a template parameter may hold.
+            guard case .text(let piece) = message.body else { continue }
+            let notice = OutboundMessage.template(settings.noticeTemplate, language: settings.templateLanguage,
+                                                  parameters: [piece.utf16(upTo: 900)], quickReplies: [], to: to)
             _ = await sender.send(message, orTemplate: notice)
         }
     }

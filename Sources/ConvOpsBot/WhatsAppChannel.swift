@@ -30,6 +30,8 @@ public final class WhatsAppChannel: Sendable {
     /// When each conversation last got an alert message.
     let alertSentAt = Mutex<[String: Date]>([:])
     let onAcknowledged = Mutex<(@Sendable (AlertEpisode, String) async -> Void)?>(nil)
+    /// One message at a time per sender, in the order they came.
+    let turns = AlertDesk.Turns()
 
     let hub: ChannelHub
 
@@ -78,12 +80,28 @@ public final class WhatsAppChannel: Sendable {
             }
         }
         defer { ticker.cancel() }
+        // Alerts on their own loop: a long run started by a tap never holds them up.
+        let alerts = Task { [self] in
+            while !Task.isCancelled, !stop() {
+                await sendAlerts()
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        defer { alerts.cancel() }
+        var pruned = Date.distantPast
         for await _ in woken {
             if stop() { break }
             await processKept()
-            await sendAlerts()
+            if Date().timeIntervalSince(pruned) > 3600 {
+                // Meta redelivers for up to 7 days: ids are kept 8, then forgotten.
+                try? store.pruneWhatsApp(before: Date().addingTimeInterval(-Self.redeliveryWindow - 86_400))
+                pruned = Date()
+            }
         }
     }
+
+    /// How long Meta sends a webhook again when it got no 200.
+    static let redeliveryWindow: TimeInterval = 7 * 86_400
 
     public func shutdown() { wake.finish() }
 
@@ -99,9 +117,10 @@ public final class WhatsAppChannel: Sendable {
                 logger.warning("whatsapp.unreadable", metadata: ["whatsapp.reason": "\(error.description)"])
                 try? store.processedWebhook(id: delivery.id)
             } catch {
-                logger.warning("whatsapp.process_failed", metadata: ["error.message": "\(error)"])
+                // Tried again with the next round, at most five times (then `check` counts it);
+                // the bodies after it go on meanwhile.
+                logger.warning("whatsapp.process_failed", metadata: ["error.message": "\(error)", "whatsapp.attempt": "\(delivery.attempts + 1)"])
                 try? store.webhookFailed(id: delivery.id, reason: "\(type(of: error))")
-                return
             }
         }
     }
@@ -113,10 +132,19 @@ public final class WhatsAppChannel: Sendable {
                 logger.warning("whatsapp.other_number", metadata: ["whatsapp.reason": "a message to another business number"])
                 return
             }
-            // Acted on once: Meta redelivers for days when it did not get its 200 in time.
-            guard try !store.seenWhatsAppMessage(message.id) else { return }
-            await act(on: message)
-            try store.markWhatsAppMessage(message.id, at: Date())
+            // Older than the redelivery window: its id may be forgotten, so it is not acted on.
+            guard Date().timeIntervalSince(message.timestamp) < Self.redeliveryWindow else {
+                logger.notice("whatsapp.too_old", metadata: ["whatsapp.reason": "a message older than 7 days"])
+                return
+            }
+            // Acted on once: Meta redelivers for days when it did not get its 200 in time. Marked
+            // first (as a Slack envelope is acknowledged first), then acted on in the sender's
+            // own turn, so one person's long run holds up nobody else.
+            guard try store.markWhatsAppMessage(message.id, at: Date()) else { return }
+            let key = message.from.isEmpty ? (message.userID ?? "-") : message.from
+            Task { [self] in try? await turns.run(key) { await self.act(on: message) } }
+        case .status(let status) where status.phoneNumberID != settings.phoneNumberID:
+            logger.warning("whatsapp.other_number", metadata: ["whatsapp.reason": "a status from another business number"])
         case .status(let status):
             let after = try store.recordDeliveryStatus(messageID: status.messageID, state: status.state.rawValue, rank: status.state.rank,
                                                        errorCode: status.errors.first?.code, at: status.timestamp)

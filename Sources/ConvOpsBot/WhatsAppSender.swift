@@ -25,18 +25,32 @@ actor WhatsAppSender {
         self.sleep = sleep
     }
 
+    /// How a send ended, for a sender that keeps what did not go (the alert queue).
+    enum Outcome: Sendable {
+        case sent(GraphAPI.Sent)
+        /// This person cannot get it (or Meta refuses the message itself): trying again will not help.
+        case givenUp
+        /// Not now (limits, Meta or the network down, the token expired): keep it and try later.
+        case later
+    }
+
     /// Sends `message`; `template`: what to send instead if the person is outside the 24-hour
     /// window (nil: a message that makes no sense late, such as a plan's buttons).
     func send(_ message: OutboundMessage, orTemplate template: OutboundMessage?) async -> GraphAPI.Sent? {
+        if case .sent(let sent) = await attempt(message, orTemplate: template) { return sent }
+        return nil
+    }
+
+    func attempt(_ message: OutboundMessage, orTemplate template: OutboundMessage?) async -> Outcome {
         if let stopped {
             logger.error("whatsapp.not_sent", metadata: ["whatsapp.reason": "\(stopped)"])
-            return nil
+            return .later
         }
         var message = message
         var fellBack = false
         for attempt in 0..<4 {
             do {
-                return try await api.send(message)
+                return .sent(try await api.send(message))
             } catch {
                 switch error.kind {
                 case .reengage:
@@ -51,20 +65,20 @@ actor WhatsAppSender {
                 case .tokenExpired:
                     stopped = "the WhatsApp access token expired or was revoked (#190): set a new system-user token in WHATSAPP_TOKEN and restart"
                     logger.critical("whatsapp.token_expired", metadata: ["whatsapp.reason": "\(stopped!)"])
-                    return nil
+                    return .later
                 case .undeliverable, .refused:
                     return giveUp(error, message)
                 }
             }
         }
-        logger.error("whatsapp.not_sent", metadata: ["whatsapp.reason": "still limited after four tries"])
-        return nil
+        logger.error("whatsapp.not_sent", metadata: ["whatsapp.reason": "still limited or unreachable after four tries"])
+        return .later
     }
 
-    private func giveUp(_ error: WhatsAppAPIError, _ message: OutboundMessage) -> GraphAPI.Sent? {
+    private func giveUp(_ error: WhatsAppAPIError, _ message: OutboundMessage) -> Outcome {
         givenUp[error.detail?.code ?? 0, default: 0] += 1
         // The number stays out of the log: the code and what kind of message say enough.
         logger.error("whatsapp.given_up", metadata: ["whatsapp.code": "\(error.detail?.code ?? 0)", "whatsapp.error": "\(error.detail?.title ?? error.description)"])
-        return nil
+        return .givenUp
     }
 }

@@ -14,8 +14,12 @@ public struct Attempt: Sendable, Hashable {
     /// Where the person typed or clicked.
     public var channel: String
     public var act: Act
+    /// A click on the approval message recorded for this very request, in `channel` (WhatsApp
+    /// sends each approver their own): a place to approve in, as the approval channel is.
+    public var onApprovalCard = false
 
-    public init(_ act: Act, by person: Person, standing: Standing = .member, in channel: String) {
+    public init(_ act: Act, by person: Person, standing: Standing = .member, in channel: String, onApprovalCard: Bool = false) {
+        self.onApprovalCard = onApprovalCard
         self.act = act
         self.person = person
         self.standing = standing
@@ -68,7 +72,7 @@ extension AccessPolicy {
             return may(kind, EnvironmentScope(environment), account, attempt.channel) ? nil : .notAllowed(kind, environment: environment)
         case .decide(let decision, let request):
             let isApproval = decision == .approve || decision == .reject
-            guard attempt.channel == request.channel || (isApproval && approvalChannels.contains(attempt.channel)) else {
+            guard attempt.channel == request.channel || (isApproval && (approvalChannels.contains(attempt.channel) || attempt.onApprovalCard)) else {
                 return .otherChannel(requestChannel: request.channel)
             }
             // An old row without a recorded environment counts as unknown: fail closed.

@@ -147,7 +147,7 @@ public final class SlackWebAPI: Sendable {
             let answer = try await call("conversations.history", body, channel: channel)
             // Only the bot's own message counts: anyone can post a message carrying the same metadata.
             for m in answer["messages"]?.array ?? [] where m["metadata"]?["event_type"]?.string == "convops_alert"
-                && m["metadata"]?["event_payload"]?["id"]?.string == id && (botID == nil || m["bot_id"]?.string == botID) {
+                && m["metadata"]?["event_payload"]?["id"]?.string == id && botID != nil && m["bot_id"]?.string == botID {
                 return m["ts"]?.string
             }
             guard answer["has_more"]?.bool == true, let next = answer["response_metadata"]?["next_cursor"]?.string, !next.isEmpty else { return nil }

@@ -24,7 +24,7 @@ extension Store {
     /// Bodies not processed yet, in the order they came.
     public func pendingWebhooks(limit: Int = 100) throws -> [WebhookDelivery] {
         try read { db in
-            let s = try db.prepare("SELECT id, body, received_at, attempts FROM whatsapp_inbox ORDER BY received_at, rowid LIMIT ?")
+            let s = try db.prepare("SELECT id, body, received_at, attempts FROM whatsapp_inbox WHERE attempts < 5 ORDER BY received_at, rowid LIMIT ?")
                 .bind([.integer(Int64(limit))])
             var out: [WebhookDelivery] = []
             while try s.step() {
@@ -35,6 +35,14 @@ extension Store {
                                            attempts: Int(clamping: s.integer(3))))
             }
             return out
+        }
+    }
+
+    /// Bodies that failed five times: kept for `check` to count, no longer tried.
+    public func stuckWebhooks() throws -> Int {
+        try read { db in
+            let s = try db.prepare("SELECT COUNT(*) FROM whatsapp_inbox WHERE attempts >= 5")
+            return try s.step() ? Int(s.integer(0)) : 0
         }
     }
 

@@ -30,6 +30,7 @@ import Testing
                 return "1700000000.\(s.posts.count)"
             }
         }
+        func addButtons(_ notice: AlertNotice, at message: AlertMessage) async {}
         func update(_ notice: AlertNotice, at message: AlertMessage) async throws { seen.withLock { $0.updates.append(notice) } }
         func reply(_ notice: AlertNotice, under message: AlertMessage) async throws {
             let hang = seen.withLock { $0.replies.append(notice); return $0.hangAfterReply }

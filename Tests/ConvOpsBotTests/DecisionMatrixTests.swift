@@ -51,6 +51,9 @@ import Testing
         case (.typed, .cancel):
             _ = await engine.handle(InboundMessage(text: "cancel", person: person, channel: origin.channel, standing: origin.standing))
         case (.typed, .approve), (.typed, .reject):
+            // The same world as the click's: the approval message sent where they type (a
+            // WhatsApp approver's own conversation), so typing there counts as tapping it.
+            try? await engine.record(card: MessageRef(role: .approval, channel: origin.channel, ts: "1767225600.\(id)"), for: id)
             _ = await engine.handle(InboundMessage(text: "\(decision.rawValue) \(id)", person: person, channel: origin.channel,
                                                    standing: origin.standing))
         }

@@ -90,7 +90,7 @@ import Testing
         #expect(template.body["template"]?["name"] == "convops_alert")
         let payloads = (template.body["template"]?["components"]?.array ?? []).compactMap { $0["parameters"]?[0]?["payload"]?.string }
         let episode = try #require(payloads.first?.split(separator: ":").last.map(String.init))
-        #expect(payloads == ["ack:\(episode)", "snooze:\(episode)"], "no fix: the resource was not found")
+        #expect(payloads == ["ack:\(episode)", "fix:\(episode)", "snooze:\(episode)"], "three quick replies, as the template has")
         #expect(template.body["biz_opaque_callback_data"]?.string == "al:" + episode)
         // A tap on its quick reply acknowledges, as the Slack button does.
         let person = Person(id: "U111", name: "Alice")

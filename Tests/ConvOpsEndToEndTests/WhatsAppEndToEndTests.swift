@@ -141,6 +141,10 @@ import Testing
         #expect(try await r.wa.post(try r.wa.textWebhook(from: newNumber, text: "whoami"), to: r.url) == 200)
         try await r.wa.wait("the answer at the new number") { !r.texts(to: newNumber).isEmpty }
         #expect(r.texts(to: newNumber).first?.contains("Alice") == true, "\(r.texts(to: newNumber))")
+        // The old number is retired for her: whoever has it now is a stranger, not Alice.
+        #expect(try await r.wa.post(try r.wa.textWebhook(from: Self.alice, text: "restart web-1"), to: r.url) == 200)
+        try await r.wa.wait("the old number refused") { r.texts(to: Self.alice).contains { $0.contains("not set up for ConvOps") } }
+        #expect(!r.wa.accepted.contains { $0.type == "interactive" }, "no plan for the old number")
         let database = try r.rig.store().path
         let sealed = try await Subprocess.run("/usr/bin/env", ["python3", "-c", """
             import sqlite3, sys
