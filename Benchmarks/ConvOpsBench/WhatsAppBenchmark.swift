@@ -18,7 +18,8 @@ enum WhatsAppBenchmark {
         let endpoint = WebhookEndpoint(appSecret: WhatsAppSecret(WhatsAppEmulator.appSecret, kind: "app secret")!,
                                        verifyToken: WhatsAppSecret("v", kind: "verify token")!,
                                        keep: { try store.receiveWebhook($0, id: UUID().uuidString, at: Date()) })
-        let configuration = WebServer.Configuration(customHeaders: [WebhookEndpoint.signatureHeader], maxBodyBytes: WebhookEndpoint.maxBody)
+        var configuration = WebServer.Configuration(customHeaders: [WebhookEndpoint.signatureHeader], maxBodyBytes: WebhookEndpoint.maxBody)
+        configuration.ownThread = true
         // As convops run serves it: answered on the service thread. BENCH_MODE=async (the
         // handler in a task) and async-empty (a task that only says 200) show the server's
         // task path stalling the first POST of a connection for seconds (see the README).

@@ -63,12 +63,13 @@ public final class WhatsAppChannel: Sendable {
     /// restart is processed after it.
     public func serve(until stop: @escaping @Sendable () -> Bool) async throws {
         let endpoint = endpoint
-        // Answered on the service thread: the check, the seal and one SQLite insert take well
-        // under a millisecond, and the server's task path stalls a connection's first POST for
-        // seconds (convops-bench whatsapp, BENCH_MODE=async).
-        let web = try WebServer(WebServer.Configuration(interface: settings.interface, port: Int32(settings.port),
-                                                        customHeaders: [WebhookEndpoint.signatureHeader], maxBodyBytes: WebhookEndpoint.maxBody),
-                                immediateHTTP: { endpoint.handle($0) })
+        // Answered on a service thread of its own (not Slack's): the check, the seal and one
+        // SQLite insert take well under a millisecond, and the server's task path stalls a
+        // connection's first POST for seconds (convops-bench whatsapp, BENCH_MODE=async).
+        var configuration = WebServer.Configuration(interface: settings.interface, port: Int32(settings.port),
+                                                    customHeaders: [WebhookEndpoint.signatureHeader], maxBodyBytes: WebhookEndpoint.maxBody)
+        configuration.ownThread = true
+        let web = try WebServer(configuration, immediateHTTP: { endpoint.handle($0) })
         server.withLock { $0 = web }
         numbers.withLock { $0 = (try? store.changedNumbers()) ?? [:] }
         logger.info("whatsapp.listening", metadata: ["whatsapp.port": "\(web.port)", "whatsapp.path": "\(settings.path)"])

@@ -21,7 +21,15 @@ protocol ServiceLoopDelegate: AnyObject {
 final class ServiceLoop: @unchecked Sendable {
     static let shared: ServiceLoop = {
         let loop = ServiceLoop()
-        loop.start()
+        loop.start(name: "convops.lws")
+        return loop
+    }()
+
+    /// A second loop for servers whose answers wait on something (the WhatsApp webhook stores
+    /// each body before its 200): Slack's sockets, pings and acks never wait behind them.
+    static let servers: ServiceLoop = {
+        let loop = ServiceLoop()
+        loop.start(name: "convops.lws.servers")
         return loop
     }()
 
@@ -39,7 +47,7 @@ final class ServiceLoop: @unchecked Sendable {
 
     private init() {}
 
-    private func start() {
+    private func start(name: String) {
         let ready = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
             createContext()
@@ -48,7 +56,7 @@ final class ServiceLoop: @unchecked Sendable {
                 if lws_service(context, 0) < 0 { break }
             }
         }
-        thread.name = "convops.lws"
+        thread.name = name
         serviceThread = thread
         thread.start()
         ready.wait()

@@ -29,6 +29,9 @@ public final class WebServer: Sendable {
         /// A request body larger than this is refused with 413 and the connection closed,
         /// before a handler sees any of it.
         public var maxBodyBytes: Int
+        /// Served by a service thread of its own, apart from Slack's sockets: for answers that
+        /// wait on something (a write to the store) before they go.
+        public var ownThread = false
 
         public init(interface: String = "127.0.0.1", port: Int32 = 0, certificatePath: String? = nil,
                     privateKeyPath: String? = nil, customHeaders: [String] = [],
@@ -43,7 +46,7 @@ public final class WebServer: Sendable {
         }
     }
 
-    private let loop = ServiceLoop.shared
+    private let loop: ServiceLoop
     private let handler: ServerHandler
     private let vhost: Vhost
     public let port: Int
@@ -62,7 +65,9 @@ public final class WebServer: Sendable {
 
     private init(_ configuration: Configuration, async http: @escaping HTTPHandler, immediate: ImmediateHTTPHandler?,
                  webSocket: @escaping WebSocketHandler) throws(WebSocketError) {
-        let handler = ServerHandler(table: ConnectionTable(loop: ServiceLoop.shared), http: http, webSocket: webSocket,
+        let loop = configuration.ownThread ? ServiceLoop.servers : ServiceLoop.shared
+        self.loop = loop
+        let handler = ServerHandler(table: ConnectionTable(loop: loop), http: http, webSocket: webSocket,
                                     customHeaders: configuration.customHeaders, immediateReply: configuration.immediateReply,
                                     maxBodyBytes: configuration.maxBodyBytes)
         handler.immediateHTTP = immediate
@@ -74,9 +79,9 @@ public final class WebServer: Sendable {
         while true {
             attempt += 1
             let wanted = configuration.port == 0 ? try Self.freePort(configuration.interface) : configuration.port
-            let result = ServiceLoop.shared.perform { () -> Result<Vhost, WebSocketError> in
+            let result = loop.perform { () -> Result<Vhost, WebSocketError> in
                 Result { () throws(WebSocketError) in
-                    try ServiceLoop.shared.createVhost(name: "server", listen: (configuration.interface, wanted),
+                    try loop.createVhost(name: "server", listen: (configuration.interface, wanted),
                                                        certificatePath: configuration.certificatePath,
                                                        privateKeyPath: configuration.privateKeyPath, delegate: handler)
                 }
