@@ -39,7 +39,15 @@ extension Engine {
         case .found:
             return Reply.refused(m.text("error.internal", ["id": "resolution"]))
         }
-        return Reply.refused((lines + failures).joined(separator: "\n"))
+        let text = (lines + failures).joined(separator: "\n")
+        if case .ambiguous(let refs) = outcome.resolution, refs.count <= 10 {
+            // Picked by its id, as "the one i-0abc…" would be typed: the request asked for, on it.
+            return Reply.choose(text, refs.map {
+                Reply.Choice(label: $0.name ?? $0.id, detail: "\($0.kind.noun), \(SearchPlace.label($0.account, $0.region))",
+                             say: m.text("resolve.pick", ["id": $0.id]))
+            })
+        }
+        return Reply.refused(text)
     }
 
     /// Places a search could not look in: the person hears of them before confirming, since a

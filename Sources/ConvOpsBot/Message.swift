@@ -50,17 +50,37 @@ public enum Reply: Sendable, Hashable {
     case refused(String)
     /// Something happened to a stored request: its card shows it.
     case request(RequestUpdate)
+    /// A refusal that asks the person to pick one of several (resources that share a name):
+    /// channels that can offer a pick list do (WhatsApp); the rest show the text.
+    case choose(String, [Choice])
+
+    /// One of the things to pick: what it is, and what saying it means.
+    public struct Choice: Sendable, Hashable {
+        public var label: String
+        public var detail: String?
+        /// The words that pick it, as if typed ("the one i-0abc…").
+        public var say: String
+
+        public init(label: String, detail: String? = nil, say: String) {
+            self.label = label
+            self.detail = detail
+            self.say = say
+        }
+    }
 
     public var text: String {
         switch self {
-        case .answer(let t), .detail(let t), .refused(let t): t
+        case .answer(let t), .detail(let t), .refused(let t), .choose(let t, _): t
         case .request(let update): update.text
         }
     }
 
     /// A refusal or an error.
     public var isRefusal: Bool {
-        if case .refused = self { true } else { false }
+        switch self {
+        case .refused, .choose: true
+        default: false
+        }
     }
 }
 

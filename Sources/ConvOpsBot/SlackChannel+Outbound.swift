@@ -15,7 +15,7 @@ extension SlackChannel: RequestChannel {
         switch reply {
         case .answer(let text): await say(text, to: context)
         // Refusals and errors may carry ARNs; log lines are the asker's.
-        case .refused(let text), .detail(let text): await say(text, to: context, privately: true)
+        case .refused(let text), .detail(let text), .choose(let text, _): await say(text, to: context, privately: true)
         case .request(let update): await show(update, to: context)
         }
     }

@@ -8,7 +8,9 @@ import Foundation
 /// new alarm comes with Acknowledge, its fix and Snooze 1h as reply buttons (quick replies of
 /// the alert template outside the 24-hour window), which enter the normal flow.
 extension WhatsAppChannel {
-    static let alertSpacing: TimeInterval = 6
+    /// WhatsApp's pair rate is one message per 6 s to one person; counted from when the last
+    /// one was answered, with a margin for the way there.
+    static let alertSpacing: TimeInterval = 6.5
 
     /// The conversations for a route's people: phone numbers and Slack ids of configured contacts.
     public func conversations(for people: [String]) -> [String] {
@@ -55,6 +57,7 @@ extension WhatsAppChannel {
                 outcome = await sender.attempt(OutboundMessage.text(text, to: to)[0], orTemplate: notice)
                 summarised = true
             }
+            alertSentAt.withLock { $0[channel] = Date() }
             switch outcome {
             case .sent(let sent):
                 // A summary carries no buttons: its id is kept apart, so no tap can name it.

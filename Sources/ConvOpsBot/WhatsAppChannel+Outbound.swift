@@ -11,6 +11,15 @@ extension WhatsAppChannel: RequestChannel {
 
     /// A reply to the person who wrote: shown here, then handed to the other channels.
     func deliver(_ reply: Reply, to: String, channel: String) async {
+        if case .choose(let text, let choices) = reply {
+            // A list of up to ten to tap, each row carrying what picking it says.
+            let rows = choices.map { OutboundMessage.Row(id: "say:" + $0.say, title: $0.label, description: $0.detail) }
+            if let list = OutboundMessage.list(text, button: m.text("whatsapp.pick"), rows, to: to),
+               rows.allSatisfy({ $0.id.utf8.count <= OutboundMessage.Limit.rowID }) {
+                if await sender.send(list, orTemplate: nil) != nil { return }
+            }
+            return await sendText(text, to: to)
+        }
         guard case .request(let update) = reply else { return await sendText(reply.text, to: to) }
         await show(update, to: to, channel: channel)
         if update.step == .awaitingApproval {

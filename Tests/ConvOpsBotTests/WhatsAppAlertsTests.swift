@@ -143,4 +143,29 @@ import Testing
                                to: Self.alice, channel: conversation)
         #expect(try r.bot.store.episode(id: episode)?.acknowledgedBy != nil)
     }
+
+    /// Several resources answer to a name: WhatsApp offers them as a list to tap, each row
+    /// saying what picking it means; more than ten, or rows too long, fall back to the text.
+    @Test func anAmbiguousNameComesAsAListToPickFrom() async throws {
+        let r = try AlertDeskTests.Rig()
+        defer { r.bot.remove() }
+        let wa = try WhatsAppEmulator()
+        defer { wa.shutdown() }
+        wa.personWrote(String(Self.alice.dropFirst()))
+        let channel = channel(r.bot, wa)
+        let conversation = r.bot.store.whatsAppChannel(waID: String(Self.alice.dropFirst()))
+        let choices = ["i-0aaaaaaaaaaaaaaa1", "i-0bbbbbbbbbbbbbbb2"].map {
+            Reply.Choice(label: "web-1", detail: "EC2 instance, prod/eu-west-1", say: "the one \($0)")
+        }
+        await channel.deliver(.choose("“web-1” matches 2 resources", choices), to: Self.alice, channel: conversation)
+        let list = try #require(wa.accepted.last)
+        #expect(list.type == "interactive" && list.body["interactive"]?["type"] == "list")
+        let rows = (list.body["interactive"]?["action"]?["sections"]?[0]?["rows"]?.array ?? [])
+        #expect(rows.compactMap { $0["id"]?.string } == ["say:the one i-0aaaaaaaaaaaaaaa1", "say:the one i-0bbbbbbbbbbbbbbb2"])
+        #expect(rows.allSatisfy { $0["title"] == "web-1" })
+        let many = (0..<11).map { Reply.Choice(label: "web-1", say: "the one i-\($0)") }
+        await channel.deliver(.choose("“web-1” matches 11 resources", many), to: Self.alice, channel: conversation)
+        #expect(wa.accepted.last?.type == "text")
+        #expect(Reply.choose("x", choices).isRefusal)
+    }
 }
