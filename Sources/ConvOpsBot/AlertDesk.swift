@@ -95,6 +95,22 @@ public struct AlertDesk: Sendable {
     final class Turns: Sendable {
         let tails = Mutex<[String: Task<Void, Never>]>([:])
 
+        /// Queues `body` after everything queued for `key` so far, in the order of the calls
+        /// (a task started per call would start in no set order). For few, long-lived keys:
+        /// the last task of a key stays in the table.
+        @discardableResult
+        func submit(_ key: String, _ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+            tails.withLock { tails in
+                let previous = tails[key]
+                let task = Task {
+                    await previous?.value
+                    await body()
+                }
+                tails[key] = task
+                return task
+            }
+        }
+
         func run<T: Sendable>(_ key: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
             let (task, tail): (Task<Swift.Result<T, Error>, Never>, Task<Void, Never>) = tails.withLock { tails in
                 let previous = tails[key]

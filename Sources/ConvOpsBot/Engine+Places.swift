@@ -183,7 +183,7 @@ extension Engine {
                                                                  "regions": account.regions.joined(separator: ", ")])
         }
         // A WhatsApp-only person's id is their phone number: CloudTrail gets their pseudonym instead.
-        let sessionID = person.id.hasPrefix("+") ? ((try? store.pseudonym(for: person)) ?? "whatsapp") : person.id
+        let sessionID = try RequestService.sessionID(of: person, store: store)
         var place = SearchPlace(client: roles.client(for: account, personID: sessionID, handle: person.name), region: region,
                                 account: account.alias, accountID: account.accountID, inventory: inventories[account.alias] ?? inventories[""]!,
                                 allowedRegions: account.regions.isEmpty ? nil : account.regions, environmentTag: environmentTag)

@@ -219,13 +219,20 @@ public actor RequestService {
     /// An outcome with every session name of `person` replaced by their pseudonym's: AWS's
     /// errors and ARNs name the role session (`convops-U024BE7LH-alice`).
     func scrubbed(_ outcome: Outcome, of person: Person) -> Outcome {
-        guard let pseudonym = try? store.pseudonym(for: person) else {
+        guard let pseudonym = try? store.pseudonym(for: person), let session = try? Self.sessionID(of: person, store: store) else {
             return Outcome(succeeded: outcome.succeeded, summary: "(not stored: the person's pseudonym could not be read)", principal: nil)
         }
         var out = outcome
-        out.summary = AssumeRole.maskingSessions(in: outcome.summary, id: person.id, with: "convops-" + pseudonym)
-        out.principal = outcome.principal.map { AssumeRole.maskingSessions(in: $0, id: person.id, with: "convops-" + pseudonym) }
+        out.summary = AssumeRole.maskingSessions(in: outcome.summary, id: session, with: "convops-" + pseudonym)
+        out.principal = outcome.principal.map { AssumeRole.maskingSessions(in: $0, id: session, with: "convops-" + pseudonym) }
         return out
+    }
+
+    /// The id an assumed-role session is named by: the person's chat id, or for someone only
+    /// WhatsApp knows (whose id is their phone number) their pseudonym, so CloudTrail never
+    /// holds a number. The scrubber above masks the same name.
+    static func sessionID(of person: Person, store: Store) throws -> String {
+        person.id.hasPrefix("+") ? try store.pseudonym(for: person) : person.id
     }
 
     /// The card a decision's button sits on: Approve and Reject on the approvers' card,

@@ -23,12 +23,17 @@ extension SlackChannel: AlertSink {
         return try await forAlerts {
             try await paced(channel) { [self] waited in
                 notice.delayedSeconds = waited
-                return try await api.postMessage(channel: channel, BlockKit.alert(card(notice), episodeID: notice.episode.id).withoutButtons)
+                let ts = try await api.postMessage(channel: channel, BlockKit.alert(card(notice), episodeID: notice.episode.id).withoutButtons)
+                alertDelays.withLock { $0[ts] = waited }
+                return ts
             }
         }
     }
 
     public func addButtons(_ notice: AlertNotice, at posted: AlertMessage) async {
+        var notice = notice
+        // The card keeps saying how long Slack's pace held it back.
+        notice.delayedSeconds = alertDelays.withLock { $0.removeValue(forKey: posted.ts) }
         let message = BlockKit.alert(card(notice), episodeID: notice.episode.id)
         guard message != message.withoutButtons else { return }
         do {

@@ -38,6 +38,8 @@ public final class SlackChannel: Sendable {
     let m: Messages
     /// The process's other channels (WhatsApp), for requests that span them.
     let hub: ChannelHub
+    /// How long each alert post waited for Slack's pace, until its buttons are added.
+    let alertDelays = Mutex<[String: Int]>([:])
     /// Who the bot is and where it lives (auth.test): every envelope is checked against it.
     private let identity = Mutex<SlackIdentity?>(nil)
     private var botUserID: String? { identity.withLock { $0?.userID } }

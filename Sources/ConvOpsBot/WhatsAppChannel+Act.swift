@@ -12,9 +12,9 @@ extension WhatsAppChannel {
             return settings.people.first { $0.personID == personID }
         }
         guard let c = settings.contact(waID: message.from, userID: message.userID) else { return nil }
-        // Their number changed: the old one (and the user id that went with it) may be someone
-        // else's now; carriers hand numbers out again.
-        if changed[c.personID] != nil { return nil }
+        // Their number changed: the old one may be someone else's now (carriers hand numbers
+        // out again). A username writer (no number at all) is known by the user id alone.
+        if changed[c.personID] != nil, !message.from.isEmpty { return nil }
         return c
     }
 

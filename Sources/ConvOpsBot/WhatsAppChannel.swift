@@ -32,6 +32,19 @@ public final class WhatsAppChannel: Sendable {
     let onAcknowledged = Mutex<(@Sendable (AlertEpisode, String) async -> Void)?>(nil)
     /// One message at a time per sender, in the order they came.
     let turns = AlertDesk.Turns()
+    /// Work taken off the inbox and not finished yet: a stop waits for it (see `serve`).
+    let inFlight = Mutex(0)
+    /// How long a stop waits for work in hand.
+    static let drain: Duration = .seconds(20)
+
+    /// Runs `body` in `key`'s turn, counted as work in hand until it ends.
+    func run(_ key: String, _ body: @escaping @Sendable () async -> Void) {
+        inFlight.withLock { $0 += 1 }
+        turns.submit(key) { [self] in
+            await body()
+            inFlight.withLock { $0 -= 1 }
+        }
+    }
 
     let hub: ChannelHub
 
@@ -99,6 +112,11 @@ public final class WhatsAppChannel: Sendable {
                 pruned = Date()
             }
         }
+        // Stopping: what was taken off the inbox finishes (a running plan among it), within the drain.
+        let deadline = ContinuousClock.now + Self.drain
+        while inFlight.withLock({ $0 }) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     /// How long Meta sends a webhook again when it got no 200.
@@ -142,8 +160,10 @@ public final class WhatsAppChannel: Sendable {
             // first (as a Slack envelope is acknowledged first), then acted on in the sender's
             // own turn, so one person's long run holds up nobody else.
             guard try store.markWhatsAppMessage(message.id, at: Date()) else { return }
-            let key = message.from.isEmpty ? (message.userID ?? "-") : message.from
-            Task { [self] in try? await turns.run(key) { await self.act(on: message) } }
+            // A new number is taken at once: the person's next messages come from it.
+            if case .numberChanged = message.content { return await act(on: message) }
+            // In the order they came, per person (strangers share one turn: theirs is a refusal).
+            run(contact(for: message)?.personID ?? "stranger") { [self] in await act(on: message) }
         case .status(let status) where status.phoneNumberID != settings.phoneNumberID:
             logger.warning("whatsapp.other_number", metadata: ["whatsapp.reason": "a status from another business number"])
         case .status(let status):
@@ -155,7 +175,9 @@ public final class WhatsAppChannel: Sendable {
                 // Accepted, then refused for the 24-hour window (Meta often says so only now):
                 // an alert or an approval request goes again as its template.
                 if status.errors.contains(where: { $0.code == 131047 }), let reference = status.callbackData {
-                    await resendAsTemplate(reference, to: "+" + status.recipient)
+                    let to = "+" + status.recipient
+                    let key = settings.people.first { number(of: $0) == to }?.personID ?? "stranger"
+                    run(key) { [self] in await resendAsTemplate(reference, to: to) }
                 }
             }
         case .error(let error):

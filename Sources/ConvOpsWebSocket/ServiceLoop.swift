@@ -8,10 +8,12 @@ protocol ServiceLoopDelegate: AnyObject {
                   _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32
 }
 
-/// The process's one `lws_context` and the one thread that services it. Servers and clients
-/// are vhosts on it. One context, because lws 4.1 keeps its OpenSSL set-up in process globals
+/// The process's `lws_context` and the thread that services it. Servers and clients are vhosts
+/// on it. One context does TLS, because lws 4.1 keeps its OpenSSL set-up in process globals
 /// that a second context with LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT would overwrite (and free
-/// when destroyed) under the first one's connections.
+/// when destroyed) under the first one's connections. `servers`, a second context for plain
+/// HTTP servers whose answers wait on something, is made after it, never sets that flag, never
+/// serves TLS, and lives as long as the process.
 ///
 /// Every lws call happens on the service thread; other threads hand it work through `enqueue`
 /// or `perform`, which wake the loop with `lws_cancel_service` (safe from any thread).
@@ -20,7 +22,7 @@ protocol ServiceLoopDelegate: AnyObject {
 /// `shared` is published, and everything else is touched only on the service thread.
 final class ServiceLoop: @unchecked Sendable {
     static let shared: ServiceLoop = {
-        let loop = ServiceLoop()
+        let loop = ServiceLoop(tls: true)
         loop.start(name: "convops.lws")
         return loop
     }()
@@ -28,10 +30,15 @@ final class ServiceLoop: @unchecked Sendable {
     /// A second loop for servers whose answers wait on something (the WhatsApp webhook stores
     /// each body before its 200): Slack's sockets, pings and acks never wait behind them.
     static let servers: ServiceLoop = {
-        let loop = ServiceLoop()
+        // TLS's process-wide set-up is the first context's, done before this one exists.
+        _ = ServiceLoop.shared
+        let loop = ServiceLoop(tls: false)
         loop.start(name: "convops.lws.servers")
         return loop
     }()
+
+    /// Whether this context does TLS (and OpenSSL's process-wide set-up): `shared` only.
+    let tls: Bool
 
     private var context: OpaquePointer?
     private var serviceThread: Thread?
@@ -45,7 +52,9 @@ final class ServiceLoop: @unchecked Sendable {
 
     var contextPointer: OpaquePointer? { context }
 
-    private init() {}
+    private init(tls: Bool) {
+        self.tls = tls
+    }
 
     private func start(name: String) {
         let ready = DispatchSemaphore(value: 0)
@@ -75,7 +84,7 @@ final class ServiceLoop: @unchecked Sendable {
         info.uid = -1
         info.gid = -1
         info.port = CONTEXT_PORT_NO_LISTEN
-        info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT) | UInt64(LWS_SERVER_OPTION_EXPLICIT_VHOSTS)
+        info.options = (tls ? UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT) : 0) | UInt64(LWS_SERVER_OPTION_EXPLICIT_VHOSTS)
         info.timeout_secs = 10
         info.user = Unmanaged.passUnretained(self).toOpaque()   // the loop lives for the process
         context = lws_create_context(&info)
@@ -132,7 +141,7 @@ final class ServiceLoop: @unchecked Sendable {
         info.vhost_name = UnsafePointer(vhostName)
         info.port = listen?.port ?? CONTEXT_PORT_NO_LISTEN
         info.iface = UnsafePointer(iface)
-        info.options = UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
+        info.options = tls ? UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT) : 0
         // TLS 1.2 or later, as curl is set for outbound HTTP: whatever the system's OpenSSL
         // configuration allows, neither our clients nor our servers speak anything older.
         info.ssl_client_options_set = convops_lws_tls_below_1_2

@@ -30,7 +30,8 @@ public final class WebServer: Sendable {
         /// before a handler sees any of it.
         public var maxBodyBytes: Int
         /// Served by a service thread of its own, apart from Slack's sockets: for answers that
-        /// wait on something (a write to the store) before they go.
+        /// wait on something (a write to the store) before they go. Plain HTTP only (TLS is
+        /// the main context's; such a server sits behind a TLS terminator).
         public var ownThread = false
 
         public init(interface: String = "127.0.0.1", port: Int32 = 0, certificatePath: String? = nil,
@@ -65,6 +66,9 @@ public final class WebServer: Sendable {
 
     private init(_ configuration: Configuration, async http: @escaping HTTPHandler, immediate: ImmediateHTTPHandler?,
                  webSocket: @escaping WebSocketHandler) throws(WebSocketError) {
+        if configuration.ownThread, configuration.certificatePath != nil || configuration.privateKeyPath != nil {
+            throw WebSocketError(kind: .setup, detail: "a server on its own thread serves plain HTTP only; put a TLS terminator in front")
+        }
         let loop = configuration.ownThread ? ServiceLoop.servers : ServiceLoop.shared
         self.loop = loop
         let handler = ServerHandler(table: ConnectionTable(loop: loop), http: http, webSocket: webSocket,

@@ -132,6 +132,9 @@ import Testing
         try await channel.handle(status(.failed, code: 131047))
         try await channel.handle(status(.delivered))
         try await channel.handle(status(.failed, code: 131047))
+        // Sent again in the person's turn, not in the webhook worker's.
+        try await wa.wait("the alert again as the template") { wa.accepted.contains { $0.type == "template" } }
+        try await Task.sleep(for: .milliseconds(300))
         let templates = wa.accepted.filter { $0.type == "template" }
         #expect(templates.count == 1, "sent again once, however often the failure is repeated")
         #expect(templates.first?.body["template"]?["name"] == "convops_alert")
