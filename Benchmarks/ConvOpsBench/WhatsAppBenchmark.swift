@@ -27,7 +27,7 @@ enum WhatsAppBenchmark {
         let server = switch mode {
         case "async-empty": try WebServer(configuration, http: { _ in HTTPServerResponse(status: 200) })
         case "async": try WebServer(configuration, http: { endpoint.handle($0) })
-        default: try WebServer(configuration, immediateHTTP: { endpoint.handle($0) })
+        default: try endpoint.listen()
         }
         defer { server.shutdown() }
         let emulator = try WhatsAppEmulator()

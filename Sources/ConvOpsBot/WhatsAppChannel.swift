@@ -75,14 +75,7 @@ public final class WhatsAppChannel: Sendable {
     /// Listens, then works through kept bodies until `stop` says so; a body kept before a
     /// restart is processed after it.
     public func serve(until stop: @escaping @Sendable () -> Bool) async throws {
-        let endpoint = endpoint
-        // Answered on a service thread of its own (not Slack's): the check, the seal and one
-        // SQLite insert take well under a millisecond, and the server's task path stalls a
-        // connection's first POST for seconds (convops-bench whatsapp, BENCH_MODE=async).
-        var configuration = WebServer.Configuration(interface: settings.interface, port: Int32(settings.port),
-                                                    customHeaders: [WebhookEndpoint.signatureHeader], maxBodyBytes: WebhookEndpoint.maxBody)
-        configuration.ownThread = true
-        let web = try WebServer(configuration, immediateHTTP: { endpoint.handle($0) })
+        let web = try endpoint.listen(interface: settings.interface, port: settings.port)
         server.withLock { $0 = web }
         numbers.withLock { $0 = (try? store.changedNumbers()) ?? [:] }
         logger.info("whatsapp.listening", metadata: ["whatsapp.port": "\(web.port)", "whatsapp.path": "\(settings.path)"])

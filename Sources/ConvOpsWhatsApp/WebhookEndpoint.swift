@@ -34,6 +34,18 @@ public final class WebhookEndpoint: Sendable {
 
     public var counts: Counts { tally.withLock { $0 } }
 
+    /// The server for this endpoint, as `convops run` listens: plain HTTP behind the customer's
+    /// TLS terminator, answered on a service thread of its own (not Slack's: the answer waits
+    /// for the store), bodies over `maxBody` refused unread. The server's task path stalls a
+    /// connection's first request for seconds (`convops-bench whatsapp`, BENCH_MODE=async), so
+    /// the answer is computed on that thread.
+    public func listen(interface: String = "127.0.0.1", port: Int = 0) throws(WebSocketError) -> WebServer {
+        var configuration = WebServer.Configuration(interface: interface, port: Int32(port), customHeaders: [Self.signatureHeader],
+                                                    maxBodyBytes: Self.maxBody)
+        configuration.ownThread = true
+        return try WebServer(configuration, immediateHTTP: { [self] in handle($0) })
+    }
+
     public func handle(_ request: HTTPServerRequest) -> HTTPServerResponse {
         guard request.path == path else { return HTTPServerResponse(status: 404, contentType: "text/plain", body: "not found\n") }
         switch request.method {

@@ -26,9 +26,8 @@ import Testing
             endpoint = WebhookEndpoint(appSecret: WhatsAppSecret(WhatsAppEmulator.appSecret, kind: "app secret")!,
                                        verifyToken: WhatsAppSecret(WhatsAppEmulator.verifyToken, kind: "verify token")!,
                                        keep: { body in try store.receiveWebhook(body, id: UUID().uuidString, at: Date()) })
-            let endpoint = endpoint
-            server = try WebServer(WebServer.Configuration(customHeaders: [WebhookEndpoint.signatureHeader], maxBodyBytes: WebhookEndpoint.maxBody),
-                                   http: { endpoint.handle($0) })
+            // The server as convops run listens.
+            server = try endpoint.listen()
         }
 
         func stop() {
