@@ -79,6 +79,11 @@ extension WhatsAppChannel {
             return await sendText(m.text("request.not_its_card"), to: to)
         }
         let card = MessageRef(role: Engine.cardRole(for: button), channel: channel, ts: context.map(store.whatsAppMessageRef) ?? "")
+        // A message is recorded as the request's card once WhatsApp has taken it; a tap can come
+        // back faster than that (an approval sent from the Slack side's turn): wait a moment.
+        for _ in 0..<30 where !((try? store.messages(for: parts[1])) ?? []).contains(card) {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
         let replies = await engine.click(button, requestID: parts[1], card: card, by: person, from: Origin(channel: channel, standing: standing),
                                          progress: { [self] reply in await deliver(reply, to: to, channel: channel) })
         for reply in replies { await deliver(reply, to: to, channel: channel) }
