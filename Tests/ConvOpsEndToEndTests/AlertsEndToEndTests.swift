@@ -135,7 +135,12 @@ import Testing
 
         // The usage metrics, scraped as Prometheus would: counts, and not one identifier.
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
-        let scraped = try await http.execute(HTTPRequest(method: .get, url: "http://127.0.0.1:\(r.metricsPort)/metrics"))
+        // Counted as each alert is done with, a moment after its row settles: scraped until all three are in.
+        var scraped = try await http.execute(HTTPRequest(method: .get, url: "http://127.0.0.1:\(r.metricsPort)/metrics"))
+        for _ in 0..<50 where !scraped.bodyText.contains("convops_alerts_received_total 3") {
+            try await Task.sleep(for: .milliseconds(100))
+            scraped = try await http.execute(HTTPRequest(method: .get, url: "http://127.0.0.1:\(r.metricsPort)/metrics"))
+        }
         #expect(scraped.status == 200)
         let metrics = scraped.bodyText
         #expect(metrics.contains("convops_alerts_received_total 3"), "\(metrics)")
