@@ -25,6 +25,15 @@ import Testing
                                engine: bot.engine, store: bot.store, messages: sharedGrammar.messages(for: "en"), logger: .quiet)
     }
 
+    /// A desk that sends alarms matching `pattern` to `person` on WhatsApp (and the default channel).
+    func desk(_ r: AlertDeskTests.Rig, _ channel: WhatsAppChannel, routing pattern: String, to person: String) -> AlertDesk {
+        var settings = AlertSettings()
+        settings.defaultChannels = ["C0ALERTS01"]
+        settings.routes = [AlertRoute(match: AlertRoute.Match(alarm: pattern), channels: [], people: [person], continues: false)]
+        return AlertDesk(store: r.bot.store, engine: r.bot.engine, settings: settings, sink: r.chat, clock: r.bot.clock,
+                         whatsAppRecipients: { channel.conversations(for: $0) }, logger: .quiet)
+    }
+
     @Test func aStormOf200AlertsToOnePersonKeepsThePairRateAndLosesNothing() async throws {
         let r = try AlertDeskTests.Rig()
         defer { r.bot.remove() }
@@ -76,11 +85,7 @@ import Testing
         let wa = try WhatsAppEmulator()
         defer { wa.shutdown() }
         let channel = channel(r.bot, wa)
-        var settings = AlertSettings()
-        settings.defaultChannels = ["C0ALERTS01"]
-        settings.routes = [AlertRoute(match: AlertRoute.Match(alarm: "cpu-*"), channels: [], people: ["U111"], continues: false)]
-        let desk = AlertDesk(store: r.bot.store, engine: r.bot.engine, settings: settings, sink: r.chat, clock: r.bot.clock,
-                             whatsAppRecipients: { channel.conversations(for: $0) }, logger: .quiet)
+        let desk = desk(r, channel, routing: "cpu-*", to: "U111")
         #expect(await desk.take(body: r.body("cpu-high", "ALARM", minute: 0), queueMessageID: "q-1") == .done(.posted))
         await channel.sendAlerts()
         let sends = wa.sends.filter { $0.to == Self.alice }
@@ -112,11 +117,7 @@ import Testing
         defer { wa.shutdown() }
         wa.personWrote(String(Self.alice.dropFirst()))
         let channel = channel(r.bot, wa)
-        var settings = AlertSettings()
-        settings.defaultChannels = ["C0ALERTS01"]
-        settings.routes = [AlertRoute(match: AlertRoute.Match(alarm: "cpu-*"), channels: [], people: [Self.alice], continues: false)]
-        let desk = AlertDesk(store: r.bot.store, engine: r.bot.engine, settings: settings, sink: r.chat, clock: r.bot.clock,
-                             whatsAppRecipients: { channel.conversations(for: $0) }, logger: .quiet)
+        let desk = desk(r, channel, routing: "cpu-*", to: Self.alice)
         #expect(await desk.take(body: r.body("cpu-high", "ALARM", minute: 0), queueMessageID: "q-1") == .done(.posted))
         await channel.sendAlerts()
         let first = try #require(wa.accepted.first)
