@@ -69,7 +69,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "convops", dependencies: [
-            "ConvOpsBot", "ConvOpsCore", "ConvOpsGrammar", "ConvOpsStore", "ConvOpsAWS", "CSystem",
+            "ConvOpsBot", "ConvOpsCore", "ConvOpsGrammar", "ConvOpsStore", "ConvOpsAWS", "CSystem", "ConvOpsWhatsApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -35,6 +35,8 @@ extension Runtime {
         let unreadable = ((try? store.unreadableWebhooks()) ?? 0) + ((try? store.stuckWebhooks()) ?? 0)
         let alerts = (try? store.whatsAppAlertCounts()) ?? (queued: 0, sent: 0, givenUp: 0)
         lines.append("\(waiting) webhook\(waiting == 1 ? "" : "s") waiting, \(unreadable) unreadable or failed five times; alerts \(alerts.sent) sent, \(alerts.givenUp) given up, \(alerts.queued - alerts.sent - alerts.givenUp) queued")
+        let undelivered = (try? store.undeliveredWhatsApp().count) ?? 0
+        if undelivered > 0 { lines.append("\(undelivered) message\(undelivered == 1 ? "" : "s") Meta would not deliver: `convops whatsapp undelivered` says to whom and what to do") }
         return lines
     }
 
@@ -53,5 +55,33 @@ extension Runtime {
         let api = GraphAPI(http: http, baseURL: settings.apiURL, version: settings.version, phoneNumberID: settings.phoneNumberID,
                            token: token, logger: logger)
         return (api, secret, verify)
+    }
+}
+
+extension Runtime {
+    /// Who each WhatsApp conversation is, for the CLI: "Name (+49…567)", by the conversation's
+    /// opaque name; numbers changed since the config was written are followed.
+    public func whatsAppNames() -> [String: String] {
+        guard let settings = configuration.whatsApp else { return [:] }
+        let changed = (try? store.changedNumbers()) ?? [:]
+        var out: [String: String] = [:]
+        for contact in settings.people {
+            let number = changed[contact.personID] ?? contact.number
+            out[store.whatsAppChannel(waID: String(number.dropFirst()))] = "\(contact.name) (\(number.prefix(3))…\(number.suffix(3)))"
+        }
+        return out
+    }
+}
+
+extension Runtime {
+    /// Said at the start of a WhatsApp-only process whose policy wants approvals that no one
+    /// on WhatsApp may give: those requests would wait until they expire.
+    public func approvalsWithoutSlack() -> String? {
+        guard let settings = configuration.whatsApp, configuration.policy.approval != nil else { return nil }
+        let approvers = settings.people.filter {
+            configuration.policy.mayApprove($0.personID, standing: $0.slack == nil ? .guest : .member)
+        }
+        guard approvers.isEmpty else { return nil }
+        return "the policy asks for approvals, but nobody in whatsapp.people is an approver, and Slack is not connected: requests that need approval will expire unapproved. Name approvers by their number (\"approvers\": [\"+49…\"]) or connect Slack"
     }
 }

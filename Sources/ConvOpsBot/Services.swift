@@ -4,15 +4,17 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// `convops run` as a ServiceGroup: the audit, the sweeper, then Slack. They start in that
+/// `convops run` as a ServiceGroup: the audit, the sweeper, then Slack and/or WhatsApp. They start in that
 /// order and stop in reverse on SIGTERM: Slack stops taking envelopes and lets the work in hand
 /// finish within its drain bound, then closes its sockets; the sweeper stops after its current
 /// sweep; the audit head is signed last. (A run that outlasted the drain may still write its
 /// outcome after that; the next digest signs it.) The whole stop takes at most the drain and
 /// 10 s: give the process a longer grace period than that before SIGKILL.
 extension Runtime {
-    public func services(slack: SlackChannel, whatsApp: WhatsAppChannel? = nil, sweepInterval: Duration = .seconds(1),
+    /// `slack` nil: a WhatsApp-only process (`whatsApp` then must be set).
+    public func services(slack: SlackChannel?, whatsApp: WhatsAppChannel? = nil, sweepInterval: Duration = .seconds(1),
                          signals: [UnixSignal] = [.sigterm, .sigint], logger: Logger) -> ServiceGroup {
+        precondition(slack != nil || whatsApp != nil, "convops run needs Slack, WhatsApp or both")
         let sweeper = Sweeper(engine: engine, interval: sweepInterval, retentionDays: configuration.retentionDays)
         // A request's news goes to the channels its cards are in.
         let hub = self.hub
@@ -20,20 +22,24 @@ extension Runtime {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: AuditService(runtime: self, logger: logger), failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "audit"),
             .init(service: SweeperService(sweeper: sweeper, announce: announce), serviceName: "sweeper"),
-            .init(service: slack, successTerminationBehavior: .gracefullyShutdownGroup,
-                  failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "slack"),
         ]
-        if let whatsApp {
-            services.append(.init(service: WhatsAppService(channel: whatsApp), failureTerminationBehavior: .gracefullyShutdownGroup,
-                                  serviceName: "whatsapp"))
+        if let slack {
+            services.append(.init(service: slack, successTerminationBehavior: .gracefullyShutdownGroup,
+                                  failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "slack"))
         }
-        // Alerts last: stopped first, so that nothing is taken off the queue that Slack can no longer show.
+        if let whatsApp {
+            // Alone, its end is the process's end; beside Slack, a failure of its own still stops the group.
+            services.append(.init(service: WhatsAppService(channel: whatsApp),
+                                  successTerminationBehavior: slack == nil ? .gracefullyShutdownGroup : .ignore,
+                                  failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "whatsapp"))
+        }
+        // Alerts last: stopped first, so that nothing is taken off the queue that the chats can no longer show.
         if !configuration.alerts.queueURLs.isEmpty {
             var recipients: (@Sendable ([String]) -> [String])?
             if let whatsApp { recipients = { people in whatsApp.conversations(for: people) } }
-            let desk = AlertDesk(store: store, engine: engine, settings: configuration.alerts, sink: slack, metrics: metrics,
-                                 whatsAppRecipients: recipients, logger: logger)
-            whatsApp?.whenAcknowledged { episode, name in await slack.showAcknowledged(episode, by: name) }
+            let desk = AlertDesk(store: store, engine: engine, settings: configuration.alerts, sink: AlertSinks(slack: slack, whatsApp: whatsApp),
+                                 metrics: metrics, whatsAppRecipients: recipients, logger: logger)
+            if let slack { whatsApp?.whenAcknowledged { episode, name in await slack.showAcknowledged(episode, by: name) } }
             services.append(.init(service: AlertIntake(desk: desk, sqs: SQS(client: aws), settings: configuration.alerts,
                                                        defaultRegion: aws.configuration.region, logger: logger), serviceName: "alerts"))
         }
@@ -41,9 +47,19 @@ extension Runtime {
             services.append(.init(service: MetricsService(metrics: metrics, port: port, logger: logger), serviceName: "metrics"))
         }
         var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
-        // Slack's drain, then a little for the others; past that, the group cancels.
-        group.maximumGracefulShutdownDuration = slack.options.drain + .seconds(10)
+        // The chats' drain, then a little for the others; past that, the group cancels.
+        group.maximumGracefulShutdownDuration = max(slack?.options.drain ?? .zero, whatsApp == nil ? .zero : WhatsAppChannel.drain) + .seconds(10)
         return ServiceGroup(configuration: group)
+    }
+
+    /// Why a process without Slack cannot run this configuration: alerts routed to Slack
+    /// channels would all be undeliverable. Nil when it can.
+    public func withoutSlackProblem() -> String? {
+        let alerts = configuration.alerts
+        guard !alerts.queueURLs.isEmpty else { return nil }
+        let slackChannels = alerts.defaultChannels + alerts.routes.flatMap(\.channels)
+        guard !slackChannels.isEmpty else { return nil }
+        return "alerts are routed to Slack channels (\(slackChannels.prefix(3).joined(separator: ", "))), but Slack is not connected: set SLACK_APP_TOKEN and SLACK_BOT_TOKEN, or route alerts to WhatsApp people only (\"people\" in alerts.routes, no default_channels)"
     }
 }
 

@@ -104,17 +104,14 @@ extension SlackChannel: AlertSink {
     public func snoozeStarted(_ snooze: Snooze, by person: String, channels: [String]) async throws {
         let text = m.text(snooze.scope == .environment ? "snooze.started_maintenance" : "snooze.started",
                           ["what": snooze.label, "person": person, "until": Timestamp.format(snooze.until)])
-        for channel in channels { _ = try await api.postMessage(channel: channel, BlockKit.text(text)) }
+        for channel in channels where !channel.hasPrefix("wa:") { _ = try await api.postMessage(channel: channel, BlockKit.text(text)) }
     }
 
     public func snoozeEnded(_ snooze: Snooze, held: [StoredAlert], channels: [String]) async throws {
-        var lines = [m.text(held.isEmpty ? "snooze.ended_quiet" : "snooze.ended", ["what": snooze.label, "count": String(held.count)])]
-        // One line per alarm and state, most frequent first.
-        var counts: [String: Int] = [:]
-        for a in held { counts["\(a.alarm.name) \(a.alarm.state.rawValue)", default: 0] += 1 }
-        for (what, n) in counts.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(20) { lines.append("• \(n)× \(what)") }
-        for channel in [snooze.channel] + channels {
-            _ = try await api.postMessage(channel: channel, BlockKit.text(lines.joined(separator: "\n")))
+        let text = AlertSinks.snoozeEndedText(m, snooze, held: held)
+        // Where it was asked for, if that is Slack (a WhatsApp snooze is told there), and the alert channels.
+        for channel in [snooze.channel] + channels where !channel.hasPrefix("wa:") {
+            _ = try await api.postMessage(channel: channel, BlockKit.text(text))
         }
     }
 

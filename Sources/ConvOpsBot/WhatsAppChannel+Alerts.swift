@@ -54,7 +54,7 @@ extension WhatsAppChannel {
                 let text = summary(batch, episodes)
                 let notice = OutboundMessage.template(settings.noticeTemplate, language: settings.templateLanguage,
                                                       parameters: [text.utf16(upTo: 900)], quickReplies: [], to: to)
-                outcome = await sender.attempt(OutboundMessage.text(text, to: to)[0], orTemplate: notice)
+                outcome = await attempt(OutboundMessage.text(text, to: to)[0], orTemplate: notice)
                 summarised = true
             }
             alertSentAt.withLock { $0[channel] = Date() }
@@ -92,7 +92,9 @@ extension WhatsAppChannel {
             buttons.append(.init(id: "fix:\(episode.id)", title: m.text("alert.fix.restart", ["name": r.name ?? r.id])))
         }
         buttons.append(.init(id: "snooze:\(episode.id)", title: m.text("alert.snooze")))
-        guard let message = OutboundMessage.buttons(lines.joined(separator: "\n"), buttons, to: to) else { return .givenUp }
+        guard let message = OutboundMessage.buttons(lines.joined(separator: "\n"), buttons, to: to) else {
+            return unbuilt(to: to, what: "alert \(episode.id)")
+        }
         // The template always has its three quick replies (Acknowledge, Restart, Snooze): an
         // alarm without a fix still fills the middle one, and a tap on it says there is none.
         var template = OutboundMessage.template(settings.alertTemplate, language: settings.templateLanguage,
@@ -103,10 +105,10 @@ extension WhatsAppChannel {
         withButtons.reference = "al:" + episode.id
         template?.reference = "al:" + episode.id
         if asTemplate {
-            guard let template else { return .givenUp }
-            return await sender.attempt(template, orTemplate: nil)
+            guard let template else { return unbuilt(to: to, what: "alert \(episode.id)") }
+            return await attempt(template, orTemplate: nil)
         }
-        return await sender.attempt(withButtons, orTemplate: template)
+        return await attempt(withButtons, orTemplate: template)
     }
 
     /// A message accepted and then refused for the 24-hour window, sent again as its template

@@ -16,7 +16,7 @@ extension WhatsAppChannel: RequestChannel {
             let rows = choices.map { OutboundMessage.Row(id: "say:" + $0.say, title: $0.label, description: $0.detail) }
             if let list = OutboundMessage.list(text, button: m.text("whatsapp.pick"), rows, to: to),
                rows.allSatisfy({ $0.id.utf8.count <= OutboundMessage.Limit.rowID }) {
-                if await sender.send(list, orTemplate: nil) != nil { return }
+                if await send(list, orTemplate: nil) != nil { return }
             }
             return await sendText(text, to: to)
         }
@@ -36,7 +36,7 @@ extension WhatsAppChannel: RequestChannel {
         guard let card = OutboundMessage.buttons(update.text, [
             .init(id: "confirm:\(id)", title: m.text("slack.confirm")), .init(id: "cancel:\(id)", title: m.text("slack.cancel")),
         ], to: to) else { return await sendText(update.text, to: to) }
-        guard let sent = await sender.send(card, orTemplate: nil) else { return }
+        guard let sent = await send(card, orTemplate: nil) else { return }
         await record(MessageRef(role: .request, channel: channel, ts: store.whatsAppMessageRef(sent.messageID)), for: id, to: to)
     }
 
@@ -70,9 +70,9 @@ extension WhatsAppChannel: RequestChannel {
         let sent: GraphAPI.Sent?
         if asTemplate {
             guard let template else { return }
-            sent = await sender.send(template, orTemplate: nil)
+            sent = await send(template, orTemplate: nil)
         } else {
-            sent = await sender.send(buttons, orTemplate: template)
+            sent = await send(buttons, orTemplate: template)
         }
         guard let sent else { return }
         await record(MessageRef(role: .approval, channel: channel, ts: store.whatsAppMessageRef(sent.messageID)), for: request.id, to: to)
@@ -94,7 +94,7 @@ extension WhatsAppChannel: RequestChannel {
             guard case .text(let piece) = message.body else { continue }
             let notice = OutboundMessage.template(settings.noticeTemplate, language: settings.templateLanguage,
                                                   parameters: [piece.utf16(upTo: 900)], quickReplies: [], to: to)
-            _ = await sender.send(message, orTemplate: notice)
+            _ = await send(message, orTemplate: notice)
         }
     }
 

@@ -102,6 +102,7 @@ public final class WhatsAppChannel: Sendable {
             if Date().timeIntervalSince(pruned) > 3600 {
                 // Meta redelivers for up to 7 days: ids are kept 8, then forgotten.
                 try? store.pruneWhatsApp(before: Date().addingTimeInterval(-Self.redeliveryWindow - 86_400))
+                try? store.pruneUndelivered(before: Date().addingTimeInterval(-Double(Store.undeliveredDays) * 86_400))
                 pruned = Date()
             }
         }
@@ -167,6 +168,7 @@ public final class WhatsAppChannel: Sendable {
                                                                       "whatsapp.error": "\(status.errors.first?.title ?? "-")"])
                 // Accepted, then refused for the 24-hour window (Meta often says so only now):
                 // an alert or an approval request goes again as its template.
+                failedLater(status)
                 if status.errors.contains(where: { $0.code == 131047 }), let reference = status.callbackData {
                     let to = "+" + status.recipient
                     let key = settings.people.first { number(of: $0) == to }?.personID ?? "stranger"

@@ -5,8 +5,8 @@ import Logging
 /// Sends to WhatsApp for the channel and the alert desk, branching on what Meta answers:
 /// outside the 24-hour window a text goes again as the notice template; the throughput and
 /// pair-rate limits are waited out (1, 4, 16 s: Meta's 4^n); an expired token stops all
-/// sending, says so in the log and in `check`; a recipient who cannot get messages is named
-/// in the log with the code, and the message is given up.
+/// sending, says so in the log and in `check`; a message Meta will not deliver (131026 and
+/// its kin) or refuses is given up with the code, for the channel to park.
 actor WhatsAppSender {
     let api: GraphAPI
     let settings: WhatsAppSettings
@@ -28,8 +28,9 @@ actor WhatsAppSender {
     /// How a send ended, for a sender that keeps what did not go (the alert queue).
     enum Outcome: Sendable {
         case sent(GraphAPI.Sent)
-        /// This person cannot get it (or Meta refuses the message itself): trying again will not help.
-        case givenUp
+        /// This person cannot get it (or Meta refuses the message itself): trying again will not
+        /// help. Meta's code (0: no answer of Meta's) and title.
+        case givenUp(code: Int, reason: String)
         /// Not now (limits, Meta or the network down, the token expired): keep it and try later.
         case later
     }
@@ -76,9 +77,27 @@ actor WhatsAppSender {
     }
 
     private func giveUp(_ error: WhatsAppAPIError, _ message: OutboundMessage) -> Outcome {
-        givenUp[error.detail?.code ?? 0, default: 0] += 1
+        let code = error.detail?.code ?? 0
+        givenUp[code, default: 0] += 1
+        let reason = Self.withoutNumbers(error.detail?.title ?? "HTTP \(error.status)")
         // The number stays out of the log: the code and what kind of message say enough.
-        logger.error("whatsapp.given_up", metadata: ["whatsapp.code": "\(error.detail?.code ?? 0)", "whatsapp.error": "\(error.detail?.title ?? error.description)"])
-        return .givenUp
+        logger.error("whatsapp.given_up", metadata: ["whatsapp.code": "\(code)", "whatsapp.error": "\(reason)"])
+        return .givenUp(code: code, reason: reason)
+    }
+
+    /// Meta's titles name no one, but a reason is stored and shown: any run of seven or more
+    /// digits (a phone number, a wa_id) is masked all the same.
+    static func withoutNumbers(_ text: String) -> String {
+        var out = "", digits = ""
+        for c in text {
+            if c.isASCII, c.isNumber {
+                digits.append(c)
+                continue
+            }
+            out += digits.count >= 7 ? "…" : digits
+            digits = ""
+            out.append(c)
+        }
+        return out + (digits.count >= 7 ? "…" : digits)
     }
 }

@@ -240,6 +240,22 @@ enum Migrations {
         CREATE INDEX whatsapp_alerts_pending ON whatsapp_alerts(sent_at, channel);
         CREATE INDEX whatsapp_alerts_by_message ON whatsapp_alerts(channel, message_ref);
         """,
+        // 12: WhatsApp messages Meta would not deliver (131026 and its kin, or a message it
+        // refused), parked with the code and Meta's title for `convops whatsapp undelivered`.
+        // Who it was for: the conversation's keyed name and the person's keyed index (erased
+        // with them), never the number.
+        """
+        CREATE TABLE whatsapp_undelivered (
+            id TEXT PRIMARY KEY,
+            person_index BLOB,
+            channel TEXT NOT NULL,
+            what TEXT NOT NULL,
+            code INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            at REAL NOT NULL
+        );
+        CREATE INDEX whatsapp_undelivered_by_person ON whatsapp_undelivered(person_index);
+        """,
     ]
 }
 
@@ -295,6 +311,8 @@ extension Store {
                              "changed_at": .operational],
         "whatsapp_statuses": ["ref": .accountInformation, "state": .operational, "rank": .operational, "updated_at": .operational,
                               "error_code": .operational],
+        "whatsapp_undelivered": ["id": .operational, "person_index": .accountInformation, "channel": .channelIdentifier,
+                                 "what": .operational, "code": .operational, "reason": .operational, "at": .operational],
         "parked_alerts": ["id": .operational, "delivery_id": .operational, "body": .sealedPayload, "reason": .operational,
                           "received_at": .operational, "attempts": .operational],
     ]

@@ -12,6 +12,8 @@ extension Store {
         public var audit: [AuditEntry]
         /// Their WhatsApp number, when it changed since the config was written (the config's is the operator's).
         public var whatsAppNumber: String?
+        /// WhatsApp messages to them that Meta would not deliver (kept 30 days).
+        public var whatsAppUndelivered: [UndeliveredWhatsApp] = []
     }
 
     public func export(chatID: String) throws -> PersonData? {
@@ -19,11 +21,20 @@ extension Store {
             var number: String?
             let n = try db.prepare("SELECT number FROM whatsapp_numbers WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))])
             if try n.step(), let blob = n.blob(0) { number = try? keys.open(blob, context: Self.numberContext(keys.indexKey(chatID))) }
+            var undelivered: [UndeliveredWhatsApp] = []
+            let u = try db.prepare("SELECT id, channel, what, code, reason, at FROM whatsapp_undelivered WHERE person_index = ? ORDER BY at")
+                .bind([.blob(keys.indexKey(chatID))])
+            while try u.step() {
+                undelivered.append(UndeliveredWhatsApp(id: u.text(0) ?? "", channel: u.text(1) ?? "", what: u.text(2) ?? "",
+                                                       code: Int(clamping: u.integer(3)), reason: u.text(4) ?? "",
+                                                       at: Date(timeIntervalSince1970: u.real(5))))
+            }
             let find = try db.prepare("SELECT pseudonym FROM people WHERE id_index = ?").bind([.blob(keys.indexKey(chatID))])
             guard try find.step(), let pseudonym = find.text(0), let person = try self.person(db, pseudonym) else {
-                // Known only by a changed WhatsApp number: that is all there is to export.
-                guard let number else { return nil }
-                return PersonData(person: Person(id: chatID, name: chatID), pseudonym: "-", requests: [], audit: [], whatsAppNumber: number)
+                // Known only by WhatsApp's records of them: that is all there is to export.
+                guard number != nil || !undelivered.isEmpty else { return nil }
+                return PersonData(person: Person(id: chatID, name: chatID), pseudonym: "-", requests: [], audit: [], whatsAppNumber: number,
+                                  whatsAppUndelivered: undelivered)
             }
             var requests: [Request] = []
             let r = try db.prepare("SELECT * FROM requests WHERE requester = ? OR approver = ? ORDER BY created_at")
@@ -32,7 +43,8 @@ extension Store {
             var audit: [AuditEntry] = []
             let a = try db.prepare("SELECT * FROM audit WHERE actor = ? ORDER BY seq").bind([.text(pseudonym)])
             while try a.step() { audit.append(try Self.auditEntry(from: a)) }
-            return PersonData(person: person, pseudonym: pseudonym, requests: requests, audit: audit, whatsAppNumber: number)
+            return PersonData(person: person, pseudonym: pseudonym, requests: requests, audit: audit, whatsAppNumber: number,
+                              whatsAppUndelivered: undelivered)
         }
     }
 
@@ -53,7 +65,9 @@ extension Store {
         try write { db in
             // A changed WhatsApp number goes even if the person never asked for anything.
             try db.prepare("DELETE FROM whatsapp_numbers WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))]).run()
-            let hadNumber = db.changes > 0
+            var hadNumber = db.changes > 0
+            try db.prepare("DELETE FROM whatsapp_undelivered WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))]).run()
+            hadNumber = hadNumber || db.changes > 0
             let find = try db.prepare("SELECT pseudonym FROM people WHERE id_index = ?").bind([.blob(keys.indexKey(chatID))])
             guard try find.step(), let pseudonym = find.text(0) else { return hadNumber ? Self.noPseudonym : nil }
             try db.prepare("DELETE FROM people WHERE pseudonym = ?").bind([.text(pseudonym)]).run()

@@ -8,7 +8,7 @@ struct ConvOps: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convops",
         abstract: "Chat-native operations for AWS.",
-        subcommands: [Run.self, Chat.self, PlanCommand.self, Parse.self, GrammarCommand.self, Audit.self, DataCommand.self, AlertsCommand.self, Check.self])
+        subcommands: [Run.self, Chat.self, PlanCommand.self, Parse.self, GrammarCommand.self, Audit.self, DataCommand.self, AlertsCommand.self, WhatsAppCommand.self, Check.self])
 
     /// Hardening comes before anything reads a token or a key.
     static func main() async {

@@ -50,7 +50,7 @@ struct DataCommand: AsyncParsableCommand {
         func run() async throws {
             let pseudonym = try DataCommand.withPerson(global, person) { try $0.erase(chatID: person) }
             if pseudonym == Store.noPseudonym {
-                emit("erased: \(person)'s WhatsApp number; there were no requests or audit entries of theirs")
+                emit("erased: \(person)'s WhatsApp records (a changed number, undelivered messages); there were no requests or audit entries of theirs")
             } else {
                 emit("erased: \(person) is now \(pseudonym) in requests and the audit log; the chain still verifies")
             }

@@ -4,21 +4,29 @@ import Foundation
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Connect to Slack (Socket Mode) and serve requests until stopped.",
-        discussion: "Needs SLACK_APP_TOKEN (xapp-…) and SLACK_BOT_TOKEN (xoxb-…) in the environment. SIGTERM or Ctrl-C closes the connections cleanly.")
+        abstract: "Connect to Slack (Socket Mode) and/or WhatsApp and serve requests until stopped.",
+        discussion: "Slack needs SLACK_APP_TOKEN (xapp-…) and SLACK_BOT_TOKEN (xoxb-…) in the environment; WhatsApp a `whatsapp` section in the config and WHATSAPP_TOKEN, WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN. With WhatsApp configured and no Slack token, it runs WhatsApp alone. SIGTERM or Ctrl-C closes the connections cleanly.")
 
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let context = try Context(global)
         let runtime = try context.runtime()
-        let slack: SlackChannel
+        var slack: SlackChannel?
         let whatsApp: WhatsAppChannel?
         do {
-            slack = try runtime.slack(environment: context.environment, logger: context.logger)
             whatsApp = try runtime.whatsApp(environment: context.environment, logger: context.logger)
+            // WhatsApp alone when it is configured and neither Slack token is set; one token
+            // without the other is a mistake to name, not a reason to leave Slack out.
+            if whatsApp == nil || Self.slackWanted(context.environment) {
+                slack = try runtime.slack(environment: context.environment, logger: context.logger)
+            }
         } catch {
             Context.fail("\(error)")
+            throw Exit.setup
+        }
+        if slack == nil, let problem = runtime.withoutSlackProblem() {
+            Context.fail(problem)
             throw Exit.setup
         }
         switch context.configuration.policySource {
@@ -36,7 +44,12 @@ struct Run: AsyncParsableCommand {
             }
         }
         if !CoreDumps.off { context.logger.warning("convops.core_dumps", metadata: ["process.core_dumps": "\(CoreDumps.state(environment: context.environment))"]) }
-        emit("convops: connecting to Slack")
+        if slack != nil {
+            emit("convops: connecting to Slack")
+        } else {
+            emit("convops: WhatsApp only (SLACK_APP_TOKEN and SLACK_BOT_TOKEN are not set)")
+            if let warning = runtime.approvalsWithoutSlack() { Context.fail("warning: \(warning)") }
+        }
         // SIGTERM or SIGINT: Slack stops taking envelopes, work in hand finishes (within its
         // bound), the sockets close with a close frame (Slack forgets them at once instead of
         // counting ghosts toward the app's 10), the sweeper stops, the audit head is signed.
@@ -53,6 +66,10 @@ struct Run: AsyncParsableCommand {
             throw Exit.setup
         }
         emit("convops: stopped")
+    }
+
+    static func slackWanted(_ environment: [String: String]) -> Bool {
+        !(environment["SLACK_APP_TOKEN"] ?? "").isEmpty || !(environment["SLACK_BOT_TOKEN"] ?? "").isEmpty
     }
 
     static let noPolicy = """

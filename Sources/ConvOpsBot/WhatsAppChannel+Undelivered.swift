@@ -1,0 +1,65 @@
+import ConvOpsStore
+import ConvOpsWhatsApp
+import Foundation
+
+/// Sending through the sender, and parking what Meta would not deliver (131026 and its kin,
+/// at once or later in a `failed` status) with the code and title, for `convops whatsapp
+/// undelivered`: a message nobody got is never only a log line.
+extension WhatsAppChannel {
+    func attempt(_ message: OutboundMessage, orTemplate template: OutboundMessage?) async -> WhatsAppSender.Outcome {
+        let outcome = await sender.attempt(message, orTemplate: template)
+        if case .givenUp(let code, let reason) = outcome { park(message.to, what: Self.what(message), code: code, reason: reason) }
+        return outcome
+    }
+
+    func send(_ message: OutboundMessage, orTemplate template: OutboundMessage?) async -> GraphAPI.Sent? {
+        if case .sent(let sent) = await attempt(message, orTemplate: template) { return sent }
+        return nil
+    }
+
+    /// A message that could not be built within WhatsApp's limits: nobody got it either.
+    func unbuilt(to: String, what: String) -> WhatsAppSender.Outcome {
+        let reason = "the message did not fit WhatsApp's limits (buttons, titles or a template's parameters)"
+        logger.error("whatsapp.not_built", metadata: ["whatsapp.what": "\(what)"])
+        park(to, what: what, code: 0, reason: reason)
+        return .givenUp(code: 0, reason: reason)
+    }
+
+    /// A sent message Meta failed later (its `failed` status); the 24-hour window's 131047 is
+    /// not parked: that message goes again as its template.
+    func failedLater(_ status: DeliveryStatus) {
+        guard let error = status.errors.first, error.code != 131047 else { return }
+        let what = status.callbackData.map(Self.what(reference:)) ?? "a message"
+        park("+" + status.recipient, what: what, code: error.code, reason: WhatsAppSender.withoutNumbers(error.title))
+    }
+
+    func park(_ to: String, what: String, code: Int, reason: String) {
+        let person = settings.people.first { number(of: $0) == to }
+        let parked = UndeliveredWhatsApp(id: AlertDesk.newID("wu"), channel: store.whatsAppChannel(waID: String(to.dropFirst())),
+                                         what: what, code: code, reason: reason, at: Date())
+        do {
+            try store.parkUndelivered(parked, personID: person?.personID)
+        } catch {
+            logger.error("whatsapp.undelivered_not_parked", metadata: ["error.message": "\(error)", "whatsapp.code": "\(code)"])
+        }
+    }
+
+    /// What a message was, in words an operator can act on, with the id it concerns.
+    static func what(_ message: OutboundMessage) -> String {
+        if let reference = message.reference { return what(reference: reference) }
+        switch message.body {
+        case .buttons(_, let buttons):
+            if let id = buttons.first?.id, id.hasPrefix("confirm:") { return "plan " + id.dropFirst("confirm:".count) }
+            return "a message with buttons"
+        case .list: return "a list of choices"
+        case .template(let name, _, _, _): return "template \(name)"
+        case .text: return "a reply"
+        }
+    }
+
+    static func what(reference: String) -> String {
+        if reference.hasPrefix("al:") { return "alert " + reference.dropFirst(3) }
+        if reference.hasPrefix("rq:") { return "approval request " + reference.dropFirst(3) }
+        return "a message"
+    }
+}
