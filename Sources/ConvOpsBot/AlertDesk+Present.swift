@@ -71,8 +71,13 @@ extension AlertDesk {
             try store.settleHeld(episodeID: episode.id, as: disposition)
             return .done(disposition)
         }
+        // WhatsApp people hear the recovery, that a recovered alarm flaps back (once), and the
+        // recovery after that; further flaps only on the Slack card.
         if change == .resolved {
             try store.queueWhatsAppAlert(episodeID: episode.id, channels: try store.whatsAppRecipients(episodeID: episode.id), kind: .resolved,
+                                         seq: episode.flapping ? 1 : 0, at: clock.now())
+        } else if change == .flapping, announce {
+            try store.queueWhatsAppAlert(episodeID: episode.id, channels: try store.whatsAppRecipients(episodeID: episode.id), kind: .flapping,
                                          at: clock.now())
         }
         for message in posted {

@@ -48,8 +48,8 @@ extension WhatsAppChannel {
             let episodes = batch.compactMap { try? store.episode(id: $0.episodeID) }
             let outcome: WhatsAppSender.Outcome
             var summarised = false
-            if batch.count == 1, let episode = episodes.first, batch[0].kind == .opened, episode.isOpen {
-                outcome = await sendAlert(episode, to: to)
+            if batch.count == 1, let episode = episodes.first, batch[0].kind != .resolved, episode.isOpen {
+                outcome = await sendAlert(episode, to: to, flapping: batch[0].kind == .flapping)
             } else {
                 let text = summary(batch, episodes)
                 let notice = OutboundMessage.template(settings.noticeTemplate, language: settings.templateLanguage,
@@ -72,9 +72,9 @@ extension WhatsAppChannel {
         }
     }
 
-    func sendAlert(_ episode: AlertEpisode, to: String, asTemplate: Bool = false) async -> WhatsAppSender.Outcome {
+    func sendAlert(_ episode: AlertEpisode, to: String, asTemplate: Bool = false, flapping: Bool = false) async -> WhatsAppSender.Outcome {
         let a = episode.alarm
-        var lines = ["🔴 " + m.text("alert.header.alarm", ["alarm": a.name])]
+        var lines = [flapping ? "🔁 " + m.text("whatsapp.alert_flapping", ["alarm": a.name]) : "🔴 " + m.text("alert.header.alarm", ["alarm": a.name])]
         if !a.reason.isEmpty { lines.append(a.reason) }
         let resource: String
         if let r = episode.resource {
@@ -132,9 +132,12 @@ extension WhatsAppChannel {
         var lines = [m.text("whatsapp.alerts_summary", ["n": String(batch.count)])]
         for alert in batch.prefix(10) {
             guard let e = byID[alert.episodeID] else { continue }
-            lines.append(alert.kind == .resolved
-                ? "✅ " + m.text("alert.header.resolved", ["alarm": e.alarm.name, "minutes": String(e.minutes(until: e.closedAt ?? e.updatedAt))])
-                : "🔴 " + m.text("alert.header.alarm", ["alarm": e.alarm.name]))
+            switch alert.kind {
+            case .resolved:
+                lines.append("✅ " + m.text("alert.header.resolved", ["alarm": e.alarm.name, "minutes": String(e.minutes(until: e.closedAt ?? e.updatedAt))]))
+            case .flapping: lines.append("🔁 " + m.text("whatsapp.alert_flapping", ["alarm": e.alarm.name]))
+            case .opened: lines.append("🔴 " + m.text("alert.header.alarm", ["alarm": e.alarm.name]))
+            }
         }
         if batch.count > 10 { lines.append(m.text("whatsapp.alerts_more", ["n": String(batch.count - 10)])) }
         return lines.joined(separator: "\n")

@@ -256,6 +256,26 @@ enum Migrations {
         );
         CREATE INDEX whatsapp_undelivered_by_person ON whatsapp_undelivered(person_index);
         """,
+        // 13: an episode's WhatsApp news may come more than once per kind: a recovered alarm that
+        // flaps back is said once ("flapping"), and its next recovery again (seq 1).
+        """
+        CREATE TABLE whatsapp_alerts_by_seq (
+            episode_id TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            seq INTEGER NOT NULL DEFAULT 0,
+            queued_at REAL NOT NULL,
+            sent_at REAL,
+            message_ref TEXT,
+            PRIMARY KEY (episode_id, channel, kind, seq)
+        );
+        INSERT INTO whatsapp_alerts_by_seq (episode_id, channel, kind, seq, queued_at, sent_at, message_ref)
+            SELECT episode_id, channel, kind, 0, queued_at, sent_at, message_ref FROM whatsapp_alerts;
+        DROP TABLE whatsapp_alerts;
+        ALTER TABLE whatsapp_alerts_by_seq RENAME TO whatsapp_alerts;
+        CREATE INDEX whatsapp_alerts_pending ON whatsapp_alerts(sent_at, channel);
+        CREATE INDEX whatsapp_alerts_by_message ON whatsapp_alerts(channel, message_ref);
+        """,
     ]
 }
 
@@ -305,7 +325,8 @@ extension Store {
         "whatsapp_inbox": ["id": .operational, "body": .sealedPayload, "received_at": .operational, "attempts": .operational,
                            "last_error": .operational],
         "whatsapp_seen": ["ref": .accountInformation, "at": .operational],
-        "whatsapp_alerts": ["episode_id": .operational, "channel": .channelIdentifier, "kind": .operational, "queued_at": .operational,
+        "whatsapp_alerts": ["episode_id": .operational, "channel": .channelIdentifier, "kind": .operational, "seq": .operational,
+                            "queued_at": .operational,
                             "sent_at": .operational, "message_ref": .channelIdentifier],
         "whatsapp_numbers": ["person_index": .accountInformation, "person_id": .accountInformation, "number": .accountInformation,
                              "changed_at": .operational],

@@ -4,31 +4,35 @@ import Foundation
 /// An alert waiting to go to a WhatsApp recipient.
 public struct QueuedWhatsAppAlert: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable {
-        case opened, resolved
+        /// `flapping`: a recovered alarm came back too soon, too often (said once per episode).
+        case opened, resolved, flapping
     }
 
     public var episodeID: String
     /// The conversation's opaque name.
     public var channel: String
     public var kind: Kind
+    /// 0, or 1 for the recovery after a flapping notice.
+    public var seq: Int
     public var queuedAt: Date
 
-    public init(episodeID: String, channel: String, kind: Kind, queuedAt: Date) {
+    public init(episodeID: String, channel: String, kind: Kind, seq: Int = 0, queuedAt: Date) {
         self.episodeID = episodeID
         self.channel = channel
         self.kind = kind
+        self.seq = seq
         self.queuedAt = queuedAt
     }
 }
 
 extension Store {
-    /// Queues an episode's news for WhatsApp recipients, once per recipient and kind.
-    public func queueWhatsAppAlert(episodeID: String, channels: [String], kind: QueuedWhatsAppAlert.Kind, at: Date) throws {
+    /// Queues an episode's news for WhatsApp recipients, once per recipient, kind and seq.
+    public func queueWhatsAppAlert(episodeID: String, channels: [String], kind: QueuedWhatsAppAlert.Kind, seq: Int = 0, at: Date) throws {
         guard !channels.isEmpty else { return }
         try write { db in
             for channel in channels {
-                try db.prepare("INSERT OR IGNORE INTO whatsapp_alerts (episode_id, channel, kind, queued_at) VALUES (?, ?, ?, ?)")
-                    .bind([.text(episodeID), .text(channel), .text(kind.rawValue), .real(at.timeIntervalSince1970)]).run()
+                try db.prepare("INSERT OR IGNORE INTO whatsapp_alerts (episode_id, channel, kind, seq, queued_at) VALUES (?, ?, ?, ?, ?)")
+                    .bind([.text(episodeID), .text(channel), .text(kind.rawValue), .integer(Int64(seq)), .real(at.timeIntervalSince1970)]).run()
             }
         }
     }
@@ -48,12 +52,12 @@ extension Store {
     public func pendingWhatsAppAlerts(limit: Int = 5000) throws -> [QueuedWhatsAppAlert] {
         try read { db in
             let s = try db.prepare("""
-                SELECT episode_id, channel, kind, queued_at FROM whatsapp_alerts WHERE sent_at IS NULL ORDER BY queued_at, rowid LIMIT ?
+                SELECT episode_id, channel, kind, queued_at, seq FROM whatsapp_alerts WHERE sent_at IS NULL ORDER BY queued_at, rowid LIMIT ?
                 """).bind([.integer(Int64(limit))])
             var out: [QueuedWhatsAppAlert] = []
             while try s.step() {
                 guard let kind = QueuedWhatsAppAlert.Kind(rawValue: s.text(2) ?? "") else { continue }
-                out.append(QueuedWhatsAppAlert(episodeID: s.text(0) ?? "", channel: s.text(1) ?? "", kind: kind,
+                out.append(QueuedWhatsAppAlert(episodeID: s.text(0) ?? "", channel: s.text(1) ?? "", kind: kind, seq: Int(s.integer(4)),
                                                queuedAt: Date(timeIntervalSince1970: s.real(3))))
             }
             return out
@@ -64,8 +68,9 @@ extension Store {
     public func sentWhatsAppAlerts(_ alerts: [QueuedWhatsAppAlert], messageRef: String?, at: Date) throws {
         try write { db in
             for a in alerts {
-                try db.prepare("UPDATE whatsapp_alerts SET sent_at = ?, message_ref = ? WHERE episode_id = ? AND channel = ? AND kind = ?")
-                    .bind([.real(at.timeIntervalSince1970), .text(messageRef), .text(a.episodeID), .text(a.channel), .text(a.kind.rawValue)]).run()
+                try db.prepare("UPDATE whatsapp_alerts SET sent_at = ?, message_ref = ? WHERE episode_id = ? AND channel = ? AND kind = ? AND seq = ?")
+                    .bind([.real(at.timeIntervalSince1970), .text(messageRef), .text(a.episodeID), .text(a.channel), .text(a.kind.rawValue),
+                           .integer(Int64(a.seq))]).run()
             }
             try Self.count(db, "whatsapp.alert_messages")
         }
