@@ -5,26 +5,6 @@ import Foundation
 
 /// What a person's WhatsApp message does, and how the engine's replies look there.
 extension WhatsAppChannel {
-    /// Who wrote: by their WhatsApp id, their business-scoped id, or a number that changed.
-    func contact(for message: WebhookEvent.InboundMessage) -> WhatsAppSettings.Contact? {
-        let changed = numbers.withLock { $0 }
-        if !message.from.isEmpty, let personID = changed.first(where: { $0.value == "+" + message.from })?.key {
-            return settings.people.first { $0.personID == personID }
-        }
-        guard let c = settings.contact(waID: message.from, userID: message.userID) else { return nil }
-        // Their number changed: the old one may be someone else's now (carriers hand numbers
-        // out again). A username writer (no number at all) is known by the user id alone.
-        if changed[c.personID] != nil, !message.from.isEmpty { return nil }
-        return c
-    }
-
-    /// People only WhatsApp knows (no `slack`) are not "everyone" in the policy: they are
-    /// given what the policy names them for, by number, and nothing a "*" rule gives.
-    func standing(of contact: WhatsAppSettings.Contact) -> Standing { contact.slack == nil ? .guest : .member }
-
-    /// Where to send to a person: their number, as changed if it did.
-    func number(of contact: WhatsAppSettings.Contact) -> String { numbers.withLock { $0[contact.personID] } ?? contact.number }
-
     func act(on message: WebhookEvent.InboundMessage) async {
         guard let contact = contact(for: message) else {
             await refuseStranger(message)
@@ -53,6 +33,7 @@ extension WhatsAppChannel {
             do {
                 try store.changedNumber(personID: contact.personID, to: number, at: Date())
                 numbers.withLock { $0[contact.personID] = number }
+                learned.withLock { $0.removeAll() }
                 logger.notice("whatsapp.number_changed", metadata: ["whatsapp.reason": "user_changed_number"])
             } catch {
                 logger.error("whatsapp.number_not_kept", metadata: ["error.message": "\(error)"])

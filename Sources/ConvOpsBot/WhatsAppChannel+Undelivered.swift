@@ -8,7 +8,11 @@ import Foundation
 extension WhatsAppChannel {
     func attempt(_ message: OutboundMessage, orTemplate template: OutboundMessage?) async -> WhatsAppSender.Outcome {
         let outcome = await sender.attempt(message, orTemplate: template)
-        if case .givenUp(let code, let reason) = outcome { park(message.to, what: Self.what(message), code: code, reason: reason) }
+        switch outcome {
+        case .givenUp(let code, let reason): park(message.to, what: Self.what(message), code: code, reason: reason)
+        case .sent(let sent): learn(sent, dialled: message.to)
+        case .later: break
+        }
         return outcome
     }
 
@@ -30,7 +34,7 @@ extension WhatsAppChannel {
     func failedLater(_ status: DeliveryStatus) {
         guard let error = status.errors.first, error.code != 131047 else { return }
         let what = status.callbackData.map(Self.what(reference:)) ?? "a message"
-        park("+" + status.recipient, what: what, code: error.code, reason: WhatsAppSender.withoutNumbers(error.title))
+        park(dialled(recipient: status.recipient) ?? "+" + status.recipient, what: what, code: error.code, reason: WhatsAppSender.withoutNumbers(error.title))
     }
 
     func park(_ to: String, what: String, code: Int, reason: String) {

@@ -27,6 +27,8 @@ public final class WhatsAppChannel: Sendable {
     let numbers = Mutex<[String: String]>([:])
     /// When each unknown sender was last told no (a keyed hash, never the number), at most hourly.
     let refusedAt = Mutex<[String: Date]>([:])
+    /// WhatsApp ids already learned this run (see `learn`): not written again with every send.
+    let learned = Mutex<Set<String>>([])
     /// When each conversation last got an alert message.
     let alertSentAt = Mutex<[String: Date]>([:])
     let onAcknowledged = Mutex<(@Sendable (AlertEpisode, String) async -> Void)?>(nil)
@@ -170,7 +172,7 @@ public final class WhatsAppChannel: Sendable {
                 // an alert or an approval request goes again as its template.
                 failedLater(status)
                 if status.errors.contains(where: { $0.code == 131047 }), let reference = status.callbackData {
-                    let to = "+" + status.recipient
+                    let to = dialled(recipient: status.recipient) ?? "+" + status.recipient
                     let key = settings.people.first { number(of: $0) == to }?.personID ?? "stranger"
                     run(key) { [self] in await resendAsTemplate(reference, to: to) }
                 }

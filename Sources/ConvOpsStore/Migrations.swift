@@ -276,6 +276,18 @@ enum Migrations {
         CREATE INDEX whatsapp_alerts_pending ON whatsapp_alerts(sent_at, channel);
         CREATE INDEX whatsapp_alerts_by_message ON whatsapp_alerts(channel, message_ref);
         """,
+        // 14: the WhatsApp id Meta reports for a person when it differs from the number dialled
+        // (Brazil's ninth digit, Mexico's 1), learned from a send's answer, so that their
+        // messages from it reach them. The id only as a keyed hash; erased with the person.
+        """
+        CREATE TABLE whatsapp_ids (
+            id_index BLOB PRIMARY KEY,
+            person_index BLOB NOT NULL,
+            person_id BLOB NOT NULL,
+            learned_at REAL NOT NULL
+        );
+        CREATE INDEX whatsapp_ids_by_person ON whatsapp_ids(person_index);
+        """,
     ]
 }
 
@@ -332,6 +344,8 @@ extension Store {
                              "changed_at": .operational],
         "whatsapp_statuses": ["ref": .accountInformation, "state": .operational, "rank": .operational, "updated_at": .operational,
                               "error_code": .operational],
+        "whatsapp_ids": ["id_index": .accountInformation, "person_index": .accountInformation, "person_id": .accountInformation,
+                         "learned_at": .operational],
         "whatsapp_undelivered": ["id": .operational, "person_index": .accountInformation, "channel": .channelIdentifier,
                                  "what": .operational, "code": .operational, "reason": .operational, "at": .operational],
         "parked_alerts": ["id": .operational, "delivery_id": .operational, "body": .sealedPayload, "reason": .operational,

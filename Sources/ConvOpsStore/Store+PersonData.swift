@@ -14,6 +14,9 @@ extension Store {
         public var whatsAppNumber: String?
         /// WhatsApp messages to them that Meta would not deliver (kept 30 days).
         public var whatsAppUndelivered: [UndeliveredWhatsApp] = []
+        /// WhatsApp ids Meta reported for them other than their number (kept only as keyed
+        /// hashes, which cannot be turned back into the id: counted here, erased with them).
+        public var whatsAppIDsLearned = 0
     }
 
     public func export(chatID: String) throws -> PersonData? {
@@ -29,12 +32,14 @@ extension Store {
                                                        code: Int(clamping: u.integer(3)), reason: u.text(4) ?? "",
                                                        at: Date(timeIntervalSince1970: u.real(5))))
             }
+            let ids = try db.prepare("SELECT COUNT(*) FROM whatsapp_ids WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))])
+            let learned = try ids.step() ? Int(ids.integer(0)) : 0
             let find = try db.prepare("SELECT pseudonym FROM people WHERE id_index = ?").bind([.blob(keys.indexKey(chatID))])
             guard try find.step(), let pseudonym = find.text(0), let person = try self.person(db, pseudonym) else {
                 // Known only by WhatsApp's records of them: that is all there is to export.
-                guard number != nil || !undelivered.isEmpty else { return nil }
+                guard number != nil || !undelivered.isEmpty || learned > 0 else { return nil }
                 return PersonData(person: Person(id: chatID, name: chatID), pseudonym: "-", requests: [], audit: [], whatsAppNumber: number,
-                                  whatsAppUndelivered: undelivered)
+                                  whatsAppUndelivered: undelivered, whatsAppIDsLearned: learned)
             }
             var requests: [Request] = []
             let r = try db.prepare("SELECT * FROM requests WHERE requester = ? OR approver = ? ORDER BY created_at")
@@ -44,7 +49,7 @@ extension Store {
             let a = try db.prepare("SELECT * FROM audit WHERE actor = ? ORDER BY seq").bind([.text(pseudonym)])
             while try a.step() { audit.append(try Self.auditEntry(from: a)) }
             return PersonData(person: person, pseudonym: pseudonym, requests: requests, audit: audit, whatsAppNumber: number,
-                              whatsAppUndelivered: undelivered)
+                              whatsAppUndelivered: undelivered, whatsAppIDsLearned: learned)
         }
     }
 
@@ -67,6 +72,8 @@ extension Store {
             try db.prepare("DELETE FROM whatsapp_numbers WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))]).run()
             var hadNumber = db.changes > 0
             try db.prepare("DELETE FROM whatsapp_undelivered WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))]).run()
+            hadNumber = hadNumber || db.changes > 0
+            try db.prepare("DELETE FROM whatsapp_ids WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))]).run()
             hadNumber = hadNumber || db.changes > 0
             let find = try db.prepare("SELECT pseudonym FROM people WHERE id_index = ?").bind([.blob(keys.indexKey(chatID))])
             guard try find.step(), let pseudonym = find.text(0) else { return hadNumber ? Self.noPseudonym : nil }

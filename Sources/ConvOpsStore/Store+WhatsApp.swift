@@ -130,7 +130,8 @@ extension Store {
     }
 
     /// A person's number changed (WhatsApp's `user_changed_number`): kept, sealed, so that
-    /// their messages from the new number reach them and ours go there.
+    /// their messages from the new number reach them and ours go there. Ids learned for the old
+    /// number are forgotten (the old number may be someone else's now).
     public func changedNumber(personID: String, to number: String, at: Date) throws {
         try write { db in
             let index = keys.indexKey(personID)
@@ -140,6 +141,7 @@ extension Store {
                 ON CONFLICT(person_index) DO UPDATE SET person_id = excluded.person_id, number = excluded.number, changed_at = excluded.changed_at
                 """).bind([.blob(index), .blob(try keys.seal(personID, context: context + ".id")), .blob(try keys.seal(number, context: context)),
                            .real(at.timeIntervalSince1970)]).run()
+            try db.prepare("DELETE FROM whatsapp_ids WHERE person_index = ?").bind([.blob(index)]).run()
         }
     }
 
@@ -158,6 +160,32 @@ extension Store {
             return out
         }
     }
+
+    /// Meta reported `waID` for the person we dialled as `personID`: kept as a keyed hash,
+    /// with the person's id sealed, so that their messages from it reach them.
+    public func learnWhatsAppID(_ waID: String, personID: String, at: Date) throws {
+        try write { db in
+            let index = keys.indexKey("whatsapp.id:" + waID)
+            try db.prepare("""
+                INSERT INTO whatsapp_ids (id_index, person_index, person_id, learned_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(id_index) DO UPDATE SET person_index = excluded.person_index, person_id = excluded.person_id, learned_at = excluded.learned_at
+                """).bind([.blob(index), .blob(keys.indexKey(personID)), .blob(try keys.seal(personID, context: Self.idContext(index))),
+                           .real(at.timeIntervalSince1970)]).run()
+        }
+    }
+
+    /// Whose WhatsApp id `waID` is, when it was learned (nil: not learned, or no longer opens).
+    public func whatsAppPerson(waID: String) throws -> String? {
+        try read { db in
+            let index = keys.indexKey("whatsapp.id:" + waID)
+            let s = try db.prepare("SELECT person_index, person_id FROM whatsapp_ids WHERE id_index = ?").bind([.blob(index)])
+            guard try s.step(), let personIndex = s.blob(0), let sealed = s.blob(1),
+                  let person = try? keys.open(sealed, context: Self.idContext(index)), keys.indexKey(person) == personIndex else { return nil }
+            return person
+        }
+    }
+
+    static func idContext(_ index: Data) -> String { "whatsapp_ids.person:" + index.prefix(8).map { String(format: "%02x", $0) }.joined() }
 
     static func numberContext(_ index: Data) -> String { "whatsapp_numbers.number:" + index.prefix(8).map { String(format: "%02x", $0) }.joined() }
 

@@ -20,7 +20,8 @@ extension WhatsAppEmulator {
               !Self.digits(to).isEmpty, let type = body["type"]?.string else {
             return Self.error(400, 100, "(#100) Invalid parameter")
         }
-        let who = Self.digits(to)
+        // Meta knows the person by their wa_id, which may differ from the number dialled (Brazil, Mexico).
+        let who = state.withLock { $0.waIDs[Self.digits(to)] } ?? Self.digits(to)
         if let problem = Self.limitBroken(body, type: type) { return refuse(to, type, body, 100, "(#100) Invalid parameter", problem) }
         let templates = state.withLock { $0.templates }
         if type == "template", !templates.contains(body["template"]?["name"]?.string ?? "") {

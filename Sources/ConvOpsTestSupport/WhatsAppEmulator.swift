@@ -37,6 +37,8 @@ public final class WhatsAppEmulator: Sendable {
         var next = 1
         var templates: Set<String> = ["convops_alert", "convops_approval", "convops_notice"]
         var pairBurst: Double = 45
+        /// Dialled digits → the wa_id Meta reports and writes from.
+        var waIDs: [String: String] = [:]
     }
 
     let state = Mutex(State())
@@ -70,6 +72,8 @@ public final class WhatsAppEmulator: Sendable {
     /// The next `times` sends to `to` fail with `code` (131026 undeliverable, 130429 throughput…).
     public func fail(to: String, code: Int, times: Int = 1) { state.withLock { $0.failNext[Self.digits(to)] = code * 1000 + times } }
     /// A strict pair rate (1: no burst at all).
+    /// Sends to `dialled` are answered with `waID` (as Meta does for some Brazilian and Mexican numbers).
+    public func reportWaID(_ dialled: String, as waID: String) { state.withLock { $0.waIDs[Self.digits(dialled)] = Self.digits(waID) } }
     public func pairBurst(_ n: Double) { state.withLock { $0.pairBurst = n } }
 
     public func wait(_ what: String, timeout: Duration = .seconds(60), _ condition: @Sendable () -> Bool) async throws {

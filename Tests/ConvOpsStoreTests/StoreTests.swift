@@ -90,7 +90,7 @@ func runOneRequest(_ store: Store, id: String, by person: Person = alice, at tim
         #expect(audit.last?.outcome == "rebooted")
         #expect(audit.first?.at == t0)
         #expect(try reopened.verifyAudit() == .intact(entries: 3, from: 0))
-        #expect(reopened.schemaVersion == 13)
+        #expect(reopened.schemaVersion == 14)
         #expect(try reopened.counters() == ["requests.reboot-instance": 1, "decisions.confirmed": 1, "decisions.executed": 1])
     }
 

@@ -1,0 +1,90 @@
+@testable import ConvOpsBot
+import ConvOpsCore
+import ConvOpsHTTP
+import ConvOpsStore
+import ConvOpsTestSupport
+import ConvOpsWhatsApp
+import Foundation
+import Testing
+
+/// Meta may know a Brazilian or Mexican person by another id than the number dialled (the
+/// ninth digit, Mexico's 1): the id in a send's answer is learned, so that their messages
+/// reach them, and never guessed from the digits.
+@Suite struct WhatsAppIdentityTests {
+    static let dialled = "+5511987654321"
+    static let reported = "551187654321"
+    static let bob = "+491709876543"
+
+    func channel(_ bot: Bot, _ wa: WhatsAppEmulator) -> WhatsAppChannel {
+        var settings = WhatsAppSettings(phoneNumberID: WhatsAppEmulator.phoneNumberID)
+        settings.apiURL = wa.apiURL
+        settings.version = WhatsAppEmulator.version
+        settings.people = [.init(number: Self.dialled, userID: nil, slack: "U111", name: "Alice"),
+                           .init(number: Self.bob, userID: nil, slack: "U222", name: "Bob")]
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
+        let api = GraphAPI(http: http, baseURL: wa.apiURL, version: WhatsAppEmulator.version, phoneNumberID: WhatsAppEmulator.phoneNumberID,
+                           token: WhatsAppSecret(WhatsAppEmulator.token, kind: "token")!, logger: .quiet)
+        return WhatsAppChannel(settings: settings, api: api, appSecret: WhatsAppSecret("s", kind: "s")!, verifyToken: WhatsAppSecret("v", kind: "v")!,
+                               engine: bot.engine, store: bot.store, messages: sharedGrammar.messages(for: "en"), logger: .quiet)
+    }
+
+    func write(_ channel: WhatsAppChannel, _ wa: WhatsAppEmulator, from: String, _ text: String) async throws {
+        wa.personWrote(from)
+        for event in try WebhookEvent.parse(try wa.textWebhook(from: from, text: text)) { try await channel.handle(event) }
+    }
+
+    func texts(_ wa: WhatsAppEmulator, to: String) -> [String] {
+        wa.accepted.filter { $0.to == to && $0.type == "text" }.compactMap { $0.body["text"]?["body"]?.string }
+    }
+
+    @Test func theIdFromASendsAnswerIsLearnedNeverGuessed() async throws {
+        let bot = try Bot(policy: .openSolo)
+        defer { bot.remove() }
+        let wa = try WhatsAppEmulator()
+        defer { wa.shutdown() }
+        wa.reportWaID(Self.dialled, as: Self.reported)
+        let channel = channel(bot, wa)
+        // Before anything was sent to her, the reported form is nobody we know: the digits alone do not make it Alice.
+        try await write(channel, wa, from: Self.reported, "whoami")
+        try await wa.wait("the refusal") { !texts(wa, to: "+" + Self.reported).isEmpty }
+        #expect(texts(wa, to: "+" + Self.reported).first?.contains("not set up for ConvOps") == true)
+        #expect(try bot.store.whatsAppPerson(waID: Self.reported) == nil)
+        // Something goes to her number; Meta's answer names the id it knows her by.
+        await channel.sendText("hello", to: Self.dialled)
+        #expect(try bot.store.whatsAppPerson(waID: Self.reported) == "U111")
+        try await write(channel, wa, from: Self.reported, "whoami")
+        try await wa.wait("Alice answered at her number") { texts(wa, to: Self.dialled).contains { $0.contains("Alice") } }
+        // A late failure names her by that id: parked under her conversation.
+        try await channel.handle(.status(DeliveryStatus(messageID: "wamid.X", state: .failed, timestamp: Date(), recipient: Self.reported,
+                                                        errors: [WhatsAppErrorDetail(code: 131026, title: "Message undeliverable")],
+                                                        phoneNumberID: WhatsAppEmulator.phoneNumberID)))
+        #expect(try bot.store.undeliveredWhatsApp(personID: "U111").first?.channel == bot.store.whatsAppChannel(waID: String(Self.dialled.dropFirst())))
+        // Kept only as a keyed hash: neither form of the number is in the file.
+        for file in [bot.store.path, bot.store.path + "-wal"] {
+            let bytes = FileManager.default.contents(atPath: file) ?? Data()
+            for plain in [Self.reported, String(Self.dialled.dropFirst())] { #expect(bytes.range(of: Data(plain.utf8)) == nil, "\(plain) in \(file)") }
+        }
+        #expect(try bot.store.export(chatID: "U111")?.whatsAppIDsLearned == 1)
+        // A number change retires what was learned for the old one; erasure removes it too.
+        try bot.store.learnWhatsAppID(Self.reported, personID: "U111", at: Date())
+        try bot.store.changedNumber(personID: "U111", to: "+5511900000000", at: Date())
+        #expect(try bot.store.whatsAppPerson(waID: Self.reported) == nil)
+        try bot.store.learnWhatsAppID(Self.reported, personID: "U111", at: Date())
+        _ = try bot.store.erase(chatID: "U111")
+        #expect(try bot.store.whatsAppPerson(waID: Self.reported) == nil)
+    }
+
+    /// Meta naming, for Alice's number, the id of Bob's: not learned (Bob stays Bob).
+    @Test func anIdThatIsAnotherPersonsNumberIsNotLearned() async throws {
+        let bot = try Bot(policy: .openSolo)
+        defer { bot.remove() }
+        let wa = try WhatsAppEmulator()
+        defer { wa.shutdown() }
+        wa.reportWaID(Self.dialled, as: Self.bob)
+        let channel = channel(bot, wa)
+        await channel.sendText("hello", to: Self.dialled)
+        #expect(try bot.store.whatsAppPerson(waID: String(Self.bob.dropFirst())) == nil)
+        try await write(channel, wa, from: String(Self.bob.dropFirst()), "whoami")
+        try await wa.wait("Bob answered") { texts(wa, to: Self.bob).contains { $0.contains("Bob") } }
+    }
+}
