@@ -71,11 +71,12 @@ extension AlertDesk {
             try store.settleHeld(episodeID: episode.id, as: disposition)
             return .done(disposition)
         }
-        // WhatsApp people hear the recovery, that a recovered alarm flaps back (once), and the
-        // recovery after that; further flaps only on the Slack card.
-        if change == .resolved {
+        // WhatsApp people hear the recovery, and that a recovered alarm flapped back (once);
+        // while it flaps, its recoveries are not news there (it may be firing again a minute
+        // later): they hear once it has stayed OK for the flapping window (`settleFlaps`).
+        if change == .resolved, !episode.flapping {
             try store.queueWhatsAppAlert(episodeID: episode.id, channels: try store.whatsAppRecipients(episodeID: episode.id), kind: .resolved,
-                                         seq: episode.flapping ? 1 : 0, at: clock.now())
+                                         at: clock.now())
         } else if change == .flapping, announce {
             try store.queueWhatsAppAlert(episodeID: episode.id, channels: try store.whatsAppRecipients(episodeID: episode.id), kind: .flapping,
                                          at: clock.now())

@@ -104,6 +104,15 @@ extension AlertDesk {
 
     /// Ends the snoozes whose time has come and says what each held back. Ended in the store
     /// first: a summary that cannot be posted is logged, not repeated.
+    /// Flapping episodes that stayed closed for the flapping window: their WhatsApp people,
+    /// told it was flapping, hear it settled.
+    public func settleFlaps() async {
+        guard let settled = try? store.settledFlaps(closedBefore: clock.now().addingTimeInterval(-settings.episodes.flapWindow)) else { return }
+        for (episodeID, channel) in settled {
+            try? store.queueWhatsAppAlert(episodeID: episodeID, channels: [channel], kind: .resolved, seq: 1, at: clock.now())
+        }
+    }
+
     public func endSnoozes() async {
         guard let due = try? store.endDueSnoozes(now: clock.now()) else { return }
         for (snooze, held) in due {

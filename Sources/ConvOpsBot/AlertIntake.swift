@@ -46,6 +46,7 @@ public struct AlertIntake: Service {
                     await self.carryOn()
                     await self.desk.announceSnoozes()
                     await self.desk.endSnoozes()
+                    await self.desk.settleFlaps()
                 }
             }
         }

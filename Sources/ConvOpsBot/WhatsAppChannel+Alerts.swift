@@ -113,13 +113,14 @@ extension WhatsAppChannel {
 
     /// A message accepted and then refused for the 24-hour window, sent again as its template
     /// (once: the template's own failure is only logged). `reference`: "al:EPISODE" or "rq:REQUEST".
-    func resendAsTemplate(_ reference: String, to: String) async {
+    /// `failed`: the wamid Meta failed; the new message takes its place for taps.
+    func resendAsTemplate(_ reference: String, failed: String, to: String) async {
         guard let contact = settings.people.first(where: { number(of: $0) == to }) else { return }
         let channel = store.whatsAppChannel(waID: String(to.dropFirst()))
         if reference.hasPrefix("al:"), let episode = try? store.episode(id: String(reference.dropFirst(3))), episode.isOpen {
             guard case .sent(let sent) = await sendAlert(episode, to: to, asTemplate: true) else { return }
-            let queued = QueuedWhatsAppAlert(episodeID: episode.id, channel: channel, kind: .opened, queuedAt: Date())
-            try? store.sentWhatsAppAlerts([queued], messageRef: store.whatsAppMessageRef(sent.messageID), at: Date())
+            try? store.replacedWhatsAppAlertMessage(episodeID: episode.id, channel: channel, old: store.whatsAppMessageRef(failed),
+                                                    new: store.whatsAppMessageRef(sent.messageID))
         } else if reference.hasPrefix("rq:"), let request = try? store.request(id: String(reference.dropFirst(3))),
                   request.state == .awaitingApproval {
             await askApprover(contact, request: request, text: "", asTemplate: true)

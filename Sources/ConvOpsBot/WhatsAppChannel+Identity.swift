@@ -38,7 +38,8 @@ extension WhatsAppChannel {
     }
 
     func learnedContact(_ waID: String) -> WhatsAppSettings.Contact? {
-        guard let personID = try? store.whatsAppPerson(waID: waID) else { return nil }
+        let numberOf = { [self] (personID: String) -> String? in settings.people.first { $0.personID == personID }.map(number(of:)) }
+        guard let personID = try? store.whatsAppPerson(waID: waID, numberOf: numberOf) else { return nil }
         return settings.people.first { $0.personID == personID }
     }
 
@@ -53,9 +54,12 @@ extension WhatsAppChannel {
             return
         }
         do {
-            try store.learnWhatsAppID(waID, personID: contact.personID, at: Date())
+            guard try store.learnWhatsAppID(waID, personID: contact.personID, dialled: to, at: Date()) else {
+                logger.warning("whatsapp.id_conflict", metadata: ["whatsapp.reason": "Meta reported an id already learned for another person; kept theirs"])
+                return
+            }
             learned.withLock { _ = $0.insert(waID) }
-            logger.notice("whatsapp.id_learned", metadata: ["whatsapp.reason": "Meta knows \(contact.name) by another id than the number dialled"])
+            logger.notice("whatsapp.id_learned", metadata: ["whatsapp.reason": "Meta knows a configured person by another id than the number dialled"])
         } catch {
             logger.error("whatsapp.id_not_kept", metadata: ["error.message": "\(error)"])
         }

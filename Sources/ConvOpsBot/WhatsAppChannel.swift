@@ -174,7 +174,7 @@ public final class WhatsAppChannel: Sendable {
                 if status.errors.contains(where: { $0.code == 131047 }), let reference = status.callbackData {
                     let to = dialled(recipient: status.recipient) ?? "+" + status.recipient
                     let key = settings.people.first { number(of: $0) == to }?.personID ?? "stranger"
-                    run(key) { [self] in await resendAsTemplate(reference, to: to) }
+                    run(key) { [self] in await resendAsTemplate(reference, failed: status.messageID, to: to) }
                 }
             }
         case .error(let error):

@@ -278,12 +278,14 @@ enum Migrations {
         """,
         // 14: the WhatsApp id Meta reports for a person when it differs from the number dialled
         // (Brazil's ninth digit, Mexico's 1), learned from a send's answer, so that their
-        // messages from it reach them. The id only as a keyed hash; erased with the person.
+        // messages from it reach them, as long as that is still their number. The id and the
+        // number only as keyed hashes; erased with the person.
         """
         CREATE TABLE whatsapp_ids (
             id_index BLOB PRIMARY KEY,
             person_index BLOB NOT NULL,
             person_id BLOB NOT NULL,
+            number_index BLOB NOT NULL,
             learned_at REAL NOT NULL
         );
         CREATE INDEX whatsapp_ids_by_person ON whatsapp_ids(person_index);
@@ -345,7 +347,7 @@ extension Store {
         "whatsapp_statuses": ["ref": .accountInformation, "state": .operational, "rank": .operational, "updated_at": .operational,
                               "error_code": .operational],
         "whatsapp_ids": ["id_index": .accountInformation, "person_index": .accountInformation, "person_id": .accountInformation,
-                         "learned_at": .operational],
+                         "number_index": .accountInformation, "learned_at": .operational],
         "whatsapp_undelivered": ["id": .operational, "person_index": .accountInformation, "channel": .channelIdentifier,
                                  "what": .operational, "code": .operational, "reason": .operational, "at": .operational],
         "parked_alerts": ["id": .operational, "delivery_id": .operational, "body": .sealedPayload, "reason": .operational,

@@ -142,7 +142,7 @@ extension Store {
             if channel.hasPrefix("wa:") {
                 let s = try db.prepare("""
                     SELECT e.* FROM alert_episodes e JOIN whatsapp_alerts w ON w.episode_id = e.id
-                    WHERE w.channel = ? AND w.message_ref = ? AND w.kind = 'opened'
+                    WHERE w.channel = ? AND w.message_ref = ? AND w.kind IN ('opened', 'flapping')
                     """).bind([.text(channel), .text(ts)])
                 return try s.step() ? try self.episode(s) : nil
             }

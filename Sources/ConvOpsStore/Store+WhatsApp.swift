@@ -161,28 +161,40 @@ extension Store {
         }
     }
 
-    /// Meta reported `waID` for the person we dialled as `personID`: kept as a keyed hash,
-    /// with the person's id sealed, so that their messages from it reach them.
-    public func learnWhatsAppID(_ waID: String, personID: String, at: Date) throws {
+    /// Meta reported `waID` when we dialled `number` for `personID`: kept as keyed hashes, with
+    /// the person's id sealed, so that their messages from it reach them. False (nothing
+    /// written) when the id is already another person's.
+    @discardableResult
+    public func learnWhatsAppID(_ waID: String, personID: String, dialled number: String, at: Date) throws -> Bool {
         try write { db in
             let index = keys.indexKey("whatsapp.id:" + waID)
             try db.prepare("""
-                INSERT INTO whatsapp_ids (id_index, person_index, person_id, learned_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT(id_index) DO UPDATE SET person_index = excluded.person_index, person_id = excluded.person_id, learned_at = excluded.learned_at
+                INSERT INTO whatsapp_ids (id_index, person_index, person_id, number_index, learned_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(id_index) DO UPDATE SET number_index = excluded.number_index, learned_at = excluded.learned_at
+                WHERE person_index = excluded.person_index
                 """).bind([.blob(index), .blob(keys.indexKey(personID)), .blob(try keys.seal(personID, context: Self.idContext(index))),
-                           .real(at.timeIntervalSince1970)]).run()
+                           .blob(keys.indexKey("whatsapp.dialled:" + number)), .real(at.timeIntervalSince1970)]).run()
+            return db.changes == 1
         }
     }
 
-    /// Whose WhatsApp id `waID` is, when it was learned (nil: not learned, or no longer opens).
-    public func whatsAppPerson(waID: String) throws -> String? {
-        try read { db in
-            let index = keys.indexKey("whatsapp.id:" + waID)
-            let s = try db.prepare("SELECT person_index, person_id FROM whatsapp_ids WHERE id_index = ?").bind([.blob(index)])
-            guard try s.step(), let personIndex = s.blob(0), let sealed = s.blob(1),
+    /// Whose WhatsApp id `waID` is, if learned while dialling the number `numberOf` says that
+    /// person has now. A row learned for a number they no longer have is forgotten (that
+    /// number may be someone else's by now).
+    public func whatsAppPerson(waID: String, numberOf: (String) -> String?) throws -> String? {
+        let index = keys.indexKey("whatsapp.id:" + waID)
+        let found: (person: String, number: Data)? = try read { db in
+            let s = try db.prepare("SELECT person_index, person_id, number_index FROM whatsapp_ids WHERE id_index = ?").bind([.blob(index)])
+            guard try s.step(), let personIndex = s.blob(0), let sealed = s.blob(1), let number = s.blob(2),
                   let person = try? keys.open(sealed, context: Self.idContext(index)), keys.indexKey(person) == personIndex else { return nil }
-            return person
+            return (person, number)
         }
+        guard let found else { return nil }
+        guard let current = numberOf(found.person), keys.indexKey("whatsapp.dialled:" + current) == found.number else {
+            try write { db in try db.prepare("DELETE FROM whatsapp_ids WHERE id_index = ?").bind([.blob(index)]).run() }
+            return nil
+        }
+        return found.person
     }
 
     static func idContext(_ index: Data) -> String { "whatsapp_ids.person:" + index.prefix(8).map { String(format: "%02x", $0) }.joined() }

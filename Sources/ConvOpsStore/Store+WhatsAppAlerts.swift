@@ -48,6 +48,32 @@ extension Store {
         }
     }
 
+    /// (episode, conversation) pairs told an episode was flapping, whose episode has stayed
+    /// closed since before `closedBefore` and who were not told so yet.
+    public func settledFlaps(closedBefore: Date) throws -> [(episodeID: String, channel: String)] {
+        try read { db in
+            let s = try db.prepare("""
+                SELECT w.episode_id, w.channel FROM whatsapp_alerts w JOIN alert_episodes e ON e.id = w.episode_id
+                WHERE w.kind = 'flapping' AND e.closed_at IS NOT NULL AND e.closed_at <= ?
+                  AND NOT EXISTS (SELECT 1 FROM whatsapp_alerts r WHERE r.episode_id = w.episode_id AND r.channel = w.channel
+                                  AND r.kind = 'resolved' AND r.seq = 1)
+                LIMIT 500
+                """).bind([.real(closedBefore.timeIntervalSince1970)])
+            var out: [(String, String)] = []
+            while try s.step() { out.append((s.text(0) ?? "", s.text(1) ?? "")) }
+            return out
+        }
+    }
+
+    /// A message sent again (as its template) takes the place of the one Meta failed: taps on
+    /// the new one count for the same alert news.
+    public func replacedWhatsAppAlertMessage(episodeID: String, channel: String, old: String, new: String) throws {
+        try write { db in
+            try db.prepare("UPDATE whatsapp_alerts SET message_ref = ? WHERE episode_id = ? AND channel = ? AND message_ref = ?")
+                .bind([.text(new), .text(episodeID), .text(channel), .text(old)]).run()
+        }
+    }
+
     /// What waits to be sent, oldest first.
     public func pendingWhatsAppAlerts(limit: Int = 5000) throws -> [QueuedWhatsAppAlert] {
         try read { db in

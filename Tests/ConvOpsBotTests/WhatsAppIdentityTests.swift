@@ -37,6 +37,9 @@ import Testing
         wa.accepted.filter { $0.to == to && $0.type == "text" }.compactMap { $0.body["text"]?["body"]?.string }
     }
 
+    /// The number each configured person has (as the channel dials it).
+    static func numberOf(_ person: String) -> String? { ["U111": dialled, "U222": bob][person] }
+
     @Test func theIdFromASendsAnswerIsLearnedNeverGuessed() async throws {
         let bot = try Bot(policy: .openSolo)
         defer { bot.remove() }
@@ -48,10 +51,10 @@ import Testing
         try await write(channel, wa, from: Self.reported, "whoami")
         try await wa.wait("the refusal") { !texts(wa, to: "+" + Self.reported).isEmpty }
         #expect(texts(wa, to: "+" + Self.reported).first?.contains("not set up for ConvOps") == true)
-        #expect(try bot.store.whatsAppPerson(waID: Self.reported) == nil)
+        #expect(try bot.store.whatsAppPerson(waID: Self.reported, numberOf: Self.numberOf) == nil)
         // Something goes to her number; Meta's answer names the id it knows her by.
         await channel.sendText("hello", to: Self.dialled)
-        #expect(try bot.store.whatsAppPerson(waID: Self.reported) == "U111")
+        #expect(try bot.store.whatsAppPerson(waID: Self.reported, numberOf: Self.numberOf) == "U111")
         try await write(channel, wa, from: Self.reported, "whoami")
         try await wa.wait("Alice answered at her number") { texts(wa, to: Self.dialled).contains { $0.contains("Alice") } }
         // A late failure names her by that id: parked under her conversation.
@@ -66,12 +69,18 @@ import Testing
         }
         #expect(try bot.store.export(chatID: "U111")?.whatsAppIDsLearned == 1)
         // A number change retires what was learned for the old one; erasure removes it too.
-        try bot.store.learnWhatsAppID(Self.reported, personID: "U111", at: Date())
         try bot.store.changedNumber(personID: "U111", to: "+5511900000000", at: Date())
-        #expect(try bot.store.whatsAppPerson(waID: Self.reported) == nil)
-        try bot.store.learnWhatsAppID(Self.reported, personID: "U111", at: Date())
+        #expect(try bot.store.whatsAppPerson(waID: Self.reported, numberOf: Self.numberOf) == nil)
+        // Learned for a number the config no longer gives her (edited by the operator): not hers any more, and forgotten.
+        #expect(try bot.store.learnWhatsAppID(Self.reported, personID: "U111", dialled: "+5511911111111", at: Date()))
+        #expect(try bot.store.whatsAppPerson(waID: Self.reported, numberOf: Self.numberOf) == nil)
+        #expect(try bot.store.whatsAppPerson(waID: Self.reported, numberOf: { _ in "+5511911111111" }) == nil, "forgotten")
+        // An id already learned for one person is not moved to another.
+        #expect(try bot.store.learnWhatsAppID(Self.reported, personID: "U111", dialled: Self.dialled, at: Date()))
+        #expect(try bot.store.learnWhatsAppID(Self.reported, personID: "U222", dialled: Self.bob, at: Date()) == false)
+        #expect(try bot.store.whatsAppPerson(waID: Self.reported, numberOf: Self.numberOf) == "U111")
         _ = try bot.store.erase(chatID: "U111")
-        #expect(try bot.store.whatsAppPerson(waID: Self.reported) == nil)
+        #expect(try bot.store.whatsAppPerson(waID: Self.reported, numberOf: Self.numberOf) == nil)
     }
 
     /// Meta naming, for Alice's number, the id of Bob's: not learned (Bob stays Bob).
@@ -83,7 +92,7 @@ import Testing
         wa.reportWaID(Self.dialled, as: Self.bob)
         let channel = channel(bot, wa)
         await channel.sendText("hello", to: Self.dialled)
-        #expect(try bot.store.whatsAppPerson(waID: String(Self.bob.dropFirst())) == nil)
+        #expect(try bot.store.whatsAppPerson(waID: String(Self.bob.dropFirst()), numberOf: Self.numberOf) == nil)
         try await write(channel, wa, from: String(Self.bob.dropFirst()), "whoami")
         try await wa.wait("Bob answered") { texts(wa, to: Self.bob).contains { $0.contains("Bob") } }
     }
