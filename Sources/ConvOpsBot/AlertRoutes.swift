@@ -18,6 +18,9 @@ public struct AlertSettings: Sendable, Hashable {
     public var queueURLs: [String] = []
     public var routes: [AlertRoute] = []
     public var defaultChannels: [String] = []
+    /// Who gets an alarm on WhatsApp when no route names anyone (`default_people`): what a
+    /// process without Slack has instead of default channels.
+    public var defaultPeople: [String] = []
     /// SQS long-poll wait (1–20 s).
     public var pollSeconds: Int = 20
     /// Where "snooze … until 18:00" is read (`time_zone`, an IANA name; UTC by default).
@@ -54,6 +57,7 @@ public struct AlertSettings: Sendable, Hashable {
         }
         // A route that names only people still shows the alert in the default channels too.
         if !matched || channels.isEmpty { channels = defaultChannels }
+        if !matched || people.isEmpty { people = defaultPeople }
         return (channels, people)
     }
 }
@@ -122,7 +126,7 @@ extension AlertSettings {
         guard let map = object as? [String: Any] else {
             throw ConfigurationError("\(source): 'alerts' must be an object with queue_urls, routes and default_channels (see the README's “Alerts”)")
         }
-        let known: Set<String> = ["queue_url", "queue_urls", "routes", "default_channels", "poll_seconds", "time_zone",
+        let known: Set<String> = ["queue_url", "queue_urls", "routes", "default_channels", "default_people", "poll_seconds", "time_zone",
                                   "hold_seconds", "flapping", "reminder_minutes", "storm"]
         if let unknown = map.keys.sorted().first(where: { !known.contains($0) }) {
             throw ConfigurationError("\(source): alerts: unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
@@ -203,6 +207,9 @@ extension AlertSettings {
         if let raw = map["default_channels"] {
             settings.defaultChannels = try channels(raw, at: "\(source): alerts.default_channels")
         }
+        if let raw = map["default_people"] {
+            settings.defaultPeople = try people(raw, at: "\(source): alerts.default_people")
+        }
         if let raw = map["routes"] {
             guard let list = raw as? [[String: Any]] else {
                 throw ConfigurationError("\(source): alerts.routes must be a list of {\"match\": {…}, \"channels\": [...]}")
@@ -249,16 +256,17 @@ extension AlertSettings {
             match.resourceTags = tags
         }
         let channels = try entry["channels"].map { (raw) throws(ConfigurationError) in try Self.channels(raw, at: "\(at).channels") } ?? []
-        var people: [String] = []
-        if let raw = entry["people"] {
-            guard let list = raw as? [String], list.allSatisfy({ isSlackUser($0) || isPhoneNumber($0) }) else {
-                throw ConfigurationError("\(at).people must be Slack user ids such as U0123ABCD or phone numbers such as +491701234567")
-            }
-            people = list
-        }
+        let people = try entry["people"].map { (raw) throws(ConfigurationError) in try Self.people(raw, at: "\(at).people") } ?? []
         guard !channels.isEmpty || !people.isEmpty else { throw ConfigurationError("\(at): the route names no channels and no people") }
         if entry["continue"] != nil, !(entry["continue"] is Bool) { throw ConfigurationError("\(at).continue must be true or false") }
         return AlertRoute(match: match, channels: channels, people: people, continues: entry["continue"] as? Bool ?? false)
+    }
+
+    static func people(_ raw: Any, at: String) throws(ConfigurationError) -> [String] {
+        guard let list = raw as? [String], list.allSatisfy({ isSlackUser($0) || isPhoneNumber($0) }) else {
+            throw ConfigurationError("\(at) must be Slack user ids such as U0123ABCD or phone numbers such as +491701234567")
+        }
+        return list
     }
 
     static func channels(_ raw: Any, at: String) throws(ConfigurationError) -> [String] {

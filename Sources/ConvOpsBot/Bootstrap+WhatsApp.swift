@@ -35,7 +35,7 @@ extension Runtime {
         let unreadable = ((try? store.unreadableWebhooks()) ?? 0) + ((try? store.stuckWebhooks()) ?? 0)
         let alerts = (try? store.whatsAppAlertCounts()) ?? (queued: 0, sent: 0, givenUp: 0)
         lines.append("\(waiting) webhook\(waiting == 1 ? "" : "s") waiting, \(unreadable) unreadable or failed five times; alerts \(alerts.sent) sent, \(alerts.givenUp) given up, \(alerts.queued - alerts.sent - alerts.givenUp) queued")
-        let undelivered = (try? store.undeliveredWhatsApp().count) ?? 0
+        let undelivered = (try? store.undeliveredCount()) ?? 0
         if undelivered > 0 { lines.append("\(undelivered) message\(undelivered == 1 ? "" : "s") Meta would not deliver: `convops whatsapp undelivered` says to whom and what to do") }
         return lines
     }
@@ -75,13 +75,19 @@ extension Runtime {
 
 extension Runtime {
     /// Said at the start of a WhatsApp-only process whose policy wants approvals that no one
-    /// on WhatsApp may give: those requests would wait until they expire.
+    /// on WhatsApp may give (those requests would wait until they expire), or that only one
+    /// person may give (never for their own requests). Without Slack everyone there stands
+    /// as a guest: only what the policy names them for counts.
     public func approvalsWithoutSlack() -> String? {
         guard let settings = configuration.whatsApp, configuration.policy.approval != nil else { return nil }
-        let approvers = settings.people.filter {
-            configuration.policy.mayApprove($0.personID, standing: $0.slack == nil ? .guest : .member)
+        let approvers = settings.people.filter { configuration.policy.mayApprove($0.personID, standing: .guest) }
+        let how = "name approvers in the policy by their Slack id (people with \"slack\") or their number (people without), not by \"*\""
+        if approvers.isEmpty {
+            return "the policy asks for approvals, but nobody in whatsapp.people is an approver, and Slack is not connected: requests that need approval will expire unapproved; \(how)"
         }
-        guard approvers.isEmpty else { return nil }
-        return "the policy asks for approvals, but nobody in whatsapp.people is an approver, and Slack is not connected: requests that need approval will expire unapproved. Name approvers by their number (\"approvers\": [\"+49…\"]) or connect Slack"
+        if approvers.count == 1 {
+            return "the policy asks for approvals, and only \(approvers[0].name) on WhatsApp may give them: their own requests that need approval will expire unapproved; \(how)"
+        }
+        return nil
     }
 }

@@ -27,6 +27,7 @@ extension Runtime {
             services.append(.init(service: slack, successTerminationBehavior: .gracefullyShutdownGroup,
                                   failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "slack"))
         }
+        if let whatsApp, let slack { whatsApp.standings { id in await slack.standing(ofUser: id) } }
         if let whatsApp {
             // Alone, its end is the process's end; beside Slack, a failure of its own still stops the group.
             services.append(.init(service: WhatsAppService(channel: whatsApp),
@@ -53,13 +54,35 @@ extension Runtime {
     }
 
     /// Why a process without Slack cannot run this configuration: alerts routed to Slack
-    /// channels would all be undeliverable. Nil when it can.
+    /// channels would all be undeliverable, and an alarm no route names anyone for would reach
+    /// nobody. Nil when it can.
     public func withoutSlackProblem() -> String? {
         let alerts = configuration.alerts
         guard !alerts.queueURLs.isEmpty else { return nil }
         let slackChannels = alerts.defaultChannels + alerts.routes.flatMap(\.channels)
-        guard !slackChannels.isEmpty else { return nil }
-        return "alerts are routed to Slack channels (\(slackChannels.prefix(3).joined(separator: ", "))), but Slack is not connected: set SLACK_APP_TOKEN and SLACK_BOT_TOKEN, or route alerts to WhatsApp people only (\"people\" in alerts.routes, no default_channels)"
+        if !slackChannels.isEmpty {
+            return "alerts are routed to Slack channels (\(slackChannels.prefix(3).joined(separator: ", "))), but Slack is not connected: set SLACK_APP_TOKEN and SLACK_BOT_TOKEN, or route alerts to WhatsApp people only (\"people\" in alerts.routes, \"default_people\" instead of default_channels)"
+        }
+        if alerts.defaultPeople.isEmpty {
+            return "without Slack, an alarm no route matches would reach nobody: set alerts.default_people to the numbers (or Slack ids of whatsapp.people) who get those"
+        }
+        return nil
+    }
+}
+
+extension Runtime {
+    /// Route people (and default people) nobody in `whatsapp.people` answers to: their alerts
+    /// would go nowhere on WhatsApp. Said at start.
+    public func unknownAlertPeople() -> [String] {
+        let alerts = configuration.alerts
+        guard !alerts.queueURLs.isEmpty else { return [] }
+        let known = configuration.whatsApp?.people ?? []
+        var unknown: [String] = []
+        for entry in alerts.defaultPeople + alerts.routes.flatMap(\.people)
+        where !known.contains(where: { $0.number == entry || $0.slack == entry }) && !unknown.contains(entry) {
+            unknown.append(entry)
+        }
+        return unknown
     }
 }
 

@@ -256,6 +256,9 @@ public final class SlackChannel: Sendable {
         return (Person(id: id, name: user.name), standing)
     }
 
+    /// How the Slack user `id` belongs here now (for WhatsApp people linked to them).
+    public func standing(ofUser id: String) async -> Standing { await person(id, fallback: id).1 }
+
     /// The bot's identity, asking auth.test again if it did not answer at start.
     func ownIdentity() async -> SlackIdentity? {
         if let known = identity.withLock({ $0 }) { return known }

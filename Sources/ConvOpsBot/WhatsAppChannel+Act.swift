@@ -13,19 +13,20 @@ extension WhatsAppChannel {
         let to = number(of: contact)
         let person = Person(id: contact.personID, name: contact.name)
         let channel = store.whatsAppChannel(waID: String(to.dropFirst()))
+        let standing = await standing(of: contact)
         switch message.content {
         case .text(let text):
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
             let replies = await engine.handle(InboundMessage(text: trimmed.isEmpty ? "help" : trimmed, person: person, channel: channel,
-                                                             standing: standing(of: contact)))
+                                                             standing: standing))
             for reply in replies { await deliver(reply, to: to, channel: channel) }
         case .buttonReply(let id, _), .templateButton(let id, _):
-            await tap(id, context: message.contextID, person: person, standing: standing(of: contact), to: to, channel: channel)
+            await tap(id, context: message.contextID, person: person, standing: standing, to: to, channel: channel)
         case .listReply(let id, _):
             // A row of a "which one?" list carries the command to run, as if typed.
             guard id.hasPrefix("say:"), id.count > 4 else { return await sendText(m.text("whatsapp.unknown_button"), to: to) }
             let replies = await engine.handle(InboundMessage(text: String(id.dropFirst(4)), person: person, channel: channel,
-                                                             standing: standing(of: contact)))
+                                                             standing: standing))
             for reply in replies { await deliver(reply, to: to, channel: channel) }
         case .numberChanged(let new):
             let number = "+" + new

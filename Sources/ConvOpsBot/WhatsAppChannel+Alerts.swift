@@ -40,6 +40,11 @@ extension WhatsAppChannel {
             guard let batch = byChannel[channel] else { continue }
             if let last = alertSentAt.withLock({ $0[channel] }), now.timeIntervalSince(last) < Self.alertSpacing { continue }
             guard let to = recipient(ofChannel: channel) else {
+                // Taken out of whatsapp.people (or renumbered) since it was queued: said, not lost.
+                for alert in batch {
+                    park(channel: channel, personID: nil, what: "alert " + alert.episodeID, code: 0,
+                         reason: "nobody in whatsapp.people has this conversation any more (taken out of the config, or given another number)")
+                }
                 try? store.sentWhatsAppAlerts(batch, messageRef: nil, at: now)
                 continue
             }

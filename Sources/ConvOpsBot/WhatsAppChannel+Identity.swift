@@ -25,8 +25,19 @@ extension WhatsAppChannel {
     }
 
     /// People only WhatsApp knows (no `slack`) are not "everyone" in the policy: they are
-    /// given what the policy names them for, by number, and nothing a "*" rule gives.
-    func standing(of contact: WhatsAppSettings.Contact) -> Standing { contact.slack == nil ? .guest : .member }
+    /// given what the policy names them for, by number, and nothing a "*" rule gives. A
+    /// person linked to a Slack user stands as Slack says that user does now (a guest, a
+    /// deactivated or outside account is not "everyone" here either); with no Slack to ask,
+    /// as a guest: named or nothing.
+    func standing(of contact: WhatsAppSettings.Contact) async -> Standing {
+        guard let slack = contact.slack, let lookup = slackStanding.withLock({ $0 }) else { return .guest }
+        return await lookup(slack)
+    }
+
+    /// How Slack users stand (users.info, cached by the Slack side): set when Slack runs too.
+    public func standings(from lookup: @escaping @Sendable (String) async -> Standing) {
+        slackStanding.withLock { $0 = lookup }
+    }
 
     /// Where to send to a person: their number, as changed if it did.
     func number(of contact: WhatsAppSettings.Contact) -> String { numbers.withLock { $0[contact.personID] } ?? contact.number }

@@ -44,8 +44,8 @@ extension WhatsAppChannel: RequestChannel {
     /// with Approve / Reject once.
     func askApprovers(_ update: RequestUpdate) async {
         let request = update.request
-        for contact in settings.people where contact.personID != request.requester.id
-            && engine.access.mayApprove(contact.personID, standing: standing(of: contact)) {
+        for contact in settings.people where contact.personID != request.requester.id {
+            guard engine.access.mayApprove(contact.personID, standing: await standing(of: contact)) else { continue }
             let channel = store.whatsAppChannel(waID: String(number(of: contact).dropFirst()))
             guard !update.cards.contains(where: { $0.role == .approval && $0.channel == channel }) else { continue }
             await askApprover(contact, request: request, text: update.text, asTemplate: false)

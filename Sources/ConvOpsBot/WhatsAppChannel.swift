@@ -29,6 +29,8 @@ public final class WhatsAppChannel: Sendable {
     let refusedAt = Mutex<[String: Date]>([:])
     /// WhatsApp ids already learned this run (see `learn`): not written again with every send.
     let learned = Mutex<Set<String>>([])
+    /// How a Slack user stands, when Slack runs in this process (see `standing(of:)`).
+    let slackStanding = Mutex<(@Sendable (String) async -> Standing)?>(nil)
     /// When each conversation last got an alert message.
     let alertSentAt = Mutex<[String: Date]>([:])
     let onAcknowledged = Mutex<(@Sendable (AlertEpisode, String) async -> Void)?>(nil)
@@ -167,7 +169,7 @@ public final class WhatsAppChannel: Sendable {
                                                        errorCode: status.errors.first?.code, at: status.timestamp)
             if after.changed, status.state == .failed {
                 logger.warning("whatsapp.delivery_failed", metadata: ["whatsapp.code": "\(status.errors.first?.code ?? 0)",
-                                                                      "whatsapp.error": "\(status.errors.first?.title ?? "-")"])
+                                                                      "whatsapp.error": "\(WhatsAppSender.withoutNumbers(status.errors.first?.title ?? "-"))"])
                 // Accepted, then refused for the 24-hour window (Meta often says so only now):
                 // an alert or an approval request goes again as its template.
                 failedLater(status)

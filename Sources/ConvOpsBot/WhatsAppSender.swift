@@ -32,7 +32,7 @@ actor WhatsAppSender {
         /// help. Meta's code (0: no answer of Meta's) and title.
         case givenUp(code: Int, reason: String)
         /// Not now (limits, Meta or the network down, the token expired): keep it and try later.
-        case later
+        case later(reason: String)
     }
 
     /// Sends `message`; `template`: what to send instead if the person is outside the 24-hour
@@ -45,7 +45,7 @@ actor WhatsAppSender {
     func attempt(_ message: OutboundMessage, orTemplate template: OutboundMessage?) async -> Outcome {
         if let stopped {
             logger.error("whatsapp.not_sent", metadata: ["whatsapp.reason": "\(stopped)"])
-            return .later
+            return .later(reason: stopped)
         }
         var message = message
         var fellBack = false
@@ -66,14 +66,14 @@ actor WhatsAppSender {
                 case .tokenExpired:
                     stopped = "the WhatsApp access token expired or was revoked (#190): set a new system-user token in WHATSAPP_TOKEN and restart"
                     logger.critical("whatsapp.token_expired", metadata: ["whatsapp.reason": "\(stopped!)"])
-                    return .later
+                    return .later(reason: stopped!)
                 case .undeliverable, .refused:
                     return giveUp(error, message)
                 }
             }
         }
         logger.error("whatsapp.not_sent", metadata: ["whatsapp.reason": "still limited or unreachable after four tries"])
-        return .later
+        return .later(reason: "Meta still limited or unreachable after four tries")
     }
 
     private func giveUp(_ error: WhatsAppAPIError, _ message: OutboundMessage) -> Outcome {
@@ -86,18 +86,31 @@ actor WhatsAppSender {
     }
 
     /// Meta's titles name no one, but a reason is stored and shown: any run of seven or more
-    /// digits (a phone number, a wa_id) is masked all the same.
+    /// digits (a phone number, a wa_id), spaces, dashes and brackets between them included, is
+    /// masked all the same.
     static func withoutNumbers(_ text: String) -> String {
-        var out = "", digits = ""
+        var out = "", run = "", digits = 0, tail = ""
+        func flush() {
+            out += digits >= 7 ? "…" + tail : run + tail
+            run = ""; digits = 0; tail = ""
+        }
         for c in text {
             if c.isASCII, c.isNumber {
-                digits.append(c)
-                continue
+                run += tail
+                tail = ""
+                run.append(c)
+                digits += 1
+            } else if digits > 0, " -().".contains(c) {
+                // Maybe inside a number: kept aside until the next digit says so.
+                tail.append(c)
+            } else if digits == 0, c == "(" || c == "+" {
+                out.append(c)
+            } else {
+                flush()
+                out.append(c)
             }
-            out += digits.count >= 7 ? "…" : digits
-            digits = ""
-            out.append(c)
         }
-        return out + (digits.count >= 7 ? "…" : digits)
+        flush()
+        return out
     }
 }

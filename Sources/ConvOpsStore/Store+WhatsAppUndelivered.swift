@@ -60,6 +60,13 @@ extension Store {
         }
     }
 
+    public func undeliveredCount() throws -> Int {
+        try read { db in
+            let s = try db.prepare("SELECT COUNT(*) FROM whatsapp_undelivered")
+            return try s.step() ? Int(s.integer(0)) : 0
+        }
+    }
+
     /// Forgets parked failures: one by id, or all when `id` is nil. Returns how many went.
     @discardableResult
     public func forgetUndelivered(id: String?) throws -> Int {

@@ -5,6 +5,8 @@ public enum WhatsAppErrorAdvice {
         switch code {
         case 131026:
             "the number is not on WhatsApp, or its WhatsApp is too old or has not accepted the current terms: check the number in whatsapp.people and ask the person to open and update WhatsApp"
+        case 131047:
+            "the person has not written to the bot for 24 hours, and a reply or a plan cannot go as a template: ask them to write anything to the bot, then ask again"
         case 131030:
             "the app is in test mode and the number is not one of its test recipients: add it in the App Dashboard (WhatsApp → API Setup) or use a production number"
         case 131049:

@@ -78,6 +78,11 @@ func emit(_ text: String) {
 /// Text from outside (a parked message, a reason quoting it) made safe for a terminal: control
 /// characters other than newline and tab are shown as \u{…}, so no escape sequence can move
 /// the cursor, retitle the window or hide a line.
+/// `terminalSafe`, on one line: a newline in a name or a reason cannot fake a line of output.
+func terminalLine(_ text: String) -> String {
+    terminalSafe(text).replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\t", with: " ")
+}
+
 func terminalSafe(_ text: String) -> String {
     var out = ""
     out.unicodeScalars.reserveCapacity(text.unicodeScalars.count)

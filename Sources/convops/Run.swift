@@ -29,6 +29,15 @@ struct Run: AsyncParsableCommand {
             Context.fail(problem)
             throw Exit.setup
         }
+        let unknown = runtime.unknownAlertPeople()
+        if !unknown.isEmpty {
+            // Slack ids without WhatsApp are fine beside Slack (their channels show the alert); numbers never are.
+            let numbers = unknown.filter { $0.hasPrefix("+") }
+            if slack == nil || !numbers.isEmpty {
+                Context.fail("alerts name people who are not in whatsapp.people (\(unknown.count): \((slack == nil ? unknown : numbers).prefix(3).map { String($0.prefix(4)) + "…" }.joined(separator: ", "))): add them there with their number, or take them out of the routes")
+                throw Exit.setup
+            }
+        }
         switch context.configuration.policySource {
         case .none:
             // A workspace is many people: nobody gets everything by default.

@@ -35,8 +35,8 @@ struct WhatsAppCommand: AsyncParsableCommand {
                 return
             }
             for u in parked {
-                let who = names[u.channel] ?? "someone no longer in whatsapp.people"
-                emit("\(u.id)  \(Timestamp.format(u.at))  to \(terminalSafe(who))  \(terminalSafe(u.what))  #\(u.code) \(terminalSafe(u.reason))")
+                let who = names[u.channel] ?? "someone not in whatsapp.people"
+                emit("\(u.id)  \(Timestamp.format(u.at))  to \(terminalLine(who))  \(terminalLine(u.what))  #\(u.code) \(terminalLine(u.reason))")
                 emit("    → \(WhatsAppErrorAdvice.forCode(u.code))")
             }
             emit("\(parked.count) undelivered; nothing is retried. `convops whatsapp forget ID` (or --all) once dealt with")

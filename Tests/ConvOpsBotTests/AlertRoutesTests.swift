@@ -67,6 +67,20 @@ import Testing
         #expect(d.channels == ["C0OPS00001"] && d.people == ["+491701234567"])
     }
 
+    /// `default_people`: who hears on WhatsApp of an alarm no route names anyone for (a
+    /// process without Slack has no default channel); a route's own people replace them.
+    @Test func defaultPeopleTakeWhatNoRouteNamesAnyoneFor() throws {
+        let settings = try AlertSettings.parse([
+            "routes": [["match": ["alarm": "api-*"], "people": ["+491701234567"]]], "default_people": ["+491709999999"],
+        ] as [String: Any], source: "test")
+        #expect(settings.destinations(for: alarm("api-5xx"), environment: nil).people == ["+491701234567"])
+        #expect(settings.destinations(for: alarm("db-cpu"), environment: nil).people == ["+491709999999"])
+        #expect(settings.destinations(for: alarm("db-cpu"), environment: nil).channels.isEmpty)
+        #expect(throws: ConfigurationError.self) {
+            try AlertSettings.parse(["default_people": ["alice"]] as [String: Any], source: "test")
+        }
+    }
+
     /// A tag of the alarm's resource routes it: the resolver keeps exactly the keys routes name.
     @Test func aTagOfTheAlarmsResourceRoutesIt() throws {
         let settings = try AlertSettings.parse([

@@ -24,8 +24,11 @@ import Testing
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
         let api = GraphAPI(http: http, baseURL: wa.apiURL, version: WhatsAppEmulator.version, phoneNumberID: WhatsAppEmulator.phoneNumberID,
                            token: WhatsAppSecret(WhatsAppEmulator.token, kind: "token")!, logger: .quiet)
-        return WhatsAppChannel(settings: settings, api: api, appSecret: WhatsAppSecret("s", kind: "s")!, verifyToken: WhatsAppSecret("v", kind: "v")!,
-                               engine: bot.engine, store: bot.store, messages: sharedGrammar.messages(for: "en"), logger: .quiet)
+        let channel = WhatsAppChannel(settings: settings, api: api, appSecret: WhatsAppSecret("s", kind: "s")!, verifyToken: WhatsAppSecret("v", kind: "v")!,
+                                      engine: bot.engine, store: bot.store, messages: sharedGrammar.messages(for: "en"), logger: .quiet)
+        // Both are members of the Slack workspace (as the Slack side would say).
+        channel.standings { _ in .member }
+        return channel
     }
 
     func write(_ channel: WhatsAppChannel, _ wa: WhatsAppEmulator, from: String, _ text: String) async throws {
@@ -95,5 +98,24 @@ import Testing
         #expect(try bot.store.whatsAppPerson(waID: String(Self.bob.dropFirst()), numberOf: Self.numberOf) == nil)
         try await write(channel, wa, from: String(Self.bob.dropFirst()), "whoami")
         try await wa.wait("Bob answered") { texts(wa, to: Self.bob).contains { $0.contains("Bob") } }
+    }
+}
+
+/// How a WhatsApp person linked to a Slack user stands is what Slack says of that user now;
+/// with no Slack to ask, a guest: only what the policy names them for.
+@Suite struct WhatsAppStandingTests {
+    @Test(arguments: [(Standing?.none, Standing.guest), (.member, .member), (.guest, .guest), (.external, .external)])
+    func standingFollowsSlack(_ slackSays: Standing?, _ expected: Standing) async throws {
+        let bot = try Bot(policy: .openSolo)
+        defer { bot.remove() }
+        let wa = try WhatsAppEmulator()
+        defer { wa.shutdown() }
+        let channel = WhatsAppIdentityTests().channel(bot, wa)
+        channel.standings { _ in slackSays ?? .member }
+        if slackSays == nil { channel.slackStanding.withLock { $0 = nil } }
+        let alice = try #require(channel.settings.people.first { $0.slack == "U111" })
+        #expect(await channel.standing(of: alice) == expected)
+        let unlinked = WhatsAppSettings.Contact(number: "+491700000001", userID: nil, slack: nil, name: "Eve")
+        #expect(await channel.standing(of: unlinked) == .guest, "not linked to Slack: a guest, whatever Slack says")
     }
 }

@@ -56,16 +56,19 @@ import Testing
         try await channel.handle(failed("wamid.A", 131049, "This message was not delivered to maintain healthy ecosystem engagement.",
                                         reference: "rq:r-abc"))
         try await channel.handle(failed("wamid.A", 131049, "again", reference: "rq:r-abc"))
-        try await channel.handle(failed("wamid.B", 131047, "Re-engagement message", reference: nil))
-        try await channel.handle(failed("wamid.C", 130472, "User's number is part of an experiment +491701234567", reference: nil))
+        try await channel.handle(failed("wamid.B", 131047, "Re-engagement message", reference: "al:ep-gone"))
+        try await channel.handle(failed("wamid.C", 130472, "User's number is part of an experiment +49 170 1234567", reference: nil))
+        // A reply outside the window: nothing can go in its place, so it is parked.
+        try await channel.handle(failed("wamid.D", 131047, "Re-engagement message", reference: nil))
         let parked = try r.bot.store.undeliveredWhatsApp().sorted { $0.code < $1.code }
-        #expect(parked.map(\.code) == [130472, 131049], "once per message; 131047 not parked")
+        #expect(parked.map(\.code) == [130472, 131047, 131049], "once per message; a 131047 sent again as its template not parked")
         #expect(parked.last?.what == "approval request r-abc")
         #expect(parked.first?.what == "a message")
-        #expect(parked.first?.reason == "User's number is part of an experiment +…", "a number in Meta's text is masked")
+        #expect(parked.first?.reason == "User's number is part of an experiment +…", "a number in Meta's text is masked, spaces and all")
+        #expect(WhatsAppErrorAdvice.forCode(131047).contains("24 hours"))
         #expect(try r.bot.store.forgetUndelivered(id: parked[0].id) == 1)
         #expect(try r.bot.store.forgetUndelivered(id: parked[0].id) == 0)
-        #expect(try r.bot.store.forgetUndelivered(id: nil) == 1)
+        #expect(try r.bot.store.forgetUndelivered(id: nil) == 2)
     }
 
     @Test func numbersInMetasTextAreMasked() {
@@ -73,6 +76,8 @@ import Testing
         #expect(WhatsAppSender.withoutNumbers("(#131026) Message Undeliverable") == "(#131026) Message Undeliverable")
         #expect(WhatsAppSender.withoutNumbers("1234567") == "…")
         #expect(WhatsAppSender.withoutNumbers("") == "")
+        #expect(WhatsAppSender.withoutNumbers("call +49 (170) 123-4567 now") == "call +… now")
+        #expect(WhatsAppSender.withoutNumbers("12 34 56") == "12 34 56", "short groups stay")
     }
 
     /// A snooze asked for on WhatsApp ends: its summary goes back to that conversation, and

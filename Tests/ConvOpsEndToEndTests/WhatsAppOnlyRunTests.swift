@@ -107,6 +107,24 @@ import Testing
         let refused = try await convops(["run"], environment: environment(scenario))
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("alerts are routed to Slack channels (C0OPS000001), but Slack is not connected"), "\(refused.stderr)")
+        // People only, but nobody for alarms no route matches: refused, naming default_people.
+        let peopleOnly = try Scenario(moto: nil, config: Self.config(wa, port: port, extra: """
+            , "alerts": {"queue_url": "http://127.0.0.1:1/000000000000/alarms", "routes": [{"match": {"alarm": "api-*"}, "people": ["+\(Self.alice)"]}]}
+            """))
+        defer { peopleOnly.remove() }
+        let noDefault = try await convops(["run"], environment: environment(peopleOnly))
+        #expect(noDefault.status == 2)
+        #expect(noDefault.stderr.contains("set alerts.default_people"), "\(noDefault.stderr)")
+        // Someone a route names who is not in whatsapp.people: refused at start, the number cut short.
+        let stranger = try Scenario(moto: nil, config: Self.config(wa, port: port, extra: """
+            , "alerts": {"queue_url": "http://127.0.0.1:1/000000000000/alarms", "default_people": ["+\(Self.alice)"],
+                         "routes": [{"match": {"alarm": "api-*"}, "people": ["+15550001111"]}]}
+            """))
+        defer { stranger.remove() }
+        let unknown = try await convops(["run"], environment: environment(stranger))
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("alerts name people who are not in whatsapp.people (1: +155…)"), "\(unknown.stderr)")
+        #expect(!unknown.stderr.contains("15550001111"))
         var half = environment(scenario)
         half["SLACK_APP_TOKEN"] = "xapp-1-A1-1-abc"
         let oneToken = try await convops(["run"], environment: half)
