@@ -65,27 +65,27 @@ public struct ResourceResolver: Sendable {
     /// Every resource here that answers to the mention: none, one, or (never guessed between) several.
     public func candidates(_ mention: ResourceMention, region: String? = nil, fresh: Bool = false) async throws(AWSError) -> [ResourceRef] {
         let region = region ?? self.region
-        let cache = fresh ? nil : inventory
+        let cache = inventory
         let candidates: [ResourceRef]
         switch mention.form {
         case .instanceID:
-            candidates = try await cached(cache, "ec2-id:\(region):\(mention.text)") { () throws(AWSError) in
+            candidates = try await cached(cache, "ec2-id:\(region):\(mention.text)", fresh: fresh) { () throws(AWSError) in
                 try await instances(ids: [mention.text], region: region)
             }
         case .arn:
-            candidates = try await byARN(mention.text, region: region, cache: cache)
+            candidates = try await byARN(mention.text, region: region, cache: cache, fresh: fresh)
         case .name:
             let text = mention.text
             var found: [ResourceRef] = []
             // "the api service": only that kind is asked; an EC2 instance called api is not it.
             if mention.kind == nil || mention.kind == .ec2Instance {
-                found = try await cached(cache, "ec2-name:\(region):\(text)") { () throws(AWSError) in
+                found = try await cached(cache, "ec2-name:\(region):\(text)", fresh: fresh) { () throws(AWSError) in
                     try await ec2.describeInstances(filters: [("tag:Name", [text]), ("instance-state-name", Self.liveStates)], region: region)
                         .map { ref($0, region) }
                 }
             }
             for kind in [ResourceKind.ecsService, .rdsInstance, .autoScalingGroup] where mention.kind == nil || mention.kind == kind {
-                found += try await all(kind, region: region, cache: cache).filter { $0.name == text }
+                found += try await all(kind, region: region, cache: cache, fresh: fresh).filter { $0.name == text }
             }
             candidates = found
         }
@@ -96,7 +96,7 @@ public struct ResourceResolver: Sendable {
 
     /// arn:aws:ec2:R:A:instance/i-…, arn:aws:ecs:R:A:service/CLUSTER/NAME, arn:aws:rds:R:A:db:ID,
     /// arn:aws:autoscaling:R:A:autoScalingGroup:UUID:autoScalingGroupName/NAME.
-    private func byARN(_ arn: String, region: String, cache: InventoryCache?) async throws(AWSError) -> [ResourceRef] {
+    private func byARN(_ arn: String, region: String, cache: InventoryCache?, fresh: Bool) async throws(AWSError) -> [ResourceRef] {
         let parts = arn.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count >= 6 else { return [] }
         let arnRegion = parts[3].isEmpty ? region : parts[3]
@@ -105,16 +105,16 @@ public struct ResourceResolver: Sendable {
         switch parts[2] {
         case "ec2" where resource.hasPrefix("instance/"):
             let id = String(resource.dropFirst("instance/".count))
-            return try await cached(cache, "ec2-id:\(arnRegion):\(id)") { () throws(AWSError) in
+            return try await cached(cache, "ec2-id:\(arnRegion):\(id)", fresh: fresh) { () throws(AWSError) in
                 try await instances(ids: [id], region: arnRegion)
             }
         case "ecs":
-            return try await all(.ecsService, region: arnRegion, cache: cache).filter { $0.id == arn }
+            return try await all(.ecsService, region: arnRegion, cache: cache, fresh: fresh).filter { $0.id == arn }
         case "rds":
-            return try await all(.rdsInstance, region: arnRegion, cache: cache).filter { $0.id == String(resource.dropFirst("db:".count)) }
+            return try await all(.rdsInstance, region: arnRegion, cache: cache, fresh: fresh).filter { $0.id == String(resource.dropFirst("db:".count)) }
         case "autoscaling":
             let name = resource.components(separatedBy: "autoScalingGroupName/").last ?? ""
-            return try await all(.autoScalingGroup, region: arnRegion, cache: cache).filter { $0.name == name }
+            return try await all(.autoScalingGroup, region: arnRegion, cache: cache, fresh: fresh).filter { $0.name == name }
         default:
             return []
         }
@@ -130,9 +130,9 @@ public struct ResourceResolver: Sendable {
 
     /// Every resource of a kind in the region (cached): ECS services, RDS instances, groups.
     /// Access denied to a service means it cannot hold the resource for us: none, logged.
-    func all(_ kind: ResourceKind, region: String, cache: InventoryCache?) async throws(AWSError) -> [ResourceRef] {
+    func all(_ kind: ResourceKind, region: String, cache: InventoryCache?, fresh: Bool = false) async throws(AWSError) -> [ResourceRef] {
         do {
-            return try await cached(cache, "\(kind.rawValue):\(region)") { () throws(AWSError) in
+            return try await cached(cache, "\(kind.rawValue):\(region)", fresh: fresh) { () throws(AWSError) in
                 switch kind {
                 case .ec2Instance:
                     return try await ec2.describeInstances(filters: [("instance-state-name", Self.liveStates)], region: region)
@@ -179,20 +179,20 @@ public struct ResourceResolver: Sendable {
         tags.filter { environmentTagKeys.contains($0.key.lowercased()) || routingTagKeys.contains($0.key.lowercased()) }
     }
 
-    private func cached(_ cache: InventoryCache?, _ key: String,
-                        _ fetch: () async throws(AWSError) -> [ResourceRef]) async throws(AWSError) -> [ResourceRef] {
+    /// `fresh`: a status question, which takes only an answer a few seconds old.
+    private func cached(_ cache: InventoryCache?, _ key: String, fresh: Bool = false,
+                        _ fetch: @escaping @Sendable () async throws(AWSError) -> [ResourceRef]) async throws(AWSError) -> [ResourceRef] {
         guard let cache else { return try await fetch() }
-        return try await cache.resources(key, fetch: fetch)
+        return try await cache.resources(key, fresh: fresh, fetch: fetch)
     }
 
     /// Names of live resources of every kind within a small edit distance, closest first
     /// ("web1" → "web-1"), at most three, with their distance (to merge several places').
     public func scoredNearMisses(_ text: String, region: String? = nil, fresh: Bool = false) async throws(AWSError) -> [(name: String, distance: Int)] {
         let region = region ?? self.region
-        let cache = fresh ? nil : inventory
         var names = Set<String>()
         for kind in ResourceKind.allCases {
-            for ref in try await all(kind, region: region, cache: cache) { if let name = ref.name { names.insert(name) } }
+            for ref in try await all(kind, region: region, cache: inventory, fresh: fresh) { if let name = ref.name { names.insert(name) } }
         }
         let wanted = Self.fold(text)
         let scored = names.compactMap { name -> (String, Int)? in
