@@ -93,8 +93,10 @@ extension Runtime {
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: egress, proxy: configuration.proxy), logger: logger)
         let api = SlackWebAPI(http: http, baseURL: configuration.slackAPIURL, botToken: botToken, appToken: appToken, logger: logger)
         let loopback = URLComponents(string: configuration.slackAPIURL)?.host.map(EgressPolicy.isLoopback) ?? false
-        let socket = try SocketModeClient(api: api, options: .init(connections: configuration.slackConnections, allowLoopback: loopback),
-                                          logger: logger)
+        var options = SocketModeClient.Options(connections: configuration.slackConnections, allowLoopback: loopback)
+        options.machine.pingInterval = configuration.slackPingSeconds
+        options.machine.pongTimeout = configuration.slackPongSeconds
+        let socket = try SocketModeClient(api: api, options: options, logger: logger)
         return SlackChannel(engine: engine, api: api, socket: socket,
                             messages: grammar.messages(for: configuration.locale),
                             options: .init(approvalChannel: configuration.slackApprovalChannel, sharedLogChannels: configuration.sharedLogChannels),

@@ -33,6 +33,10 @@ public struct Configuration: Sendable {
     /// channel. The tokens are read from the environment only, when `convops run` starts.
     public var slackAPIURL: String = "https://slack.com/api/"
     public var slackConnections: Int = 2
+    /// Our Socket Mode pings (SLACK_PING_SECONDS) and how long one may go unanswered before the
+    /// socket counts as dead (SLACK_PONG_SECONDS).
+    public var slackPingSeconds: Double = 1
+    public var slackPongSeconds: Double = 2
     public var slackApprovalChannel: String?
     /// Accounts ConvOps acts in through an assumed role (config file `accounts`); none: the
     /// bot's own credentials, in its own account.
@@ -78,6 +82,7 @@ public struct Configuration: Sendable {
         ("retention_days", "CONVOPS_RETENTION_DAYS"), ("data_key_file", "CONVOPS_DATA_KEY_FILE"),
         ("region", "AWS_REGION"), ("endpoint_url", "AWS_ENDPOINT_URL"),
         ("slack_api_url", "SLACK_API_URL"), ("slack_connections", "SLACK_CONNECTIONS"),
+        ("slack_ping_seconds", "SLACK_PING_SECONDS"), ("slack_pong_seconds", "SLACK_PONG_SECONDS"),
         ("slack_approval_channel", "SLACK_APPROVAL_CHANNEL"), ("wait_poll_seconds", "CONVOPS_WAIT_POLL_SECONDS"),
         ("wait_timeout_seconds", "CONVOPS_WAIT_TIMEOUT_SECONDS"), ("proxy", "CONVOPS_PROXY"), ("mode", "CONVOPS_MODE"),
         ("audit_digest_file", "CONVOPS_AUDIT_DIGEST_FILE"), ("environment_tag", "CONVOPS_ENVIRONMENT_TAG"),
@@ -210,6 +215,13 @@ public struct Configuration: Sendable {
                 throw ConfigurationError("SLACK_CONNECTIONS (slack_connections) must be a whole number from 1 to 10, not '\(raw)'")
             }
             configuration.slackConnections = n
+        }
+        for (key, env, range) in [("slack_ping_seconds", "SLACK_PING_SECONDS", 0.2...30.0), ("slack_pong_seconds", "SLACK_PONG_SECONDS", 0.5...60.0)] {
+            guard let raw = value(key, env) else { continue }
+            guard let n = Double(raw), range.contains(n) else {
+                throw ConfigurationError("\(env) (\(key)) must be a number of seconds from \(range.lowerBound) to \(Int(range.upperBound)), not '\(raw)'")
+            }
+            if key == "slack_ping_seconds" { configuration.slackPingSeconds = n } else { configuration.slackPongSeconds = n }
         }
         configuration.auditDigestFile = value("audit_digest_file", "CONVOPS_AUDIT_DIGEST_FILE")
         if let group = value("audit_digest_log_group", "CONVOPS_AUDIT_DIGEST_LOG_GROUP") {

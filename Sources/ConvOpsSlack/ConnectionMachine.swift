@@ -18,9 +18,11 @@ public struct ConnectionMachine: Sendable {
     public struct Settings: Sendable, Hashable {
         /// Sockets to hold (Slack allows 10 per app, across every process).
         public var connections: Int = 2
-        public var pingInterval: Double = 5
+        /// Our pings: every second, and one unanswered for 2 s means the socket is dead, so a
+        /// half-open socket is noticed within 3 s (Slack keeps sending envelopes on it until then).
+        public var pingInterval: Double = 1
         /// A ping unanswered this long means the socket is dead.
-        public var pongTimeout: Double = 10
+        public var pongTimeout: Double = 2
         /// Nothing received for this long (no frame, no pong) means the socket is dead.
         public var silenceTimeout: Double = 30
         /// From planning a socket to its hello.
@@ -258,9 +260,13 @@ public struct ConnectionMachine: Sendable {
 
     // MARK: -
 
+    /// Drops a dead socket at once (its TCP too, so Slack stops sending on it). With another
+    /// socket still ready, its replacement is not a failure to back off from: it is opened as
+    /// soon as connects may be made.
     private mutating func abandon(_ id: Int, _ why: String, _ now: Double) -> [Action] {
         sockets[id]?.phase = .closing
-        let wait = fail(now)
+        let others = sockets.values.contains { $0.id != id && $0.phase == .ready }
+        let wait = others ? max(0, settings.minOpenInterval - (now - lastOpen)) : fail(now)
         return [.drop(id: id, reason: why), .warn("socket \(id): \(why); replacing it (next connect in \(Self.seconds(wait)) at the earliest)")]
     }
 

@@ -21,7 +21,7 @@ public final class SocketModeClient: Sendable {
         /// Hosts the Socket Mode URL may point at: Slack's, or loopback for the emulator.
         public var allowLoopback: Bool
 
-        public init(connections: Int = 2, tick: Duration = .milliseconds(500), dedupeWindow: Duration = .seconds(900),
+        public init(connections: Int = 2, tick: Duration = .milliseconds(250), dedupeWindow: Duration = .seconds(900),
                     allowSelfSigned: Bool = false, allowLoopback: Bool = false) {
             machine = ConnectionMachine.Settings(connections: connections)
             self.tick = tick

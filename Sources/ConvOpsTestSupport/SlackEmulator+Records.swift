@@ -12,7 +12,9 @@ extension SlackEmulator {
     public var messages: [Message] { state.withLock { $0.messages } }
     public var ephemerals: [Ephemeral] { state.withLock { $0.ephemerals } }
     public var sockets: [Socket] { state.withLock { $0.sockets.values.map(\.info).sorted { $0.id < $1.id } } }
-    public var openSockets: [Int] { sockets.filter { $0.open && !$0.stalled }.map(\.id) }
+    public var openSockets: [Int] { sockets.filter { $0.open && !$0.stalled && !$0.halfOpen }.map(\.id) }
+    /// Whether the TCP connection of `socket` is still up, as far as the emulator knows.
+    public func connected(_ socket: Int) -> Bool { state.withLock { $0.sockets[socket]?.info.open ?? false } }
     public func acked(_ envelopeID: String) -> Bool { state.withLock { $0.acks[envelopeID] != nil } }
     public var ackFrames: [String] { state.withLock { $0.acks.values.map(\.frame) } }
     /// Envelope sent → its ack received, for every acked envelope.

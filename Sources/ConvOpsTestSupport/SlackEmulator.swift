@@ -49,6 +49,9 @@ public final class SlackEmulator: Sendable {
         public var closedAt: ContinuousClock.Instant?
         /// Told to go (a disconnect was sent): envelopes go elsewhere while another socket is open.
         public var leaving = false
+        /// Half-open: nothing comes back on it (no pongs, no acks), but "Slack" does not know and
+        /// keeps sending envelopes on it until its TCP connection ends.
+        public var halfOpen = false
     }
 
     struct State {
@@ -181,6 +184,15 @@ public final class SlackEmulator: Sendable {
             return s.sockets[socket]?.connection
         }
         connection?.drop()
+    }
+
+    /// A half-open socket as Slack sees one: envelopes still go to it, nothing comes back.
+    public func halfOpen(_ socket: Int) {
+        let connection = state.withLock { s -> WebSocketConnection? in
+            s.sockets[socket]?.info.halfOpen = true
+            return s.sockets[socket]?.connection
+        }
+        connection?.stall()
     }
 
     /// Stops reading a socket and sending on it: a half-open connection.

@@ -95,15 +95,16 @@ import Testing
         var pingAt: Double?
         var dropAt: Double?
         while t < 40, dropAt == nil {
-            t += 0.5
+            t += 0.25
             for action in m.tick(now: t) {
                 if action == .ping(id: id), pingAt == nil { pingAt = t }
                 if case .drop(id, _) = action { dropAt = t }
             }
         }
         let ping = try! #require(pingAt), drop = try! #require(dropAt)
-        #expect(ping <= 5.5)
-        #expect(drop - ping > 10 && drop - ping <= 11, "dropped \(drop - ping) s after the first unanswered ping")
+        #expect(ping <= 1.25)
+        #expect(drop - ping > 2 && drop - ping <= 2.25, "dropped \(drop - ping) s after the first unanswered ping")
+        #expect(drop <= 3.5, "noticed within 3 s of going silent (give or take a tick)")
         // And its replacement is planned.
         t += 60
         #expect(m.tick(now: t).contains(.fetchURL))
@@ -183,5 +184,27 @@ import Testing
             for action in m.tick(now: t + Double(step)) where action == .ping(id: id) { m.pong(id, now: t + Double(step)) }
         }
         #expect(m.failures == 0)
+    }
+
+    /// A dead socket beside a live one is replaced as soon as connects may be made, without
+    /// the backoff a failure to connect would earn.
+    @Test func aDeadSocketBesideALiveOneIsReplacedWithoutBackoff() {
+        var m = M(settings: .init(connections: 2))
+        var t = 0.0
+        let ids = ready(&m, 2, at: &t)
+        var dropped: Double?
+        var replanned: Double?
+        while t < 30, replanned == nil {
+            t += 0.25
+            // The first socket answers its pings; the second never does.
+            for action in m.tick(now: t) {
+                if case .ping(let id) = action, id == ids[0] { m.pong(id, now: t) }
+                if case .drop(let id, _) = action, id == ids[1] { dropped = t }
+                if action == .fetchURL, dropped != nil { replanned = t }
+            }
+        }
+        let drop = try! #require(dropped), again = try! #require(replanned)
+        #expect(again - drop <= 1.0, "replacement planned \(again - drop) s after the drop")
+        #expect(m.failures == 0, "not counted as a failure")
     }
 }
