@@ -15,6 +15,7 @@ enum SlackBenchmark {
         let bursts = Int(env["BENCH_BURSTS"] ?? "") ?? 5
         let perBurst = Int(env["BENCH_BURST_SIZE"] ?? "") ?? 1000
         let slashes = Int(env["BENCH_SLASH"] ?? "") ?? 200
+        let statuses = Int(env["BENCH_STATUS"] ?? "") ?? 8000
 
         let moto = try await MotoServer.start()
         defer { moto.stop() }
@@ -22,6 +23,9 @@ enum SlackBenchmark {
         let emulator = try SlackEmulator()
         defer { emulator.shutdown() }
         emulator.addUser("U111", name: "Bench")
+        // Members enough that no one passes the per-person limit (30 requests a minute).
+        for i in 0..<20 { emulator.addUser("UP\(i)", name: "Planner \(i)"); emulator.addUser("UQ\(i)", name: "Runner \(i)") }
+        for i in 0..<400 { emulator.addUser("US\(i)", name: "Asker \(i)") }
         let dir = try makeTemporaryDirectory("bench-slack")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let environment: [String: String] = [
@@ -29,14 +33,23 @@ enum SlackBenchmark {
             "CONVOPS_DB": dir + "/convops.db", "CONVOPS_HOME": repository,
             "AWS_ENDPOINT_URL": moto.endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
             "SLACK_API_URL": emulator.apiURL, "SLACK_APP_TOKEN": SlackEmulator.appToken, "SLACK_BOT_TOKEN": SlackEmulator.botToken,
+            "CONVOPS_CONFIG": dir + "/convops.json", "CONVOPS_WAIT_POLL_SECONDS": "0.2",
         ]
+        try #"{"mode": "open"}"#.write(toFile: dir + "/convops.json", atomically: true, encoding: .utf8)
 
         // Start → the first envelope acknowledged (hello received, socket ready to serve).
         var runEnvironment = environment
         if env["BENCH_DEBUG"] == "1" { runEnvironment["CONVOPS_LOG_LEVEL"] = "debug" }
         let process = try RunningProcess(binary, ["run"], environment: runEnvironment, currentDirectory: repository)
         do {
-            return try await measure(process, emulator, bursts: bursts, perBurst: perBurst, slashes: slashes)
+            var out = try await measure(process, emulator, bursts: bursts, perBurst: perBurst, slashes: slashes) {
+                ["plan_after_run_ms": try await planAfterRun(emulator, rounds: 10),
+                 "status_burst": try await statusBurst(emulator, moto, count: statuses, distinct: 500),
+                 "half_open_socket": try await halfOpen(emulator)]
+            }
+            out["slash_to_plan_after_a_run_ms"] = (out["plan_after_run_ms"] as? [Double]).map { ["p50": $0.isEmpty ? 0 : $0[$0.count / 2], "max": $0.last ?? 0] }
+            out["plan_after_run_ms"] = nil
+            return out
         } catch {
             process.signal(SIGTERM)
             let result = await process.wait(timeout: .seconds(5))
@@ -46,7 +59,7 @@ enum SlackBenchmark {
     }
 
     static func measure(_ process: RunningProcess, _ emulator: SlackEmulator, bursts: Int, perBurst: Int,
-                        slashes: Int) async throws -> [String: Any] {
+                        slashes: Int, more: () async throws -> [String: Any]) async throws -> [String: Any] {
         try await emulator.wait("a socket", timeout: .seconds(30)) { !emulator.openSockets.isEmpty }
         let helloAt = ContinuousClock.now - process.started
         var firstAck: Duration = .zero
@@ -60,6 +73,7 @@ enum SlackBenchmark {
         try await emulator.wait("two sockets", timeout: .seconds(30)) { emulator.openSockets.count == 2 }
         try await Task.sleep(for: .seconds(2))
         let idleRSS = rss(process.pid)
+        let idleMemory = smaps(process.pid)
 
         // Bursts: 1,000 envelopes spread over one second, each a slash command the bot answers.
         emulator.resetLatencies()
@@ -70,7 +84,8 @@ enum SlackBenchmark {
                 let due = start + .microseconds(Int64(i) * 1_000_000 / Int64(perBurst))
                 let wait = due - ContinuousClock.now
                 if wait > .zero { try await Task.sleep(for: wait) }
-                _ = try emulator.slashCommand("help", user: "U111", channel: "CBENCH1")
+                // Strangers (no users.info): refused at once; what is measured is the ack.
+                _ = try emulator.slashCommand("help", user: "UX\(i)", channel: "CBENCH1")
                 if i % 250 == 0 { peakRSS = max(peakRSS, rss(process.pid)) }
             }
             peakRSS = max(peakRSS, rss(process.pid))
@@ -87,12 +102,14 @@ enum SlackBenchmark {
         for i in 0..<slashes {
             let before = emulator.messages.count
             let sent = ContinuousClock.now
-            _ = try emulator.slashCommand(i % 2 == 0 ? "restart web-1" : "restart web-2", user: "U111", channel: "CBENCH2")
+            _ = try emulator.slashCommand(i % 2 == 0 ? "restart web-1" : "restart web-2", user: "UP\(i % 20)", channel: "CBENCH2")
             try await emulator.wait("the plan", timeout: .seconds(10)) { emulator.messages.count > before }
             let d = emulator.messages[before].postedAt - sent
             planTimes.append(Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
         }
         planTimes.sort()
+        let steady = try await more()
+        let afterMemory = smaps(process.pid)
 
         process.signal(SIGTERM)
         let exit = await process.wait()
@@ -108,8 +125,9 @@ enum SlackBenchmark {
                                "max": latencies.last ?? 0, "count": latencies.count],
             "slash_to_plan_ms": ["p50": at(planTimes, 0.5), "p99": at(planTimes, 0.99), "count": planTimes.count],
             "rss_mb": ["idle": Double(idleRSS) / 1024, "peak_under_burst": Double(peakRSS) / 1024],
+            "memory_idle": idleMemory, "memory_at_end": afterMemory,
             "exit_status": Int(exit.status),
-        ]
+        ].merging(steady) { a, _ in a }
     }
 
     /// VmRSS of a process, in KiB.

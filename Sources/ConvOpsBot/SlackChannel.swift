@@ -41,8 +41,8 @@ public final class SlackChannel: Sendable {
     /// How long each alert post waited for Slack's pace, until its buttons are added.
     let alertDelays = Mutex<[String: Int]>([:])
     /// Who the bot is and where it lives (auth.test): every envelope is checked against it.
-    private let identity = Mutex<SlackIdentity?>(nil)
-    private var botUserID: String? { identity.withLock { $0?.userID } }
+    let identity = Mutex<SlackIdentity?>(nil)
+    var botUserID: String? { identity.withLock { $0?.userID } }
     /// Envelopes being handled now; past `envelopesInFlight` new ones are dropped.
     private let inFlight = Mutex(0)
     /// Envelopes taken off the socket's stream so far (against `socket.handedOn`: any waiting?).
@@ -50,6 +50,9 @@ public final class SlackChannel: Sendable {
     /// When the first stop began: the bound covers the whole stop, however many waits it has.
     private let drainDeadline = Mutex<ContinuousClock.Instant?>(nil)
     static let envelopesInFlight = 256
+    /// Envelopes past the bound, waiting to be told "busy" (see `shed`), and the tasks telling them.
+    let shedQueue = Mutex<[Envelope]>([])
+    let shedWorkers = Mutex(0)
     /// Alert posts per channel at Slack's pace (about one a second).
     let pacer = ChannelPacer()
 
@@ -91,8 +94,7 @@ public final class SlackChannel: Sendable {
                         return true
                     }
                     guard admitted else {
-                        logger.warning("slack.envelope_shed", metadata: ["slack.envelope_id": "\(envelope.id)",
-                                                                         "engine.limit": "\(Self.envelopesInFlight)"])
+                        shed(envelope)
                         continue
                     }
                     group.addTask {

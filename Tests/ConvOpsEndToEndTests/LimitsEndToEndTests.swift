@@ -17,3 +17,27 @@ import Testing
         #expect(out.contains(#/convops: That is more than 30 requests from you in a minute; wait \d+ seconds, then ask again\./#))
     }
 }
+
+/// A burst far past what is worked on at once (256 envelopes in flight, 64 requests): every
+/// envelope is acknowledged at once and every one gets an answer, a real one or "busy, try
+/// again in a few seconds", never silence; memory is not spent queueing them all.
+extension SlackEndToEnd {
+@Suite struct BurstEndToEndTests {
+    @Test func aBurstPastTheBoundIsAckedAndEveryEnvelopeAnswered() async throws {
+        let moto = try await SeededMoto.shared.get("Burst")
+        let rig = try await SlackRig.start(moto: moto, config: openMode)
+        defer { Task { await rig.stop() } }
+        let e = rig.emulator
+        let before = e.calls("response_url").count
+        let count = 1_500
+        var sent: [String] = []
+        for i in 0..<count { sent.append(try e.slashCommand("status web-\(1000 + i % 40)", user: ["U111", "U222", "U333"][i % 3], channel: "CBURST")) }
+        let all = sent
+        try await e.wait("every envelope acknowledged", timeout: .seconds(30)) { all.allSatisfy(e.acked) }
+        try await e.wait("every envelope answered", timeout: .seconds(120)) { e.calls("response_url").count - before >= count }
+        let answers = e.ephemerals.filter { $0.channel == "response_url" }.suffix(count).map(\.text)
+        #expect(answers.contains { $0.contains("ConvOps is working on 256 requests right now") }, "the ones past the bound are told so")
+        #expect(answers.contains { $0.contains("can't find anything called") }, "the others are answered")
+    }
+}
+}
