@@ -43,12 +43,7 @@ public struct Executor: Sendable {
         let principal = try? await client.principal()
         // Only what this change touched is forgotten: the resource and its kind's listing (an
         // Auto Scaling group's instances too); other names and places stay known.
-        defer {
-            inventory?.invalidate(plan.resource)
-            if plan.resource.kind == .autoScalingGroup {
-                inventory?.invalidate(ResourceRef(kind: .ec2Instance, id: "", name: nil, region: plan.resource.region))
-            }
-        }
+        defer { inventory?.invalidate(plan.resource) }
         var summary = ""
         do {
             for operation in operations {

@@ -17,8 +17,19 @@ public final class InventoryCache: Sendable {
     struct State {
         var entries: [String: (at: Date, resources: [ResourceRef])] = [:]
         var inFlight: [String: (generation: Int, task: Task<Result<[ResourceRef], AWSError>, Never>)] = [:]
-        /// Bumped by every invalidation of a key: an answer fetched before it is not kept.
+        /// The invalidation mark of a key (from one counter that only grows): an answer fetched
+        /// under an older mark is not kept. Keys without a mark have `floor`, which rises when
+        /// marks are pruned, so a pruned key never looks older than it was.
         var generations: [String: Int] = [:]
+        var counter = 0
+        var floor = 0
+        func generation(_ key: String) -> Int { generations[key] ?? floor }
+        mutating func mark(_ key: String) {
+            counter += 1
+            generations[key] = counter
+            entries[key] = nil
+            inFlight[key] = nil
+        }
         var calls = 0
         var shared = 0
     }
@@ -29,16 +40,16 @@ public final class InventoryCache: Sendable {
         self.clock = clock
     }
 
-    /// The cached answer for `key` if younger than `ttl` (or `freshTTL` when `fresh`), else the
+    /// The cached answer for `key` if younger than `ttl` (or `freshTTL` when `recent`), else the
     /// answer of the call already in flight for it, else a new call's (stored for next time).
-    func resources(_ key: String, fresh: Bool = false,
+    func resources(_ key: String, recent: Bool = false,
                    fetch: @escaping @Sendable () async throws(AWSError) -> [ResourceRef]) async throws(AWSError) -> [ResourceRef] {
         let now = clock.now()
-        let maxAge = fresh ? freshTTL : ttl
+        let maxAge = recent ? freshTTL : ttl
         enum Next { case hit([ResourceRef]), wait(Task<Result<[ResourceRef], AWSError>, Never>, Int, Bool) }
         let next: Next = state.withLock { s in
             if let hit = s.entries[key], now.timeIntervalSince(hit.at) < maxAge { return .hit(hit.resources) }
-            let generation = s.generations[key, default: 0]
+            let generation = s.generation(key)
             if let flight = s.inFlight[key], flight.generation == generation {
                 s.shared += 1
                 return .wait(flight.task, generation, false)
@@ -59,13 +70,16 @@ public final class InventoryCache: Sendable {
                 state.withLock { s in
                     if s.inFlight[key]?.generation == generation { s.inFlight[key] = nil }
                     // Not kept if something we changed touched it meanwhile.
-                    if case .success(let fresh) = result, s.generations[key, default: 0] == generation {
+                    if case .success(let fresh) = result, s.generation(key) == generation {
                         // Thousands of distinct names within the ttl: the old ones go rather than the table grow.
                         if s.entries.count >= Self.limit {
                             s.entries = s.entries.filter { now.timeIntervalSince($0.value.at) < self.ttl }
                             if s.entries.count >= Self.limit { s.entries.removeAll() }
                         }
-                        if s.generations.count >= Self.limit { s.generations = s.generations.filter { s.inFlight[$0.key] != nil } }
+                        if s.generations.count >= Self.limit {
+                            s.floor = s.counter
+                            s.generations.removeAll()
+                        }
                         s.entries[key] = (now, fresh)
                     }
                 }
@@ -77,14 +91,14 @@ public final class InventoryCache: Sendable {
     /// Forget everything.
     public func invalidate() {
         state.withLock { s in
-            for key in Set(s.entries.keys).union(s.inFlight.keys) { s.generations[key, default: 0] += 1 }
-            s.entries.removeAll()
-            s.inFlight.removeAll()
+            for key in Set(s.entries.keys).union(s.inFlight.keys) { s.mark(key) }
         }
     }
 
     /// Forget what a change to `resource` may have made wrong: its own entries (by id, by
-    /// name) and its kind's listing in its region. Other kinds and places stay.
+    /// name) and its kind's listing in its region. Other kinds and places stay. An Auto
+    /// Scaling group's change forgets every instance entry of its region too (it starts and
+    /// ends instances).
     public func invalidate(_ resource: ResourceRef) {
         var keys = ["\(resource.kind.rawValue):\(resource.region)"]
         if resource.kind == .ec2Instance {
@@ -92,11 +106,12 @@ public final class InventoryCache: Sendable {
             if let name = resource.name { keys.append("ec2-name:\(resource.region):\(name)") }
         }
         state.withLock { s in
-            for key in keys {
-                s.generations[key, default: 0] += 1
-                s.entries[key] = nil
-                s.inFlight[key] = nil
+            if resource.kind == .autoScalingGroup {
+                let instanceKeys = ["ec2-id:\(resource.region):", "ec2-name:\(resource.region):"]
+                keys += Set(s.entries.keys).union(s.inFlight.keys).filter { key in instanceKeys.contains { key.hasPrefix($0) } }
+                keys.append("\(ResourceKind.ec2Instance.rawValue):\(resource.region)")
             }
+            for key in keys { s.mark(key) }
         }
     }
 

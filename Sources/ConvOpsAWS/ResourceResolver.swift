@@ -49,10 +49,12 @@ public struct ResourceResolver: Sendable {
     /// Instances that are gone don't answer to names any more.
     public static let liveStates = ["pending", "running", "stopping", "stopped", "shutting-down"]
 
-    /// `fresh`: ask AWS now, not the inventory cache (status questions want the state of now).
-    public func resolve(_ mention: ResourceMention, region: String? = nil, fresh: Bool = false) async throws(AWSError) -> Resolution {
+    /// `fresh`: ask AWS now, not the inventory cache (what a change is planned or checked on).
+    /// `recent`: an answer at most a few seconds old will do, shared with identical questions
+    /// in flight (status questions: the state of now, give or take a moment).
+    public func resolve(_ mention: ResourceMention, region: String? = nil, fresh: Bool = false, recent: Bool = false) async throws(AWSError) -> Resolution {
         let region = region ?? self.region
-        let candidates = try await candidates(mention, region: region, fresh: fresh)
+        let candidates = try await candidates(mention, region: region, fresh: fresh, recent: recent)
         switch candidates.count {
         case 1: return .found(candidates[0])
         // "Did you mean" comes from the inventory cache even for a fresh lookup: a stream of
@@ -63,29 +65,30 @@ public struct ResourceResolver: Sendable {
     }
 
     /// Every resource here that answers to the mention: none, one, or (never guessed between) several.
-    public func candidates(_ mention: ResourceMention, region: String? = nil, fresh: Bool = false) async throws(AWSError) -> [ResourceRef] {
+    public func candidates(_ mention: ResourceMention, region: String? = nil, fresh: Bool = false,
+                           recent: Bool = false) async throws(AWSError) -> [ResourceRef] {
         let region = region ?? self.region
-        let cache = inventory
+        let cache = fresh ? nil : inventory
         let candidates: [ResourceRef]
         switch mention.form {
         case .instanceID:
-            candidates = try await cached(cache, "ec2-id:\(region):\(mention.text)", fresh: fresh) { () throws(AWSError) in
+            candidates = try await cached(cache, "ec2-id:\(region):\(mention.text)", recent: recent) { () throws(AWSError) in
                 try await instances(ids: [mention.text], region: region)
             }
         case .arn:
-            candidates = try await byARN(mention.text, region: region, cache: cache, fresh: fresh)
+            candidates = try await byARN(mention.text, region: region, cache: cache, recent: recent)
         case .name:
             let text = mention.text
             var found: [ResourceRef] = []
             // "the api service": only that kind is asked; an EC2 instance called api is not it.
             if mention.kind == nil || mention.kind == .ec2Instance {
-                found = try await cached(cache, "ec2-name:\(region):\(text)", fresh: fresh) { () throws(AWSError) in
+                found = try await cached(cache, "ec2-name:\(region):\(text)", recent: recent) { () throws(AWSError) in
                     try await ec2.describeInstances(filters: [("tag:Name", [text]), ("instance-state-name", Self.liveStates)], region: region)
                         .map { ref($0, region) }
                 }
             }
             for kind in [ResourceKind.ecsService, .rdsInstance, .autoScalingGroup] where mention.kind == nil || mention.kind == kind {
-                found += try await all(kind, region: region, cache: cache, fresh: fresh).filter { $0.name == text }
+                found += try await all(kind, region: region, cache: cache, recent: recent).filter { $0.name == text }
             }
             candidates = found
         }
@@ -96,7 +99,7 @@ public struct ResourceResolver: Sendable {
 
     /// arn:aws:ec2:R:A:instance/i-…, arn:aws:ecs:R:A:service/CLUSTER/NAME, arn:aws:rds:R:A:db:ID,
     /// arn:aws:autoscaling:R:A:autoScalingGroup:UUID:autoScalingGroupName/NAME.
-    private func byARN(_ arn: String, region: String, cache: InventoryCache?, fresh: Bool) async throws(AWSError) -> [ResourceRef] {
+    private func byARN(_ arn: String, region: String, cache: InventoryCache?, recent: Bool) async throws(AWSError) -> [ResourceRef] {
         let parts = arn.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count >= 6 else { return [] }
         let arnRegion = parts[3].isEmpty ? region : parts[3]
@@ -105,16 +108,16 @@ public struct ResourceResolver: Sendable {
         switch parts[2] {
         case "ec2" where resource.hasPrefix("instance/"):
             let id = String(resource.dropFirst("instance/".count))
-            return try await cached(cache, "ec2-id:\(arnRegion):\(id)", fresh: fresh) { () throws(AWSError) in
+            return try await cached(cache, "ec2-id:\(arnRegion):\(id)", recent: recent) { () throws(AWSError) in
                 try await instances(ids: [id], region: arnRegion)
             }
         case "ecs":
-            return try await all(.ecsService, region: arnRegion, cache: cache, fresh: fresh).filter { $0.id == arn }
+            return try await all(.ecsService, region: arnRegion, cache: cache, recent: recent).filter { $0.id == arn }
         case "rds":
-            return try await all(.rdsInstance, region: arnRegion, cache: cache, fresh: fresh).filter { $0.id == String(resource.dropFirst("db:".count)) }
+            return try await all(.rdsInstance, region: arnRegion, cache: cache, recent: recent).filter { $0.id == String(resource.dropFirst("db:".count)) }
         case "autoscaling":
             let name = resource.components(separatedBy: "autoScalingGroupName/").last ?? ""
-            return try await all(.autoScalingGroup, region: arnRegion, cache: cache, fresh: fresh).filter { $0.name == name }
+            return try await all(.autoScalingGroup, region: arnRegion, cache: cache, recent: recent).filter { $0.name == name }
         default:
             return []
         }
@@ -130,9 +133,9 @@ public struct ResourceResolver: Sendable {
 
     /// Every resource of a kind in the region (cached): ECS services, RDS instances, groups.
     /// Access denied to a service means it cannot hold the resource for us: none, logged.
-    func all(_ kind: ResourceKind, region: String, cache: InventoryCache?, fresh: Bool = false) async throws(AWSError) -> [ResourceRef] {
+    func all(_ kind: ResourceKind, region: String, cache: InventoryCache?, recent: Bool = false) async throws(AWSError) -> [ResourceRef] {
         do {
-            return try await cached(cache, "\(kind.rawValue):\(region)", fresh: fresh) { () throws(AWSError) in
+            return try await cached(cache, "\(kind.rawValue):\(region)", recent: recent) { () throws(AWSError) in
                 switch kind {
                 case .ec2Instance:
                     return try await ec2.describeInstances(filters: [("instance-state-name", Self.liveStates)], region: region)
@@ -179,11 +182,11 @@ public struct ResourceResolver: Sendable {
         tags.filter { environmentTagKeys.contains($0.key.lowercased()) || routingTagKeys.contains($0.key.lowercased()) }
     }
 
-    /// `fresh`: a status question, which takes only an answer a few seconds old.
-    private func cached(_ cache: InventoryCache?, _ key: String, fresh: Bool = false,
+    /// `recent`: a status question, which takes only an answer a few seconds old.
+    private func cached(_ cache: InventoryCache?, _ key: String, recent: Bool = false,
                         _ fetch: @escaping @Sendable () async throws(AWSError) -> [ResourceRef]) async throws(AWSError) -> [ResourceRef] {
         guard let cache else { return try await fetch() }
-        return try await cache.resources(key, fresh: fresh, fetch: fetch)
+        return try await cache.resources(key, recent: recent, fetch: fetch)
     }
 
     /// Names of live resources of every kind within a small edit distance, closest first
@@ -192,7 +195,7 @@ public struct ResourceResolver: Sendable {
         let region = region ?? self.region
         var names = Set<String>()
         for kind in ResourceKind.allCases {
-            for ref in try await all(kind, region: region, cache: inventory, fresh: fresh) { if let name = ref.name { names.insert(name) } }
+            for ref in try await all(kind, region: region, cache: fresh ? nil : inventory) { if let name = ref.name { names.insert(name) } }
         }
         let wanted = Self.fold(text)
         let scored = names.compactMap { name -> (String, Int)? in

@@ -60,17 +60,18 @@ public struct ResourceSearch: Sendable {
         self.places = places
     }
 
-    /// `fresh`: ask AWS now rather than the inventory caches (status questions). When no place
+    /// `fresh`: ask AWS now rather than the inventory caches (a change); `recent`: an answer a
+    /// few seconds old will do (status questions). When no place
     /// could be searched, or none may hold the mention (an ARN of another account), `searched`
     /// is empty and the resolution is `notFound` with no suggestions.
-    public func resolve(_ mention: ResourceMention, fresh: Bool = false) async -> SearchOutcome {
+    public func resolve(_ mention: ResourceMention, fresh: Bool = false, recent: Bool = false) async -> SearchOutcome {
         let targets = places(for: mention)
         let results = await withTaskGroup(of: (Int, Result<[ResourceRef], AWSError>).self) { group in
             for (index, place) in targets.enumerated() {
                 group.addTask {
                     // Await into a local, then build the tuple: see Result+Awaiting.swift for
                     // the release-build miscompile the other shape hits.
-                    let result = await Result { () async throws(AWSError) in try await place.resolver.candidates(mention, fresh: fresh) }
+                    let result = await Result { () async throws(AWSError) in try await place.resolver.candidates(mention, fresh: fresh, recent: recent) }
                     return (index, result)
                 }
             }

@@ -222,7 +222,9 @@ public actor Engine {
             return [Reply.answer(([m.text("help.header")] + lines).joined(separator: "\n"))]
         case .status(let target?):
             let places = try places(for: .status, command.qualifiers, message: message)
-            let outcome = await search(places).resolve(target, fresh: true)
+            // A status answer may be a moment old (and shared with the same question in flight);
+            // a change is planned on what AWS says now.
+            let outcome = await search(places).resolve(target, recent: true)
             let found = try narrowed(outcome, to: command.qualifiers.environment, mention: target, m)
             guard case .found(let ref) = found.resolution else {
                 return [resolutionProblem(found, mention: target, places: places, m)]

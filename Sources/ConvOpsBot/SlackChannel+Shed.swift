@@ -2,54 +2,95 @@ import ConvOpsCore
 import ConvOpsSlack
 import Foundation
 
+/// Envelopes past the in-flight bound, waiting to be told "busy", and the tasks telling them:
+/// one lock for both, so a worker never leaves one behind.
+struct ShedQueue: Sendable {
+    var items: [(envelope: Envelope, at: ContinuousClock.Instant)] = []
+    var head = 0
+    var workers = 0
+    /// When each person was last told (at most once per `SlackChannel.busyWindow`).
+    var told: [String: ContinuousClock.Instant] = [:]
+
+    var count: Int { items.count - head }
+
+    mutating func pop() -> (envelope: Envelope, at: ContinuousClock.Instant)? {
+        guard head < items.count else { return nil }
+        let next = items[head]
+        head += 1
+        // Compacted now and then: popping stays O(1) amortised.
+        if head > 1_024, head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return next
+    }
+}
+
 /// Backpressure that keeps acking at once: an envelope past the in-flight bound (already
 /// acknowledged on its socket) is not queued for the engine without end, and not dropped
-/// unanswered either: the person is told ConvOps is busy and to ask again in a few seconds.
-/// The telling is bounded too: at most `shedQueueLimit` wait, answered by a few tasks.
+/// unanswered either: the person is told ConvOps is busy and to ask again in a few seconds,
+/// once per window however often they ask. The telling is bounded too: at most
+/// `shedQueueLimit` wait, none longer than `busyWindow` (a late "busy" would mislead), answered
+/// by a few tasks.
 extension SlackChannel {
-    static let shedQueueLimit = 10_000
+    static let shedQueueLimit = 2_000
     static let shedWorkerLimit = 4
+    static let busyWindow: Duration = .seconds(10)
 
-    func shed(_ envelope: Envelope) {
-        let queued = shedQueue.withLock { queue -> Bool in
-            guard queue.count < Self.shedQueueLimit else { return false }
-            queue.append(envelope)
+    func shedding(_ envelope: Envelope) {
+        let startWorker = shed.withLock { q -> Bool? in
+            guard q.count < Self.shedQueueLimit else { return nil }
+            q.items.append((envelope, .now))
+            guard q.workers < Self.shedWorkerLimit else { return false }
+            q.workers += 1
             return true
         }
-        guard queued else {
+        guard let startWorker else {
             // Beyond even that: acknowledged, not answered; counted in the log.
             logger.warning("slack.envelope_shed", metadata: ["slack.envelope_id": "\(envelope.id)", "engine.limit": "\(Self.envelopesInFlight)"])
             return
         }
-        let start = shedWorkers.withLock { n -> Bool in
-            guard n < Self.shedWorkerLimit else { return false }
-            n += 1
-            return true
-        }
-        guard start else { return }
+        guard startWorker else { return }
         Task { [self] in
-            while let next = shedQueue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { await sayBusy(next) }
-            shedWorkers.withLock { $0 -= 1 }
-            // One queued between the last look and leaving: answered by the next shed's worker,
-            // or started here if none is running.
-            if shedQueue.withLock({ !$0.isEmpty }), shedWorkers.withLock({ $0 == 0 }), let again = shedQueue.withLock({ $0.popLast() }) {
-                shed(again)
+            // The worker leaves in the same lock that finds the queue empty: nothing is left behind.
+            while let next = shed.withLock({ q -> (envelope: Envelope, at: ContinuousClock.Instant)? in
+                if let next = q.pop() { return next }
+                q.workers -= 1
+                return nil
+            }) {
+                guard ContinuousClock.now - next.at < Self.busyWindow else { continue }
+                await sayBusy(next.envelope)
             }
         }
     }
 
     /// "Busy" to whoever sent it, where they would have got the answer; nothing for envelopes
-    /// from elsewhere (another workspace or app), the bot's own messages, or what is not a request.
+    /// from elsewhere (another workspace or app), the bot's own messages, what is not a
+    /// request, or someone told so within the window.
     private func sayBusy(_ envelope: Envelope) async {
         guard let me = await ownIdentity(), SlackOrigin.of(envelope).mismatch(with: me) == nil else { return }
         let context: Context
+        let user: String
         switch SlackInbound.read(envelope) {
-        case .slashCommand(let c): context = .slash(channel: c.channelID, user: c.userID, responseURL: c.responseURL)
+        case .slashCommand(let c):
+            context = .slash(channel: c.channelID, user: c.userID, responseURL: c.responseURL)
+            user = c.userID
         case .message(let m) where m.userID != botUserID:
             context = .message(channel: m.channelID, user: m.userID, threadTS: m.isDirect ? nil : (m.threadTS ?? m.ts))
-        case .blockAction(let a): context = .click(channel: a.channelID ?? "", user: a.userID)
+            user = m.userID
+        case .blockAction(let a):
+            context = .click(channel: a.channelID ?? "", user: a.userID)
+            user = a.userID
         default: return
         }
+        let now = ContinuousClock.now
+        let due = shed.withLock { q -> Bool in
+            if let last = q.told[user], now - last < Self.busyWindow { return false }
+            if q.told.count > 10_000 { q.told = q.told.filter { now - $0.value < Self.busyWindow } }
+            q.told[user] = now
+            return true
+        }
+        guard due else { return }
         await say(m.text("limits.full", ["n": String(Self.envelopesInFlight)]), to: context, privately: true)
     }
 }

@@ -51,8 +51,7 @@ public final class SlackChannel: Sendable {
     private let drainDeadline = Mutex<ContinuousClock.Instant?>(nil)
     static let envelopesInFlight = 256
     /// Envelopes past the bound, waiting to be told "busy" (see `shed`), and the tasks telling them.
-    let shedQueue = Mutex<[Envelope]>([])
-    let shedWorkers = Mutex(0)
+    let shed = Mutex(ShedQueue())
     /// Alert posts per channel at Slack's pace (about one a second).
     let pacer = ChannelPacer()
 
@@ -94,7 +93,7 @@ public final class SlackChannel: Sendable {
                         return true
                     }
                     guard admitted else {
-                        shed(envelope)
+                        shedding(envelope)
                         continue
                     }
                     group.addTask {
@@ -241,14 +240,16 @@ public final class SlackChannel: Sendable {
     /// The person behind a Slack user id, named from users.info (cached), and how they belong
     /// here: guests (restricted accounts) and people of other organisations are not
     /// "everyone". When users.info does not answer, they count as outsiders (fail closed).
-    private func person(_ id: String, fallback: String) async -> (Person, Standing) {
-        guard let user = try? await api.user(id) else {
+    private func person(_ id: String, fallback: String, maxAge: Duration = SlackWebAPI.userCacheTTL) async -> (Person, Standing) {
+        guard let user = try? await api.user(id, maxAge: maxAge) else {
             logger.notice("slack.user_unknown", metadata: ["slack.user": "\(id)"])
             return (Person(id: id, name: fallback), .external)
         }
         let me = identity.withLock { $0 }
         // Another workspace is outside, even one of the same Enterprise Grid organisation.
-        let standing: Standing = if user.isStranger || user.teamID == nil || user.teamID != me?.teamID {
+        // Deactivated accounts and bots are nobody's standing here (a WhatsApp contact may
+        // still name a Slack user who has left).
+        let standing: Standing = if user.isDeleted || user.isBot || user.isStranger || user.teamID == nil || user.teamID != me?.teamID {
             .external
         } else if user.isRestricted {
             .guest
@@ -259,7 +260,9 @@ public final class SlackChannel: Sendable {
     }
 
     /// How the Slack user `id` belongs here now (for WhatsApp people linked to them).
-    public func standing(ofUser id: String) async -> Standing { await person(id, fallback: id).1 }
+    /// Read again after a minute: someone demoted or deactivated in Slack loses what "*"
+    /// gave them on WhatsApp within a minute, not an hour.
+    public func standing(ofUser id: String) async -> Standing { await person(id, fallback: id, maxAge: .seconds(60)).1 }
 
     /// The bot's identity, asking auth.test again if it did not answer at start.
     func ownIdentity() async -> SlackIdentity? {

@@ -50,7 +50,11 @@ extension WhatsAppChannel {
 
     func learnedContact(_ waID: String) -> WhatsAppSettings.Contact? {
         let numberOf = { [self] (personID: String) -> String? in settings.people.first { $0.personID == personID }.map(number(of:)) }
-        guard let personID = try? store.whatsAppPerson(waID: waID, numberOf: numberOf) else { return nil }
+        guard let personID = try? store.whatsAppPerson(waID: waID, numberOf: numberOf) else {
+            // Not (or no longer) anyone's: it may be learned again for whoever has it now.
+            learned.withLock { _ = $0.remove(waID) }
+            return nil
+        }
         return settings.people.first { $0.personID == personID }
     }
 

@@ -100,6 +100,7 @@ public struct ConnectionMachine: Sendable {
     private var fetching: Int?
     private var notBefore: Double = 0
     private var lastOpen: Double = -.infinity
+    private var lastFailure: Double = -.infinity
     private var random: SplitMix64
 
     public init(settings: Settings, seed: UInt64 = 0x5eed) {
@@ -236,7 +237,10 @@ public struct ConnectionMachine: Sendable {
                     if socket.unansweredPingSince == nil { sockets[socket.id]?.unansweredPingSince = now }
                     actions.append(.ping(id: socket.id))
                 }
-                if failures > 0, socket.phase == .ready, let readyAt = socket.readyAt, now - readyAt >= settings.stableAfter {
+                // A socket that came up after the last failure and stayed up clears the count (an
+                // old one staying up says nothing about whether new ones last).
+                if failures > 0, socket.phase == .ready, let readyAt = socket.readyAt, readyAt > lastFailure,
+                   now - readyAt >= settings.stableAfter {
                     failures = 0
                 }
             case .closing:
@@ -261,12 +265,14 @@ public struct ConnectionMachine: Sendable {
     // MARK: -
 
     /// Drops a dead socket at once (its TCP too, so Slack stops sending on it). With another
-    /// socket still ready, its replacement is not a failure to back off from: it is opened as
-    /// soon as connects may be made.
+    /// socket still ready, the replacement of one that had been up a while is not a failure to
+    /// back off from: it is opened as soon as connects may be made. One that died young counts
+    /// (a path too slow for the pong deadline must not reconnect every few seconds for ever).
     private mutating func abandon(_ id: Int, _ why: String, _ now: Double) -> [Action] {
+        let young = sockets[id]?.readyAt.map { now - $0 < settings.stableAfter } ?? true
         sockets[id]?.phase = .closing
         let others = sockets.values.contains { $0.id != id && $0.phase == .ready }
-        let wait = others ? max(0, settings.minOpenInterval - (now - lastOpen)) : fail(now)
+        let wait = others && !young ? max(0, settings.minOpenInterval - (now - lastOpen)) : fail(now)
         return [.drop(id: id, reason: why), .warn("socket \(id): \(why); replacing it (next connect in \(Self.seconds(wait)) at the earliest)")]
     }
 
@@ -286,6 +292,7 @@ public struct ConnectionMachine: Sendable {
     /// Counts a failure and pushes the next connect back; returns the wait.
     private mutating func fail(_ now: Double, floor: Double = 0) -> Double {
         failures += 1
+        lastFailure = now
         let ceiling = min(settings.backoffCap, settings.backoffBase * Double(1 << min(failures - 1, 20)))
         let wait = max(floor, ceiling / 2 + random.unit() * ceiling / 2)
         notBefore = max(notBefore, now + wait)

@@ -17,6 +17,8 @@ public struct SlackUser: Sendable, Hashable {
     public var isRestricted = false
     /// Slack's flag for someone outside the organisation seen in a shared channel.
     public var isStranger = false
+    /// A deactivated account (`deleted`): it can no longer write in Slack, and counts for nothing here.
+    public var isDeleted = false
 }
 
 /// Who the bot is, and which workspace and app its envelopes must come from (auth.test).
@@ -45,7 +47,7 @@ public final class SlackWebAPI: Sendable {
     private let queues = KeyedQueues()
     private let users = Mutex([String: (SlackUser, ContinuousClock.Instant)]())
     private let epoch = ContinuousClock.now
-    static let userCacheTTL: Duration = .seconds(3600)
+    public static let userCacheTTL: Duration = .seconds(3600)
 
     public init(http: HTTPClient, baseURL: String = "https://slack.com/api/", botToken: SlackToken, appToken: SlackToken?,
                 maxRateLimitedAttempts: Int = 30, logger: Logger) {
@@ -156,10 +158,11 @@ public final class SlackWebAPI: Sendable {
         return nil
     }
 
-    /// users.info, cached for an hour: names for plans and approvals.
-    public func user(_ id: String) async throws(SlackAPIError) -> SlackUser {
+    /// users.info, cached for an hour (`maxAge`: less, where how someone stands decides what
+    /// they may do from outside Slack): names for plans and approvals.
+    public func user(_ id: String, maxAge: Duration = SlackWebAPI.userCacheTTL) async throws(SlackAPIError) -> SlackUser {
         let now = ContinuousClock.now
-        if let (user, at) = users.withLock({ $0[id] }), now - at < Self.userCacheTTL { return user }
+        if let (user, at) = users.withLock({ $0[id] }), now - at < maxAge { return user }
         let answer = try await call("users.info", ["user": .string(id)])
         guard let u = answer["user"], let uid = u["id"]?.string else {
             throw SlackAPIError(method: "users.info", code: "invalid_response", detail: "no user")
@@ -169,7 +172,7 @@ public final class SlackWebAPI: Sendable {
         let user = SlackUser(id: uid, name: display, isBot: u["is_bot"]?.bool ?? false, teamID: u["team_id"]?.string,
                              enterpriseID: u["enterprise_user"]?["enterprise_id"]?.string,
                              isRestricted: u["is_restricted"]?.bool == true || u["is_ultra_restricted"]?.bool == true,
-                             isStranger: u["is_stranger"]?.bool == true)
+                             isStranger: u["is_stranger"]?.bool == true, isDeleted: u["deleted"]?.bool == true)
         users.withLock { $0[id] = (user, now) }
         return user
     }

@@ -49,16 +49,17 @@ extension Store {
     }
 
     /// (episode, conversation) pairs told an episode was flapping, whose episode has stayed
-    /// closed since before `closedBefore` and who were not told so yet.
+    /// closed since before `closedBefore` (and for less than a day more: older ones were told,
+    /// or the process was down, and a day-old "it settled" is no news) and who were not told so yet.
     public func settledFlaps(closedBefore: Date) throws -> [(episodeID: String, channel: String)] {
         try read { db in
             let s = try db.prepare("""
                 SELECT w.episode_id, w.channel FROM whatsapp_alerts w JOIN alert_episodes e ON e.id = w.episode_id
-                WHERE w.kind = 'flapping' AND e.closed_at IS NOT NULL AND e.closed_at <= ?
+                WHERE w.kind = 'flapping' AND e.closed_at IS NOT NULL AND e.closed_at <= ? AND e.closed_at > ?
                   AND NOT EXISTS (SELECT 1 FROM whatsapp_alerts r WHERE r.episode_id = w.episode_id AND r.channel = w.channel
                                   AND r.kind = 'resolved' AND r.seq = 1)
                 LIMIT 500
-                """).bind([.real(closedBefore.timeIntervalSince1970)])
+                """).bind([.real(closedBefore.timeIntervalSince1970), .real(closedBefore.timeIntervalSince1970 - 86_400)])
             var out: [(String, String)] = []
             while try s.step() { out.append((s.text(0) ?? "", s.text(1) ?? "")) }
             return out

@@ -16,6 +16,8 @@ extension SlackEmulator {
     /// Whether the TCP connection of `socket` is still up, as far as the emulator knows.
     public func connected(_ socket: Int) -> Bool { state.withLock { $0.sockets[socket]?.info.open ?? false } }
     public func acked(_ envelopeID: String) -> Bool { state.withLock { $0.acks[envelopeID] != nil } }
+    /// The texts said through the response_url of the envelope `envelopeID`, in order.
+    public func responses(to envelopeID: String) -> [String] { state.withLock { $0.responses[envelopeID] ?? [] } }
     public var ackFrames: [String] { state.withLock { $0.acks.values.map(\.frame) } }
     /// Envelope sent → its ack received, for every acked envelope.
     public var ackLatencies: [Duration] { state.withLock { $0.ackLatencies } }

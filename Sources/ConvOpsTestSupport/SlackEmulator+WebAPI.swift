@@ -12,6 +12,7 @@ extension SlackEmulator {
             let body = JSON.parse(request.body) ?? [:]
             state.withLock { s in
                 s.calls.append(Call(method: "response_url", body: body, at: .now))
+                s.responses[String(path.dropFirst("/response/".count)), default: []].append(body["text"]?.string ?? "")
                 s.ephemerals.append(Ephemeral(channel: "response_url", user: nil, text: body["text"]?.string ?? ""))
             }
             return HTTPServerResponse(status: 200, contentType: "text/plain", body: "ok")

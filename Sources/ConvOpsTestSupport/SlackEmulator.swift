@@ -56,6 +56,8 @@ public final class SlackEmulator: Sendable {
 
     struct State {
         var calls: [Call] = []
+        /// What was said through each envelope's response_url, by envelope id.
+        var responses: [String: [String]] = [:]
         var tickets: [String: Bool] = [:] // ticket → used
         var sockets: [Int: (connection: WebSocketConnection, info: Socket)] = [:]
         var nextSocket = 1
@@ -142,13 +144,14 @@ public final class SlackEmulator: Sendable {
 
     public func addUser(_ id: String, name: String) { state.withLock { $0.users[id] = name } }
 
-    /// A guest (`is_restricted`) or someone of another workspace (`team_id`, `is_stranger`).
+    /// A guest (`is_restricted`), someone of another workspace (`team_id`, `is_stranger`), or a
+    /// deactivated account (`deleted`).
     public func addUser(_ id: String, name: String, restricted: Bool = false, ultraRestricted: Bool = false,
-                        team: String = SlackEmulator.teamID, stranger: Bool = false) {
+                        team: String = SlackEmulator.teamID, stranger: Bool = false, deleted: Bool = false) {
         state.withLock {
             $0.users[id] = name
             $0.userFields[id] = ["is_restricted": .bool(restricted), "is_ultra_restricted": .bool(ultraRestricted),
-                                 "team_id": .string(team), "is_stranger": .bool(stranger)]
+                                 "team_id": .string(team), "is_stranger": .bool(stranger), "deleted": .bool(deleted)]
         }
     }
 

@@ -170,4 +170,29 @@ import Testing
             for plain in [newNumber, Self.alice] { #expect(bytes.range(of: Data(plain.utf8)) == nil, "\(plain) in \(file)") }
         }
     }
+
+    /// How a WhatsApp person linked to a Slack user stands is what Slack says of that user
+    /// (users.info through the Slack side): someone deactivated in Slack gets nothing a "*"
+    /// rule gives, though the WhatsApp config still names them; a member does.
+    @Test func aDeactivatedSlackUserGetsNothingOnWhatsApp() async throws {
+        let moto = try await SeededMoto.shared.get()
+        let wa = try WhatsAppEmulator()
+        let port = try FreePort.pick()
+        let dave = "491705550000"
+        let config = """
+            {"policy": {"mode": "solo", "rules": [{"who": ["*"], "intents": ["*"], "environments": ["*"]}]},
+             "whatsapp": {"phone_number_id": "\(WhatsAppEmulator.phoneNumberID)", "version": "\(WhatsAppEmulator.version)",
+                          "api_url": "\(wa.apiURL)", "listen": "127.0.0.1:\(port)",
+                          "people": [{"number": "+\(Self.alice)", "name": "Alice", "slack": "U111"},
+                                     {"number": "+\(dave)", "name": "Dave", "slack": "U444"}]}}
+            """
+        let r = try await Rig.start(moto: moto, wa: wa, port: port, config: config)
+        defer { Task { await r.stop() } }
+        r.rig.emulator.addUser("U444", name: "Dave", deleted: true)
+        #expect(try await r.wa.post(try r.wa.textWebhook(from: dave, text: "restart web-1"), to: r.url) == 200)
+        #expect(try await r.wa.post(try r.wa.textWebhook(from: Self.alice, text: "restart web-1"), to: r.url) == 200)
+        try await r.wa.wait("Alice's plan") { r.buttons(to: Self.alice) != nil }
+        try await r.wa.wait("Dave's answer") { !r.texts(to: dave).isEmpty }
+        #expect(r.buttons(to: dave) == nil, "no plan for a deactivated account: \(r.texts(to: dave))")
+    }
 }

@@ -192,9 +192,14 @@ import Testing
         var m = M(settings: .init(connections: 2))
         var t = 0.0
         let ids = ready(&m, 2, at: &t)
+        // Both up a while (past `stableAfter`), answering their pings.
+        while t < 40 {
+            t += 0.25
+            for action in m.tick(now: t) { if case .ping(let id) = action { m.pong(id, now: t) } }
+        }
         var dropped: Double?
         var replanned: Double?
-        while t < 30, replanned == nil {
+        while t < 70, replanned == nil {
             t += 0.25
             // The first socket answers its pings; the second never does.
             for action in m.tick(now: t) {
@@ -206,5 +211,34 @@ import Testing
         let drop = try! #require(dropped), again = try! #require(replanned)
         #expect(again - drop <= 1.0, "replacement planned \(again - drop) s after the drop")
         #expect(m.failures == 0, "not counted as a failure")
+    }
+
+    /// A path too slow for the pong deadline: replacements that die young back off, so it does
+    /// not reconnect every few seconds for ever.
+    @Test func socketsThatKeepDyingYoungBackOff() {
+        var m = M(settings: .init(connections: 2))
+        var t = 0.0
+        let ids = ready(&m, 2, at: &t)
+        var opens = 0
+        var newest: Int?
+        while t < 120 {
+            t += 0.25
+            for action in m.tick(now: t) {
+                // The first socket answers; every other one never does.
+                if case .ping(let id) = action, id == ids[0] { m.pong(id, now: t) }
+                if case .drop(let id, _) = action { _ = m.closed(id, now: t) }
+                if action == .fetchURL {
+                    opens += 1
+                    if case .open(let id, _)? = m.urlFetched("wss://x/?ticket=\(opens)", now: t).first {
+                        _ = m.opened(id, now: t)
+                        _ = m.hello(id, numConnections: 2, now: t)
+                        newest = id
+                    }
+                }
+            }
+        }
+        _ = newest
+        #expect(m.failures >= 3, "young deaths counted: \(m.failures)")
+        #expect(opens <= 10, "\(opens) connects in two minutes, not one every three seconds")
     }
 }
