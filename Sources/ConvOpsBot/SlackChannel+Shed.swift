@@ -30,12 +30,14 @@ struct ShedQueue: Sendable {
 /// acknowledged on its socket) is not queued for the engine without end, and not dropped
 /// unanswered either: the person is told ConvOps is busy and to ask again in a few seconds,
 /// once per window however often they ask. The telling is bounded too: at most
-/// `shedQueueLimit` wait, none longer than `busyWindow` (a late "busy" would mislead), answered
+/// `shedQueueLimit` wait, none longer than `busyMaxAge` (a late "busy" would mislead), answered
 /// by a few tasks.
 extension SlackChannel {
     static let shedQueueLimit = 2_000
     static let shedWorkerLimit = 4
     static let busyWindow: Duration = .seconds(10)
+    /// A "busy" older than this is not sent (it would arrive when it is no longer true).
+    static let busyMaxAge: Duration = .seconds(60)
 
     func shedding(_ envelope: Envelope) {
         let startWorker = shed.withLock { q -> Bool? in
@@ -58,7 +60,7 @@ extension SlackChannel {
                 q.workers -= 1
                 return nil
             }) {
-                guard ContinuousClock.now - next.at < Self.busyWindow else { continue }
+                guard ContinuousClock.now - next.at < Self.busyMaxAge else { continue }
                 await sayBusy(next.envelope)
             }
         }

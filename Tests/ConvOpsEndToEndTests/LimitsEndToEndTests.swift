@@ -29,7 +29,7 @@ extension SlackEndToEnd {
         let rig = try await SlackRig.start(moto: moto, config: openMode)
         defer { Task { await rig.stop() } }
         let e = rig.emulator
-        let count = 1_500
+        let count = 800
         var sent: [String] = []
         for i in 0..<count {
             e.addUser("UB\(i)", name: "Person \(i)")
