@@ -9,9 +9,12 @@ import Foundation
 extension Engine {
     func plan(_ intent: IntentKind, target: ResourceMention, scale: ScaleChange?, _ q: Qualifiers,
               message: InboundMessage, _ m: Messages) async throws -> [Reply] {
-        // Mutations are decided on what AWS says now (its tags included), not on the cache.
+        // Planned from the inventory (a minute old at most; what we changed ourselves is read
+        // again): fast. Nothing runs on it: every decision reads the resource from AWS again
+        // (`RequestService.changeSincePlanned`) and refuses if it is gone or has moved to
+        // another environment since, so a tag changed in that minute cannot skip an approval.
         let places = try places(for: intent, q, message: message)
-        let outcome = try narrowed(await search(places).resolve(target, fresh: true), to: q.environment, mention: target, m)
+        let outcome = try narrowed(await search(places).resolve(target), to: q.environment, mention: target, m)
         guard case .found(let resource) = outcome.resolution else {
             return [resolutionProblem(outcome, mention: target, places: places, m)]
         }

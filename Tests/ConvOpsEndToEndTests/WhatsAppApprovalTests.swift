@@ -31,7 +31,7 @@ import Testing
     }
 
     static func start() async throws -> WhatsAppEndToEndTests.Rig {
-        let moto = try await SeededMoto.shared.get("Slack")
+        let moto = try await SeededMoto.shared.get("WhatsAppApproval")
         let wa = try WhatsAppEmulator()
         let port = try FreePort.pick()
         return try await WhatsAppEndToEndTests.Rig.start(moto: moto, wa: wa, port: port, config: config(wa, port: port))
