@@ -20,8 +20,8 @@ import Testing
 
 /// A burst far past what is worked on at once (256 envelopes in flight, 64 requests), each
 /// from another person: every envelope is acknowledged at once and gets exactly one answer, a
-/// real one or "busy, try again in a few seconds", never silence; someone who floods is told
-/// once per window, not once per envelope.
+/// real one or "busy, try again in a few seconds", never silence; one person's flood cannot
+/// fill the queue of those waiting to be told (30 of theirs at most).
 extension SlackEndToEnd {
 @Suite struct BurstEndToEndTests {
     @Test func aBurstPastTheBoundIsAckedAndEveryPersonAnsweredOnce() async throws {
@@ -43,13 +43,15 @@ extension SlackEndToEnd {
         let answers = all.compactMap { e.responses(to: $0).first }
         #expect(answers.contains { $0.contains("ConvOps is working on 256 requests right now") }, "the ones past the bound are told so")
         #expect(answers.contains { $0.contains("can't find anything called") }, "the others are answered")
-        // One person flooding past the bound hears "busy" once in the window, not per envelope.
+        // One person flooding past the bound: at most 30 of theirs wait at a time to be told
+        // "busy" (a few more get through as those are told), not all 600.
         var flood: [String] = []
         for _ in 0..<600 { flood.append(try e.slashCommand("status web-1", user: "UB0", channel: "CFLOOD")) }
         try await Task.sleep(for: .seconds(3))
         // (Those the engine took are each answered by it: the per-person limits say so.)
         let shed = flood.flatMap { e.responses(to: $0) }.filter { $0.contains("working on 256 requests") }.count
-        #expect(shed <= 2, "\(shed) busy notices for one person's flood past the bound")
+        #expect(shed <= 120, "\(shed) busy notices for one person's flood past the bound")
+        #expect(shed >= 1)
     }
 }
 }
