@@ -27,11 +27,7 @@ extension Store {
             var undelivered: [UndeliveredWhatsApp] = []
             let u = try db.prepare("SELECT id, channel, what, code, reason, at FROM whatsapp_undelivered WHERE person_index = ? ORDER BY at")
                 .bind([.blob(keys.indexKey(chatID))])
-            while try u.step() {
-                undelivered.append(UndeliveredWhatsApp(id: u.text(0) ?? "", channel: u.text(1) ?? "", what: u.text(2) ?? "",
-                                                       code: Int(clamping: u.integer(3)), reason: u.text(4) ?? "",
-                                                       at: Date(timeIntervalSince1970: u.real(5))))
-            }
+            while try u.step() { undelivered.append(Self.undelivered(u)) }
             let ids = try db.prepare("SELECT COUNT(*) FROM whatsapp_ids WHERE person_index = ?").bind([.blob(keys.indexKey(chatID))])
             let learned = try ids.step() ? Int(ids.integer(0)) : 0
             let find = try db.prepare("SELECT pseudonym FROM people WHERE id_index = ?").bind([.blob(keys.indexKey(chatID))])

@@ -51,13 +51,15 @@ extension Store {
                     .bind([.integer(Int64(limit))])
             }
             var out: [UndeliveredWhatsApp] = []
-            while try s.step() {
-                out.append(UndeliveredWhatsApp(id: s.text(0) ?? "", channel: s.text(1) ?? "", what: s.text(2) ?? "",
-                                               code: Int(clamping: s.integer(3)), reason: s.text(4) ?? "",
-                                               at: Date(timeIntervalSince1970: s.real(5))))
-            }
+            while try s.step() { out.append(Self.undelivered(s)) }
             return out
         }
+    }
+
+    /// A row of `SELECT id, channel, what, code, reason, at FROM whatsapp_undelivered`.
+    static func undelivered(_ s: Statement) -> UndeliveredWhatsApp {
+        UndeliveredWhatsApp(id: s.text(0) ?? "", channel: s.text(1) ?? "", what: s.text(2) ?? "", code: Int(clamping: s.integer(3)),
+                            reason: s.text(4) ?? "", at: Date(timeIntervalSince1970: s.real(5)))
     }
 
     public func undeliveredCount() throws -> Int {

@@ -11,14 +11,20 @@ import Testing
 @Suite(.serialized) struct InventoryCacheTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    @Test func warmLookupsAskAWSNothingUntilWeChangeSomethingOrTheTTLPasses() async throws {
-        let moto = try await MotoServer.start()
-        defer { moto.stop() }
-        try await moto.seedSampleAccount(repositoryRoot: Self.root)
+    /// An AWS client for `moto`, and the HTTP client under it.
+    static func client(_ moto: MotoServer) -> (HTTPClient, AWSClient) {
         let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
         let client = AWSClient(configuration: AWSConfiguration(endpoint: moto.endpoint),
                                credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing")),
                                http: http, logger: .quiet)
+        return (http, client)
+    }
+
+    @Test func warmLookupsAskAWSNothingUntilWeChangeSomethingOrTheTTLPasses() async throws {
+        let moto = try await MotoServer.start()
+        defer { moto.stop() }
+        try await moto.seedSampleAccount(repositoryRoot: Self.root)
+        let (http, client) = Self.client(moto)
         let clock = ManualClock()
         let cache = InventoryCache(ttl: 60, clock: clock)
         let resolver = ResourceResolver(ec2: EC2(client: client), region: "eu-west-1", inventory: cache, logger: .quiet)
@@ -82,10 +88,7 @@ import Testing
         let moto = try await MotoServer.start()
         defer { moto.stop() }
         try await moto.seedSampleAccount(repositoryRoot: Self.root)
-        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
-        let client = AWSClient(configuration: AWSConfiguration(endpoint: moto.endpoint),
-                               credentials: StaticCredentialsProvider(AWSCredentials(accessKeyID: "testing", secretAccessKey: "testing")),
-                               http: http, logger: .quiet)
+        let (_, client) = Self.client(moto)
         let cache = InventoryCache(ttl: 60, clock: ManualClock())
         let resolver = ResourceResolver(ec2: EC2(client: client), region: "eu-west-1", inventory: cache, logger: .quiet)
         try await moto.startRecording()
