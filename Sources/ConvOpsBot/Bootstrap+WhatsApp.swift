@@ -1,3 +1,4 @@
+import ConvOpsStore
 import ConvOpsHTTP
 import ConvOpsWhatsApp
 import Foundation
@@ -61,7 +62,10 @@ extension Runtime {
 extension Runtime {
     /// Who each WhatsApp conversation is, for the CLI: "Name (+49…567)", by the conversation's
     /// opaque name; numbers changed since the config was written are followed.
-    public func whatsAppNames() -> [String: String] {
+    public func whatsAppNames() -> [String: String] { Self.whatsAppNames(configuration, store: store) }
+
+    /// The same from the config and the store alone (the CLI needs no AWS, no engine for it).
+    public static func whatsAppNames(_ configuration: Configuration, store: Store) -> [String: String] {
         guard let settings = configuration.whatsApp else { return [:] }
         let changed = (try? store.changedNumbers()) ?? [:]
         var out: [String: String] = [:]

@@ -18,9 +18,9 @@ struct WhatsAppCommand: AsyncParsableCommand {
 
         func run() async throws {
             let context = try Context(global)
-            let runtime = try context.runtime()
-            let names = runtime.whatsAppNames()
-            let parked = try runtime.store.undeliveredWhatsApp()
+            let store = try Audit.store(context)
+            let names = Runtime.whatsAppNames(context.configuration, store: store)
+            let parked = try store.undeliveredWhatsApp()
             if json {
                 for u in parked {
                     let line: JSON = ["id": .string(u.id), "at": .string(Timestamp.format(u.at)), "to": .string(names[u.channel] ?? u.channel),
