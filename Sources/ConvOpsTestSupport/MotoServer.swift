@@ -49,7 +49,7 @@ public final class MotoServer: @unchecked Sendable {
         environment["MOTO_RECORDER_FILEPATH"] = NSTemporaryDirectory() + "moto-recording-\(port)"
         process.environment = environment
         // The watchdog must not hold the test runner's stdout: SwiftPM reads it to EOF.
-        let pipe = Pipe()
+        let pipe = Pipe.closedOnExec()
         process.standardInput = pipe
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -3,12 +3,9 @@ import Foundation
 /// A child process that keeps running while the test steers it (a `convops run` against the
 /// emulator): signal it, then collect its exit status and output.
 public final class RunningProcess: @unchecked Sendable {
-    // @unchecked: `process` and the pipes are set in init; the output boxes are written by
-    // their reader threads and read only after `group.wait()`.
+    // @unchecked: `process` and the readers are set in init and only read afterwards.
     private let process = Process()
-    private let out = Pipe(), err = Pipe()
-    private let group = DispatchGroup()
-    private let outBox = Box(), errBox = Box()
+    private let output: PipeReader, errors: PipeReader
     public let started = ContinuousClock.now
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String], currentDirectory: String? = nil) throws {
@@ -16,13 +13,13 @@ public final class RunningProcess: @unchecked Sendable {
         process.arguments = arguments
         process.environment = environment
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        let out = Pipe.closedOnExec(), err = Pipe.closedOnExec()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let (o, e, ob, eb) = (out, err, outBox, errBox)
-        DispatchQueue.global().async(group: group) { ob.data = o.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { eb.data = e.fileHandleForReading.readDataToEndOfFile() }
+        output = PipeReader(out)
+        errors = PipeReader(err)
     }
 
     deinit { if process.isRunning { process.terminate() } }
@@ -31,21 +28,20 @@ public final class RunningProcess: @unchecked Sendable {
 
     public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
-    /// Waits (on a thread of its own) for the exit; kills the child after `timeout`.
+    /// Waits (on a thread of its own) for the exit; kills the child after `timeout` and says so
+    /// on the result's stderr.
     public func wait(timeout: Duration = .seconds(30)) async -> Subprocess.Result {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        let killed = process.isRunning
+        if killed { kill(process.processIdentifier, SIGKILL) }
         return await withCheckedContinuation { (done: CheckedContinuation<Subprocess.Result, Never>) in
             Thread { [self] in
                 process.waitUntilExit()
-                group.wait()
-                done.resume(returning: Subprocess.Result(status: process.terminationStatus,
-                                                         stdout: String(decoding: outBox.data, as: UTF8.self),
-                                                         stderr: String(decoding: errBox.data, as: UTF8.self)))
+                var stderr = errors.collected()
+                if killed { stderr += "\n[test support: killed after \(timeout): it had not exited]\n" }
+                done.resume(returning: Subprocess.Result(status: process.terminationStatus, stdout: output.collected(), stderr: stderr))
             }.start()
         }
     }
-
-    private final class Box: @unchecked Sendable { var data = Data() }
 }

@@ -74,8 +74,11 @@ final class CountingCredentials: RefreshableCredentialsProvider {
 }
 
 func client(_ stub: FaultStub, credentials: any CredentialsProvider = StaticCredentialsProvider(AWSCredentials(accessKeyID: "AKIDTEST", secretAccessKey: "s")),
-            retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5))) -> AWSClient {
-    let http = HTTPClient(configuration: HTTPClientConfiguration(connectTimeout: .seconds(1), totalTimeout: .seconds(3),
+            retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(1), maxDelay: .milliseconds(5)),
+            totalTimeout: Duration = .seconds(30)) -> AWSClient {
+    // Generous unless a test is about timeouts: a loaded CI machine once took over 3 s for a
+    // loopback answer, and the retry it caused counted as a poll.
+    let http = HTTPClient(configuration: HTTPClientConfiguration(connectTimeout: .seconds(5), totalTimeout: totalTimeout,
                                                                  egress: EgressPolicy(allowedHosts: [], allowLoopback: true)), logger: .quiet)
     return AWSClient(configuration: AWSConfiguration(region: "eu-west-1", endpoint: "http://127.0.0.1:\(stub.server.port)"),
                      credentials: credentials, http: http, retry: retry, logger: .quiet)
@@ -105,7 +108,7 @@ func client(_ stub: FaultStub, credentials: any CredentialsProvider = StaticCred
     @Test func aTimedOutRebootIsNeverRepeated() async throws {
         let stub = try FaultStub([.slow(.seconds(5), 200, FaultStub.rebootOK)])
         defer { stub.server.shutdown() }
-        let error = await #expect(throws: AWSError.self) { try await EC2(client: client(stub)).rebootInstances(ids: ["i-0123456789abcdef0"]) }
+        let error = await #expect(throws: AWSError.self) { try await EC2(client: client(stub, totalTimeout: .seconds(3))).rebootInstances(ids: ["i-0123456789abcdef0"]) }
         #expect(error?.kind == .network)
         #expect(error?.description.contains("timed out") == true)
         #expect(stub.callCount == 1, "AWS may have rebooted it: no second call")
@@ -114,7 +117,7 @@ func client(_ stub: FaultStub, credentials: any CredentialsProvider = StaticCred
     @Test func aTimedOutReadIsRetried() async throws {
         let stub = try FaultStub([.slow(.seconds(5), 200, FaultStub.ok), .respond(200, FaultStub.ok)])
         defer { stub.server.shutdown() }
-        _ = try await EC2(client: client(stub)).describeInstances()
+        _ = try await EC2(client: client(stub, totalTimeout: .seconds(3))).describeInstances()
         #expect(stub.callCount == 2)
     }
 
