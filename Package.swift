@@ -29,6 +29,9 @@ let package = Package(
                        providers: [.apt(["libwebsockets-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        // AWS answers are XML: read with libxml2's streaming reader, not Foundation's XMLParser.
+        .systemLibrary(name: "CXML2", pkgConfig: "libxml-2.0",
+                       providers: [.apt(["libxml2-dev"])]),
         // libc's variadic process controls (prctl), for the CLI's start-up hardening.
         .systemLibrary(name: "CSystem"),
 
@@ -43,7 +46,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ConvOpsAWS", dependencies: [
-            "ConvOpsCore", "ConvOpsHTTP",
+            "ConvOpsCore", "ConvOpsHTTP", "CXML2",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),

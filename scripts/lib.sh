@@ -1,7 +1,7 @@
 # Shared by scripts/demo and scripts/test: installs what the project needs, idempotently.
 # shellcheck shell=bash
 
-APT_PACKAGES=(libwebsockets-dev libcurl4-openssl-dev libsqlite3-dev pkg-config openssl python3 python3-pip python3-venv)
+APT_PACKAGES=(libwebsockets-dev libcurl4-openssl-dev libsqlite3-dev libxml2-dev pkg-config openssl python3 python3-pip python3-venv)
 MOTO_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/convops/moto-venv"
 
 as_root() {

@@ -1,7 +1,5 @@
+import CXML2
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// A parsed XML element: enough structure for AWS's query and EC2 responses.
 public struct XMLTree: Sendable, Hashable {
@@ -28,32 +26,56 @@ public struct XMLTree: Sendable, Hashable {
         return node?.text
     }
 
+    /// The document's root element, or nil for anything that is not one well-formed document
+    /// (truncated, two roots, a DTD's external entity: never fetched, never expanded).
     public static func parse(_ data: Data) -> XMLTree? {
-        let delegate = Builder()
-        let parser = XMLParser(data: data)
-        parser.delegate = delegate
-        parser.shouldResolveExternalEntities = false
-        guard parser.parse(), let root = delegate.root else { return nil }
-        return root
+        XMLReaderSetup.once
+        guard !data.isEmpty, data.count <= Int(Int32.max) else { return nil }
+        return data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> XMLTree? in
+            let bytes = raw.baseAddress!.assumingMemoryBound(to: CChar.self)
+            guard let reader = xmlReaderForMemory(bytes, Int32(raw.count), nil, nil, convops_xml_reader_options()) else { return nil }
+            defer { xmlFreeTextReader(reader) }
+            return read(reader)
+        }
     }
 
-    private final class Builder: NSObject, XMLParserDelegate {
-        var stack: [XMLTree] = []
+    /// Builds the tree from the reader's stream of nodes: an element opens a child (closed at
+    /// once when it is `<empty/>`), text adds to the innermost open element's text, which is
+    /// trimmed when it closes.
+    private static func read(_ reader: xmlTextReaderPtr) -> XMLTree? {
+        var open: [XMLTree] = []
         var root: XMLTree?
-
-        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                    attributes: [String: String] = [:]) {
-            stack.append(XMLTree(name: name, text: "", children: []))
-        }
-
-        func parser(_ parser: XMLParser, foundCharacters string: String) {
-            if !stack.isEmpty { stack[stack.count - 1].text += string }
-        }
-
-        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-            guard var done = stack.popLast() else { return }
+        func close() {
+            guard var done = open.popLast() else { return }
             done.text = done.text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if stack.isEmpty { root = done } else { stack[stack.count - 1].children.append(done) }
+            if open.isEmpty { root = done } else { open[open.count - 1].children.append(done) }
         }
+        while true {
+            let step = xmlTextReaderRead(reader)
+            if step == 0 { break }
+            guard step == 1 else { return nil }
+            switch xmlTextReaderNodeType(reader) {
+            case Int32(XML_READER_TYPE_ELEMENT.rawValue):
+                guard root == nil else { return nil }
+                let name = xmlTextReaderConstName(reader).map { String(cString: $0) } ?? ""
+                open.append(XMLTree(name: name, text: "", children: []))
+                if xmlTextReaderIsEmptyElement(reader) == 1 { close() }
+            case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
+                close()
+            case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
+                 Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue), Int32(XML_READER_TYPE_WHITESPACE.rawValue):
+                if !open.isEmpty, let value = xmlTextReaderConstValue(reader) {
+                    open[open.count - 1].text += String(cString: value)
+                }
+            default:
+                continue // comments, processing instructions, the XML declaration, entity references
+            }
+        }
+        return open.isEmpty ? root : nil
     }
+}
+
+/// libxml2 sets up its global tables once, before any thread parses.
+private enum XMLReaderSetup {
+    static let once: Void = { xmlInitParser() }()
 }
