@@ -2,13 +2,36 @@ import ConvOpsCore
 import ConvOpsGrammar
 import Foundation
 
-/// What each person last asked about in each channel, so that "restart it", "same for web-2"
-/// and "the one in prod" mean something. Kept in memory only, for a few minutes, never
-/// written anywhere: a turn is as private as the message it came from.
+/// What each person last asked about in each channel and thread, so that "restart it", "same
+/// for web-2" and "the one in prod" mean something. Kept in memory only, for a few minutes,
+/// never written anywhere: a turn is as private as the message it came from.
 struct Conversations {
     struct Key: Hashable {
         var person: String
         var channel: String
+        /// A Slack thread's parent ts; nil for the channel's top level (and DMs, WhatsApp).
+        var thread: String? = nil
+
+        /// Where this message was said.
+        init(_ message: InboundMessage) {
+            self.init(person: message.person.id, channel: message.channel, thread: message.thread)
+        }
+
+        init(person: String, channel: String, thread: String? = nil) {
+            self.person = person
+            self.channel = channel
+            self.thread = thread
+        }
+
+        /// Every key a message's turn is remembered under: where it was said, and the thread
+        /// its answer opens.
+        static func all(_ message: InboundMessage) -> [Key] {
+            var keys = [Key(message)]
+            if let opened = message.opensThread, opened != message.thread {
+                keys.append(Key(person: message.person.id, channel: message.channel, thread: opened))
+            }
+            return keys
+        }
     }
 
     struct Turn {

@@ -135,7 +135,7 @@ public actor Engine {
     }
 
     private func answer(_ message: InboundMessage) async -> [Reply] {
-        let key = Conversations.Key(person: message.person.id, channel: message.channel)
+        let key = Conversations.Key(message)
         let now = clock.now()
         let understood: (command: Command, typed: Qualifiers, locale: String)
         switch grammar.parse(message.text, locale: message.locale) {
@@ -170,7 +170,7 @@ public actor Engine {
             }
             understood = (command, typed, parsed.locale)
         }
-        conversations.note(understood.command, typed: understood.typed, key, now: now)
+        for key in Conversations.Key.all(message) { conversations.note(understood.command, typed: understood.typed, key, now: now) }
         return await act(understood.command, locale: understood.locale, message)
     }
 
@@ -312,7 +312,7 @@ public actor Engine {
 
     /// Notes what the person's last command turned out to be about, for "restart it".
     func remember(_ resource: ResourceRef, for message: InboundMessage, mention: ResourceMention) {
-        conversations.found(resource, for: mention, Conversations.Key(person: message.person.id, channel: message.channel))
+        for key in Conversations.Key.all(message) { conversations.found(resource, for: mention, key) }
     }
 
     /// " (from your last message)" after a resource filled in from the conversation.

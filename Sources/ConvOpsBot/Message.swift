@@ -11,10 +11,18 @@ public struct InboundMessage: Sendable {
     public var dryRun: Bool
     /// How the person belongs to the workspace: only full members are "everyone" in the policy.
     public var standing: Standing
+    /// The Slack thread it was said in (its parent's ts); nil at a channel's top level, in a DM
+    /// and elsewhere. "restart it" in one thread never means what another thread was about.
+    public var thread: String?
+    /// The thread its answer opens (a top-level mention is answered under itself): what it was
+    /// about is remembered there too, so "restart it" typed into that thread refers to it.
+    public var opensThread: String?
 
     public init(text: String, person: Person, channel: String, locale: String? = nil, dryRun: Bool = false,
-                standing: Standing = .member) {
+                standing: Standing = .member, thread: String? = nil, opensThread: String? = nil) {
         self.standing = standing
+        self.thread = thread
+        self.opensThread = opensThread
         self.text = text
         self.person = person
         self.channel = channel

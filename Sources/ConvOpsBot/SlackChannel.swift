@@ -194,7 +194,8 @@ public final class SlackChannel: Sendable {
             let context = Context.message(channel: message.channelID, user: message.userID,
                                           threadTS: message.isDirect ? nil : (message.threadTS ?? message.ts))
             let replies = await engine.handle(InboundMessage(text: text.isEmpty ? "help" : text, person: person, channel: message.channelID,
-                                                             standing: standing))
+                                                             standing: standing, thread: message.isDirect ? nil : message.threadTS,
+                                                             opensThread: message.isDirect || message.threadTS != nil ? nil : message.ts))
             for reply in replies { await deliver(reply, to: context) }
         case .blockAction(let action):
             await click(action)

@@ -45,7 +45,7 @@ extension SlackEmulator {
     /// event (`retry`) gets a new envelope id and retry_attempt, as Slack sends them.
     @discardableResult
     public func mention(_ text: String, user: String = "U222", channel: String = "C111", eventID: String? = nil,
-                        retry: Int = 0, socket: Int? = nil, enterprise: String? = nil) throws -> String {
+                        retry: Int = 0, socket: Int? = nil, enterprise: String? = nil, threadTS: String? = nil) throws -> String {
         let id = newEnvelopeID()
         let eventID = eventID ?? "Ev\(id.replacingOccurrences(of: "-", with: "").prefix(10))"
         var envelope = try SlackFixtures.json("socket_envelope_events_api_app_mention__python_sdk.json")
@@ -55,6 +55,7 @@ extension SlackEmulator {
             .setting(path: ["event", "user"], .string(user)).setting(path: ["event", "channel"], .string(channel))
             .setting(path: ["event", "ts"], .string(nextTS()))
         if let enterprise { payload = payload.setting("enterprise_id", .string(enterprise)) }
+        if let threadTS { payload = payload.setting(path: ["event", "thread_ts"], .string(threadTS)) }
         envelope = envelope.setting("envelope_id", .string(id)).setting("payload", payload)
             .setting("retry_attempt", .number(Double(retry))).setting("retry_reason", .string(retry > 0 ? "timeout" : ""))
         try deliver(envelope.text, id: id, type: "events_api", socket: socket)

@@ -226,5 +226,42 @@ extension SlackEndToEnd {
         try await Task.sleep(for: .milliseconds(500))
         #expect(e.messages.filter { $0.channel == "C222" }.count == 1)
     }
+
+    /// Two threads in one channel are two conversations: "restart it" in each means what that
+    /// thread was about; at the top level it means the last thing asked there.
+    @Test func restartItInAThreadMeansWhatThatThreadWasAbout() async throws {
+        let moto = try await SeededMoto.shared.get("Slack")
+        let rig = try await SlackRig.start(moto: moto)
+        defer { Task { await rig.stop() } }
+        let e = rig.emulator
+        func answer(containing text: String, after count: Int) async throws -> SlackEmulator.Message {
+            try await e.wait("an answer with \(text)") { e.messages.filter { $0.channel == "C444" }.count > count }
+            return try #require(e.messages.filter { $0.channel == "C444" }.dropFirst(count).first)
+        }
+        try e.mention("how is web-1 doing?", user: "U111", channel: "C444")
+        let first = try await answer(containing: "web-1", after: 0)
+        try e.mention("how is web-2 doing?", user: "U111", channel: "C444")
+        let second = try await answer(containing: "web-2", after: 1)
+        let (thread1, thread2) = (try #require(first.threadTS), try #require(second.threadTS))
+        #expect(thread1 != thread2)
+        // Into the first thread, after the second question: the first thread's web-1.
+        try e.mention("restart it", user: "U111", channel: "C444", threadTS: thread1)
+        let plan1 = try await answer(containing: "web-1", after: 2)
+        #expect(plan1.threadTS == thread1)
+        #expect(plan1.text.contains("web-1") && !plan1.text.contains("web-2"), "\(plan1.text)")
+        try e.mention("restart it", user: "U111", channel: "C444", threadTS: thread2)
+        let plan2 = try await answer(containing: "web-2", after: 3)
+        #expect(plan2.text.contains("web-2") && !plan2.text.contains("web-1"), "\(plan2.text)")
+        // Someone else's thread says nothing of Alice's: Bob's "restart it" there asks which.
+        try e.mention("restart it", user: "U222", channel: "C444", threadTS: thread1)
+        try await e.wait("Bob asked which") { e.ephemerals.contains { $0.user == "U222" && $0.channel == "C444" } }
+        let bobs = try #require(e.ephemerals.first { $0.user == "U222" && $0.channel == "C444" })
+        #expect(bobs.text.contains("Which resource") && bobs.threadTS == thread1, "\(bobs.text)")
+        #expect(e.messages.filter { $0.channel == "C444" }.count == 4, "no plan for Bob")
+        // At the top level, "it" is the last thing asked there: web-2.
+        try e.mention("restart it", user: "U111", channel: "C444")
+        let top = try await answer(containing: "web-2", after: 4)
+        #expect(top.text.contains("web-2") && !top.text.contains("web-1"), "\(top.text)")
+    }
 }
 }
