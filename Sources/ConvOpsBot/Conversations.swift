@@ -122,21 +122,3 @@ struct Conversations {
         return (Command(turn.command.intent.with(target: mention), qualifiers: typed), typed)
     }
 }
-
-extension Command {
-    /// The command as a person could type it again ("scale web-2 to 4 in prod"), for answers
-    /// that say what to type.
-    var spoken: String {
-        var words = [intent.kind.rawValue]
-        if let target = intent.target { words.append(target.text) }
-        switch intent {
-        case .scale(_, .absolute(let n)): words.append("to \(n)")
-        case .scale(_, .delta(let d)): words.append(d >= 0 ? "+\(d)" : "\(d)")
-        default: break
-        }
-        if let environment = qualifiers.environment { words.append("in \(environment)") }
-        if let region = qualifiers.region { words.append("in \(region)") }
-        if let account = qualifiers.account { words.append("on account \(account)") }
-        return words.joined(separator: " ")
-    }
-}

@@ -147,7 +147,7 @@ public actor Engine {
                 }
                 if command.intent.kind.changesSomething, let why = followUp.notARequest {
                     return [Reply.refused(messages(failure.locale).text("grammar.not_a_request.\(why.rawValue)", [
-                        "intent": command.intent.kind.rawValue, "target": command.intent.target?.text ?? "", "canonical": command.spoken]))]
+                        "intent": command.intent.kind.rawValue, "target": command.intent.target?.text ?? "", "canonical": grammar.spoken(command, locale: failure.locale)]))]
                 }
                 understood = (command, typed, failure.locale)
                 break
@@ -166,7 +166,7 @@ public actor Engine {
             // "restart it", "und jetzt neu starten": the resource of the last message.
             guard let (command, typed) = Conversations.filled(parsed.command, from: conversations.last(key, now: now)) else {
                 let example = Command(parsed.command.intent.with(target: ResourceMention("web-1")), qualifiers: parsed.command.qualifiers)
-                return [Reply.refused(messages(parsed.locale).text("followup.which", ["intent": parsed.intent.rawValue, "example": example.spoken]))]
+                return [Reply.refused(messages(parsed.locale).text("followup.which", ["intent": parsed.intent.rawValue, "example": grammar.spoken(example, locale: parsed.locale)]))]
             }
             understood = (command, typed, parsed.locale)
         }

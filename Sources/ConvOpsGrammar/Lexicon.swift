@@ -175,11 +175,14 @@ struct LocaleTablesBuilder {
     var compounds: [Int32: [(ids: [Int32], joined: Int32)]] = [:]
     /// How a reference reads back in this locale ("it", "es"), for refusals that say what to type.
     var referenceWord: String
+    /// How "account" reads in this locale ("account", "konto"), for commands written out.
+    var accountWord: String
     var phrases: [Int32: [(ids: [Int32], wordClass: WordClass)]] = [:]
 
     init(_ lexicon: Lexicon, _ vocabulary: inout Vocabulary) {
         func ids(_ phrase: String) -> [Int32] { phrase.split(separator: " ").map { vocabulary.intern(String($0)) } }
         referenceWord = lexicon.references.first ?? "it"
+        accountWord = lexicon.accountWords.first ?? "account"
         let lists: [([String], WordClass)] = [
             (lexicon.filler, .filler), (lexicon.polite, .polite), (lexicon.questions, .question),
             (lexicon.negation, .negation), (lexicon.conditional, .conditional), (lexicon.report, .report),
@@ -265,6 +268,7 @@ final class LocaleTables: Sendable {
     /// The index in `ResourceKind.allCases` of the kind a word names, else -1.
     let kinds: [Int8]
     let referenceWord: String
+    let accountWord: String
     /// Fixed phrases that become one word, by first word id, longest first.
     let compounds: [Int32: [(ids: [Int32], joined: Int32)]]
     /// Multi-word lexicon entries ("do not", "for me"), by first word id, longest first.
@@ -277,6 +281,7 @@ final class LocaleTables: Sendable {
         environments = b.environments
         kinds = b.kinds
         referenceWord = b.referenceWord
+        accountWord = b.accountWord
         compounds = b.compounds
         phrases = b.phrases
     }

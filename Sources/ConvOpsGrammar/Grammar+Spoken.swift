@@ -1,0 +1,47 @@
+import ConvOpsCore
+
+/// A command written out in a locale's own words, for answers that say what to type.
+extension Grammar {
+    /// The command as a person could type it in `locale` ("starte web-2 neu in prod"): the
+    /// first rule of its intent, in file order, written with its values, that reads back as
+    /// the same command. Where none does (a command no rule of that locale can say), the
+    /// first such rule written out; with no rule at all, the intent's name and its target.
+    public func spoken(_ command: Command, locale: String?) -> String {
+        let code = locale.flatMap { localeGrammars[$0] == nil ? nil : $0 } ?? defaultLocale
+        var slots: [String: SlotValue] = [:]
+        if let target = command.intent.target { slots["target"] = .text(target.text) }
+        switch command.intent {
+        case .scale(_, .absolute(let n)): slots["count"] = .number(n)
+        case .scale(_, .delta(let d)): slots["delta"] = .number(d)
+        default: break
+        }
+        guard let grammar = localeGrammars[code] else { return Self.plain(command) }
+        let place = Self.qualifierText(command.qualifiers, grammar.tables)
+        var unchecked: String?
+        for rule in grammar.rules where rule.intent == command.intent.kind {
+            // A rule that can say every value of the command; one that needs more is written
+            // with a "<slot>" or "…" and passed over.
+            let names = rule.elements.slotNames
+            guard slots.keys.allSatisfy(names.contains) else { continue }
+            let written = rule.elements.render(slots, earlier: grammar.tables.referenceWord)
+            guard !written.contains("…"), !written.contains("<") else { continue }
+            let text = place.isEmpty ? written : written + " " + place
+            if case .success(let parsed) = parse(text, locale: code), parsed.command == command { return text }
+            if unchecked == nil { unchecked = text }
+        }
+        return unchecked ?? Self.plain(command)
+    }
+
+    /// "in prod in eu-west-1 in account billing": where, in words every locale reads.
+    static func qualifierText(_ q: Qualifiers, _ tables: LocaleTables) -> String {
+        var words: [String] = []
+        if let environment = q.environment { words.append("in \(environment)") }
+        if let region = q.region { words.append("in \(region)") }
+        if let account = q.account { words.append("in \(tables.accountWord) \(account)") }
+        return words.joined(separator: " ")
+    }
+
+    static func plain(_ command: Command) -> String {
+        ([command.intent.kind.rawValue] + [command.intent.target?.text].compactMap { $0 }).joined(separator: " ")
+    }
+}
