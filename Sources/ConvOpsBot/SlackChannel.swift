@@ -45,8 +45,6 @@ public final class SlackChannel: Sendable {
     var botUserID: String? { identity.withLock { $0?.userID } }
     /// Envelopes being handled now; past `envelopesInFlight` new ones are dropped.
     private let inFlight = Mutex(0)
-    /// Envelopes taken off the socket's stream so far (against `socket.handedOn`: any waiting?).
-    private let taken = Mutex(0)
     /// When the first stop began: the bound covers the whole stop, however many waits it has.
     private let drainDeadline = Mutex<ContinuousClock.Instant?>(nil)
     static let envelopesInFlight = 256
@@ -81,17 +79,21 @@ public final class SlackChannel: Sendable {
             logger.warning("slack.auth_test_failed", metadata: ["error.message": "\(error)"])
         }
         for reply in await engine.recover() { await announce(reply) }
+        // What the socket's bounded intake cannot hold is told "busy" like what is past the
+        // bound of envelopes in flight.
+        socket.onOverflow { [weak self] envelope in self?.shedding(envelope) }
         let consumer = Task { [self] in
             await withDiscardingTaskGroup { group in
                 for await envelope in socket.envelopes {
-                    taken.withLock { $0 += 1 }
                     // Each envelope on its own: a slow AWS call must not hold up the next click. A
-                    // flood beyond the bound is dropped (already acknowledged), not queued without end.
+                    // flood beyond the bound is told "busy" (it is acknowledged), not queued without end.
                     let admitted = inFlight.withLock { n -> Bool in
                         guard n < Self.envelopesInFlight else { return false }
                         n += 1
                         return true
                     }
+                    // After it counts as in flight: a stop waiting for work in hand never sees a gap.
+                    socket.took(envelope)
                     guard admitted else {
                         shedding(envelope)
                         continue
@@ -132,7 +134,7 @@ public final class SlackChannel: Sendable {
             if d == nil { d = ContinuousClock.now + options.drain }
             return d!
         }
-        func busy() -> Int { inFlight.withLock { $0 } + max(0, socket.handedOn - taken.withLock { $0 }) }
+        func busy() -> Int { inFlight.withLock { $0 } + socket.waiting }
         if busy() > 0 { logger.notice("slack.draining", metadata: ["slack.in_flight": "\(busy())", "slack.drain": "\(options.drain)"]) }
         while busy() > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))

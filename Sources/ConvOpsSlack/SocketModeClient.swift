@@ -20,14 +20,21 @@ public final class SocketModeClient: Sendable {
         public var allowSelfSigned: Bool
         /// Hosts the Socket Mode URL may point at: Slack's, or loopback for the emulator.
         public var allowLoopback: Bool
+        /// Envelopes handed on and not yet taken by the consumer, per socket and in all: past
+        /// either they go to the overflow handler (still acknowledged), so a consumer that falls
+        /// behind costs bounded memory, and one busy socket cannot fill the intake of the others.
+        public var waitingPerSocket: Int
+        public var waitingInAll: Int
 
         public init(connections: Int = 2, tick: Duration = .milliseconds(250), dedupeWindow: Duration = .seconds(900),
-                    allowSelfSigned: Bool = false, allowLoopback: Bool = false) {
+                    allowSelfSigned: Bool = false, allowLoopback: Bool = false, waitingPerSocket: Int = 512, waitingInAll: Int = 1024) {
             machine = ConnectionMachine.Settings(connections: connections)
             self.tick = tick
             self.dedupeWindow = dedupeWindow
             self.allowSelfSigned = allowSelfSigned
             self.allowLoopback = allowLoopback
+            self.waitingPerSocket = waitingPerSocket
+            self.waitingInAll = waitingInAll
         }
     }
 
@@ -89,6 +96,11 @@ public final class SocketModeClient: Sendable {
         var handedOn = 0
         var duplicates = 0
         var unknown = 0
+        /// Handed on and not yet `took`, by socket, and their sum.
+        var waiting: [Int: Int] = [:]
+        var waitingInAll = 0
+        var overflowed = 0
+        var overflow: (@Sendable (Envelope) -> Void)?
     }
 
     public init(api: SlackWebAPI, options: Options = Options(), clock: any Clock<Duration> = ContinuousClock(), logger: Logger) throws {
@@ -143,9 +155,29 @@ public final class SocketModeClient: Sendable {
 
     static let restarting = "ConvOps is restarting, so nothing was done. Try again in a minute."
 
-    /// Envelopes handed to `envelopes` so far; a consumer that counts what it took knows
-    /// whether any are still waiting for it.
+    /// Envelopes handed to `envelopes` so far.
     public var handedOn: Int { state.withLock { $0.handedOn } }
+
+    /// Envelopes handed on that the consumer has not yet said it `took`.
+    public var waiting: Int { state.withLock { $0.waitingInAll } }
+
+    /// Envelopes past the intake's bounds, given to the overflow handler instead.
+    public var overflowed: Int { state.withLock { $0.overflowed } }
+
+    /// The consumer took `envelope` off `envelopes`: its place in the intake is free again.
+    public func took(_ envelope: Envelope) {
+        state.withLock { s in
+            guard let n = s.waiting[envelope.socket], n > 0 else { return }
+            s.waiting[envelope.socket] = n == 1 ? nil : n - 1
+            s.waitingInAll -= 1
+        }
+    }
+
+    /// Where envelopes past the intake's bounds go, on the socket's reading task: it must be
+    /// quick (the channel queues a "busy" answer). Without one they are logged and dropped.
+    public func onOverflow(_ handler: @escaping @Sendable (Envelope) -> Void) {
+        state.withLock { $0.overflow = handler }
+    }
 
     /// False once `stopIntake()` ran.
     public var takesEnvelopes: Bool { intake.isOpen }
@@ -316,17 +348,31 @@ public final class SocketModeClient: Sendable {
                 logger.notice("slack.redelivery", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.retry_attempt": "\(envelope.retryAttempt)",
                                                             "slack.retry_reason": "\(envelope.retryReason)"])
             }
-            let fresh = state.withLock { s -> Bool in
+            var envelope = envelope
+            envelope.socket = id
+            enum Fate { case duplicate, handOn, overflow((@Sendable (Envelope) -> Void)?) }
+            let fate = state.withLock { s -> Fate in
                 let key = envelope.deliveryKey
-                if s.seen[key] != nil { s.duplicates += 1; return false }
+                if s.seen[key] != nil { s.duplicates += 1; return .duplicate }
                 s.seen[key] = now
+                if s.waiting[id, default: 0] >= options.waitingPerSocket || s.waitingInAll >= options.waitingInAll {
+                    s.overflowed += 1
+                    return .overflow(s.overflow)
+                }
+                s.waiting[id, default: 0] += 1
+                s.waitingInAll += 1
                 s.handedOn += 1
-                return true
+                return .handOn
             }
-            if fresh {
+            switch fate {
+            case .handOn:
                 continuation.yield(envelope)
-            } else {
+            case .duplicate:
                 logger.info("slack.duplicate", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.type": "\(envelope.type)"])
+            case .overflow(let handler):
+                logger.warning("slack.intake_full", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.socket": "\(id)",
+                                                              "slack.waiting": "\(waiting)"])
+                handler?(envelope)
             }
         case .unknown(let type):
             logger.notice("slack.unknown_frame", metadata: ["slack.type": "\(type)", "slack.raw": "\(text.prefix(500))"])

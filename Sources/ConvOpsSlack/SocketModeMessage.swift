@@ -111,6 +111,8 @@ public struct Envelope: Sendable, Hashable {
     /// Only events_api envelopes are redelivered; 0 on the first delivery.
     public var retryAttempt: Int
     public var retryReason: String
+    /// The socket it came on (set by the client; 0 for an envelope made elsewhere).
+    public var socket: Int = 0
 
     public init(id: String, type: EnvelopeType, payload: JSON, acceptsResponsePayload: Bool = false,
                 retryAttempt: Int = 0, retryReason: String = "") {

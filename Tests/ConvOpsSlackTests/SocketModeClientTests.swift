@@ -39,7 +39,10 @@ let quiet: Logger = {
             let received = Received()
             let run = Task { await client.run() }
             Task {
-                for await envelope in client.envelopes { received.ids.withLock { $0.append(envelope.id) } }
+                for await envelope in client.envelopes {
+                    client.took(envelope)
+                    received.ids.withLock { $0.append(envelope.id) }
+                }
             }
             if let clock {
                 try await Self.advance(clock, until: { emulator.openSockets.count == connections }, within: .seconds(60))
@@ -89,6 +92,50 @@ let quiet: Logger = {
         #expect(rig.client.stats.duplicates == 2)
         #expect(rig.client.stats.unknown == 2)
         #expect(await rig.stop() == "shut down")
+    }
+
+    /// A consumer that falls behind: past the envelopes one socket may have waiting, and past
+    /// those all may, each goes to the overflow handler (acknowledged, handed on exactly once one
+    /// way or the other); a full socket does not stop the other's from being handed on.
+    @Test func theIntakeIsBoundedPerSocketAndInAll() async throws {
+        let emulator = try SlackEmulator()
+        defer { emulator.shutdown() }
+        let http = HTTPClient(configuration: HTTPClientConfiguration(egress: EgressPolicy.production.allowing(endpoint: emulator.apiURL)), logger: .quiet)
+        let api = SlackWebAPI(http: http, baseURL: emulator.apiURL, botToken: SlackToken(SlackEmulator.botToken)!,
+                              appToken: SlackToken(SlackEmulator.appToken), logger: .quiet)
+        let options = SocketModeClient.Options(connections: 2, tick: .milliseconds(100), allowLoopback: true, waitingPerSocket: 5, waitingInAll: 8)
+        let client = try SocketModeClient(api: api, options: options, logger: quiet)
+        let overflowed = Received()
+        client.onOverflow { envelope in overflowed.ids.withLock { $0.append(envelope.id) } }
+        let run = Task { await client.run() }
+        try await emulator.wait("2 sockets") { emulator.openSockets.count == 2 }
+        let (a, b) = (emulator.openSockets[0], emulator.openSockets[1])
+        var sent: [String] = []
+        for i in 0..<10 { sent.append(try emulator.slashCommand("status web-\(i)", socket: a)) }
+        try await emulator.wait("socket A's acks") { emulator.unacked.isEmpty }
+        try await emulator.wait("A's overflow") { overflowed.count == 5 }
+        #expect(client.waiting == 5, "five wait from the full socket")
+        for i in 0..<10 { sent.append(try emulator.slashCommand("status api-\(i)", socket: b)) }
+        try await emulator.wait("socket B's acks") { emulator.unacked.isEmpty }
+        try await emulator.wait("B's overflow") { overflowed.count == 12 }
+        #expect(client.waiting == 8, "B still got three in: the bound in all, not A's")
+        #expect(client.overflowed == 12)
+        // The consumer catches up: the eight come out, and the intake takes new ones again.
+        var handed: [String] = []
+        var iterator = client.envelopes.makeAsyncIterator()
+        for _ in 0..<8 {
+            guard let envelope = await iterator.next() else { break }
+            client.took(envelope)
+            handed.append(envelope.id)
+        }
+        #expect(client.waiting == 0)
+        let late = try emulator.slashCommand("status web-late", socket: a)
+        if let envelope = await iterator.next() { client.took(envelope); handed.append(envelope.id) }
+        #expect(handed.last == late)
+        let all = handed + overflowed.ids.withLock { $0 }
+        #expect(Set(all) == Set(sent + [late]) && all.count == sent.count + 1, "each envelope exactly once, one way or the other")
+        client.shutdown()
+        _ = await run.value
     }
 
     @Test func refreshRequestedLeavesNoGapWithoutALiveSocket() async throws {
