@@ -27,7 +27,7 @@ public struct XMLTree: Sendable, Hashable {
     }
 
     /// The document's root element, or nil for anything that is not one well-formed document
-    /// (truncated, two roots, a DTD's external entity: never fetched, never expanded).
+    /// of plain XML (truncated, two roots, any DTD: its entities are never fetched or expanded).
     public static func parse(_ data: Data) -> XMLTree? {
         XMLReaderSetup.once
         guard !data.isEmpty, data.count <= Int(Int32.max) else { return nil }
@@ -67,8 +67,12 @@ public struct XMLTree: Sendable, Hashable {
                 if !open.isEmpty, let value = xmlTextReaderConstValue(reader) {
                     open[open.count - 1].text += String(cString: value)
                 }
+            case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue), Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue):
+                // AWS never sends a DTD; an entity it declares would be dropped from the text,
+                // a wrong value rather than none. Refused whole.
+                return nil
             default:
-                continue // comments, processing instructions, the XML declaration, entity references
+                continue // comments, processing instructions
             }
         }
         return open.isEmpty ? root : nil

@@ -42,6 +42,8 @@ struct Conversations {
         /// The resource it turned out to be, once one was found.
         var resource: ResourceRef?
         var at: Date
+        /// Which message noted it (`InboundMessage.turn`).
+        var seq = 0
     }
 
     /// How long a turn answers "it".
@@ -53,6 +55,14 @@ struct Conversations {
     /// Notes since expired turns were last dropped: they go every `capacity / 10` notes, so a
     /// turn outlives its five minutes only until the next sweep, not until the memory is full.
     private var notesSincePrune = 0
+    /// Numbers the messages that note a turn.
+    private var lastSeq = 0
+
+    /// A number for the next message's turn, unique in this process.
+    mutating func nextTurn() -> Int {
+        lastSeq += 1
+        return lastSeq
+    }
 
     func last(_ key: Key, now: Date) -> Turn? {
         guard let turn = turns[key], now.timeIntervalSince(turn.at) <= Self.lifetime, turn.at <= now else { return nil }
@@ -60,17 +70,18 @@ struct Conversations {
     }
 
     /// Remembers a command that names a resource (others leave the conversation as it was).
-    mutating func note(_ command: Command, typed: Qualifiers, _ key: Key, now: Date) {
+    mutating func note(_ command: Command, typed: Qualifiers, _ key: Key, now: Date, seq: Int = 0) {
         guard command.intent.target != nil else { return }
         notesSincePrune += 1
         if notesSincePrune >= Self.capacity / 10 || (turns.count >= Self.capacity && turns[key] == nil) { prune(now: now) }
-        turns[key] = Turn(command: command, typed: typed, resource: nil, at: now)
+        turns[key] = Turn(command: command, typed: typed, resource: nil, at: now, seq: seq)
     }
 
-    /// The resource `mention` turned out to be, if it is still the last command's: a slow
-    /// answer to an earlier message must not pin its resource onto a newer one.
-    mutating func found(_ resource: ResourceRef, for mention: ResourceMention, _ key: Key) {
-        guard turns[key]?.command.intent.target == mention else { return }
+    /// The resource `mention` turned out to be, if it is still the last command's and that
+    /// command is still the one message `seq` noted: a slow answer to an earlier message (the
+    /// same name asked about elsewhere, say) must not pin its resource onto a newer one.
+    mutating func found(_ resource: ResourceRef, for mention: ResourceMention, _ key: Key, seq: Int = 0) {
+        guard let turn = turns[key], turn.command.intent.target == mention, turn.seq == seq else { return }
         turns[key]?.resource = resource
     }
 

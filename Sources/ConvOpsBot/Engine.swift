@@ -170,7 +170,11 @@ public actor Engine {
             }
             understood = (command, typed, parsed.locale)
         }
-        for key in Conversations.Key.all(message) { conversations.note(understood.command, typed: understood.typed, key, now: now) }
+        var message = message
+        message.turn = conversations.nextTurn()
+        for key in Conversations.Key.all(message) {
+            conversations.note(understood.command, typed: understood.typed, key, now: now, seq: message.turn)
+        }
         return await act(understood.command, locale: understood.locale, message)
     }
 
@@ -312,7 +316,7 @@ public actor Engine {
 
     /// Notes what the person's last command turned out to be about, for "restart it".
     func remember(_ resource: ResourceRef, for message: InboundMessage, mention: ResourceMention) {
-        for key in Conversations.Key.all(message) { conversations.found(resource, for: mention, key) }
+        for key in Conversations.Key.all(message) { conversations.found(resource, for: mention, key, seq: message.turn) }
     }
 
     /// " (from your last message)" after a resource filled in from the conversation.

@@ -17,6 +17,9 @@ public struct InboundMessage: Sendable {
     /// The thread its answer opens (a top-level mention is answered under itself): what it was
     /// about is remembered there too, so "restart it" typed into that thread refers to it.
     public var opensThread: String?
+    /// The number of the conversation turn it noted (set by the engine), so that what its
+    /// lookups find is pinned to that turn only.
+    var turn = 0
 
     public init(text: String, person: Person, channel: String, locale: String? = nil, dryRun: Bool = false,
                 standing: Standing = .member, thread: String? = nil, opensThread: String? = nil) {

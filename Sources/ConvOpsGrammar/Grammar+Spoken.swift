@@ -8,14 +8,20 @@ extension Grammar {
     /// first such rule written out; with no rule at all, the intent's name and its target.
     public func spoken(_ command: Command, locale: String?) -> String {
         let code = locale.flatMap { localeGrammars[$0] == nil ? nil : $0 } ?? defaultLocale
+        guard let grammar = localeGrammars[code] else { return Self.plain(command) }
+        // What is compared is what the person would type: not how the target was recalled.
+        let wanted = Self.asTyped(command)
         var slots: [String: SlotValue] = [:]
-        if let target = command.intent.target { slots["target"] = .text(target.text) }
+        if let target = wanted.intent.target {
+            // "api service": the kind noun after the name keeps the kind ("the api service").
+            let noun = target.kind.flatMap { grammar.tables.kindWords[$0] }
+            slots["target"] = .text(noun.map { "\(target.text) \($0)" } ?? target.text)
+        }
         switch command.intent {
         case .scale(_, .absolute(let n)): slots["count"] = .number(n)
         case .scale(_, .delta(let d)): slots["delta"] = .number(d)
         default: break
         }
-        guard let grammar = localeGrammars[code] else { return Self.plain(command) }
         let place = Self.qualifierText(command.qualifiers, grammar.tables)
         var unchecked: String?
         for rule in grammar.rules where rule.intent == command.intent.kind {
@@ -26,7 +32,7 @@ extension Grammar {
             let written = rule.elements.render(slots, earlier: grammar.tables.referenceWord)
             guard !written.contains("…"), !written.contains("<") else { continue }
             let text = place.isEmpty ? written : written + " " + place
-            if case .success(let parsed) = parse(text, locale: code), parsed.command == command { return text }
+            if case .success(let parsed) = parse(text, locale: code), Self.asTyped(parsed.command) == wanted { return text }
             if unchecked == nil { unchecked = text }
         }
         return unchecked ?? Self.plain(command)
@@ -39,6 +45,14 @@ extension Grammar {
         if let region = q.region { words.append("in \(region)") }
         if let account = q.account { words.append("in \(tables.accountWord) \(account)") }
         return words.joined(separator: " ")
+    }
+
+    /// The command without what the conversation added to it (how its target was recalled).
+    static func asTyped(_ command: Command) -> Command {
+        guard var target = command.intent.target else { return command }
+        target.recalled = nil
+        target.refersBack = false
+        return Command(command.intent.with(target: target), qualifiers: command.qualifiers)
     }
 
     static func plain(_ command: Command) -> String {

@@ -177,12 +177,18 @@ struct LocaleTablesBuilder {
     var referenceWord: String
     /// How "account" reads in this locale ("account", "konto"), for commands written out.
     var accountWord: String
+    /// The first noun of each kind ("service", "Dienst"), for commands written out.
+    var kindWords: [ResourceKind: String]
     var phrases: [Int32: [(ids: [Int32], wordClass: WordClass)]] = [:]
 
     init(_ lexicon: Lexicon, _ vocabulary: inout Vocabulary) {
         func ids(_ phrase: String) -> [Int32] { phrase.split(separator: " ").map { vocabulary.intern(String($0)) } }
         referenceWord = lexicon.references.first ?? "it"
         accountWord = lexicon.accountWords.first ?? "account"
+        kindWords = [:]
+        for (kind, words) in lexicon.kinds {
+            if let kind = ResourceKind(rawValue: kind), let first = words.first { kindWords[kind] = first }
+        }
         let lists: [([String], WordClass)] = [
             (lexicon.filler, .filler), (lexicon.polite, .polite), (lexicon.questions, .question),
             (lexicon.negation, .negation), (lexicon.conditional, .conditional), (lexicon.report, .report),
@@ -269,6 +275,7 @@ final class LocaleTables: Sendable {
     let kinds: [Int8]
     let referenceWord: String
     let accountWord: String
+    let kindWords: [ResourceKind: String]
     /// Fixed phrases that become one word, by first word id, longest first.
     let compounds: [Int32: [(ids: [Int32], joined: Int32)]]
     /// Multi-word lexicon entries ("do not", "for me"), by first word id, longest first.
@@ -282,6 +289,7 @@ final class LocaleTables: Sendable {
         kinds = b.kinds
         referenceWord = b.referenceWord
         accountWord = b.accountWord
+        kindWords = b.kindWords
         compounds = b.compounds
         phrases = b.phrases
     }

@@ -96,6 +96,8 @@ public struct ConnectionMachine: Sendable {
     public private(set) var failures = 0
     /// apps.connections.open calls made.
     public private(set) var opens = 0
+    /// Sockets given up as dead (no hello, no pong, silence), on the machine's own clock.
+    public private(set) var abandoned = 0
     private var nextID = 1
     private var fetching: Int?
     private var notBefore: Double = 0
@@ -271,6 +273,7 @@ public struct ConnectionMachine: Sendable {
     private mutating func abandon(_ id: Int, _ why: String, _ now: Double) -> [Action] {
         let young = sockets[id]?.readyAt.map { now - $0 < settings.stableAfter } ?? true
         sockets[id]?.phase = .closing
+        abandoned += 1
         let others = sockets.values.contains { $0.id != id && $0.phase == .ready }
         let wait = others && !young ? max(0, settings.minOpenInterval - (now - lastOpen)) : fail(now)
         return [.drop(id: id, reason: why), .warn("socket \(id): \(why); replacing it (next connect in \(Self.seconds(wait)) at the earliest)")]

@@ -158,6 +158,9 @@ public final class SocketModeClient: Sendable {
     /// Envelopes handed to `envelopes` so far.
     public var handedOn: Int { state.withLock { $0.handedOn } }
 
+    /// Sockets found dead and dropped so far (the decision; the TCP close follows on its own).
+    public var abandonedSockets: Int { state.withLock { $0.machine.abandoned } }
+
     /// Envelopes handed on that the consumer has not yet said it `took`.
     public var waiting: Int { state.withLock { $0.waitingInAll } }
 
@@ -366,12 +369,21 @@ public final class SocketModeClient: Sendable {
             }
             switch fate {
             case .handOn:
-                continuation.yield(envelope)
+                if case .terminated = continuation.yield(envelope) {
+                    // The client has stopped (its stream is finished): nobody will take it.
+                    took(envelope)
+                    logger.notice("slack.envelope_left", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.type": "\(envelope.type)",
+                                                                   "slack.detail": "stopped: not taken"])
+                }
             case .duplicate:
                 logger.info("slack.duplicate", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.type": "\(envelope.type)"])
             case .overflow(let handler):
-                logger.warning("slack.intake_full", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.socket": "\(id)",
-                                                              "slack.waiting": "\(waiting)"])
+                // One line per hundred in a flood, not one per envelope.
+                let n = overflowed
+                if n % 100 == 1 {
+                    logger.warning("slack.intake_full", metadata: ["slack.envelope_id": "\(envelope.id)", "slack.socket": "\(id)",
+                                                                  "slack.waiting": "\(waiting)", "slack.overflowed": "\(n)"])
+                }
                 handler?(envelope)
             }
         case .unknown(let type):

@@ -49,11 +49,13 @@ public final class MotoServer: @unchecked Sendable {
         environment["MOTO_RECORDER_FILEPATH"] = NSTemporaryDirectory() + "moto-recording-\(port)"
         process.environment = environment
         // The watchdog must not hold the test runner's stdout: SwiftPM reads it to EOF.
-        let pipe = Pipe.closedOnExec()
-        process.standardInput = pipe
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let pipe = try Spawn.run(process) { () -> Pipe in
+            let pipe = Pipe.closedOnExec()
+            process.standardInput = pipe
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            return pipe
+        }
         let server = MotoServer(endpoint: "http://127.0.0.1:\(port)", port: port, process: process, keepAlive: pipe, logPath: log)
         try await server.waitUntilReady()
         return server

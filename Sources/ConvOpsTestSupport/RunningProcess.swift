@@ -13,11 +13,14 @@ public final class RunningProcess: @unchecked Sendable {
         process.arguments = arguments
         process.environment = environment
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let out = Pipe.closedOnExec(), err = Pipe.closedOnExec()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let process = self.process
+        let (out, err) = try Spawn.run(process) { () -> (Pipe, Pipe) in
+            let pipes = (Pipe.closedOnExec(), Pipe.closedOnExec())
+            process.standardOutput = pipes.0
+            process.standardError = pipes.1
+            process.standardInput = FileHandle.nullDevice
+            return pipes
+        }
         output = PipeReader(out)
         errors = PipeReader(err)
     }

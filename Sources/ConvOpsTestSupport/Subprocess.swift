@@ -34,15 +34,21 @@ public enum Subprocess {
         process.arguments = arguments
         if let environment { process.environment = environment }
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let out = Pipe.closedOnExec(), err = Pipe.closedOnExec(), input = Pipe.closedOnExec()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        // Read both pipes before waiting so a full pipe can't block the child.
+        let (out, err, input) = try Spawn.run(process) { () -> (Pipe, Pipe, Pipe) in
+            let pipes = (Pipe.closedOnExec(), Pipe.closedOnExec(), Pipe.closedOnExec())
+            process.standardOutput = pipes.0
+            process.standardError = pipes.1
+            process.standardInput = pipes.2
+            return pipes
+        }
+        // Read both pipes before waiting so a full pipe can't block the child, and write its
+        // input on a thread of its own: a child that never reads must still meet its timeout.
         let output = PipeReader(out), errors = PipeReader(err)
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
+        let writer = input.fileHandleForWriting
+        Thread {
+            if let stdin { try? writer.write(contentsOf: Data(stdin.utf8)) }
+            try? writer.close()
+        }.start()
         let killed = waitForExit(process, timeout: timeout)
         var stderr = errors.collected()
         if killed { stderr += "\n[test support: \(executable) \(arguments.first ?? "") was killed after \(timeout)]\n" }
@@ -69,6 +75,22 @@ public enum Subprocess {
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
         return nil
+    }
+}
+
+/// Every child the tests start is spawned under one lock, from the creation of its pipes to
+/// `run()`: marking a pipe close-on-exec is a second step, and a child spawned in between by
+/// another test would inherit it.
+public enum Spawn {
+    private static let lock = NSLock()
+
+    /// Runs `prepare` (which makes the child's pipes) and starts `process`, under the lock.
+    public static func run<T>(_ process: Process, _ prepare: () -> T) throws -> T {
+        try lock.withLock {
+            let prepared = prepare()
+            try process.run()
+            return prepared
+        }
     }
 }
 

@@ -21,6 +21,20 @@ import Testing
         return followUp
     }
 
+    /// "status web-1 in prod" answers slowly; "status web-1 in staging" was asked after it and
+    /// answered first: prod's late answer must not make "it" prod's web-1.
+    @Test func aSlowAnswerToAnEarlierMessagePinsNothing() throws {
+        var memory = Conversations()
+        let prod = try command("status web-1 in prod"), staging = try command("status web-1 in staging")
+        let (first, second) = (memory.nextTurn(), memory.nextTurn())
+        memory.note(prod, typed: prod.qualifiers, alice, now: start, seq: first)
+        memory.note(staging, typed: staging.qualifiers, alice, now: start + 1, seq: second)
+        let stagingWeb1 = ResourceRef(kind: .ec2Instance, id: "i-0fedcba9876543210", name: "web-1", region: "eu-west-1", account: "staging")
+        memory.found(stagingWeb1, for: staging.intent.target!, alice, seq: second)
+        memory.found(web1, for: prod.intent.target!, alice, seq: first)      // prod's answer, late
+        #expect(memory.last(alice, now: start + 2)?.resource == stagingWeb1)
+    }
+
     @Test func itIsTheResourceTheLastMessageFoundThere() throws {
         var memory = Conversations()
         let asked = try command("how is web-1 doing?")

@@ -25,6 +25,24 @@ import Testing
         }
     }
 
+    /// From a follow-up: the target was recalled and has a kind. What is written out keeps
+    /// the kind ("api service") and reads back as the command the person would type.
+    @Test(arguments: ["en", "de"])
+    func aRecalledTargetWithAKindIsWrittenWithItsKindNoun(locale: String) throws {
+        for kind in [ResourceKind.ecsService, .rdsInstance, .ec2Instance] {
+            var target = ResourceMention("api", kind: kind)
+            target.recalled = .earlier
+            let command = Command(.restart(target: target), qualifiers: Qualifiers(environment: "prod"))
+            let text = grammar.spoken(command, locale: locale)
+            let parsed = try grammar.parse(text, locale: locale).get()
+            #expect(parsed.command.intent.target?.kind == kind && parsed.command.intent.target?.text == "api", "\(locale): “\(text)”")
+            #expect(parsed.command.qualifiers.environment == "prod", "\(text)")
+        }
+        var plain = ResourceMention("web-1")
+        plain.recalled = .earlier
+        #expect(grammar.spoken(Command(.stop(target: plain)), locale: "en") == "stop web-1")
+    }
+
     @Test func theLocalesOwnWords() throws {
         let restart = Command(.restart(target: ResourceMention("web-1")))
         #expect(grammar.spoken(restart, locale: "en") == "restart web-1")
