@@ -41,8 +41,6 @@ extension Grammar {
 
         mutating func consider(_ index: Int32, _ rule: CompiledRule, _ tokens: [Token], _ tables: LocaleTables, _ slotWords: SlotWords) {
             if intent == rule.intent, self.index <= index { return }
-            let program = rule.program
-            guard tokens.count >= program.shortest, tokens.count <= program.longest else { return }
             var matcher = Matcher(rule.program, tokens, tables, slotWords)
             guard matcher.matches() else { return }
             if intent == nil || intent == rule.intent {

@@ -29,10 +29,6 @@ final class Program: Sendable {
     let ops: [Op]
     let sets: [Int32]
     let slots: [Slot]
-    /// The fewest and the most tokens a full match takes (every slot filled): a text of
-    /// another length is not tried, which spares most rules a matcher.
-    let shortest: Int
-    let longest: Int
 
     init(_ elements: [PatternElement], slotTypes: [String: SlotType], vocabulary: inout Vocabulary) {
         var ops: [Op] = [], sets: [Int32] = [], slots: [Slot] = []
@@ -40,29 +36,6 @@ final class Program: Sendable {
         self.ops = ops
         self.sets = sets
         self.slots = slots
-        (shortest, longest) = Self.lengths(ops, slots)
-    }
-
-    /// From the last op back to the first: the shortest and longest rest of a match from each
-    /// op (every jump goes forward, so each is known when it is needed).
-    private static func lengths(_ ops: [Op], _ slots: [Slot]) -> (Int, Int) {
-        let unbounded = Int.max / 2
-        var least = [Int](repeating: 0, count: ops.count + 1), most = least
-        for pc in stride(from: ops.count - 1, through: 0, by: -1) {
-            switch ops[pc] {
-            case .word, .anyName:
-                (least[pc], most[pc]) = (least[pc + 1] + 1, min(unbounded, most[pc + 1] + 1))
-            case .slot(let index):
-                (least[pc], most[pc]) = (least[pc + 1] + 1, min(unbounded, most[pc + 1] + Matcher.maxTokens(slots[Int(index)].type)))
-            case .constant:
-                (least[pc], most[pc]) = (least[pc + 1], most[pc + 1])
-            case .rest:
-                (least[pc], most[pc]) = (1, unbounded)
-            case .split(let to):
-                (least[pc], most[pc]) = (min(least[pc + 1], least[Int(to)]), max(most[pc + 1], most[Int(to)]))
-            }
-        }
-        return (least[0], most[0])
     }
 
     private static func emit(_ elements: [PatternElement], _ types: [String: SlotType], _ vocabulary: inout Vocabulary,

@@ -195,7 +195,20 @@ public final class SlackEmulator: Sendable {
             s.sockets[socket]?.info.halfOpen = true
             return s.sockets[socket]?.connection
         }
-        connection?.stall()
+        guard let connection else { return }
+        connection.stall()
+        // Reading nothing, this side would never see the client end the connection; Slack's
+        // TCP would. Looked at every 20 ms: once it has ended, the socket is closed here too
+        // and nothing more is routed to it.
+        Task { [weak self] in
+            while let self, self.state.withLock({ $0.sockets[socket]?.info.open == true }) {
+                if await connection.peerEnded() {
+                    connection.drop()
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
     }
 
     /// Stops reading a socket and sending on it: a half-open connection.

@@ -48,6 +48,17 @@ public final class WebSocketConnection: Sendable {
             _ = lws_rx_flow_control(wsi, 0)
         }
     }
+
+    /// Whether the peer has ended the TCP connection (or it is gone), for an emulator whose
+    /// stalled socket reads nothing and so would never see the end. Linux's TCP_INFO.
+    public func peerEnded() async -> Bool {
+        await withCheckedContinuation { (done: CheckedContinuation<Bool, Never>) in
+            table.loop.enqueue { [table, id] in
+                guard let wsi = table.connections[id]?.wsi else { done.resume(returning: true); return }
+                done.resume(returning: convops_tcp_peer_ended(lws_get_socket_fd(wsi)) != 0)
+            }
+        }
+    }
 }
 
 enum Outgoing {
@@ -120,6 +131,15 @@ final class ConnectionTable: @unchecked Sendable {
     func submit(_ id: Int, _ item: Outgoing) {
         loop.enqueue { [self] in
             guard let state = connections[id], !state.finished else { return }
+            if case .drop = item, let wsi = state.wsi {
+                // At once, not behind what waits to be written: a half-open peer may never let
+                // those go (no writable callback comes while its window is full). This runs
+                // from the loop's queue, not from this connection's callback, so the
+                // synchronous close is allowed; `closed` is called from within it.
+                state.dropping = true
+                lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC)
+                return
+            }
             state.outbox.append(item)
             if let wsi = state.wsi, state.established { lws_callback_on_writable(wsi) }
         }
