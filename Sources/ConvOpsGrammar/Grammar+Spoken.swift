@@ -27,10 +27,17 @@ extension Grammar {
         for rule in grammar.rules where rule.intent == command.intent.kind {
             // A rule that can say every value of the command; one that needs more is written
             // with a "<slot>" or "…" and passed over.
+            // (Checked on the pattern, not on the text: a name may itself hold a "<".)
             let names = rule.elements.slotNames
-            guard slots.keys.allSatisfy(names.contains) else { continue }
+            guard slots.keys.allSatisfy(names.contains), rule.elements.allSatisfy({ element in
+                switch element {
+                case .slot("_", _), .slot("_*", _): false
+                case .slot(let name, _): slots[name] != nil
+                default: true
+                }
+            }) else { continue }
             let written = rule.elements.render(slots, earlier: grammar.tables.referenceWord)
-            guard !written.contains("…"), !written.contains("<") else { continue }
+            guard !written.contains("…") else { continue }
             let text = place.isEmpty ? written : written + " " + place
             if case .success(let parsed) = parse(text, locale: code), Self.asTyped(parsed.command) == wanted { return text }
             if unchecked == nil { unchecked = text }
@@ -55,7 +62,19 @@ extension Grammar {
         return Command(command.intent.with(target: target), qualifiers: command.qualifiers)
     }
 
+    /// The intent's name, its target, its count and its place: what is left when no rule of
+    /// the locale can write the command.
     static func plain(_ command: Command) -> String {
-        ([command.intent.kind.rawValue] + [command.intent.target?.text].compactMap { $0 }).joined(separator: " ")
+        var words = [command.intent.kind.rawValue]
+        if let target = command.intent.target { words.append(target.text) }
+        switch command.intent {
+        case .scale(_, .absolute(let n)): words.append("to \(n)")
+        case .scale(_, .delta(let d)): words.append(d >= 0 ? "+\(d)" : "\(d)")
+        default: break
+        }
+        if let environment = command.qualifiers.environment { words.append("in \(environment)") }
+        if let region = command.qualifiers.region { words.append("in \(region)") }
+        if let account = command.qualifiers.account { words.append("on account \(account)") }
+        return words.joined(separator: " ")
     }
 }

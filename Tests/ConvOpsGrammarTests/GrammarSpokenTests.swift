@@ -53,5 +53,9 @@ import Testing
         #expect(grammar.spoken(scale, locale: "de").contains("auf 4"), "\(grammar.spoken(scale, locale: "de"))")
         // An unknown locale is the default one.
         #expect(grammar.spoken(restart, locale: "xx") == "restart web-1")
+        // A name with "<" in it is written into a rule like any other, count and place kept.
+        let odd = Command(.scale(target: ResourceMention("a<b"), change: .absolute(4)), qualifiers: Qualifiers(environment: "prod"))
+        let written = grammar.spoken(odd, locale: "en")
+        #expect(written.contains("a<b") && written.contains("4") && written.contains("prod"), "\(written)")
     }
 }
