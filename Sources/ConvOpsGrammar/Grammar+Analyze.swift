@@ -157,17 +157,17 @@ extension Grammar {
             }
             var e = j
             if cls(e).contains(.environmentWord) { e += 1 }
-            if e < tokens.count, e > i, tokens[e].id >= 0, !tokens[e].quoted, tables.environments[Int(tokens[e].id)] >= 0, !has("env") {
-                out.append(NamedSlot(name: "env", value: .text(vocabulary.text(tables.environments[Int(tokens[e].id)]))))
+            if e < tokens.count, e > i, tokens[e].id >= 0, !tokens[e].quoted, tables.environment(tokens[e].id) >= 0, !has("env") {
+                out.append(NamedSlot(name: "env", value: .text(vocabulary.text(tables.environment(tokens[e].id)))))
                 var end = e + 1
                 if cls(end).contains(.environmentWord) { end += 1 }
                 drop(i, end)
                 continue
             }
             // "status billing-db prod": an environment last, right after a name, without "in".
-            if i == tokens.count - 1, i > 0, !has("env"), tokens[i].id >= 0, !tokens[i].quoted, tables.environments[Int(tokens[i].id)] >= 0,
+            if i == tokens.count - 1, i > 0, !has("env"), tokens[i].id >= 0, !tokens[i].quoted, tables.environment(tokens[i].id) >= 0,
                tokens[i - 1].nameLike || tokens[i - 1].quoted, !tables.knows(tokens[i - 1]), tokens[i - 1].digits < 0 {
-                out.append(NamedSlot(name: "env", value: .text(vocabulary.text(tables.environments[Int(tokens[i].id)]))))
+                out.append(NamedSlot(name: "env", value: .text(vocabulary.text(tables.environment(tokens[i].id)))))
                 drop(i, i + 1)
                 continue
             }

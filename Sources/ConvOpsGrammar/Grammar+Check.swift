@@ -20,8 +20,7 @@ extension Grammar {
                 for a in others.sorted() where a < b {
                     let other = grammar.rules[Int(a)]
                     let covered = samples[b].filter { sample in
-                        var matcher = Matcher(other.program, sample, grammar.tables, slotWords)
-                        return matcher.matches()
+                        Matcher.with(sample, grammar.tables, slotWords) { $0.matches(other.program) }
                     }
                     guard !covered.isEmpty else { continue }
                     let example = Self.sampleTexts(rule)[samples[b].firstIndex { s in covered.first.map { $0.map(\.raw) == s.map(\.raw) } ?? false } ?? 0]

@@ -75,13 +75,14 @@ extension Grammar {
         var closest: [Explanation.Attempt] = []
         if matched == nil {
             var attempts: [Explanation.Attempt] = []
-            for index in candidateRules(content, grammar) {
-                let rule = grammar.rules[Int(index)]
-                var matcher = Matcher(rule.program, content, grammar.tables, slotWords)
-                _ = matcher.matches()
-                let stopped = matcher.furthest < content.count ? tokenized.raw(content[matcher.furthest]) : nil
-                attempts.append(Explanation.Attempt(rule: rule.location, intent: rule.intent, pattern: rule.pattern,
-                                                    matchedWords: matcher.furthest, stoppedAt: stopped))
+            Matcher.with(content, grammar.tables, slotWords) { matcher in
+                for index in candidateRules(content, grammar) {
+                    let rule = grammar.rules[Int(index)]
+                    _ = matcher.matches(rule.program)
+                    let stopped = matcher.furthest < content.count ? tokenized.raw(content[matcher.furthest]) : nil
+                    attempts.append(Explanation.Attempt(rule: rule.location, intent: rule.intent, pattern: rule.pattern,
+                                                        matchedWords: matcher.furthest, stoppedAt: stopped))
+                }
             }
             // Stable: among equals, the rule that comes first in the files.
             closest = Array(attempts.enumerated().sorted { a, b in
@@ -112,7 +113,7 @@ extension Grammar {
         let c = tables.wordClass(token)
         if !c.isDisjoint(with: Self.removed.reduce(into: WordClass()) { $0.formUnion($1.0) }) { return "\(Self.className(c)), removed" }
         if let kind = tables.kind(token) { return "kind \(kind.rawValue), taken out" }
-        let qualifier = token.region || (token.id >= 0 && !token.quoted && tables.environments[Int(token.id)] >= 0)
+        let qualifier = token.region || (token.id >= 0 && !token.quoted && tables.environment(token.id) >= 0)
             || !c.isDisjoint(with: [.qualifierPreposition, .account, .region, .environmentWord])
         if qualifier { return "qualifier, taken out" }
         if c.contains(.phraseStart) { return "part of a phrase, removed" }

@@ -39,16 +39,16 @@ extension Grammar {
         var captures = Captures()
         var otherIntents: [IntentKind] = []
 
-        mutating func consider(_ index: Int32, _ rule: CompiledRule, _ tokens: [Token], _ tables: LocaleTables, _ slotWords: SlotWords) {
-            if intent == rule.intent, self.index <= index { return }
-            var matcher = Matcher(rule.program, tokens, tables, slotWords)
-            guard matcher.matches() else { return }
-            if intent == nil || intent == rule.intent {
+        mutating func consider(_ index: Int32, _ entry: LocaleGrammar.Entry, _ matcher: inout Matcher) {
+            let ruleIntent = entry.intent
+            if intent == ruleIntent, self.index <= index { return }
+            guard matcher.matches(entry.code) else { return }
+            if intent == nil || intent == ruleIntent {
                 self.index = index
-                intent = rule.intent
+                intent = ruleIntent
                 captures = matcher.captures
-            } else if !otherIntents.contains(rule.intent) {
-                otherIntents.append(rule.intent)
+            } else if !otherIntents.contains(ruleIntent) {
+                otherIntents.append(ruleIntent)
             }
         }
     }
@@ -56,14 +56,18 @@ extension Grammar {
     func match(_ tokens: [Token], _ qualifiers: [NamedSlot], _ grammar: LocaleGrammar, _ text: TokenizedText,
                findMissing: Bool = true, continues: Bool = false) -> MatchOutcome {
         // Try the rules anchored on a word of the text (and the unanchored ones).
-        var best = BestMatch()
-        for index in grammar.unanchored {
-            best.consider(index, grammar.rules[Int(index)], tokens, grammar.tables, slotWords)
-        }
-        for token in tokens where token.id >= 0 && !token.quoted && Int(token.id) < grammar.anchorsByID.count {
-            for index in grammar.anchorsByID[Int(token.id)] {
-                best.consider(index, grammar.rules[Int(index)], tokens, grammar.tables, slotWords)
+        let best = Matcher.with(tokens, grammar.tables, slotWords) { matcher in
+            var best = BestMatch()
+            let entries = grammar.entries
+            for index in grammar.unanchoredRules {
+                best.consider(index, entries[Int(index)], &matcher)
             }
+            for token in matcher.tokens where !token.quoted {
+                for index in grammar.anchored(token.id) {
+                    best.consider(index, entries[Int(index)], &matcher)
+                }
+            }
+            return best
         }
         if let intent = best.intent, !best.otherIntents.isEmpty {
             return .ambiguous(IntentKind.allCases.filter { $0 == intent || best.otherIntents.contains($0) })
@@ -83,32 +87,36 @@ extension Grammar {
             }
         }
         guard findMissing else { return .noMatch }
-        for index in candidateRules(tokens, grammar) {
-            let rule = grammar.rules[Int(index)]
-            var matcher = Matcher(rule.program, tokens, grammar.tables, slotWords, allowMissing: true)
-            if matcher.matches(), matcher.missing >= 0 {
-                let missing = rule.program.slots[Int(matcher.missing)]
-                // "und jetzt neu starten": no resource named is the one of the last message,
-                // which the engine fills in (or asks for).
-                // Only where the conversation goes on: "stop" alone is not "stop it".
-                if missing.type == .resource, continues {
-                    if let (slot, type, typed) = outOfRange(rule.program, matcher.captures, tokens, grammar, text) {
-                        return .outOfRange(rule, slot, type, typed)
-                    }
-                    var slots = values(rule.program, matcher.captures, tokens, grammar, text)
-                    slots.append(NamedSlot(name: missing.name, value: .earlier))
-                    // "restart the service": the earlier one, if it is a service.
-                    if let kind = tokens.lazy.compactMap({ grammar.tables.kind($0) }).first, !qualifiers.contains(where: { $0.name == "kind" }) {
-                        slots.append(NamedSlot(name: "kind", value: .text(kind.rawValue)))
-                    }
-                    for q in qualifiers where !slots.contains(where: { $0.name == q.name }) { slots.append(q) }
-                    if let command = try? Command(kind: rule.intent, slot: { name in slots.first { $0.name == name }?.value }) {
-                        return .parsed(ParsedCommand(intent: rule.intent, slotList: slots, locale: rule.locale, rule: rule.location,
-                                                     command: command), rule)
-                    }
-                }
-                return .missingSlot(rule, missing.name)
+        // The first rule that matches if one slot is left out: "restart" says what it needs.
+        let lenient = Matcher.with(tokens, grammar.tables, slotWords, allowMissing: true) { matcher -> (CompiledRule, Captures, Int32)? in
+            for index in candidateRules(tokens, grammar) {
+                let rule = grammar.rules[Int(index)]
+                if matcher.matches(rule.program), matcher.missing >= 0 { return (rule, matcher.captures, matcher.missing) }
             }
+            return nil
+        }
+        if let (rule, captures, missingIndex) = lenient {
+            let missing = rule.program.slots[Int(missingIndex)]
+            // "und jetzt neu starten": no resource named is the one of the last message,
+            // which the engine fills in (or asks for).
+            // Only where the conversation goes on: "stop" alone is not "stop it".
+            if missing.type == .resource, continues {
+                if let (slot, type, typed) = outOfRange(rule.program, captures, tokens, grammar, text) {
+                    return .outOfRange(rule, slot, type, typed)
+                }
+                var slots = values(rule.program, captures, tokens, grammar, text)
+                slots.append(NamedSlot(name: missing.name, value: .earlier))
+                // "restart the service": the earlier one, if it is a service.
+                if let kind = tokens.lazy.compactMap({ grammar.tables.kind($0) }).first, !qualifiers.contains(where: { $0.name == "kind" }) {
+                    slots.append(NamedSlot(name: "kind", value: .text(kind.rawValue)))
+                }
+                for q in qualifiers where !slots.contains(where: { $0.name == q.name }) { slots.append(q) }
+                if let command = try? Command(kind: rule.intent, slot: { name in slots.first { $0.name == name }?.value }) {
+                    return .parsed(ParsedCommand(intent: rule.intent, slotList: slots, locale: rule.locale, rule: rule.location,
+                                                 command: command), rule)
+                }
+            }
+            return .missingSlot(rule, missing.name)
         }
         return .noMatch
     }
@@ -147,7 +155,7 @@ extension Grammar {
                 let n = slot.sign != 0 ? Int(grammar.tables.number(span[0]) ?? 0) : abs(Int(span[0].signed))
                 within = n <= GrammarLimits.count
             case .duration:
-                let seconds = Matcher(program, tokens, grammar.tables, slotWords).durationSeconds(Int(capture.start), Int(capture.end)) ?? 0
+                let seconds = Matcher.with(tokens, grammar.tables, slotWords) { $0.durationSeconds(Int(capture.start), Int(capture.end)) } ?? 0
                 within = seconds >= 1 && seconds <= Int64(GrammarLimits.lookBackSeconds)
             default:
                 within = true
@@ -180,12 +188,10 @@ extension Grammar {
             case .count: value = .number(Int(tables.number(t) ?? 0) * (slot.sign == 0 ? 1 : Int(slot.sign)))
             case .delta: value = .number(slot.sign != 0 ? Int(slot.sign) * Int(tables.number(t) ?? 0) : Int(t.signed))
             case .duration:
-                let matcher = Matcher(program, tokens, tables, slotWords)
-                value = .number(Int(matcher.durationSeconds(Int(capture.start), Int(capture.end)) ?? 0))
+                value = .number(Int(Matcher.with(tokens, tables, slotWords) { $0.durationSeconds(Int(capture.start), Int(capture.end)) } ?? 0))
             case .time:
-                let matcher = Matcher(program, tokens, tables, slotWords)
-                value = .number(Int(matcher.clockMinutes(Int(capture.start), Int(capture.end)) ?? 0))
-            case .environment: value = .text(vocabulary.text(tables.environments[Int(t.id)]))
+                value = .number(Int(Matcher.with(tokens, tables, slotWords) { $0.clockMinutes(Int(capture.start), Int(capture.end)) } ?? 0))
+            case .environment: value = .text(vocabulary.text(tables.environment(t.id)))
             case .alarmState: value = .text(slotWords.alarmStates[t.id] ?? AlarmStateFilter.alarm.rawValue)
             case .scope: value = .text(slotWords.scopes[t.id] ?? HistoryScope.mine.rawValue)
             }

@@ -12,18 +12,18 @@ extension Grammar {
             }
             return parse(tokenized, grammar)
         }
-        // Detect the locale: the one that knows most of the words (the default on a tie). It
-        // decides, unless it understood nothing at all and another that knows as many words does.
-        var ranked: [(LocaleGrammar, Int)] = orderedLocales.map { ($0, score(tokenized, $0)) }
-        ranked.sort { a, b in
-            if a.1 != b.1 { return a.1 > b.1 }
-            if a.0.locale == defaultLocale || b.0.locale == defaultLocale { return a.0.locale == defaultLocale }
-            return a.0.locale < b.0.locale
+        // Detect the locale: the one that knows most of the words (the default on a tie:
+        // `orderedLocales` is in tie-break order). It decides, unless it understood nothing at
+        // all and another that knows as many words does.
+        var bestIndex = 0, bestScore = -1
+        for (i, candidate) in orderedLocales.enumerated() {
+            let n = score(tokenized, candidate)
+            if n > bestScore { bestIndex = i; bestScore = n }
         }
-        let best = parse(tokenized, ranked[0].0)
-        guard case .failure(let failure) = best, failure.reason == .noMatch || failure.reason == .empty else { return best }
+        let best = parse(tokenized, orderedLocales[bestIndex])
+        guard case .failure(let failure) = best, failure.reason == .noMatch || failure.reason == .empty, bestScore > 0 else { return best }
         // A locale that knows none of the words has no rule that can match them.
-        for (candidate, score) in ranked.dropFirst() where score >= ranked[0].1 && score > 0 {
+        for (i, candidate) in orderedLocales.enumerated() where i != bestIndex && score(tokenized, candidate) == bestScore {
             // Only a success can replace the best locale's answer, so skip the suggestions.
             let result = parse(tokenized, candidate, suggest: false)
             if case .success = result { return result }

@@ -41,10 +41,27 @@ final class CompiledRule: Sendable {
 }
 
 /// One locale's compiled rules and word tables.
-final class LocaleGrammar: Sendable {
+///
+/// `@unchecked Sendable`: the `Frozen` buffers are written once, in `init`, only read after,
+/// and freed with the grammar (which keeps the rules whose programs the codes point into).
+final class LocaleGrammar: @unchecked Sendable {
+    /// What trying a rule reads: plain values, no reference taken.
+    struct Entry {
+        var code: Program.Code
+        var intent: IntentKind
+    }
+
     let locale: String
     let tables: LocaleTables
     let rules: [CompiledRule]
+    /// The rules by index (`Frozen`).
+    let entries: UnsafeBufferPointer<Entry>
+    /// `anchorsByID` flattened: the rules anchored on id `i` are
+    /// `anchorRules[anchorStarts[i]..<anchorStarts[i + 1]]` (`Frozen`).
+    private let anchorStarts: UnsafeBufferPointer<Int32>
+    private let anchorRules: UnsafeBufferPointer<Int32>
+    /// `unanchored` (`Frozen`).
+    let unanchoredRules: UnsafeBufferPointer<Int32>
     /// Rule indexes by vocabulary id, under the words of each rule's first required word
     /// element: a parse tries only rules one of whose words occurs in the text.
     let anchors: [Int32: [Int32]]
@@ -59,12 +76,31 @@ final class LocaleGrammar: Sendable {
         self.locale = locale
         self.tables = tables
         self.rules = rules
+        entries = Frozen.copy(rules.map { Entry(code: $0.program.code, intent: $0.intent) })
         self.anchors = anchors
         var byID = Array(repeating: [Int32](), count: tables.classes.count)
         for (id, rules) in anchors where Int(id) < byID.count { byID[Int(id)] = rules }
         anchorsByID = byID
+        var starts: [Int32] = [0]
+        for rules in byID { starts.append(starts.last! + Int32(rules.count)) }
+        anchorStarts = Frozen.copy(starts)
+        anchorRules = Frozen.copy(byID.flatMap { $0 })
         self.unanchored = unanchored
+        unanchoredRules = Frozen.copy(unanchored)
         self.suggestions = suggestions
+    }
+
+    deinit {
+        Frozen.free(entries)
+        Frozen.free(anchorStarts)
+        Frozen.free(anchorRules)
+        Frozen.free(unanchoredRules)
+    }
+
+    /// The rules anchored on a word (none for ids past the tables).
+    @inline(__always) func anchored(_ id: Int32) -> UnsafeBufferPointer<Int32> {
+        guard id >= 0, Int(id) + 1 < anchorStarts.count else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(rebasing: anchorRules[Int(anchorStarts[Int(id)])..<Int(anchorStarts[Int(id) + 1])])
     }
 }
 

@@ -265,7 +265,19 @@ struct LocaleTablesBuilder {
 }
 
 /// One locale's word facts, by vocabulary id. Immutable and shared by reference.
-final class LocaleTables: Sendable {
+///
+/// `@unchecked Sendable`: `words` is written once, in `init`, read only after, and freed
+/// with the tables.
+final class LocaleTables: @unchecked Sendable {
+    /// What the parse asks of a word, in one place.
+    struct Word {
+        var wordClass: WordClass
+        var number: Int32
+        var unit: Int32
+        var environment: Int32
+        var kind: Int8
+    }
+
     let classes: [WordClass]
     let numbers: [Int32]
     let units: [Int32]
@@ -280,6 +292,8 @@ final class LocaleTables: Sendable {
     let compounds: [Int32: [(ids: [Int32], joined: Int32)]]
     /// Multi-word lexicon entries ("do not", "for me"), by first word id, longest first.
     let phrases: [Int32: [(ids: [Int32], wordClass: WordClass)]]
+    /// The tables above by id, for the parse (`Frozen`).
+    private let words: UnsafeBufferPointer<Word>
 
     init(_ b: LocaleTablesBuilder) {
         classes = b.classes
@@ -292,27 +306,43 @@ final class LocaleTables: Sendable {
         kindWords = b.kindWords
         compounds = b.compounds
         phrases = b.phrases
+        words = Frozen.copy(b.classes.indices.map { i in
+            Word(wordClass: b.classes[i], number: b.numbers[i], unit: b.units[i], environment: b.environments[i], kind: b.kinds[i])
+        })
     }
 
-    @inline(__always) func wordClass(_ t: Token) -> WordClass { t.id < 0 || t.quoted ? [] : classes[Int(t.id)] }
+    deinit { Frozen.free(words) }
 
-    @inline(__always) func wordClass(_ id: Int32) -> WordClass { id < 0 || Int(id) >= classes.count ? [] : classes[Int(id)] }
+    /// How many ids the tables cover.
+    var count: Int { words.count }
+
+    @inline(__always) func wordClass(_ t: Token) -> WordClass { t.quoted ? [] : wordClass(t.id) }
+
+    @inline(__always) func wordClass(_ id: Int32) -> WordClass { id < 0 || Int(id) >= words.count ? [] : words[Int(id)].wordClass }
 
     /// The number a token stands for: digits, or a number word of this locale.
     @inline(__always) func number(_ t: Token) -> Int32? {
         if t.digits >= 0 { return t.digits }
-        if t.id >= 0, !t.quoted, numbers[Int(t.id)] >= 0 { return numbers[Int(t.id)] }
+        if t.id >= 0, !t.quoted, Int(t.id) < words.count, words[Int(t.id)].number >= 0 { return words[Int(t.id)].number }
         return nil
     }
 
+    /// The seconds of the unit a word names ("hours"), else 0.
+    @inline(__always) func unit(_ id: Int32) -> Int32 { id < 0 || Int(id) >= words.count ? 0 : words[Int(id)].unit }
+
+    /// The id of the canonical environment a word names ("prod"), else -1.
+    @inline(__always) func environment(_ id: Int32) -> Int32 { id < 0 || Int(id) >= words.count ? -1 : words[Int(id)].environment }
+
     /// The resource kind a kind noun names.
     @inline(__always) func kind(_ t: Token) -> ResourceKind? {
-        guard t.id >= 0, !t.quoted, Int(t.id) < kinds.count, kinds[Int(t.id)] >= 0 else { return nil }
-        return ResourceKind.allCases[Int(kinds[Int(t.id)])]
+        guard t.id >= 0, !t.quoted, Int(t.id) < words.count, words[Int(t.id)].kind >= 0 else { return nil }
+        return ResourceKind.allCases[Int(words[Int(t.id)].kind)]
     }
 
     /// Whether the grammar knows the token as a word of this locale (so it can't be a name).
     @inline(__always) func knows(_ t: Token) -> Bool {
-        !t.quoted && t.id >= 0 && (!classes[Int(t.id)].isEmpty || numbers[Int(t.id)] >= 0 || units[Int(t.id)] > 0 || environments[Int(t.id)] >= 0)
+        guard !t.quoted, t.id >= 0, Int(t.id) < words.count else { return false }
+        let w = words[Int(t.id)]
+        return !w.wordClass.isEmpty || w.number >= 0 || w.unit > 0 || w.environment >= 0
     }
 }
