@@ -1,44 +1,65 @@
 import ConvOpsCore
+import Dispatch
+import Synchronization
 
 extension Grammar {
     /// Load-time checks across rules: two intents that can match the same text (ambiguous),
     /// and a rule every text of which an earlier rule of its intent already matches (unreachable).
     /// Each pattern is written out as its finite set of sample texts (a sample value standing in
     /// for every slot), and the other rule is run over each one.
+    /// The locales are checked side by side (they share nothing), on as many cores as there are.
     func overlapDiagnostics() -> [GrammarDiagnostic] {
+        let locales = localeGrammars.sorted(by: { $0.key < $1.key }).map(\.value)
+        let found = Mutex<[Int: [GrammarDiagnostic]]>([:])
+        DispatchQueue.concurrentPerform(iterations: locales.count) { i in
+            let diagnostics = overlapDiagnostics(locales[i])
+            found.withLock { $0[i] = diagnostics }
+        }
+        return found.withLock { found in locales.indices.flatMap { found[$0] ?? [] } }
+    }
+
+    private func overlapDiagnostics(_ grammar: LocaleGrammar) -> [GrammarDiagnostic] {
         var out: [GrammarDiagnostic] = []
-        for (_, grammar) in localeGrammars.sorted(by: { $0.key < $1.key }) {
-            let samples = grammar.rules.map { rule in
-                Self.sampleTexts(rule).map { Tokenizer.tokenize($0, vocabulary).tokens }
+        // Each sample word is tokenized once: the tokens of a text are those of its words in
+        // turn (the tokenizer reads each word alone), and the samples share most words.
+        var tokenized: [String: [Token]] = [:]
+        func tokens(_ words: [String]) -> [Token] {
+            words.flatMap { word in
+                if let known = tokenized[word] { return known }
+                let made = Tokenizer.tokenize(word, vocabulary).tokens
+                tokenized[word] = made
+                return made
             }
-            // Only rules sharing an anchor word (or unanchored ones) can match the same text.
-            for (b, rule) in grammar.rules.enumerated() where !samples[b].isEmpty {
-                var others: Set<Int32> = Set(grammar.unanchored)
-                for word in rule.elements.literalWords {
-                    if let id = vocabulary.id(word), let rules = grammar.anchors[id] { others.formUnion(rules) }
+        }
+        let texts = grammar.rules.map(Self.sampleWords)
+        let samples = texts.map { $0.map(tokens) }
+        // Only rules sharing an anchor word (or unanchored ones) can match the same text.
+        for (b, rule) in grammar.rules.enumerated() where !samples[b].isEmpty {
+            var others: Set<Int32> = Set(grammar.unanchored)
+            for word in rule.elements.literalWords {
+                if let id = vocabulary.id(word), let rules = grammar.anchors[id] { others.formUnion(rules) }
+            }
+            for a in others.sorted() where a < b {
+                let other = grammar.rules[Int(a)]
+                let covered = samples[b].indices.filter { i in
+                    Matcher.with(samples[b][i], grammar.tables, slotWords) { $0.matches(other.program) }
                 }
-                for a in others.sorted() where a < b {
-                    let other = grammar.rules[Int(a)]
-                    let covered = samples[b].filter { sample in
-                        Matcher.with(sample, grammar.tables, slotWords) { $0.matches(other.program) }
-                    }
-                    guard !covered.isEmpty else { continue }
-                    let example = Self.sampleTexts(rule)[samples[b].firstIndex { s in covered.first.map { $0.map(\.raw) == s.map(\.raw) } ?? false } ?? 0]
-                    if other.intent != rule.intent {
-                        out.append(GrammarDiagnostic(file: rule.location.file, line: rule.location.line, column: 1,
-                            message: "rules overlap ambiguously: “\(example)” matches this rule (\(rule.intent.rawValue)) and \(other.location) (\(other.intent.rawValue))"))
-                    } else if covered.count == samples[b].count {
-                        out.append(GrammarDiagnostic(file: rule.location.file, line: rule.location.line, column: 1,
-                            message: "unreachable rule: everything it matches (such as “\(example)”) is matched by \(other.location) first"))
-                    }
+                guard let first = covered.first else { continue }
+                let example = texts[b][first].joined(separator: " ")
+                if other.intent != rule.intent {
+                    out.append(GrammarDiagnostic(file: rule.location.file, line: rule.location.line, column: 1,
+                        message: "rules overlap ambiguously: “\(example)” matches this rule (\(rule.intent.rawValue)) and \(other.location) (\(other.intent.rawValue))"))
+                } else if covered.count == samples[b].count {
+                    out.append(GrammarDiagnostic(file: rule.location.file, line: rule.location.line, column: 1,
+                        message: "unreachable rule: everything it matches (such as “\(example)”) is matched by \(other.location) first"))
                 }
             }
         }
         return out
     }
 
-    /// Every text a rule's words and slots spell out (capped), with sample slot values.
-    static func sampleTexts(_ rule: CompiledRule) -> [String] {
+    /// Every text a rule's words and slots spell out (capped), with sample slot values, as words.
+    static func sampleWords(_ rule: CompiledRule) -> [[String]] {
         func expand(_ elements: [PatternElement], _ prefixes: [[String]]) -> [[String]] {
             var current = prefixes
             for element in elements {
@@ -59,7 +80,7 @@ extension Grammar {
             }
             return current
         }
-        return expand(rule.elements, [[]]).map { $0.joined(separator: " ") }
+        return expand(rule.elements, [[]])
     }
 
     static func sampleValue(_ type: SlotType, sign: Int) -> [String] {

@@ -214,7 +214,10 @@ public final class Grammar: Sendable {
         for (locale, lexicon) in lexicons.sorted(by: { $0.key < $1.key }) { words[locale] = LocaleTablesBuilder(lexicon, &vocabulary) }
 
         var rules: [String: [CompiledRule]] = [:]
-        var seen: [String: RuleLocation] = [:]
+        // Keyed by the parsed pattern (its words, slots and groups; spacing as written does not
+        // count). It was the pattern printed by reflection, a seventh of the start-up.
+        struct PatternKey: Hashable { var locale: String; var elements: [PatternElement] }
+        var seen: [PatternKey: RuleLocation] = [:]
         for file in files {
             guard let declaration = declarations[file.intent] else {
                 diagnostics.append(GrammarDiagnostic(file: file.path, line: 1, column: 1,
@@ -241,7 +244,7 @@ public final class Grammar: Sendable {
                 for word in required.sorted() where !localeWords.wordClass(vocabulary.intern(word)).isDisjoint(with: .stripped) {
                     report("unreachable rule: '\(word)' is filler or a guard word in locales/\(rule.locale).json and is removed before matching")
                 }
-                let key = "\(rule.locale) \(rule.elements)"
+                let key = PatternKey(locale: rule.locale, elements: rule.elements)
                 if let first = seen[key] {
                     report("duplicate rule: the same pattern is already at \(first)")
                     continue

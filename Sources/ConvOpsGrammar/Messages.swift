@@ -79,14 +79,6 @@ public struct Messages: Sendable {
             return nil
         }
         struct File: Decodable { var locale: String; var messages: [String: String]; var grammar: Lexicon? }
-        // JSONSerialization reports where the syntax breaks; JSONDecoder on Linux does not.
-        do {
-            _ = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            let (line, column) = Self.position(of: error, in: data)
-            diagnostics.append(GrammarDiagnostic(file: path, line: line, column: column, message: "not valid JSON"))
-            return nil
-        }
         do {
             let file = try JSONDecoder().decode(File.self, from: data)
             guard file.locale == expected else {
@@ -96,6 +88,15 @@ public struct Messages: Sendable {
             }
             return (Messages(locale: file.locale, table: file.messages), file.grammar ?? Lexicon())
         } catch {
+            // JSONSerialization reports where the syntax breaks; JSONDecoder on Linux does not.
+            // Asked only when decoding failed: reading every file twice cost start-up time.
+            do {
+                _ = try JSONSerialization.jsonObject(with: data)
+            } catch {
+                let (line, column) = Self.position(of: error, in: data)
+                diagnostics.append(GrammarDiagnostic(file: path, line: line, column: column, message: "not valid JSON"))
+                return nil
+            }
             let (line, column) = Self.position(of: error, in: data)
             diagnostics.append(GrammarDiagnostic(file: path, line: line, column: column,
                 message: "not a locale file ({\"locale\": …, \"messages\": {…}, \"grammar\": {…}}): \(Self.describe(error))"))

@@ -15,13 +15,27 @@ struct Vocabulary: Sendable {
     /// without a German keyboard ("laeuft", "erhoehe", "fuenf"). The spelling maps to the
     /// word's own id; a spelling that is a word of its own stays that word.
     mutating func addTransliterations() {
-        let pairs: [(String, String)] = [("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")]
+        // ä ö ü ß in UTF-8: 0xC3 and the byte after it. Done on the bytes: Foundation's
+        // String.contains and replacingOccurrences were a twentieth of the start-up.
+        let spelledOut: [UInt8: [UInt8]] = [0xA4: Array("ae".utf8), 0xB6: Array("oe".utf8), 0xBC: Array("ue".utf8), 0x9F: Array("ss".utf8)]
         for id in words.indices {
-            let word = String(decoding: words[id], as: UTF8.self)
-            guard pairs.contains(where: { word.contains($0.0) }) else { continue }
-            var spelled = word
-            for (from, to) in pairs { spelled = spelled.replacingOccurrences(of: from, with: to) }
-            var bytes = Array(spelled.utf8)
+            let word = words[id]
+            guard word.contains(0xC3) else { continue }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(word.count + 4)
+            var changed = false
+            var i = 0
+            while i < word.count {
+                if word[i] == 0xC3, i + 1 < word.count, let replacement = spelledOut[word[i + 1]] {
+                    bytes += replacement
+                    changed = true
+                    i += 2
+                } else {
+                    bytes.append(word[i])
+                    i += 1
+                }
+            }
+            guard changed else { continue }
             Fold.fold(&bytes)
             let hash = Fold.hash(bytes[...])
             guard ids.get(hash) == nil, alternateIDs.get(hash) == nil else { continue }

@@ -78,6 +78,21 @@ func diagnostics(_ result: Result<Grammar, GrammarLoadError>) -> [String] {
         #expect(diagnostics(load(["restart.cmd": "risk mutating\n"])) == ["restart.cmd:1:1: missing 'intent NAME' line"])
     }
 
+    /// The load-time checks across rules: two intents that read the same text, and a rule an
+    /// earlier one of its intent always takes first. Both refuse to load and name an example.
+    @Test func overlappingAndUnreachableRulesAreRefused() {
+        let stop = "intent stop\nrisk mutating\nhelp help.x\nslot target resource\nen: bounce {target}\n"
+        let restart = good + "en: bounce {target} [now]\n"
+        #expect(diagnostics(load(["restart.cmd": restart, "stop.cmd": stop])) ==
+            ["stop.cmd:5:1: rules overlap ambiguously: “bounce sample-7” matches this rule (stop) and commands/restart.cmd:6 (restart)"])
+        let shadowed = "intent restart\nrisk mutating\nhelp help.x\nslot target resource\nen: restart {target} [now]\nen: restart [the] {target}\nen: restart {target}\n"
+        #expect(diagnostics(load(["restart.cmd": shadowed])) ==
+            ["restart.cmd:7:1: unreachable rule: everything it matches (such as “restart sample-7”) is matched by commands/restart.cmd:5 first",
+             "restart.cmd:7:1: unreachable rule: everything it matches (such as “restart sample-7”) is matched by commands/restart.cmd:6 first"])
+        // Partly covered is fine: "restart the sample-7" is this rule's alone.
+        #expect(diagnostics(load(["restart.cmd": shadowed.replacingOccurrences(of: "en: restart {target}\n", with: "")])) == [])
+    }
+
     @Test func duplicateRulesAndIntentsAreRefused() {
         let twice = good + "en: restart   {target}\n"
         #expect(diagnostics(load(["restart.cmd": twice])).first?.hasPrefix("restart.cmd:6:5: duplicate rule: the same pattern is already at ") == true)
