@@ -241,3 +241,15 @@ enum LWSLogging {
 
     static func configure() { _ = once }
 }
+
+/// Start-up of the process's libwebsockets service, ahead of need.
+public enum WebSocketService {
+    /// Starts the service thread and its TLS set-up on another thread and returns at once. The
+    /// first TLS client context loads and parses the system's CA certificates (about 35 ms
+    /// here), which later clients share; begun first thing, that overlaps the grammar and the
+    /// store opening instead of following them. Whoever needs the service before it is ready
+    /// waits for it as before.
+    public static func prepare() {
+        Thread.detachNewThread { _ = ServiceLoop.shared }
+    }
+}

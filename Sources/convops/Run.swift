@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvOpsBot
+import ConvOpsWebSocket
 import Foundation
 
 struct Run: AsyncParsableCommand {
@@ -10,6 +11,8 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
+        // The sockets' TLS set-up runs beside the grammar and store instead of after them.
+        WebSocketService.prepare()
         let context = try Context(global)
         let runtime = try context.runtime()
         var slack: SlackChannel?
