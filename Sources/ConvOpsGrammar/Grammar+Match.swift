@@ -89,9 +89,8 @@ extension Grammar {
         guard findMissing else { return .noMatch }
         // The first rule that matches if one slot is left out: "restart" says what it needs.
         let lenient = Matcher.with(tokens, grammar.tables, slotWords, allowMissing: true) { matcher -> (CompiledRule, Captures, Int32)? in
-            for index in candidateRules(tokens, grammar) {
-                let rule = grammar.rules[Int(index)]
-                if matcher.matches(rule.program), matcher.missing >= 0 { return (rule, matcher.captures, matcher.missing) }
+            for index in candidateRules(tokens, grammar) where matcher.matches(grammar.entries[Int(index)].code) && matcher.missing >= 0 {
+                return (grammar.rules[Int(index)], matcher.captures, matcher.missing)
             }
             return nil
         }

@@ -90,12 +90,14 @@ final class Program: @unchecked Sendable {
 }
 
 /// Words that fill alarm-state and scope slots, in every locale, by vocabulary id.
-final class SlotWords: Sendable {
+///
+/// `@unchecked Sendable`: the `Frozen` flags are written once, in `init`, and freed with it.
+final class SlotWords: @unchecked Sendable {
     let alarmStates: [Int32: String]
     let scopes: [Int32: String]
     /// By vocabulary id (ids past the end are neither): what matching asks, without hashing.
-    private let isAlarmState: [Bool]
-    private let isScope: [Bool]
+    private let isAlarmState: UnsafeBufferPointer<Bool>
+    private let isScope: UnsafeBufferPointer<Bool>
 
     static let alarmStateWords: [String: AlarmStateFilter] = [
         "alarm": .alarm, "alarms": .alarm, "alarming": .alarm,
@@ -118,8 +120,13 @@ final class SlotWords: Sendable {
         var a = Array(repeating: false, count: size), b = Array(repeating: false, count: size)
         for id in states.keys { a[Int(id)] = true }
         for id in scopes.keys { b[Int(id)] = true }
-        isAlarmState = a
-        isScope = b
+        isAlarmState = Frozen.copy(a)
+        isScope = Frozen.copy(b)
+    }
+
+    deinit {
+        Frozen.free(isAlarmState)
+        Frozen.free(isScope)
     }
 
     @inline(__always) func alarmState(_ id: Int32) -> Bool { id >= 0 && Int(id) < isAlarmState.count && isAlarmState[Int(id)] }

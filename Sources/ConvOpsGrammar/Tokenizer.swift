@@ -67,18 +67,16 @@ struct TokenizedText: Sendable {
 
     /// The words as typed, one space between them, built in one buffer.
     func display(_ tokens: [Token]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        let append = { (b: UnsafeBufferPointer<UInt8>) in
+        let joined = text.utf8.withContiguousStorageIfAvailable { b -> String in
+            var out: [UInt8] = []
+            out.reserveCapacity(b.count)
             for t in tokens {
                 if !out.isEmpty { out.append(0x20) }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[t.raw]))
             }
+            return String(decoding: out, as: UTF8.self)
         }
-        if text.utf8.withContiguousStorageIfAvailable(append) == nil {
-            return tokens.map(raw).joined(separator: " ")
-        }
-        return String(decoding: out, as: UTF8.self)
+        return joined ?? tokens.map(raw).joined(separator: " ")
     }
 }
 
@@ -94,34 +92,44 @@ enum Tokenizer {
             while cut > text.startIndex, !text.unicodeScalars.indices.contains(cut) { cut = text.utf8.index(before: cut) }
             text = String(text[..<cut])
         }
-        var tokens: [Token] = []
-        tokens.reserveCapacity(12)
-        var questionMark = false
-        var quotation = false
-        let count = text.utf8.count
-        func scan(_ b: UnsafeBufferPointer<UInt8>) {
-            // Folding never makes a word longer: a scratch buffer the size of the text holds any word.
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(count, 1)) { f in
-                let n = b.count
-                var i = 0
-                while i < n {
-                    while i < n, isSpace(b, i) { i += b[i] == 0xC2 ? 2 : 1 }
-                    guard i < n else { break }
-                    var end = i
-                    while end < n, !isSpace(b, end) { end += 1 }
-                    if !quotation, isQuoteMark(b, i, end) { quotation = true }
-                    if let token = piece(b, i, end, f, &questionMark, vocabulary) { tokens.append(token) }
-                    i = end
-                }
-            }
-        }
-        if text.utf8.withContiguousStorageIfAvailable(scan) == nil {
+        let scanned: Scanned
+        if let done = text.utf8.withContiguousStorageIfAvailable({ scan($0, vocabulary) }) {
+            scanned = done
+        } else {
             var copy = text
             copy.makeContiguousUTF8()
-            copy.utf8.withContiguousStorageIfAvailable(scan)
+            scanned = copy.utf8.withContiguousStorageIfAvailable { scan($0, vocabulary) } ?? Scanned()
             text = copy
         }
-        return TokenizedText(text: text, tokens: tokens, questionMark: questionMark, quotation: quotation)
+        return TokenizedText(text: text, tokens: scanned.tokens, questionMark: scanned.questionMark, quotation: scanned.quotation)
+    }
+
+    private struct Scanned {
+        var tokens: [Token] = []
+        var questionMark = false
+        var quotation = false
+    }
+
+    /// The words of the text's bytes. Its state is local and closures here don't escape, so
+    /// no access is checked at run time (captured variables of a nested function were).
+    private static func scan(_ b: UnsafeBufferPointer<UInt8>, _ vocabulary: Vocabulary) -> Scanned {
+        var out = Scanned()
+        out.tokens.reserveCapacity(12)
+        // Folding never makes a word longer: a scratch buffer the size of the text holds any word.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(b.count, 1)) { f in
+            let n = b.count
+            var i = 0
+            while i < n {
+                while i < n, isSpace(b, i) { i += b[i] == 0xC2 ? 2 : 1 }
+                guard i < n else { break }
+                var end = i
+                while end < n, !isSpace(b, end) { end += 1 }
+                if !out.quotation, isQuoteMark(b, i, end) { out.quotation = true }
+                if let token = piece(b, i, end, f, &out.questionMark, vocabulary) { out.tokens.append(token) }
+                i = end
+            }
+        }
+        return out
     }
 
     /// Whether a word starts with ">" or Slack's escaped "&gt;" (after any zero-width
