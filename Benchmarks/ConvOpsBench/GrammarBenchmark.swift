@@ -142,7 +142,13 @@ enum GrammarBenchmark {
             // A fixed workload for instruction counting (valgrind --tool=callgrind), which,
             // unlike the clock, is the same from run to run on a shared machine.
             var parsed = 0
-            let only = ProcessInfo.processInfo.environment["BENCH_PROFILE_TEXT"].map { [$0] } ?? texts
+            // BENCH_PROFILE_ONLY=failures (or successes): the texts that parse to no command (or to one).
+            let kind = ProcessInfo.processInfo.environment["BENCH_PROFILE_ONLY"]
+            let chosen = kind == nil ? texts : texts.filter { text in
+                if case .success = base.parse(text) { return kind == "successes" }
+                return kind == "failures"
+            }
+            let only = ProcessInfo.processInfo.environment["BENCH_PROFILE_TEXT"].map { [$0] } ?? chosen
             for _ in 0..<rounds { for text in only { if case .success = base.parse(text) { parsed += 1 } } }
             return ["parsed": parsed]
         }

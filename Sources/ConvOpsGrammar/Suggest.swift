@@ -7,6 +7,8 @@ struct SuggestionIndex: Sendable {
     private var lists: [[Int32]] = []
     /// The bytes of each indexed word, by vocabulary id (empty for words not indexed).
     private var words: [[UInt8]]
+    /// The longest indexed word, in bytes: a text longer by more than two is near none of them.
+    private var longest = 0
 
     init(_ ids: [Int32], _ vocabulary: Vocabulary) {
         words = Array(repeating: [], count: vocabulary.count)
@@ -14,6 +16,7 @@ struct SuggestionIndex: Sendable {
             let word = Array(vocabulary.text(id).utf8)
             guard word.count >= 3 else { continue }
             words[Int(id)] = word
+            longest = max(longest, word.count)
             Self.forEachDeletion(word[...], depth: 2) { h in
                 if let list = byDeletion.get(h) {
                     if !lists[Int(list)].contains(id) { lists[Int(list)].append(id) }
@@ -29,6 +32,9 @@ struct SuggestionIndex: Sendable {
     func near(_ folded: ArraySlice<UInt8>) -> [Int32] {
         guard folded.count >= 3, folded.count <= 32 else { return [] }
         let limit = folded.count <= 5 ? 1 : 2
+        // An edit distance is at least the difference in length: "checkout-service-prod" is
+        // no typo of a command word, and its 200-odd deletions need not be looked up.
+        guard folded.count <= longest + limit else { return [] }
         var found: [Int32] = []
         var checked: [Int32] = []
         Self.forEachDeletion(folded, depth: limit) { h in
