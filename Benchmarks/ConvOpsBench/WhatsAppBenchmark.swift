@@ -21,8 +21,8 @@ enum WhatsAppBenchmark {
         var configuration = WebServer.Configuration(customHeaders: [WebhookEndpoint.signatureHeader], maxBodyBytes: WebhookEndpoint.maxBody)
         configuration.ownThread = true
         // As convops run serves it: answered on the service thread. BENCH_MODE=async (the
-        // handler in a task) and async-empty (a task that only says 200) show the server's
-        // task path stalling the first POST of a connection for seconds (see the README).
+        // handler in a task) and async-empty (a task that only says 200) measure the server's
+        // task path, which stalled while the client's transfers held the task threads (README).
         let mode = ProcessInfo.processInfo.environment["BENCH_MODE"] ?? "immediate"
         let server = switch mode {
         case "async-empty": try WebServer(configuration, http: { _ in HTTPServerResponse(status: 200) })

@@ -66,8 +66,8 @@ public final class HTTPClient: Sendable {
         let started = ContinuousClock.now
         let response: HTTPResponse = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, Error>) in
-                // curl_easy_perform blocks; keep it off the cooperative pool.
-                DispatchQueue.global().async {
+                // curl_easy_perform blocks: on threads of our own, never the pool tasks run on.
+                TransferThreads.shared.run {
                     continuation.resume(with: Result { try self.perform(request, host: host, transfer: transfer) })
                 }
             }

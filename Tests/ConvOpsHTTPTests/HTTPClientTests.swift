@@ -5,8 +5,8 @@ import Foundation
 import Testing
 
 @Suite struct HTTPClientTests {
-    // Generous: with every suite running at once on 2 cores, answers computed on the task pool
-    // came seconds late; these servers answer on the service thread (`immediateHTTP`).
+    // Generous: every suite runs at once on 2 cores. (Answers computed on the task pool came
+    // seconds late while curl's transfers held its threads: see `TransferThreadsTests`.)
     let loopback = HTTPClientConfiguration(connectTimeout: .seconds(5), totalTimeout: .seconds(15),
                                            egress: EgressPolicy(allowedHosts: [], allowLoopback: true))
 
