@@ -72,7 +72,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "convops", dependencies: [
-            "ConvOpsBot", "ConvOpsCore", "ConvOpsGrammar", "ConvOpsStore", "ConvOpsAWS", "CSystem", "ConvOpsWhatsApp", "ConvOpsWebSocket",
+            "ConvOpsBot", "ConvOpsCore", "ConvOpsGrammar", "ConvOpsStore", "ConvOpsAWS", "CSystem", "ConvOpsWhatsApp", "ConvOpsWebSocket", "ConvOpsHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,5 +1,5 @@
 /// The names intents go by in `commands/`, the CLI and the tests.
-public enum IntentKind: String, Sendable, Hashable, CaseIterable, Codable {
+public enum IntentKind: String, Sendable, Hashable, CaseIterable, Codable, BitwiseCopyable {
     case status, restart, stop, start, scale, alarms, logs, history
     case approve, reject, cancel, help, whoami
     case snooze, maintenance, snoozes, unsnooze
@@ -67,7 +67,7 @@ public struct SlotSpec: Sendable, Hashable {
 }
 
 /// The types a slot value can have. The grammar extracts and normalizes each.
-public enum SlotType: String, Sendable, Hashable, CaseIterable, Codable {
+public enum SlotType: String, Sendable, Hashable, CaseIterable, Codable, BitwiseCopyable {
     case resource, count, delta, duration, time, text, word, environment, region, alarmState = "alarm-state", scope
     case requestID = "request-id"
 }

@@ -34,8 +34,8 @@ struct TokenFacts {
 /// tries (`matches(_:)`). It reads only buffers of plain values (the program's, the tokens
 /// and their facts), so trying a rule takes no reference and allocates nothing; reference
 /// counting for every rule tried was a fifth of a parse's time. Made by `Matcher.with`, and
-/// valid only inside it.
-struct Matcher {
+/// valid only inside it (it cannot be copied out).
+struct Matcher: ~Copyable {
     private var ops: UnsafeBufferPointer<Program.Op>
     private var sets: UnsafeBufferPointer<Int32>
     private var shapes: UnsafeBufferPointer<Program.Shape>

@@ -99,6 +99,7 @@ struct CurlFailure: Error {
 
 /// `curl_global_init` must run once, before any other thread uses libcurl.
 enum CurlGlobal {
+    /// curl_global_init, once, before any other thread uses libcurl or OpenSSL.
     static let initialized: Bool = {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
     }()

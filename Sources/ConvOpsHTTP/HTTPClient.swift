@@ -38,11 +38,25 @@ public final class HTTPClient: Sendable {
     private let idle = Mutex<[EasyHandleBox]>([])
     public let logger: Logger
 
-    public init(configuration: HTTPClientConfiguration = HTTPClientConfiguration(),
-                logger: Logger) {
+    /// Where transfers run: the process's threads, or (in tests) a pool of their own.
+    let threads: TransferThreads
+
+    public convenience init(configuration: HTTPClientConfiguration = HTTPClientConfiguration(),
+                            logger: Logger) {
+        self.init(configuration: configuration, logger: logger, threads: .shared)
+    }
+
+    init(configuration: HTTPClientConfiguration, logger: Logger, threads: TransferThreads) {
         precondition(CurlGlobal.initialized, "curl_global_init failed")
         self.configuration = configuration
         self.logger = logger
+        self.threads = threads
+    }
+
+    /// libcurl's process-wide set-up, now: for a process that starts other threads using
+    /// OpenSSL (`WebSocketService.prepare`) before its first client, as curl asks.
+    public static func prepare() {
+        precondition(CurlGlobal.initialized, "curl_global_init failed")
     }
 
     /// Sends the request and returns the response, whatever its status. Throws `HTTPError`
@@ -67,8 +81,8 @@ public final class HTTPClient: Sendable {
         let response: HTTPResponse = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, Error>) in
                 // curl_easy_perform blocks: on threads of our own, never the pool tasks run on.
-                TransferThreads.shared.run {
-                    continuation.resume(with: Result { try self.perform(request, host: host, transfer: transfer) })
+                self.threads.run {
+                    continuation.resume(with: Result { try self.perform(request, host: host, transfer: transfer, queuedAt: started) })
                 }
             }
         } onCancel: {
@@ -81,7 +95,17 @@ public final class HTTPClient: Sendable {
         return response
     }
 
-    private func perform(_ request: HTTPRequest, host: String, transfer: Transfer) throws -> HTTPResponse {
+    private func perform(_ request: HTTPRequest, host: String, transfer: Transfer, queuedAt: ContinuousClock.Instant) throws -> HTTPResponse {
+        // Waiting for a thread counts against the request's time, and a request cancelled
+        // while it waited is not started.
+        if transfer.cancelled.load(ordering: .relaxed) {
+            throw HTTPError(kind: .cancelled, host: host, detail: "cancelled before it started")
+        }
+        let total = request.timeout ?? configuration.totalTimeout
+        let left = total - (ContinuousClock.now - queuedAt)
+        guard left > .milliseconds(1) else {
+            throw HTTPError(kind: .timedOut, host: host, detail: "waited \(total) for a free transfer thread")
+        }
         let box = try borrow(host: host)
         let handle = box.handle
         var headerList: UnsafeMutablePointer<curl_slist>?
@@ -90,7 +114,7 @@ public final class HTTPClient: Sendable {
             giveBack(box)
         }
         do {
-            try configure(handle, request)
+            try configure(handle, request, timeout: left)
             for (name, value) in request.headers {
                 headerList = curl_slist_append(headerList, "\(name): \(value)")
             }
@@ -118,7 +142,7 @@ public final class HTTPClient: Sendable {
                             reusedConnection: handle.newConnections() == 0)
     }
 
-    private func configure(_ handle: EasyHandle, _ request: HTTPRequest) throws(CurlFailure) {
+    private func configure(_ handle: EasyHandle, _ request: HTTPRequest, timeout: Duration) throws(CurlFailure) {
         try handle.attachErrorBuffer()
         try handle.set(CURLOPT_URL, request.url)
         try handle.set(CURLOPT_PROTOCOLS_STR, "http,https")
@@ -134,7 +158,7 @@ public final class HTTPClient: Sendable {
         try handle.set(CURLOPT_SSL_VERIFYPEER, 1)
         try handle.set(CURLOPT_SSL_VERIFYHOST, 2)
         try handle.set(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(configuration.connectTimeout))
-        try handle.set(CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout ?? configuration.totalTimeout))
+        try handle.set(CURLOPT_TIMEOUT_MS, Self.milliseconds(timeout))
         try handle.set(CURLOPT_USERAGENT, configuration.userAgent)
         try handle.set(CURLOPT_ACCEPT_ENCODING, "")
         switch request.method {

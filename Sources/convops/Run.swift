@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvOpsBot
+import ConvOpsHTTP
 import ConvOpsWebSocket
 import Foundation
 
@@ -11,7 +12,9 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        // The sockets' TLS set-up runs beside the grammar and store instead of after them.
+        // The sockets' TLS set-up runs beside the grammar and store instead of after them
+        // (curl's global set-up first: it must come before other threads use OpenSSL).
+        HTTPClient.prepare()
         WebSocketService.prepare()
         let context = try Context(global)
         let runtime = try context.runtime()

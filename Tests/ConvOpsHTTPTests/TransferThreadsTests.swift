@@ -32,12 +32,12 @@ import Testing
             return out
         }
         #expect(bodies == Set((0..<48).map { "request \($0)" }))
-        #expect(TransferThreads.shared.counts.threads <= TransferThreads.shared.limit)
+        #expect(TransferThreads.shared.counts.waiting == 0)
     }
 
     /// At most `limit` run at once; the rest wait their turn and all of them run.
     @Test func workBeyondTheLimitWaitsItsTurn() async throws {
-        let threads = TransferThreads(limit: 3)
+        let threads = TransferThreads(limit: 3, idleExit: .seconds(5))
         let running = Atomic<Int>(0)
         let most = Atomic<Int>(0)
         let done = Atomic<Int>(0)
@@ -72,5 +72,89 @@ import Testing
         let ranAgain = again.load(ordering: .relaxed)
         #expect(ranAgain)
         #expect(threads.counts.threads == 3)
+    }
+
+    /// A thread waiting for work counts once: work queued faster than it wakes starts more
+    /// threads (a second signal to the same thread was lost, and the work waited behind
+    /// whatever that thread took first).
+    @Test func workQueuedWhileAThreadIsIdleStartsMoreThreads() async throws {
+        let threads = TransferThreads(limit: 3, idleExit: .seconds(5))
+        let deadline = ContinuousClock.now + .seconds(30)
+        let warmed = Atomic<Bool>(false)
+        threads.run { warmed.store(true, ordering: .relaxed) }
+        while !(warmed.load(ordering: .relaxed) && threads.counts.idle == 1), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(threads.counts == (threads: 1, idle: 1, waiting: 0))
+        let running = Atomic<Int>(0)
+        let release = DispatchSemaphore(value: 0)
+        for _ in 0..<3 {
+            threads.run {
+                running.add(1, ordering: .relaxed)
+                release.wait()
+            }
+        }
+        while running.load(ordering: .relaxed) < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        let all = running.load(ordering: .relaxed)
+        #expect(all == 3)
+        for _ in 0..<3 { release.signal() }
+    }
+
+    /// Work waits in the order it came, and threads with nothing to do end.
+    @Test func workRunsInOrderAndIdleThreadsEnd() async throws {
+        let threads = TransferThreads(limit: 1, idleExit: .milliseconds(200))
+        let order = Mutex<[Int]>([])
+        let gate = DispatchSemaphore(value: 0)
+        threads.run { gate.wait() }
+        for i in 0..<20 { threads.run { order.withLock { $0.append(i) } } }
+        let deadline = ContinuousClock.now + .seconds(30)
+        // The one thread holds the gate (once it has taken it); the twenty wait behind it.
+        while threads.counts.waiting > 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(threads.counts.waiting == 20)
+        gate.signal()
+        while order.withLock({ $0.count }) < 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(order.withLock { $0 } == Array(0..<20))
+        while threads.counts.threads > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(threads.counts.threads == 0)
+        // A pool whose threads ended starts one again for new work.
+        let again = Atomic<Bool>(false)
+        threads.run { again.store(true, ordering: .relaxed) }
+        while !again.load(ordering: .relaxed), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        let ranAgain = again.load(ordering: .relaxed)
+        #expect(ranAgain)
+    }
+
+    /// Time spent waiting for a thread counts against the request's time; a request cancelled
+    /// while it waits is never sent.
+    @Test func queuedRequestsKeepTheirDeadlineAndTheirCancellation() async throws {
+        let hits = Atomic<Int>(0)
+        let server = try WebServer(immediateHTTP: { _ in
+            hits.add(1, ordering: .relaxed)
+            return HTTPServerResponse(contentType: "text/plain", body: "ok")
+        })
+        defer { server.shutdown() }
+        let pool = TransferThreads(limit: 1, idleExit: .seconds(5))
+        let gate = DispatchSemaphore(value: 0)
+        pool.run { gate.wait() }
+        let client = HTTPClient(configuration: HTTPClientConfiguration(connectTimeout: .seconds(5), totalTimeout: .milliseconds(300),
+                                                                       egress: EgressPolicy(allowedHosts: [], allowLoopback: true)),
+                                logger: .quiet, threads: pool)
+        let url = "http://127.0.0.1:\(server.port)/ping"
+        let late = Task { try await client.execute(HTTPRequest(url: url)) }
+        let cancelled = Task { try await client.execute(HTTPRequest(url: url, timeout: .seconds(20))) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while pool.counts.waiting < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        cancelled.cancel()
+        try await Task.sleep(for: .milliseconds(600))
+        gate.signal()
+        let lateError = await #expect(throws: HTTPError.self) { try await late.value }
+        #expect(lateError?.kind == .timedOut)
+        let cancelError = await #expect(throws: HTTPError.self) { try await cancelled.value }
+        #expect(cancelError?.kind == .cancelled)
+        let sent = hits.load(ordering: .relaxed)
+        #expect(sent == 0)
+        // With a free thread the same client's request goes through.
+        let response = try await client.execute(HTTPRequest(url: url))
+        #expect(response.bodyText == "ok")
     }
 }
