@@ -5,6 +5,12 @@ import Foundation
 import Synchronization
 import Testing
 
+/// Polls until `condition` holds, for up to 30 s (what is asserted comes after).
+private func eventually(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+}
+
 /// curl's blocking transfers run on threads of their own, so they never take the threads that
 /// Swift's tasks run on.
 @Suite struct TransferThreadsTests {
@@ -52,23 +58,22 @@ import Testing
             }
         }
         // Three are running and seven wait: let them through one at a time.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while running.load(ordering: .relaxed) < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually { running.load(ordering: .relaxed) >= 3 }
         let runningNow3 = running.load(ordering: .relaxed)
         #expect(runningNow3 == 3)
         for _ in 0..<10 { release.signal() }
-        while done.load(ordering: .relaxed) < 10, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually { done.load(ordering: .relaxed) >= 10 }
         let doneNow10 = done.load(ordering: .relaxed)
         #expect(doneNow10 == 10)
         let mostNow3 = most.load(ordering: .relaxed)
         #expect(mostNow3 == 3)
         #expect(threads.counts.threads == 3)
         // Once the queue is empty the threads wait for more, and take it.
-        while threads.counts.idle < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually { threads.counts.idle >= 3 }
         #expect(threads.counts.idle == 3)
         let again = Atomic<Bool>(false)
         threads.run { again.store(true, ordering: .relaxed) }
-        while !again.load(ordering: .relaxed), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually { again.load(ordering: .relaxed) }
         let ranAgain = again.load(ordering: .relaxed)
         #expect(ranAgain)
         #expect(threads.counts.threads == 3)
@@ -79,12 +84,9 @@ import Testing
     /// whatever that thread took first).
     @Test func workQueuedWhileAThreadIsIdleStartsMoreThreads() async throws {
         let threads = TransferThreads(limit: 3, idleExit: .seconds(5))
-        let deadline = ContinuousClock.now + .seconds(30)
         let warmed = Atomic<Bool>(false)
         threads.run { warmed.store(true, ordering: .relaxed) }
-        while !(warmed.load(ordering: .relaxed) && threads.counts.idle == 1), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await eventually { warmed.load(ordering: .relaxed) && threads.counts.idle == 1 }
         #expect(threads.counts == (threads: 1, idle: 1, waiting: 0))
         let running = Atomic<Int>(0)
         let release = DispatchSemaphore(value: 0)
@@ -94,7 +96,7 @@ import Testing
                 release.wait()
             }
         }
-        while running.load(ordering: .relaxed) < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually { running.load(ordering: .relaxed) >= 3 }
         let all = running.load(ordering: .relaxed)
         #expect(all == 3)
         for _ in 0..<3 { release.signal() }
@@ -107,19 +109,18 @@ import Testing
         let gate = DispatchSemaphore(value: 0)
         threads.run { gate.wait() }
         for i in 0..<20 { threads.run { order.withLock { $0.append(i) } } }
-        let deadline = ContinuousClock.now + .seconds(30)
         // The one thread holds the gate (once it has taken it); the twenty wait behind it.
-        while threads.counts.waiting > 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually { threads.counts.waiting <= 20 }
         #expect(threads.counts.waiting == 20)
         gate.signal()
-        while order.withLock({ $0.count }) < 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually { order.withLock({ $0.count }) >= 20 }
         #expect(order.withLock { $0 } == Array(0..<20))
-        while threads.counts.threads > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await eventually { threads.counts.threads == 0 }
         #expect(threads.counts.threads == 0)
         // A pool whose threads ended starts one again for new work.
         let again = Atomic<Bool>(false)
         threads.run { again.store(true, ordering: .relaxed) }
-        while !again.load(ordering: .relaxed), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually { again.load(ordering: .relaxed) }
         let ranAgain = again.load(ordering: .relaxed)
         #expect(ranAgain)
     }
@@ -142,8 +143,7 @@ import Testing
         let url = "http://127.0.0.1:\(server.port)/ping"
         let late = Task { try await client.execute(HTTPRequest(url: url)) }
         let cancelled = Task { try await client.execute(HTTPRequest(url: url, timeout: .seconds(20))) }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while pool.counts.waiting < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await eventually { pool.counts.waiting >= 2 }
         cancelled.cancel()
         try await Task.sleep(for: .milliseconds(600))
         gate.signal()
