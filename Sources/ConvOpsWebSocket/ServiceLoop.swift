@@ -252,4 +252,11 @@ public enum WebSocketService {
     public static func prepare() {
         Thread.detachNewThread { _ = ServiceLoop.shared }
     }
+
+    /// Waits until what `prepare` began is done. A process that exits must call it first: its
+    /// exit handlers tear down OpenSSL, and doing that while the other thread is inside
+    /// OpenSSL's set-up crashed `convops run` when it refused a bad configuration at once.
+    public static func waitUntilPrepared() {
+        _ = ServiceLoop.shared
+    }
 }

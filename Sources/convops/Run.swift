@@ -16,6 +16,9 @@ struct Run: AsyncParsableCommand {
         // (curl's global set-up first: it must come before other threads use OpenSSL).
         HTTPClient.prepare()
         WebSocketService.prepare()
+        // Whichever way this returns (a refused configuration returns at once), not before the
+        // TLS set-up is done: exiting under it crashes in OpenSSL's exit handlers.
+        defer { WebSocketService.waitUntilPrepared() }
         let context = try Context(global)
         let runtime = try context.runtime()
         var slack: SlackChannel?

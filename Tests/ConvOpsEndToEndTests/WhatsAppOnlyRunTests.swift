@@ -131,4 +131,19 @@ import Testing
         #expect(oneToken.status == 2)
         #expect(oneToken.stderr.contains("SLACK_BOT_TOKEN must be set"), "\(oneToken.stderr)")
     }
+
+    /// A start refused at once ends with its code, never a crash: `convops run` begins its TLS
+    /// set-up on another thread first thing, and exiting while that thread was inside OpenSSL
+    /// crashed in OpenSSL's exit handlers (6 of 150 starts on a busy machine, SIGSEGV).
+    @Test func aRefusedStartEndsWithItsCodeEveryTime() async throws {
+        let wa = try WhatsAppEmulator()
+        defer { wa.shutdown() }
+        let scenario = try Scenario(moto: nil, config: Self.config(wa, port: try FreePort.pick()))
+        defer { scenario.remove() }
+        var half = environment(scenario)
+        half["SLACK_APP_TOKEN"] = "xapp-1-A1-1-abc"
+        var statuses: [Int32] = []
+        for _ in 0..<30 { statuses.append(try await convops(["run"], environment: half).status) }
+        #expect(statuses == Array(repeating: 2, count: 30))
+    }
 }
