@@ -102,9 +102,13 @@ public final class HTTPClient: Sendable {
             throw HTTPError(kind: .cancelled, host: host, detail: "cancelled before it started")
         }
         let total = request.timeout ?? configuration.totalTimeout
-        let left = total - (ContinuousClock.now - queuedAt)
+        let waited = ContinuousClock.now - queuedAt
+        let left = total - waited
         guard left > .milliseconds(1) else {
-            throw HTTPError(kind: .timedOut, host: host, detail: "waited \(total) for a free transfer thread")
+            // Never sent, so never carried out: said as the peer never reached, which callers
+            // may safely send again (a timeout might have done it).
+            throw HTTPError(kind: .connectFailed, host: host,
+                            detail: "not sent: no transfer thread was free within its \(total) (waited \(waited))")
         }
         let box = try borrow(host: host)
         let handle = box.handle

@@ -6,7 +6,8 @@ public struct HTTPError: Error, Sendable, Hashable, CustomStringConvertible {
         case invalidURL
         /// The egress policy does not allow this host, or it needs TLS and the URL is plain http.
         case egressDenied
-        /// DNS failed or nothing listened: the peer was never reached.
+        /// DNS failed, nothing listened, or the request waited its whole time for a transfer
+        /// thread: the peer was never reached, so nothing was done.
         case connectFailed
         /// The connect or total timeout passed.
         case timedOut

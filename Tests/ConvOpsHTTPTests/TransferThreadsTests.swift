@@ -136,7 +136,13 @@ private func eventually(_ condition: () -> Bool) async throws {
         defer { server.shutdown() }
         let pool = TransferThreads(limit: 1, idleExit: .seconds(600))
         let gate = DispatchSemaphore(value: 0)
-        pool.run { gate.wait() }
+        let held = Atomic<Bool>(false)
+        pool.run {
+            held.store(true, ordering: .relaxed)
+            gate.wait()
+        }
+        // The one thread holds the gate before anything is queued behind it.
+        try await eventually { held.load(ordering: .relaxed) }
         let client = HTTPClient(configuration: HTTPClientConfiguration(connectTimeout: .seconds(5), totalTimeout: .milliseconds(300),
                                                                        egress: EgressPolicy(allowedHosts: [], allowLoopback: true)),
                                 logger: .quiet, threads: pool)
@@ -148,13 +154,15 @@ private func eventually(_ condition: () -> Bool) async throws {
         try await Task.sleep(for: .milliseconds(600))
         gate.signal()
         let lateError = await #expect(throws: HTTPError.self) { try await late.value }
-        #expect(lateError?.kind == .timedOut)
+        // Never sent: said as never reached, which callers may send again.
+        #expect(lateError?.kind == .connectFailed)
+        #expect(lateError?.detail.hasPrefix("not sent: no transfer thread was free") == true)
         let cancelError = await #expect(throws: HTTPError.self) { try await cancelled.value }
         #expect(cancelError?.kind == .cancelled)
         let sent = hits.load(ordering: .relaxed)
         #expect(sent == 0)
         // With a free thread the same client's request goes through.
-        let response = try await client.execute(HTTPRequest(url: url))
+        let response = try await client.execute(HTTPRequest(url: url, timeout: .seconds(20)))
         #expect(response.bodyText == "ok")
     }
 }
